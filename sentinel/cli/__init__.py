@@ -1,0 +1,25 @@
+"""The ``sentinel`` command. Each command family lives in its own module here and is
+added to the group below; domain errors become one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from sentinel.cli.base import AppContext, cli
+
+# Command modules register themselves on ``cli`` when imported.
+from sentinel.cli import core  # noqa: F401,E402
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    try:
+        cli.main(args=argv, prog_name="sentinel", standalone_mode=True)
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        click.echo("已中断。", err=True)
+        sys.exit(130)
+
+
+__all__ = ["AppContext", "cli", "main"]
