@@ -10,7 +10,7 @@ import click
 from sentinel.cli.base import AppContext, cli
 
 # Command modules register themselves on ``cli`` when imported.
-from sentinel.cli import core  # noqa: F401,E402
+from sentinel.cli import core, incidents, match, notify  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,102 @@
+"""Shared fixtures: real databases (a SQLite file and a fresh PostgreSQL database on
+127.0.0.1:5432), a clock, and paths to the shared corpus."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SENTINEL_SHARED", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus"
+PG_ADMIN_URL = os.environ.get("SENTINEL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_available() -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The local PostgreSQL. CI starts it; a machine without it fails loudly, not silently."""
+    if not _pg_available():
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}; start it (see .ci/run)")
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A brand-new PostgreSQL database for one test, dropped afterwards."""
+    import psycopg
+
+    name = f"sentinel_t_{uuid.uuid4().hex[:12]}"
+    admin = pg_server.replace("+psycopg", "")
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    url = pg_server.rsplit("/", 1)[0] + "/" + name
+    yield url
+    from sqlalchemy import create_engine  # noqa: F401  (engines are disposed by tests)
+
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'sentinel.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """Run a test on SQLite and again on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'sentinel.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def db(db_url):
+    """A migrated storage.db.Database on each backend."""
+    from storage.db import Database
+
+    d = Database(db_url)
+    yield d
+    d.dispose()
+
+
+class Clock:
+    """A controllable clock: ``now()`` returns an aware UTC datetime."""
+
+    def __init__(self, start: datetime | None = None):
+        self.t = start or datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+
+    def now(self) -> datetime:
+        return self.t
+
+    def advance(self, **kw) -> datetime:
+        from datetime import timedelta
+
+        self.t += timedelta(**kw)
+        return self.t
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    if not CORPUS.is_dir():
+        pytest.fail(f"shared corpus not found at {CORPUS} (set SENTINEL_SHARED)")
+    return CORPUS

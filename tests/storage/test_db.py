@@ -1,0 +1,55 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from storage.db import Database, DatabaseError
+from storage.models import Post, Source
+
+
+def test_migrations_create_schema_and_are_idempotent(db_url):
+    Database(db_url).dispose()
+    again = Database(db_url)  # running the migrations twice changes nothing
+    with again.session() as s:
+        s.add(Source(name="campus-news", type="feed"))
+    with again.session() as s:
+        assert s.scalars(select(Source.name)).all() == ["campus-news"]
+    again.dispose()
+
+
+def test_datetimes_come_back_aware_utc(db):
+    t = datetime(2026, 11, 23, 8, 15, tzinfo=timezone(timedelta(hours=8)))
+    with db.session() as s:
+        src = Source(name="s", type="feed")
+        s.add(src)
+        s.flush()
+        s.add(Post(source_id=src.id, url="https://a/1", content_hash="x", published_at=t))
+    with db.session() as s:
+        got = s.scalars(select(Post.published_at)).one()
+    assert got == t and got.tzinfo is not None and got.utcoffset() == timedelta(0)
+
+
+def test_canonical_url_is_unique(db):
+    from sqlalchemy.exc import IntegrityError
+
+    with db.session() as s:
+        src = Source(name="s", type="feed")
+        s.add(src)
+        s.flush()
+        s.add(Post(source_id=src.id, url="https://a/1", content_hash="x"))
+    with pytest.raises(IntegrityError):
+        with db.session() as s:
+            s.add(Post(source_id=src.id, url="https://a/1", content_hash="y"))
+
+
+def test_sqlite_uses_wal_and_foreign_keys(sqlite_url):
+    d = Database(sqlite_url)
+    with d.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    d.dispose()
+
+
+def test_unreachable_database_is_a_clear_error():
+    with pytest.raises(DatabaseError, match="cannot open database"):
+        Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
