@@ -1,0 +1,228 @@
+"""The pipeline from a source to a notification, as the daemon and ``sentinel poll`` run it.
+
+collect (network, no locks) → store posts and snapshots, record health (one transaction)
+→ match every post that has no Match yet, open or join incidents, queue messages (one
+transaction per post) → drain the outbox. Matching works from the database's backlog,
+not from the run's memory, so a crash between the steps loses nothing: the next run
+picks up every post that was stored but not yet matched.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import select
+
+from crawler.base import CollectContext, CollectResult, SourceConfig, SourceState, source_types
+from sentinel.config import Config
+from storage.db import Database
+from storage.models import Match, Post, Source
+from storage.posts import ensure_source, load_recent_signatures, record_health, store_posts
+from storage.types import utcnow
+
+log = logging.getLogger("sentinel.pipeline")
+
+DEDUP_DAYS = 14
+
+
+@dataclass
+class SourceRun:
+    """What one collection pass of one source did (printed by ``sentinel poll``)."""
+
+    source: str
+    fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    seen: int = 0
+    not_modified: bool = False
+    error_kind: str | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "fetched": self.fetched,
+            "new": self.new,
+            "changed": self.changed,
+            "seen": self.seen,
+            "not_modified": self.not_modified,
+            "errors": 0 if self.error is None else 1,
+            "error_kind": self.error_kind,
+            "error": self.error,
+            "warnings": self.warnings,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class ProcessStats:
+    matched: int = 0
+    alerts: int = 0
+    incidents_opened: int = 0
+    errors: int = 0
+
+
+class Pipeline:
+    """Wires config, database, matcher, incidents and outbox together."""
+
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        matcher_holder=None,
+    ):
+        from alerting.matcher import MatcherHolder
+        from alerting.notify.outbox import Outbox
+
+        self.config = config
+        self.db = db
+        self.now = now
+        self.matchers = matcher_holder or MatcherHolder(config.watchlist_files)
+        self.outbox = Outbox(db, config, now=now)
+        self._store_lock = threading.Lock()
+        self._dedup = None
+
+    # -- collection -------------------------------------------------------------
+    def context(self) -> CollectContext:
+        try:
+            queries = list(self.matchers.get().entity_names())
+        except Exception:  # a broken watchlist must not stop collection
+            queries = []
+        return CollectContext(
+            user_agent=self.config.full_user_agent, queries=queries, timezone=self.config.timezone
+        )
+
+    def dedup_index(self):
+        if self._dedup is None:
+            from crawler.dedup import NearDuplicateIndex
+
+            index = NearDuplicateIndex()
+            with self.db.session() as s:
+                load_recent_signatures(s, self.now() - timedelta(days=DEDUP_DAYS), index)
+            self._dedup = index
+        return self._dedup
+
+    def collect(self, cfg: SourceConfig) -> SourceRun:
+        """One collection pass of one source: fetch, store, record health. Never raises
+        for a source's own failure; that is recorded on the source."""
+        started = time.monotonic()
+        run = SourceRun(source=cfg.name)
+        with self.db.session() as s:
+            src = ensure_source(s, cfg)
+            state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
+        try:
+            kind = source_types()[cfg.type]
+            result = kind(cfg, context=self.context()).collect(state)
+        except Exception as e:  # a bug in a source type is this source's failure, not the daemon's
+            log.exception("source %s crashed", cfg.name)
+            result = CollectResult(state=state, error_kind="crash", error=f"{type(e).__name__}: {e}")
+        with self._store_lock, self.db.session() as s:
+            src = ensure_source(s, cfg)
+            outcome = None
+            if result.ok and result.posts:
+                outcome = store_posts(s, src, result.posts, now=self.now(), dedup=self.dedup_index())
+            record_health(s, src, result, outcome, self.now())
+        run.fetched, run.not_modified = result.fetched, result.not_modified
+        run.error_kind, run.error, run.warnings = result.error_kind, result.error, list(result.warnings)
+        if outcome:
+            run.new, run.changed, run.seen = len(outcome.new), len(outcome.changed), outcome.seen
+        run.seconds = time.monotonic() - started
+        if run.error:
+            log.warning("source %s failed: %s: %s", cfg.name, run.error_kind, run.error)
+        else:
+            log.info("source %s: %d fetched, %d new, %d changed", cfg.name, run.fetched, run.new, run.changed)
+        return run
+
+    # -- matching and incidents -------------------------------------------------------
+    def process_pending(self, limit: int = 5000) -> ProcessStats:
+        """Match every stored post that has no Match yet; open or join incidents for the
+        alerts; queue their messages. One transaction per post."""
+        from alerting.incidents import intake
+
+        stats = ProcessStats()
+        matcher = self.matchers.get()
+        with self._store_lock:
+            with self.db.session() as s:
+                ids = s.scalars(
+                    select(Post.id)
+                    .outerjoin(Match, Match.post_id == Post.id)
+                    .where(Match.id.is_(None))
+                    .order_by(Post.id)
+                    .limit(limit)
+                ).all()
+            for pid in ids:
+                try:
+                    with self.db.session() as s:
+                        post = s.get(Post, pid)
+                        result = matcher.match(post.text or "", title=post.title or "")
+                        m = Match(
+                            post_id=post.id,
+                            watchlist_version=matcher.version,
+                            mentioned=result.mentioned,
+                            alert=result.alert,
+                            score=result.score,
+                            severity=result.severity,
+                            category=result.category,
+                            entities=list(result.entities),
+                            hits=[h for h in result.to_dict()["hits"]],
+                            reasons=list(result.reasons),
+                            matched_at=self.now(),
+                        )
+                        s.add(m)
+                        s.flush()
+                        stats.matched += 1
+                        if m.alert:
+                            stats.alerts += 1
+                            _incident, opened = intake(
+                                s, post, m, config=self.config, outbox=self.outbox, now=self.now()
+                            )
+                            stats.incidents_opened += int(opened)
+                except Exception:
+                    # Left without a Match, so the next run tries again: nothing is lost.
+                    log.exception("processing post %s failed; it will be retried", pid)
+                    stats.errors += 1
+        return stats
+
+    # -- one whole pass -----------------------------------------------------------------
+    def sources(self, only: str | None = None) -> list[SourceConfig]:
+        from sentinel.errors import SentinelError
+
+        chosen = [s for s in self.config.sources if (only is None or s.name == only)]
+        if only is not None and not chosen:
+            names = ", ".join(s.name for s in self.config.sources) or "(none configured)"
+            raise SentinelError(f"没有名为 '{only}' 的来源；已配置的来源：{names}")
+        return chosen if only else [s for s in chosen if s.enabled]
+
+    def poll(self, only: str | None = None) -> tuple[list[SourceRun], ProcessStats, dict]:
+        """Every source once (or one), then matching, incidents and notifications."""
+        runs = [self.collect(cfg) for cfg in self.sources(only)]
+        stats = self.process_pending()
+        sent = self.drain()
+        return runs, stats, sent
+
+    def drain(self) -> dict:
+        try:
+            return self.outbox.drain()
+        except Exception as e:  # the outbox keeps everything; a failed drain is retried later
+            log.exception("outbox drain failed")
+            return {"error": str(e)}
+
+    def tick(self) -> dict:
+        """Deadlines, escalation timeouts and tracking: once a minute in the daemon."""
+        from alerting.incidents import tick
+
+        return tick(self.db, config=self.config, outbox=self.outbox, now=self.now())
+
+
+def source_health(db: Database) -> list[Source]:
+    with db.session() as s:
+        return list(s.scalars(select(Source).order_by(Source.name)))
