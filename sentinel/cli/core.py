@@ -303,3 +303,21 @@ def demo(for_seconds: float | None, var_dir: str, speed: float) -> None:
     run_demo(var_dir=var_dir, for_seconds=for_seconds, speed=speed)
 
 
+
+
+@cli.group("config")
+def config_group() -> None:
+    """检查配置文件。"""
+
+
+@config_group.command("check")
+@pass_app
+def config_check(app: AppContext) -> None:
+    """校验 sentinel.yaml（以及其中列出的监测词表）。"""
+    cfg = app.config
+    files = cfg.watchlist_files()
+    click.echo(f"配置文件有效：{len(cfg.sources)} 个来源，{len(files)} 个监测词表文件，数据库 {cfg.database}")
+    if cfg.smtp is None:
+        click.echo("提示：未配置 smtp，通知将保存在发件箱中，不会发出。")
+    elif cfg.smtp.username and not cfg.smtp.password:
+        click.echo("提示：smtp 配置了 username，但环境变量 SENTINEL_SMTP_PASSWORD 未设置。")

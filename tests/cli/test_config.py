@@ -1,0 +1,102 @@
+"""A bad sentinel.yaml is one clear line with file, line and column — never a traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sentinel import config as config_mod
+from sentinel.cli import cli
+from sentinel.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def check(tmp_path, text: str):
+    p = tmp_path / "sentinel.yaml"
+    p.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(p), "config", "check"])
+    return p, result
+
+
+@pytest.mark.parametrize(
+    "text, line, col, words",
+    [
+        ("database: sqlite:///x.db\ntimezon: Asia/Shanghai\n", 2, 1, "unknown key 'timezon'"),
+        ("sources:\n  - name: a\n    type: feed\n    url: http://x/\n    interval: soon\n", 5, 15, "not a duration"),
+        ("smtp:\n  host: h\n  port: abc\n  from: a@b\n", 3, 9, "port"),
+        ("sources: [\n  name: a\n", 3, 1, "YAML syntax error"),
+        ("sources:\n  - name: a\n    type: ftp\n", 3, 11, "unknown source type 'ftp'"),
+        ("sources:\n  - name: a\n    type: feed\n    url: http://x/\n    colour: red\n", 5, 5, "unknown key 'colour'"),
+        ("timezone: Mars/Olympus\n", 1, 11, "unknown time zone"),
+    ],
+)
+def test_bad_config_is_one_positioned_line(tmp_path, text, line, col, words):
+    p, result = check(tmp_path, text)
+    assert result.exit_code == 2, result.output
+    out = result.output.strip()
+    assert "\n" not in out and "Traceback" not in out
+    assert out.startswith(f"{p}:{line}:{col}: "), out
+    assert words in out
+
+
+def test_unknown_source_key_names_the_allowed_keys(tmp_path):
+    _, result = check(tmp_path, "sources:\n  - name: a\n    type: feed\n    url: http://x/\n    colour: red\n")
+    assert "interval" in result.output and "url" in result.output
+
+
+def test_duplicate_source_names_are_refused(tmp_path):
+    text = "sources:\n" + "".join(f"  - name: a\n    type: feed\n    url: http://x/{i}\n" for i in range(2))
+    _, result = check(tmp_path, text)
+    assert result.exit_code == 2 and "named 'a'" in result.output
+
+
+def test_missing_explicit_config_is_reported(tmp_path):
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "nope.yaml"), "config", "check"])
+    assert result.exit_code == 2 and "config file not found" in result.output
+
+
+def test_config_path_from_environment(tmp_path, monkeypatch):
+    p = tmp_path / "c.yaml"
+    p.write_text("timezone: Asia/Shanghai\n", encoding="utf-8")
+    monkeypatch.setenv("SENTINEL_CONFIG", str(p))
+    assert config_mod.load().base_dir == tmp_path
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path):
+    p = tmp_path / "sub" / "sentinel.yaml"
+    p.parent.mkdir()
+    p.write_text("database: sqlite:///var/x.db\nwatchlists: [lists/*.yaml]\n", encoding="utf-8")
+    cfg = config_mod.load(p)
+    assert cfg.database_url == f"sqlite:///{tmp_path / 'sub' / 'var' / 'x.db'}"
+    (tmp_path / "sub" / "lists").mkdir()
+    (tmp_path / "sub" / "lists" / "a.yaml").write_text("{}", encoding="utf-8")
+    assert cfg.watchlist_files() == [tmp_path / "sub" / "lists" / "a.yaml"]
+
+
+def test_smtp_password_only_from_environment(tmp_path, monkeypatch):
+    p = tmp_path / "s.yaml"
+    p.write_text("smtp: {host: h, port: 25, from: a@b, password: secret}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown key 'password'"):
+        config_mod.load(p)
+    p.write_text("smtp: {host: h, port: 25, from: a@b, username: u}\n", encoding="utf-8")
+    monkeypatch.setenv("SENTINEL_SMTP_PASSWORD", "pw")
+    assert config_mod.load(p).smtp.password == "pw"
+
+
+def test_example_config_is_valid():
+    cfg = config_mod.load(ROOT / "sentinel.example.yaml")
+    assert {s.type for s in cfg.sources} == {"feed", "site", "search"}
+    assert cfg.smtp.security == "starttls"
+
+
+def test_config_error_from_the_real_console_command(tmp_path):
+    p = tmp_path / "sentinel.yaml"
+    p.write_text("databse: x\n", encoding="utf-8")
+    sentinel = Path(sys.executable).parent / "sentinel"
+    r = subprocess.run([str(sentinel), "--config", str(p), "status"], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"{p}:1:1: unknown key 'databse'; allowed keys: " + r.stderr.split("allowed keys: ")[1].strip()
+    assert "Traceback" not in r.stderr
