@@ -53,3 +53,28 @@ def test_sqlite_uses_wal_and_foreign_keys(sqlite_url):
 def test_unreachable_database_is_a_clear_error():
     with pytest.raises(DatabaseError, match="cannot open database"):
         Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_evidence_and_incident_log_cannot_be_changed(db):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError as SADatabaseError
+
+    from storage.models import Incident, IncidentEvent, Snapshot
+
+    with db.session() as s:
+        snap = Snapshot(url="u", final_url="u", sha256="0" * 64, body=b"x", headers={})
+        inc = Incident(title="食堂")
+        s.add_all([snap, inc])
+        s.flush()
+        s.add(IncidentEvent(incident_id=inc.id, kind="opened", actor="system"))
+    for stmt in (
+        "UPDATE snapshots SET sha256 = 'forged'",
+        "DELETE FROM snapshots",
+        "UPDATE incident_events SET actor = 'someone else'",
+        "DELETE FROM incident_events",
+    ):
+        with pytest.raises(SADatabaseError, match="append-only"):
+            with db.session() as s:
+                s.execute(text(stmt))
+    with db.session() as s:
+        assert s.scalar(select(Snapshot.sha256)) == "0" * 64
