@@ -1,0 +1,112 @@
+"""The minute tick: deadlines, escalation timers, growth and tracking.
+
+Each part runs in its own transaction, so one failing part does not hold back the
+others; every alert it raises is keyed, so a tick that runs twice raises nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerting.incidents import assessment, escalation, messages, tracking
+from alerting.incidents.settings import settings_of
+from alerting.incidents.workflow import OPEN_STATES, record, severity_rank
+from storage.models import ChecklistItem, Incident, User
+
+log = logging.getLogger("sentinel.incidents")
+
+
+@contextmanager
+def _unit(db_or_factory):
+    if hasattr(db_or_factory, "session"):
+        with db_or_factory.session() as s:
+            yield s
+    else:
+        with db_or_factory() as s:
+            with s.begin():
+                yield s
+
+
+def overdue(session: Session, *, config, outbox, now: datetime) -> int:
+    """Checklist items past their deadline: one alert each (or every ``overdue_repeat``)."""
+    repeat = settings_of(config).overdue_repeat
+    n = 0
+    rows = session.execute(
+        select(ChecklistItem, Incident)
+        .join(Incident, Incident.id == ChecklistItem.incident_id)
+        .where(ChecklistItem.done_at.is_(None), ChecklistItem.due_at.is_not(None), ChecklistItem.due_at <= now)
+        .where(Incident.status != "closed")
+    ).all()
+    for item, incident in rows:
+        if item.overdue_alerted_at is not None:
+            if repeat is None or now - item.overdue_alerted_at < timedelta(seconds=repeat):
+                continue
+        spec = None
+        try:
+            from alerting.incidents.playbooks import item_spec
+
+            spec = item_spec(config, incident.category, item.key)
+        except Exception:  # a broken playbooks file must not stop deadline alerts
+            spec = None
+        if spec is not None and spec.optional:
+            continue
+        stamp = item.overdue_alerted_at
+        item.overdue_alerted_at = now
+        to = ["office"]
+        if incident.assignee_id:
+            u = session.get(User, incident.assignee_id)
+            if u and u.email:
+                to.append(u.email)
+        local_due = item.due_at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
+        messages.send(
+            session, outbox, key=f"overdue:{item.id}" if stamp is None else f"overdue:{item.id}:{now.isoformat()}",
+            kind="overdue", to=to, subject=f"{messages.tag(incident)}处置事项逾期：{item.title}（期限 {local_due}）",
+            incident=incident, config=config, item=item.title, item_key=item.key, due_at=item.due_at,
+            due_local=local_due, hint=f"sentinel incident check {incident.id} {item.key} --by 姓名 --note 办理情况",
+        )
+        record(session, incident, "overdue", now=now, note=f"{item.title} 已超过期限 {local_due}", item=item.key)
+        n += 1
+    return n
+
+
+def growth(session: Session, *, config, outbox, now: datetime) -> int:
+    """Open incidents with recent posts: re-measure; severity rising with spread may start
+    an escalation rule that did not cover the incident before."""
+    n = 0
+    since = now - timedelta(hours=2)
+    for incident in session.scalars(
+        select(Incident).where(Incident.status.in_(OPEN_STATES), Incident.last_post_at >= since)
+    ).all():
+        before = incident.severity
+        assessment.refresh(session, incident, now)
+        if severity_rank(incident.severity) > severity_rank(before):
+            record(session, incident, "growth", now=now, note=f"传播扩大，危害程度升至 {incident.severity}",
+                   severity_before=before, severity=incident.severity)
+            if settings_of(config).escalate_on_open:
+                escalation.start(session, incident, config=config, outbox=outbox, now=now)
+            n += 1
+    return n
+
+
+def tick(db_or_factory, *, config, outbox, now: datetime) -> dict:
+    """Run every timed check once; returns what each did."""
+    out: dict = {}
+    parts = (
+        ("overdue", lambda s: overdue(s, config=config, outbox=outbox, now=now)),
+        ("escalation", lambda s: escalation.due(s, config=config, outbox=outbox, now=now)),
+        ("growth", lambda s: growth(s, config=config, outbox=outbox, now=now)),
+        ("tracking", lambda s: tracking.check(s, config=config, outbox=outbox, now=now)),
+    )
+    for name, part in parts:
+        try:
+            with _unit(db_or_factory) as s:
+                out[name] = part(s)
+        except Exception as e:  # logged and retried next minute; the other parts still run
+            log.exception("incident tick part %s failed", name)
+            out[name] = {"error": f"{type(e).__name__}: {e}"}
+    return out

@@ -1,0 +1,110 @@
+"""Incidents as plain dictionaries: what ``--json`` prints and what reports render."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from alerting.incidents.assessment import incident_posts, measure, site_of
+from alerting.incidents.clustering import StoryKey
+from alerting.incidents.workflow import CATEGORY_LABELS, EVENT_LABELS, SEVERITY_LABELS, STATE_LABELS, TRANSITIONS
+from storage.models import ChecklistItem, Escalation, EvidenceItem, Incident, IncidentEvent, Source, User
+
+
+def overdue_clause(now: datetime):
+    return exists().where(
+        ChecklistItem.incident_id == Incident.id,
+        ChecklistItem.done_at.is_(None),
+        ChecklistItem.due_at.is_not(None),
+        ChecklistItem.due_at < now,
+    )
+
+
+def query(session: Session, *, now: datetime, status: str | None = None, category: str | None = None,
+          overdue: bool = False, include_closed: bool = True) -> list[Incident]:
+    q = select(Incident).order_by(Incident.id.desc())
+    if status:
+        q = q.where(Incident.status == status)
+    elif not include_closed:
+        q = q.where(Incident.status != "closed")
+    if category:
+        q = q.where(Incident.category == category)
+    if overdue:
+        q = q.where(overdue_clause(now), Incident.status != "closed")
+    return list(session.scalars(q))
+
+
+def summary(session: Session, inc: Incident, now: datetime) -> dict:
+    items = list(session.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == inc.id)))
+    assignee = session.get(User, inc.assignee_id) if inc.assignee_id else None
+    return {
+        "id": inc.id,
+        "title": inc.title,
+        "status": inc.status,
+        "status_label": STATE_LABELS.get(inc.status, inc.status),
+        "category": inc.category,
+        "category_label": CATEGORY_LABELS.get(inc.category or ""),
+        "severity": inc.severity,
+        "severity_label": SEVERITY_LABELS.get(inc.severity or ""),
+        "score": inc.score,
+        "posts": inc.post_count,
+        "sites": inc.site_count,
+        "opened_at": inc.opened_at,
+        "updated_at": inc.updated_at,
+        "last_post_at": inc.last_post_at,
+        "closed_at": inc.closed_at,
+        "assignee": assignee.name if assignee else None,
+        "reporter": inc.reporter,
+        "acknowledged_at": inc.acknowledged_at,
+        "acknowledged_by": inc.acknowledged_by,
+        "reopened": inc.reopened_count,
+        "checklist_open": sum(1 for i in items if i.done_at is None),
+        "overdue": sum(1 for i in items if i.done_at is None and i.due_at is not None and i.due_at < now),
+        "next_steps": list(TRANSITIONS.get(inc.status, ())),
+    }
+
+
+def item_dict(item: ChecklistItem, now: datetime) -> dict:
+    late = item.due_at is not None and ((item.done_at or now) > item.due_at)
+    return {"key": item.key, "title": item.title, "due_at": item.due_at, "done_at": item.done_at,
+            "done_by": item.done_by, "note": item.note, "overdue": item.done_at is None and late,
+            "late": late, "overdue_alerted_at": item.overdue_alerted_at}
+
+
+def detail(session: Session, inc: Incident, now: datetime) -> dict:
+    d = summary(session, inc, now)
+    m = measure(session, inc, now)
+    key = StoryKey.from_list(inc.terms)
+    d.update({
+        "assessment": {"cause": inc.cause, "state": inc.state_desc, "development": inc.development,
+                       "scope": inc.scope, "measures": inc.measures},
+        "measured": m.to_dict(),
+        "entities": sorted(key.entities),
+        "terms": sorted(key.terms),
+        "topics": sorted(key.topics),
+        "checklist": [item_dict(i, now) for i in session.scalars(
+            select(ChecklistItem).where(ChecklistItem.incident_id == inc.id).order_by(ChecklistItem.id))],
+        "escalations": [{"level": e.level, "groups": e.groups, "sent_at": e.sent_at, "ack_due_at": e.ack_due_at,
+                         "acked_at": e.acked_at, "acked_by": e.acked_by} for e in session.scalars(
+            select(Escalation).where(Escalation.incident_id == inc.id).order_by(Escalation.level))],
+        "evidence": [{"id": e.id, "post_id": e.post_id, "snapshot_id": e.snapshot_id, "sha256": e.sha256,
+                      "added_at": e.added_at, "added_by": e.added_by} for e in session.scalars(
+            select(EvidenceItem).where(EvidenceItem.incident_id == inc.id).order_by(EvidenceItem.id))],
+        "posts": [],
+        "events": [{"id": e.id, "at": e.at, "actor": e.actor, "kind": e.kind,
+                    "label": EVENT_LABELS.get(e.kind, e.kind), "note": e.note, "data": e.data}
+                   for e in session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == inc.id)
+                                            .order_by(IncidentEvent.id))],
+    })
+    sources = {s.id: s.name for s in session.scalars(select(Source))}
+    for p, mt in incident_posts(session, inc.id):
+        d["posts"].append({
+            "id": p.id, "url": p.url, "title": p.title, "site": site_of(p), "source": sources.get(p.source_id),
+            "author": p.author, "published_at": p.published_at, "fetched_at": p.fetched_at,
+            "duplicate_of_id": p.duplicate_of_id, "replies": p.replies, "views": p.views, "likes": p.likes,
+            "score": mt.score if mt else None, "severity": mt.severity if mt else None,
+            "category": mt.category if mt else None, "snapshot_id": p.snapshot_id,
+        })
+    return d
