@@ -120,6 +120,10 @@ class CollectResult:
     warnings: list[str] = field(default_factory=list)
     error_kind: str | None = None
     error: str | None = None
+    # Fetches kept as evidence although they produced no post (e.g. an undecodable
+    # body: its raw bytes are kept with ``decode_error`` set).
+    snapshots: list[FetchResult] = field(default_factory=list)
+    requests: int = 0  # HTTP requests made, robots.txt included where known
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,62 @@
+"""Field selectors as the office writes them in YAML: CSS (with ``::text`` and
+``::attr(name)``) or XPath (starting with ``/``, ``./`` or ``(``)."""
+
+from __future__ import annotations
+
+import re
+
+from crawler.text import collapse, element_text
+
+_XPATH_START = ("/", "./", "(", "..")
+
+
+def is_xpath(expr: str) -> bool:
+    return expr.lstrip().startswith(_XPATH_START)
+
+
+def select(node, expr: str):
+    """A parsel SelectorList for ``expr`` applied to ``node`` (a parsel Selector)."""
+    return node.xpath(expr) if is_xpath(expr) else node.css(expr)
+
+
+def texts(node, expr: str) -> list[str]:
+    """Strings the selector yields: text and attribute values as they are, elements as
+    their readable text (scripts and styles dropped, blocks on separate lines)."""
+    out = []
+    for s in select(node, expr):
+        root = s.root
+        if isinstance(root, str):
+            value = collapse(root)
+        else:
+            value = element_text(root)
+        if value:
+            out.append(value)
+    return out
+
+
+def first(node, expr: str | None) -> str | None:
+    if not expr:
+        return None
+    found = texts(node, expr)
+    return found[0] if found else None
+
+
+def joined(node, expr: str | None, sep: str = "\n") -> str | None:
+    if not expr:
+        return None
+    found = texts(node, expr)
+    return sep.join(found) if found else None
+
+
+_NUM = re.compile(r"(\d+(?:\.\d+)?)\s*(万|w|千|k|亿)?", re.I)
+_MULT = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000, "亿": 100_000_000}
+
+
+def count(text: str | None) -> int | None:
+    """'1171', '回复 22', '1.2万', '3k' → an integer, or None."""
+    if not text:
+        return None
+    m = _NUM.search(text.replace(",", ""))
+    if not m:
+        return None
+    return int(float(m.group(1)) * _MULT.get((m.group(2) or "").lower(), 1))

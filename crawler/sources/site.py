@@ -1,0 +1,241 @@
+"""Web sites (news sites, Discuz! boards, Tieba-style lists) crawled by the one generic
+Scrapy spider, configured in YAML. Each collection runs Scrapy in a child process."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, List, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from crawler.base import (
+    CollectContext, CollectResult, FetchResult, RawPost, SourceConfig, SourceState, SourceType,
+    parse_duration, register,
+)
+from crawler.urls import canonical
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class FieldSelectors(BaseModel):
+    """Per-field selectors: CSS (``h1::text``, ``a::attr(href)``, ``td.t_f``) or XPath
+    (starting with ``/``, ``./`` or ``(``). An element selector yields the element's
+    readable text; several matches of ``body`` are joined, other fields take the first."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(None, description="The post's title; default: the page's <title>.")
+    body: str | None = Field(
+        None, description="The post's text; without it the main text is extracted automatically."
+    )
+    author: str | None = Field(None, description="The author's name.")
+    published: str | None = Field(
+        None, description='Publication time text ("2026-11-23 08:15", "3分钟前", "昨天 12:30").'
+    )
+    replies: str | None = Field(None, description="Reply count text ('22', '1.2万').")
+    views: str | None = Field(None, description="View count text.")
+
+
+class ListSpec(BaseModel):
+    """How to walk list pages (a board, a news column, a Tieba list)."""
+
+    model_config = ConfigDict(extra="forbid")
+    item: str | None = Field(
+        None, description="Selector of the links to posts, e.g. \"a.s.xst::attr(href)\" (within a row when `row` is set)."
+    )
+    next: str | None = Field(None, description='Selector of the next-page link, e.g. "a.nxt::attr(href)".')
+    max_pages: int = Field(1, ge=1, le=1000, description="Most list pages walked per run (start page included).")
+    row: str | None = Field(
+        None,
+        description="Selector of one post's row on the list page; each row becomes a post "
+        "(its link from `item`, its fields from `fields` below, relative to the row).",
+    )
+    fields: FieldSelectors = Field(
+        default_factory=FieldSelectors, description="Selectors within a row (with `row`)."
+    )
+    follow: bool | None = Field(
+        None, description="Also visit each item link as an article page (default: yes without `row`, no with it)."
+    )
+
+
+class SiteConfig(SourceConfig):
+    """A web site crawled by the configured spider."""
+
+    type: Literal["site"] = Field("site", description="site")
+    urls: List[str] = Field(min_length=1, description="Start URLs: list pages, or article pages when there is no `list`.")
+    list: ListSpec | None = Field(None, description="List pages: item links, pagination, rows.")
+    fields: FieldSelectors = Field(
+        default_factory=FieldSelectors, description="Selectors on article pages; none: automatic extraction."
+    )
+    allowed_domains: List[str] = Field(
+        default_factory=lambda: [], description="Hosts the spider may visit (and their subdomains); default: the start URLs' hosts."
+    )
+    encoding: str | None = Field(
+        None, description="Force a page encoding (gbk, big5, utf-8) when a site lies about it; default: detect."
+    )
+    concurrency: int = Field(2, ge=1, le=32, description="Requests at once to one host.")
+    max_redirects: int = Field(5, ge=0, le=20, description="Most redirects followed per request.")
+    max_requests: int = Field(500, ge=1, description="Most pages fetched per run (a safety stop).")
+    crawl_timeout: float = Field(600, description="Longest a whole run may take (30s, 10m, ...).")
+
+    @field_validator("crawl_timeout", mode="before")
+    @classmethod
+    def _ct(cls, v):
+        return parse_duration(v)
+
+    @field_validator("encoding")
+    @classmethod
+    def _enc(cls, v):
+        if v is None:
+            return v
+        from crawler.encoding import normalise_label
+
+        if normalise_label(v) is None:
+            raise ValueError(f"unknown encoding '{v}' (e.g. gbk, gb18030, big5, utf-8)")
+        return v
+
+
+def job_for(cfg: SiteConfig, context: CollectContext, urls: list[str] | None = None) -> dict[str, Any]:
+    """The plain-data job the child process runs."""
+    urls = urls or cfg.urls
+    allowed = cfg.allowed_domains or sorted({urlsplit(u).hostname or "" for u in urls})
+    return {
+        "urls": urls,
+        "list": cfg.list.model_dump() if cfg.list else None,
+        "fields": cfg.fields.model_dump(),
+        "allowed_domains": allowed,
+        "encoding": cfg.encoding,
+        "user_agent": context.user_agent,
+        "timezone": context.timezone,
+        "obey_robots": cfg.obey_robots,
+        "timeout": cfg.timeout,
+        "max_bytes": cfg.max_bytes,
+        "max_redirects": cfg.max_redirects,
+        "concurrency": cfg.concurrency,
+        "delay": cfg.delay,
+        "max_requests": cfg.max_requests,
+    }
+
+
+def run_crawl(job: dict[str, Any], timeout: float = 600) -> list[tuple[str, dict]]:
+    """Run the spider on ``job`` in a child process; return its records. Raises
+    ``subprocess.TimeoutExpired`` or ``RuntimeError`` when the child fails."""
+    with tempfile.TemporaryDirectory(prefix="sentinel-crawl-") as tmp:
+        job_path, out_path = os.path.join(tmp, "job.pickle"), os.path.join(tmp, "out.pickle")
+        with open(job_path, "wb") as fh:
+            pickle.dump(job, fh)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        proc = subprocess.run(
+            [sys.executable, "-m", "crawler.spider", job_path, out_path],
+            env=env, cwd=tmp, timeout=timeout, capture_output=True,
+        )
+        records = _read_records(out_path)
+        if proc.returncode != 0 and not records:
+            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+            raise RuntimeError(f"the crawler process failed (exit {proc.returncode}): {' | '.join(tail)}")
+        return records
+
+
+def _read_records(path: str) -> list[tuple[str, dict]]:
+    out: list[tuple[str, dict]] = []
+    if not os.path.exists(path):
+        return out
+    with open(path, "rb") as fh:
+        while True:
+            try:
+                out.append(pickle.load(fh))
+            except EOFError:
+                break
+            except (pickle.UnpicklingError, ValueError):
+                break  # a child killed mid-write: keep what was complete
+    return out
+
+
+def _snapshot(rec: dict) -> FetchResult:
+    return FetchResult(
+        url=rec["url"], final_url=rec["final_url"], status=rec["status"], headers=rec["headers"],
+        body=rec["body"], fetched_at=rec["fetched_at"], encoding=rec.get("encoding"),
+        decode_error=rec.get("decode_error"),
+    )
+
+
+def records_to_result(records: list[tuple[str, dict]], state: SourceState) -> CollectResult:
+    """Posts, errors and counts from the child's records."""
+    result = CollectResult(state=SourceState(etag=state.etag, last_modified=state.last_modified,
+                                             data=dict(state.data)))
+    errors: list[dict] = []
+    pages = 0
+    for kind, rec in records:
+        if kind == "page":
+            pages += 1
+            f = rec["fields"]
+            text = f.get("body") or ""
+            result.posts.append(RawPost(
+                url=canonical(rec["post_url"]),
+                title=(f.get("title") or "").strip(),
+                text=text,
+                author=f.get("author") or None,
+                published_at=f.get("published_at"),
+                replies=f.get("replies"),
+                views=f.get("views"),
+                snapshot=_snapshot(rec),
+                extra={"from_list_row": True} if rec.get("from_row") else {},
+            ))
+        elif kind == "undecodable":
+            pages += 1
+            result.snapshots.append(_snapshot(rec))
+            errors.append({"url": rec["url"], "kind": "decode", "message": rec.get("decode_error") or "undecodable"})
+        elif kind == "error":
+            errors.append(rec)
+        elif kind == "stats":
+            result.requests = int(rec.get("requests", 0))
+            result.fetched = int(rec.get("responses", 0))
+            if rec.get("robots_forbidden"):
+                result.warnings.append(f"robots.txt forbade {rec['robots_forbidden']} page(s)")
+    # Unique posts by canonical URL (a row and its article page may both appear).
+    seen: dict[str, RawPost] = {}
+    for p in result.posts:
+        if p.url not in seen or (seen[p.url].extra.get("from_list_row") and not p.extra.get("from_list_row")):
+            seen[p.url] = p
+    result.posts = list(seen.values())
+    for e in errors[:20]:
+        result.warnings.append(f"{e['kind']}: {e['url']}: {e['message']}")
+    if errors and not result.posts:
+        # Nothing came through: the run failed, with the first error's kind.
+        result.error_kind = errors[0]["kind"]
+        result.error = f"{errors[0]['url']}: {errors[0]['message']}" + (
+            f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else "")
+    return result
+
+
+def collect_site(cfg: SiteConfig, context: CollectContext, state: SourceState,
+                 urls: list[str] | None = None) -> CollectResult:
+    job = job_for(cfg, context, urls)
+    try:
+        records = run_crawl(job, timeout=cfg.crawl_timeout)
+    except subprocess.TimeoutExpired:
+        return CollectResult(state=state, error_kind="timeout",
+                             error=f"the crawl did not finish within {cfg.crawl_timeout:g} s")
+    except (RuntimeError, OSError) as e:
+        return CollectResult(state=state, error_kind="crawler", error=str(e))
+    result = records_to_result(records, state)
+    if not cfg.obey_robots:
+        result.warnings.append("robots.txt is ignored for this source (obey_robots: false)")
+    return result
+
+
+@register
+class SiteSource(SourceType):
+    """Crawls list pages and article pages with the configured spider."""
+
+    name = "site"
+    config_model = SiteConfig
+
+    def collect(self, state: SourceState) -> CollectResult:
+        return collect_site(self.config, self.context, state)  # type: ignore[arg-type]

@@ -1,0 +1,252 @@
+"""The one generic Scrapy spider, configured from a source's YAML, and its child-process
+entry point (``python -m crawler.spider JOB OUT``).
+
+Scrapy's reactor cannot be restarted, so every collection runs in a fresh child process
+(see ``crawler.sources.site.run_crawl``). The child writes one pickled record per line of
+work to OUT: ``("page", dict)`` for each fetched page that produced a post, ``("error",
+dict)`` for each failed request, ``("stats", dict)`` at the end.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+import scrapy
+from scrapy.http import TextResponse
+
+from crawler.encoding import decode, normalise_label
+from crawler.selectors import count, first, joined, select
+from crawler.text import extract_main
+from crawler.times import parse_time
+
+FIELDS = ("title", "body", "author", "published", "replies", "views")
+
+
+def settings_for(job: dict[str, Any]) -> dict[str, Any]:
+    """Scrapy settings for one job: tight limits instead of Scrapy's loose defaults."""
+    return {
+        "USER_AGENT": job.get("user_agent") or "sentinel/0.1",
+        "ROBOTSTXT_OBEY": bool(job.get("obey_robots", True)),
+        "DOWNLOAD_MAXSIZE": int(job.get("max_bytes", 10 * 1024 * 1024)),
+        "DOWNLOAD_WARNSIZE": 0,
+        "DOWNLOAD_TIMEOUT": float(job.get("timeout", 30)),
+        "REDIRECT_MAX_TIMES": int(job.get("max_redirects", 5)),
+        "CONCURRENT_REQUESTS": max(8, int(job.get("concurrency", 2))),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": int(job.get("concurrency", 2)),
+        "DOWNLOAD_DELAY": float(job.get("delay", 0.5)),
+        "RETRY_TIMES": int(job.get("retries", 1)),
+        "COOKIES_ENABLED": True,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": job.get("log_level", "ERROR"),
+        "CLOSESPIDER_PAGECOUNT": int(job.get("max_requests", 0)),
+        "DOWNLOAD_FAIL_ON_DATALOSS": True,
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "HTTPERROR_ALLOW_ALL": False,
+        "DNS_TIMEOUT": min(float(job.get("timeout", 30)), 20),
+    }
+
+
+def error_kind(failure) -> tuple[str, str]:
+    """A short machine name and a message for a Scrapy failure."""
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.internet import error as terr
+
+    exc = failure.value
+    name = type(exc).__name__
+    if isinstance(exc, HttpError):
+        status = exc.response.status
+        return ("http_4xx" if status < 500 else "http_5xx"), f"HTTP {status}"
+    if isinstance(exc, IgnoreRequest):
+        text = str(exc)
+        if "robots" in text.lower() or name == "IgnoreRequest" and "Forbidden by robots.txt" in text:
+            return "robots", "robots.txt forbids it"
+        return "ignored", text or name
+    text = str(exc)
+    by_name = {
+        "DownloadTimeoutError": "timeout", "TimeoutError": "timeout", "TCPTimedOutError": "timeout",
+        "CannotResolveHostError": "dns", "DNSLookupError": "dns",
+        "DownloadConnectionRefusedError": "refused", "ConnectionRefusedError": "refused",
+        "ResponseDataLossError": "connection", "ResponseFailed": "connection",
+        "ConnectionLost": "connection", "ConnectionDone": "connection",
+    }
+    if name in by_name:
+        return by_name[name], text or name
+    if isinstance(exc, (terr.TimeoutError, terr.TCPTimedOutError)):
+        return "timeout", "no complete answer in time"
+    if isinstance(exc, terr.DNSLookupError):
+        return "dns", "cannot resolve the host"
+    if isinstance(exc, terr.ConnectionRefusedError):
+        return "refused", "connection refused"
+    if name == "DownloadCancelledError" or "maxsize" in text.lower() or "max size" in text.lower():
+        return "too_large", f"the response is larger than the size limit ({text or name})"
+    if "DataLoss" in text or "ResponseFailed" in text:
+        return "connection", f"the server broke the response ({name})"
+    return "connection", f"{name}: {text}"
+
+
+class ConfiguredSpider(scrapy.Spider):
+    """Start URLs → (list pages → item links, pagination) → article pages → fields."""
+
+    name = "sentinel"
+
+    def __init__(self, job: dict[str, Any], sink, **kw):
+        super().__init__(**kw)
+        self.job = job
+        self.sink = sink
+        self.allowed_domains = list(job.get("allowed_domains") or [])
+        self.list = job.get("list") or None
+        self.fields = job.get("fields") or {}
+        self.tz = job.get("timezone", "Asia/Shanghai")
+        self.encoding = normalise_label(job.get("encoding"))
+        self.seen: set[str] = set()
+
+    async def start(self):
+        for url in self.job["urls"]:
+            if self.list:
+                yield scrapy.Request(url, callback=self.parse_list, errback=self.failed,
+                                     cb_kwargs={"page": 1}, dont_filter=True)
+            else:
+                yield scrapy.Request(url, callback=self.parse_article, errback=self.failed,
+                                     dont_filter=True)
+
+    # -- helpers --------------------------------------------------------------
+    def emit(self, kind: str, record: dict) -> None:
+        pickle.dump((kind, record), self.sink, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def failed(self, failure):
+        kind, message = error_kind(failure)
+        url = failure.request.url if getattr(failure, "request", None) else ""
+        self.emit("error", {"url": url, "kind": kind, "message": message})
+
+    def decoded(self, response) -> TextResponse | None:
+        """The response re-read with our encoding rules (BOM, header, declaration that
+        actually decodes, detection) instead of trusting a lying meta tag."""
+        if self.encoding:
+            return response.replace(cls=scrapy.http.HtmlResponse, encoding=self.encoding)
+        d = decode(response.body, response.headers.get(b"Content-Type", b"").decode("latin-1"))
+        if d.text is None:
+            self.emit("undecodable", self.snapshot(response, decode_error=d.error))
+            return None
+        return response.replace(cls=scrapy.http.HtmlResponse, encoding=d.encoding)
+
+    def snapshot(self, response, **extra) -> dict:
+        headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
+                   for k, v in response.headers.items()}
+        if "content-encoding" not in headers and response.flags and "decompressed" in response.flags:
+            headers["x-sentinel-decoded"] = "yes"
+        req = response.request
+        url = req.meta.get("redirect_urls", [req.url])[0] if req is not None else response.url
+        return {
+            "url": url, "final_url": response.url, "status": response.status, "headers": headers,
+            "body": response.body, "fetched_at": datetime.now(timezone.utc), **extra,
+        }
+
+    # -- callbacks ------------------------------------------------------------
+    def parse_list(self, response, page: int):
+        r = self.decoded(response)
+        if r is None:
+            return
+        spec = self.list
+        rows = spec.get("row")
+        if rows:
+            for row in select(r, rows):
+                yield from self._row_post(r, row)
+        follow = spec.get("follow")
+        if follow is None:
+            follow = not rows
+        if spec.get("item") and follow:
+            for href in select(r, spec["item"]).getall():
+                href = href.strip()
+                if not href or href.startswith(("javascript:", "#", "mailto:")):
+                    continue
+                yield r.follow(href, callback=self.parse_article, errback=self.failed)
+        if spec.get("next") and page < int(spec.get("max_pages", 1)):
+            nxt = first(r, spec["next"])
+            if nxt and not nxt.startswith("javascript:"):
+                yield r.follow(nxt, callback=self.parse_list, errback=self.failed,
+                               cb_kwargs={"page": page + 1})
+
+    def _row_post(self, r, row):
+        spec = self.list
+        link = first(row, spec.get("item")) if spec.get("item") else None
+        if not link:
+            return
+        url = r.urljoin(link)
+        if url in self.seen:
+            return
+        self.seen.add(url)
+        rf = spec.get("fields") or {}
+        values = {k: (joined(row, rf.get(k)) if k == "body" else first(row, rf.get(k))) for k in FIELDS}
+        rec = self.snapshot(r)
+        rec["post_url"] = url
+        rec["fields"] = self._finish(values, fetched=rec["fetched_at"])
+        rec["from_row"] = True
+        rec["encoding"] = r.encoding
+        self.emit("page", rec)
+        return
+        yield  # a generator
+
+    def parse_article(self, response):
+        r = self.decoded(response)
+        if r is None:
+            return
+        f = self.fields
+        values = {k: first(r, f.get(k)) for k in FIELDS if k != "body"}
+        values["body"] = joined(r, f.get("body"))
+        if not f.get("body"):
+            auto = extract_main(r.text, r.url)
+            values["body"] = auto["text"]
+            values["title"] = values["title"] or auto["title"]
+            values["author"] = values["author"] or auto["author"]
+            values["published"] = values["published"] or auto["date"]
+        elif not values["title"]:
+            values["title"] = first(r, "title::text")
+        rec = self.snapshot(r)
+        rec["post_url"] = r.url
+        rec["encoding"] = r.encoding
+        rec["fields"] = self._finish(values, fetched=rec["fetched_at"])
+        self.emit("page", rec)
+        return
+        yield
+
+    def _finish(self, v: dict, fetched: datetime) -> dict:
+        out = dict(v)
+        out["published_at"] = parse_time(v.get("published"), now=fetched, tz=self.tz) if v.get("published") else None
+        out["replies"] = count(v.get("replies"))
+        out["views"] = count(v.get("views"))
+        return out
+
+    def closed(self, reason):
+        stats = self.crawler.stats.get_stats()
+        self.emit("stats", {
+            "reason": reason,
+            "requests": stats.get("downloader/request_count", 0),
+            "responses": stats.get("downloader/response_count", 0),
+            "bytes": stats.get("downloader/response_bytes", 0),
+            "robots_forbidden": stats.get("robotstxt/forbidden", 0),
+        })
+
+
+def run_job(job: dict[str, Any], out_path: str) -> None:
+    """Run one crawl in this process (the child) and write records to ``out_path``."""
+    from scrapy.crawler import CrawlerProcess
+
+    with open(out_path, "wb") as sink:
+        process = CrawlerProcess(settings_for(job))
+        process.crawl(ConfiguredSpider, job=job, sink=sink)
+        process.start()
+
+
+def main(argv: list[str]) -> int:
+    with open(argv[1], "rb") as fh:
+        job = pickle.load(fh)
+    run_job(job, argv[2])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
