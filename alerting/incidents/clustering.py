@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -37,24 +36,25 @@ class StoryKey:
     topics: set[str]
 
     def as_list(self) -> list[str]:
-        return (
-            [f"entity:{e}" for e in sorted(self.entities)]
-            + [f"term:{t}" for t in sorted(self.terms)]
-            + [f"topic:{t}" for t in sorted(self.topics)]
-        )
+        """What Incident.terms stores: the topic terms (the mails show them as they are)."""
+        return sorted(self.terms)
 
     @classmethod
-    def from_list(cls, items: Iterable[Any]) -> "StoryKey":
-        key = cls(set(), set(), set())
-        for item in items or ():
-            kind, _, value = str(item).partition(":")
-            {"entity": key.entities, "term": key.terms, "topic": key.topics}.get(kind, set()).add(value)
+    def of_incident(cls, session: Session, incident: Incident) -> StoryKey:
+        """The incident's terms, and the entities and topics of its posts' matches."""
+        key = cls(set(), set(str(t) for t in incident.terms or () if isinstance(t, str)), set())
+        matches = session.scalars(
+            select(Match)
+            .join(IncidentPost, IncidentPost.post_id == Match.post_id)
+            .where(IncidentPost.incident_id == incident.id)
+            .order_by(IncidentPost.id)
+            .limit(200)
+        )
+        for m in matches:
+            k = story_key(m)
+            key.entities |= k.entities
+            key.topics |= k.topics
         return key
-
-    def merge(self, other: "StoryKey") -> None:
-        self.entities |= other.entities
-        self.terms |= other.terms
-        self.topics |= other.topics
 
 
 def story_key(match: Match | None) -> StoryKey:
@@ -168,7 +168,7 @@ def _affinity(
     sim = max((similarity(mine, shingles(f"{t or ''}{x or ''}")) for t, x in texts), default=0.0)
     if sim >= settings.near_duplicate:
         return 2.0 + sim, "near_duplicate", sim
-    theirs = StoryKey.from_list(inc.terms)
+    theirs = StoryKey.of_incident(session, inc)
     if settings.require_entity and theirs.entities and key.entities and not (theirs.entities & key.entities):
         return 0.0, "", sim
     shared = len(theirs.terms & key.terms)

@@ -59,8 +59,13 @@ def _send(session, incident, level_no, lv: Level, *, config, outbox, now, actor,
         messages.send(
             session, outbox, key=f"escalation:{incident.id}:{level_no}:{group}", kind="escalation", to=[group],
             subject=f"{messages.tag(incident)}舆情报告（第{level_no}级{'，双重报告' if dual else ''}）：{incident.title}",
-            incident=incident, config=config, level=level_no, groups=list(lv.notify), ack_due_at=esc.ack_due_at,
-            ack_hint=f"sentinel incident ack {incident.id} --by 姓名", note=note,
+            incident=incident, config=config, heading=f"舆情报告（第{level_no}级）",
+            lead=("同时报告：" + "、".join(lv.notify) + "。") if dual else "",
+            facts=[("请确认期限", messages.local(config, esc.ack_due_at))],
+            paragraphs=[note or "", incident.scope or "",
+                        f"请在期限前确认收到：sentinel incident ack {incident.id} --by 姓名。"
+                        "期限内无人确认的，系统将自动报告下一级。"],
+            level=level_no, groups=list(lv.notify),
         )
     record(session, incident, "escalation_sent", actor=actor, now=now, note=note,
            level=level_no, groups=list(lv.notify), ack_due_at=esc.ack_due_at.isoformat())
@@ -140,8 +145,9 @@ def due(session: Session, *, config, outbox, now: datetime) -> dict:
             messages.send(
                 session, outbox, key=f"escalation-reminder:{incident.id}:{esc.level}", kind="reminder",
                 to=list(esc.groups), subject=f"{messages.tag(incident)}提醒：舆情报告尚未确认：{incident.title}",
-                incident=incident, config=config, level=esc.level, ack_due_at=esc.ack_due_at,
-                ack_hint=f"sentinel incident ack {incident.id} --by 姓名",
+                incident=incident, config=config, heading="舆情报告尚未确认",
+                lead=f"第{esc.level}级报告已超过确认期限 {messages.local(config, esc.ack_due_at)}，仍无人确认。",
+                paragraphs=[f"请确认收到：sentinel incident ack {incident.id} --by 姓名"], level=esc.level,
             )
             record(session, incident, "escalation_reminder", now=now, note=f"第{esc.level}级超时未确认，已提醒",
                    level=esc.level)

@@ -15,7 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting.incidents.workflow import record
-from storage.models import ChecklistItem, EvidenceItem, Incident, IncidentEvent, IncidentPost, Post, Snapshot
+from storage.models import (
+    ChecklistItem,
+    EvidenceItem,
+    Incident,
+    IncidentEvent,
+    IncidentPost,
+    Post,
+    Snapshot,
+)
 
 
 def snapshot_bytes(snap: Snapshot) -> bytes:

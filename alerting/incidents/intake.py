@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting.incidents import assessment, escalation, evidence, playbooks, tracking
-from alerting.incidents.clustering import StoryKey, find_incident, post_time, story_key
+from alerting.incidents.clustering import find_incident, post_time, story_key
 from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import record, severity_rank
 from storage.models import Incident, IncidentPost, Match, Post
@@ -61,9 +61,7 @@ def add_post(session: Session, incident: Incident, post: Post, match: Match | No
              reason: str, actor: str = "system", note: str | None = None) -> None:
     """Attach a post to the incident's story (its spread grows)."""
     session.add(IncidentPost(incident_id=incident.id, post_id=post.id, added_at=now))
-    key = StoryKey.from_list(incident.terms)
-    key.merge(story_key(match))
-    incident.terms = key.as_list()
+    incident.terms = sorted(set(incident.terms or ()) | story_key(match).terms)
     session.flush()
     record(session, incident, "post_added", actor=actor, now=now,
            note=note or f"{REASONS.get(reason, reason)}：{post.title or post.url}", post_id=post.id, reason=reason)

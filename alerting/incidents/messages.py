@@ -1,7 +1,8 @@
 """The messages the incident stage asks the outbox to send, in one place.
 
 Each has an idempotency key, so raising the same alert twice (a re-run after a crash, a
-tick that runs twice) queues it once. The outbox renders and delivers them.
+tick that runs twice) queues it once. The outbox renders them with its ``notice``
+template (heading, lead, facts, paragraphs) and delivers them.
 """
 
 from __future__ import annotations
@@ -15,24 +16,23 @@ from alerting.incidents.workflow import CATEGORY_LABELS, SEVERITY_LABELS, STATE_
 from storage.models import Incident
 
 
-def incident_context(incident: Incident, config=None) -> dict[str, Any]:
-    """What every incident message shows about its incident (plain values only)."""
-    console = getattr(config, "console_url", None) if config is not None else None
-    return {
-        "incident_id": incident.id,
-        "title": incident.title,
-        "status": incident.status,
-        "status_label": STATE_LABELS.get(incident.status, incident.status),
-        "category": incident.category,
-        "category_label": CATEGORY_LABELS.get(incident.category or "", "未定"),
-        "severity": incident.severity,
-        "severity_label": SEVERITY_LABELS.get(incident.severity or "", "未定级"),
-        "post_count": incident.post_count,
-        "site_count": incident.site_count,
-        "opened_at": incident.opened_at,
-        "scope": incident.scope,
-        "url": f"{console.rstrip('/')}/incidents/{incident.id}" if console else None,
-    }
+def local(config, t: datetime | None) -> str:
+    if t is None:
+        return "—"
+    tz = getattr(config, "tz", None)
+    return (t.astimezone(tz) if tz else t).strftime("%Y-%m-%d %H:%M")
+
+
+def incident_facts(incident: Incident, config=None) -> list[tuple[str, str]]:
+    """What every incident message shows about its incident."""
+    return [
+        ("事件编号", f"#{incident.id}"),
+        ("当前状态", STATE_LABELS.get(incident.status, incident.status)),
+        ("性质", CATEGORY_LABELS.get(incident.category or "", "未定性")),
+        ("危害程度", SEVERITY_LABELS.get(incident.severity or "", "未定级")),
+        ("传播范围", f"帖文 {incident.post_count} 条，网站 {incident.site_count} 个"),
+        ("立案时间", local(config, incident.opened_at)),
+    ]
 
 
 def send(
@@ -44,22 +44,30 @@ def send(
     to: list[str],
     subject: str,
     incident: Incident,
+    heading: str,
+    lead: str = "",
+    facts: list[tuple[str, str]] | None = None,
+    paragraphs: list[str] | None = None,
     config=None,
-    template: str | None = None,
     not_before: datetime | None = None,
-    **extra: Any,
+    **data: Any,
 ) -> Any:
     """Queue one message about ``incident`` through the outbox (idempotent per key)."""
-    context = incident_context(incident, config)
-    context.update(extra)
-    context.setdefault("kind", kind)
+    context: dict[str, Any] = {
+        "heading": heading,
+        "lead": lead,
+        "facts": list(facts or []) + incident_facts(incident, config),
+        "paragraphs": [p for p in (paragraphs or []) if p],
+        "kind": kind,
+        "data": data,
+    }
     return outbox.enqueue(
         session,
         key=key,
         kind=kind,
         to=list(to),
         subject=subject,
-        template=template or f"incident_{kind}",
+        template="notice",
         context=context,
         incident=incident,
         severity=incident.severity,

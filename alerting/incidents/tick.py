@@ -27,9 +27,8 @@ def _unit(db_or_factory):
         with db_or_factory.session() as s:
             yield s
     else:
-        with db_or_factory() as s:
-            with s.begin():
-                yield s
+        with db_or_factory() as s, s.begin():
+            yield s
 
 
 def overdue(session: Session, *, config, outbox, now: datetime) -> int:
@@ -66,8 +65,11 @@ def overdue(session: Session, *, config, outbox, now: datetime) -> int:
         messages.send(
             session, outbox, key=f"overdue:{item.id}" if stamp is None else f"overdue:{item.id}:{now.isoformat()}",
             kind="overdue", to=to, subject=f"{messages.tag(incident)}处置事项逾期：{item.title}（期限 {local_due}）",
-            incident=incident, config=config, item=item.title, item_key=item.key, due_at=item.due_at,
-            due_local=local_due, hint=f"sentinel incident check {incident.id} {item.key} --by 姓名 --note 办理情况",
+            incident=incident, config=config, heading="处置事项已逾期",
+            lead=f"“{item.title}”的期限 {local_due} 已过，尚未办结。",
+            facts=[("事项", item.title), ("期限", local_due)],
+            paragraphs=[f"办结后请登记：sentinel incident check {incident.id} {item.key} --by 姓名 --note 办理情况"],
+            item=item.key,
         )
         record(session, incident, "overdue", now=now, note=f"{item.title} 已超过期限 {local_due}", item=item.key)
         n += 1

@@ -56,8 +56,11 @@ def secondary_crisis(
         session, outbox, key=f"secondary_crisis:{incident.id}:{incident.reopened_count}", kind="secondary_crisis",
         to=_recipients(session, incident),
         subject=f"{messages.tag(incident)}二次危机预警：{incident.title}",
-        incident=incident, config=config, reason=reason, status_before=was,
-        post_url=post.url if post else None, post_title=post.title if post else None,
+        incident=incident, config=config, heading="二次危机预警",
+        lead=f"已处置、处于{'动态跟踪' if was == 'tracking' else '结案'}状态的事件再次出现动向，系统已重新打开该事件。",
+        facts=[("触发原因", reason)] + ([("新帖文", post.url)] if post else []),
+        paragraphs=["请跟踪人及办公室立即重新研判，必要时再次报告。"],
+        reason=reason, post_id=post.id if post else None,
     )
 
 
@@ -98,9 +101,10 @@ def check(session: Session, *, config, outbox, now: datetime) -> dict:
             messages.send(
                 session, outbox, key=f"close_proposed:{incident.id}:{incident.reopened_count}", kind="reminder",
                 to=["office"], subject=f"{messages.tag(incident)}建议结案：{incident.title}",
-                incident=incident, config=config,
-                reason=f"已连续 {days:g} 天无新的相关帖文，建议总结评估后结案",
-                hint=f"sentinel incident review {incident.id} --out review.html；sentinel incident close {incident.id} --by 姓名 --note 总结",
+                incident=incident, config=config, heading="建议总结评估并结案",
+                lead=f"该事件已连续 {days:g} 天无新的相关帖文。",
+                paragraphs=[f"生成总结评估报告：sentinel incident review {incident.id} --out review.html",
+                            f"结案：sentinel incident close {incident.id} --by 姓名 --note 总结评估意见"],
             )
             out["close_proposed"] += 1
     return out

@@ -9,8 +9,22 @@ from sqlalchemy.orm import Session
 
 from alerting.incidents.assessment import incident_posts, measure, site_of
 from alerting.incidents.clustering import StoryKey
-from alerting.incidents.workflow import CATEGORY_LABELS, EVENT_LABELS, SEVERITY_LABELS, STATE_LABELS, TRANSITIONS
-from storage.models import ChecklistItem, Escalation, EvidenceItem, Incident, IncidentEvent, Source, User
+from alerting.incidents.workflow import (
+    CATEGORY_LABELS,
+    EVENT_LABELS,
+    SEVERITY_LABELS,
+    STATE_LABELS,
+    TRANSITIONS,
+)
+from storage.models import (
+    ChecklistItem,
+    Escalation,
+    EvidenceItem,
+    Incident,
+    IncidentEvent,
+    Source,
+    User,
+)
 
 
 def overdue_clause(now: datetime):
@@ -76,7 +90,7 @@ def item_dict(item: ChecklistItem, now: datetime) -> dict:
 def detail(session: Session, inc: Incident, now: datetime) -> dict:
     d = summary(session, inc, now)
     m = measure(session, inc, now)
-    key = StoryKey.from_list(inc.terms)
+    key = StoryKey.of_incident(session, inc)
     d.update({
         "assessment": {"cause": inc.cause, "state": inc.state_desc, "development": inc.development,
                        "scope": inc.scope, "measures": inc.measures},

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Iterator
 
 import click
 
@@ -323,3 +323,176 @@ def close_cmd(app, incident_id, by, note, as_json):
     with _incident(app, incident_id) as (s, inc):
         actions.close(s, inc, now=_now(), by=by, note=note)
     _done(app, as_json, incident_id, "已结案")
+
+
+# -- evidence and review -------------------------------------------------------------
+@incident_group.command("evidence")
+@click.argument("incident_id", type=int)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the evidence pack (zip) here.")
+@click.option("--collect", is_flag=True, help="Attach every post's snapshot now (any category).")
+@click.option("--by", default="system", metavar="NAME", help="Who collects (with --collect).")
+@json_option
+@pass_app
+def evidence_cmd(app, incident_id, out, collect, by, as_json):
+    """固定证据: list the evidence items; --out exports the pack as a zip."""
+    from alerting.incidents import evidence, views
+
+    result: dict = {}
+    with _incident(app, incident_id) as (s, inc):
+        if collect:
+            result["added"] = len(evidence.preserve(s, inc, now=_now(), actor=by))
+        if out:
+            result["export"] = evidence.export(s, inc, out, now=_now())
+        items = views.detail(s, inc, _now())["evidence"]
+    if as_json:
+        print_json({"incident": incident_id, "evidence": items, **result})
+        return
+    if not items:
+        click.echo(f"事件 #{incident_id} 尚无证据（第三类事件自动固定；其他类别可加 --collect）。")
+    for e in items:
+        click.echo(f"  快照 #{e['snapshot_id']}  帖文 #{e['post_id']}  SHA-256 {e['sha256']}  {_local(app, e['added_at'])}")
+    if "export" in result:
+        ex = result["export"]
+        state = "哈希全部校验一致" if ex["verified"] else "注意：有快照哈希校验不一致"
+        click.echo(f"证据包已写入 {ex['file']}（{ex['items']} 份，{state}）")
+
+
+@incident_group.command("review")
+@click.argument("incident_id", type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.html or FILE.md")
+@json_option
+@pass_app
+def review_cmd(app, incident_id, out, as_json):
+    """总结评估: write the incident's review report (timeline, chart, sources, deadlines)."""
+    from alerting.incidents import review
+
+    fmt = review.format_of(out)
+    with _incident(app, incident_id) as (s, inc):
+        text = review.render(s, inc, app.config, _now(), fmt)
+    path = review.write(out, text)
+    if as_json:
+        print_json({"incident": incident_id, "file": str(path), "format": fmt})
+    else:
+        click.echo(f"总结评估报告已写入 {path}")
+
+
+# -- manual reports (报案) and the weekly report ----------------------------------------
+@cli.group("report", invoke_without_command=True)
+@click.option("--url", help="The page where the issue was seen.")
+@click.option("--title", help="A short title.")
+@click.option("--note", help="What was seen, and anything else known.")
+@click.option("--by", "by", metavar="NAME", help="Who reports (报案人).")
+@click.option("--category", type=click.Choice(CATEGORY_CHOICES), help="The reporter's view of its nature.")
+@json_option
+@pass_app
+@click.pass_context
+def report_group(ctx, app, url, title, note, by, category, as_json):
+    """报案: report an issue (creates or joins an incident). `sentinel report weekly` writes the weekly report."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not url or not by:
+        raise click.UsageError("报案需要 --url 网址 和 --by 报案人（可加 --title 标题 --note 情况说明）")
+    from alerting.incidents.manual import report
+
+    with app.db.session() as s:
+        inc, opened = report(s, url=url, title=title, note=note, by=by, config=app.config,
+                             outbox=_outbox(app), now=_now(), category=category)
+        iid = inc.id
+    _done(app, as_json, iid, "已立案" if opened else "已并入已有事件", {"opened": opened})
+
+
+@report_group.command("weekly")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.html or FILE.md")
+@click.option("--days", default=7, show_default=True, help="Days covered.")
+@json_option
+@pass_app
+def weekly_cmd(app, out, days, as_json):
+    """The weekly report of all incidents (网络舆情周报)."""
+    from alerting.incidents import review
+
+    fmt = review.format_of(out)
+    with app.db.session() as s:
+        text = review.render_weekly(s, app.config, _now(), fmt, days=days)
+    path = review.write(out, text)
+    if as_json:
+        print_json({"file": str(path), "format": fmt, "days": days})
+    else:
+        click.echo(f"周报已写入 {path}")
+
+
+# -- users -----------------------------------------------------------------------------
+@cli.group("user")
+def user_group():
+    """People: office staff, leaders, unit information managers."""
+
+
+def _print_user(app, as_json, u_dict):
+    if as_json:
+        print_json(u_dict)
+    else:
+        click.echo(f"{u_dict['name']}（{u_dict['role_label']}）{u_dict['email'] or ''} {u_dict['unit'] or ''}".strip())
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(("office", "leader", "unit")), default="office", show_default=True)
+@click.option("--email", help="E-mail address.")
+@click.option("--unit", help="Unit (for unit information managers).")
+@json_option
+@pass_app
+def user_add(app, name, role, email, unit, as_json):
+    """Add a user."""
+    from alerting.incidents import users
+
+    with app.db.session() as s:
+        d = users.to_dict(users.add(s, name, role=role, email=email, unit=unit))
+    _print_user(app, as_json, d)
+
+
+@user_group.command("list")
+@click.option("--role", type=click.Choice(("office", "leader", "unit")))
+@click.option("--all", "include_inactive", is_flag=True, help="Include deactivated users.")
+@json_option
+@pass_app
+def user_list(app, role, include_inactive, as_json):
+    """List users."""
+    from alerting.incidents import users
+
+    with app.db.session() as s:
+        rows = [users.to_dict(u) for u in users.listing(s, role=role, include_inactive=include_inactive)]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        click.echo("尚无用户；添加：sentinel user add 姓名 --role office --email 地址")
+    for r in rows:
+        _print_user(app, False, r)
+
+
+@user_group.command("set")
+@click.argument("name")
+@click.option("--role", type=click.Choice(("office", "leader", "unit")))
+@click.option("--email")
+@click.option("--unit")
+@json_option
+@pass_app
+def user_set(app, name, role, email, unit, as_json):
+    """Change a user's role, e-mail or unit."""
+    from alerting.incidents import users
+
+    with app.db.session() as s:
+        d = users.to_dict(users.update(s, name, role=role, email=email, unit=unit))
+    _print_user(app, as_json, d)
+
+
+@user_group.command("remove")
+@click.argument("name")
+@json_option
+@pass_app
+def user_remove(app, name, as_json):
+    """Deactivate a user (kept in the records of past incidents)."""
+    from alerting.incidents import users
+
+    with app.db.session() as s:
+        d = users.to_dict(users.update(s, name, active=False))
+    _print_user(app, as_json, d)

@@ -1,5 +1,5 @@
 """Builders for incident tests: sources, posts with real snapshots, matches, a config,
-and the notification outbox (the real one from alerting.notify)."""
+and the real notification outbox."""
 
 from __future__ import annotations
 
@@ -11,45 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from sentinel.config import Config
-from storage.models import Match, OutboxMessage, Post, Snapshot, Source
-
-
-def _outbox_class():
-    try:
-        from alerting.notify.outbox import Outbox
-
-        return Outbox
-    except ImportError:
-        return None
-
-
-class StoredOutbox:
-    """Until alerting.notify.outbox lands: the same calls, stored as OutboxMessage rows
-    (no sending), so tests assert on the database exactly as they will with the real one."""
-
-    def __init__(self, db, config, now=None):
-        self.db, self.config, self.now = db, config, now
-
-    def enqueue(self, session, *, key, kind, to, subject, template, context, incident=None, severity=None,
-                category=None, not_before=None):
-        if session.scalar(select(OutboxMessage).where(OutboxMessage.key == key)) is not None:
-            return None
-        msg = OutboxMessage(key=key, kind=kind, recipients=list(to), subject=subject, message_id=f"<{key}@test>",
-                            body=subject.encode(), incident_id=incident.id if incident else None,
-                            not_before=not_before)
-        session.add(msg)
-        session.flush()
-        return msg
-
-    def incident_opened(self, session, incident, posts):
-        return self.enqueue(session, key=f"incident:{incident.id}:opened", kind="new_incident", to=["office"],
-                            subject=incident.title, template="new_incident", context={}, incident=incident)
-
-    def incident_updated(self, session, incident, new_posts):
-        ids = ",".join(str(p.id) for p, _ in new_posts)
-        return self.enqueue(session, key=f"incident:{incident.id}:posts:{ids}", kind="incident_update",
-                            to=["office"], subject=incident.title, template="incident_update", context={},
-                            incident=incident)
+from storage.models import Match, Post, Snapshot, Source
 
 
 @pytest.fixture
@@ -70,8 +32,9 @@ def config(tmp_path):
 
 @pytest.fixture
 def outbox(db, config, clock):
-    cls = _outbox_class() or StoredOutbox
-    return cls(db, config, now=clock.now)
+    from alerting.notify.outbox import Outbox
+
+    return Outbox(db, config, now=clock.now)
 
 
 class World:

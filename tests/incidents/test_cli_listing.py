@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from alerting.incidents import intake
 from sentinel.cli import cli
 from storage.db import Database
-from tests.incidents.conftest import StoredOutbox, World
+from alerting.notify.outbox import Outbox
+from tests.incidents.conftest import World
 
 
 def _setup(tmp_path, clock, config):
@@ -19,7 +20,7 @@ def _setup(tmp_path, clock, config):
     w = World(db, clock)
     with db.session() as s:
         p, m = w.post(s, "https://bbs.example.com/t/1", "食堂饭菜变质？", "请问江西警察学院食堂饭菜是不是变质了", terms=("食堂", "变质"))
-        intake(s, p, m, config=config, outbox=StoredOutbox(db, config), now=clock.now())
+        intake(s, p, m, config=config, outbox=Outbox(db, config, now=clock.now), now=clock.now())
     db.dispose()
     return cfg
 

@@ -1,0 +1,148 @@
+"""Summary and evaluation (总结评估): the review report of one incident and the weekly
+report of all of them, as HTML (with an inline SVG volume chart) or Markdown."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
+
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from alerting.incidents import views
+from alerting.incidents.workflow import (
+    CATEGORY_LABELS,
+    SEVERITY_LABELS,
+    STATE_LABELS,
+    WorkflowError,
+)
+from storage.models import Incident, IncidentEvent
+
+TEMPLATES = Path(__file__).with_name("templates")
+MAX_BARS = 96
+
+
+def _env(html: bool) -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=html, trim_blocks=True,
+                      lstrip_blocks=True, keep_trailing_newline=True)
+    return env
+
+
+def volume(posts: list[dict], tz, now: datetime) -> list[tuple[datetime, int]]:
+    """Posts per hour (or per a few hours for long incidents) from the first post on."""
+    times = sorted((p["published_at"] or p["fetched_at"]) for p in posts)
+    if not times:
+        return []
+    start = times[0].astimezone(tz).replace(minute=0, second=0, microsecond=0)
+    end = times[-1].astimezone(tz)
+    hours = int((end - start).total_seconds() // 3600) + 1
+    step = max(1, -(-hours // MAX_BARS))
+    bins = Counter(int((t.astimezone(tz) - start).total_seconds() // 3600) // step for t in times)
+    return [(start + timedelta(hours=i * step), bins.get(i, 0)) for i in range(-(-hours // step))]
+
+
+def svg_chart(series: list[tuple[datetime, int]], *, title: str = "每小时帖文量") -> Markup:
+    """A bar chart as inline SVG; every text in it is escaped."""
+    w, h, pad_l, pad_b, pad_t = 720, 220, 36, 42, 24
+    if not series:
+        return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{w}" height="60">'
+                      '<text x="10" y="35">暂无帖文</text></svg>')
+    top = max(c for _, c in series) or 1
+    n = len(series)
+    bw = (w - pad_l - 10) / n
+    ih = h - pad_b - pad_t
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{w}" height="{h}" '
+             f'viewBox="0 0 {w} {h}"><title>{xml_escape(title)}</title>',
+             f'<line x1="{pad_l}" y1="{h - pad_b}" x2="{w - 5}" y2="{h - pad_b}" stroke="#888"/>',
+             f'<text x="4" y="{pad_t + 4}" font-size="11">{top}</text>',
+             f'<text x="4" y="{h - pad_b}" font-size="11">0</text>']
+    label_every = max(1, n // 8)
+    for i, (t, c) in enumerate(series):
+        bh = ih * c / top
+        x = pad_l + i * bw
+        parts.append(f'<rect class="bar" x="{x + 1:.1f}" y="{h - pad_b - bh:.1f}" width="{max(bw - 2, 1):.1f}" '
+                     f'height="{bh:.1f}" fill="#c0392b"><title>{xml_escape(t.strftime("%m-%d %H:00"))}：{c} 条</title></rect>')
+        if i % label_every == 0:
+            parts.append(f'<text x="{x + 1:.1f}" y="{h - pad_b + 14}" font-size="10">{xml_escape(t.strftime("%d日%H时"))}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _timeline(d: dict) -> list[dict]:
+    rows = [{"at": p["published_at"] or p["fetched_at"], "who": p["site"], "what": "帖文",
+             "text": p["title"], "url": p["url"]} for p in d["posts"]]
+    rows += [{"at": e["at"], "who": e["actor"], "what": e["label"], "text": e["note"] or "", "url": None}
+             for e in d["events"]]
+    return sorted(rows, key=lambda r: r["at"])
+
+
+def context(session: Session, incident: Incident, config, now: datetime) -> dict:
+    tz = config.tz
+    d = views.detail(session, incident, now)
+    series = volume(d["posts"], tz, now)
+    acks = [e for e in d["escalations"] if e["acked_at"]]
+    return {
+        "i": d, "now": now, "tz": tz, "timeline": _timeline(d), "series": series,
+        "chart": svg_chart(series), "peak": max(series, key=lambda s: s[1]) if series else None,
+        "notes": [e for e in d["events"] if e["kind"] == "note"],
+        "acks": acks, "fmt": lambda t: t.astimezone(tz).strftime("%Y-%m-%d %H:%M") if t else "—",
+        "labels": {"state": STATE_LABELS, "category": CATEGORY_LABELS, "severity": SEVERITY_LABELS},
+    }
+
+
+def render(session: Session, incident: Incident, config, now: datetime, fmt: str = "html") -> str:
+    if fmt not in ("html", "md"):
+        raise WorkflowError("报告格式只能是 .html 或 .md")
+    ctx = context(session, incident, config, now)
+    return _env(fmt == "html").get_template(f"review.{fmt}.j2").render(**ctx)
+
+
+def write(path: str | Path, text: str) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def format_of(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix in (".html", ".htm"):
+        return "html"
+    if suffix in (".md", ".markdown"):
+        return "md"
+    raise WorkflowError(f"不支持的报告格式 '{suffix or '(无扩展名)'}'：请用 .html 或 .md")
+
+
+def weekly_context(session: Session, config, now: datetime, days: int = 7) -> dict:
+    since = now - timedelta(days=days)
+    touched = select(IncidentEvent.incident_id).where(IncidentEvent.at >= since)
+    incs = list(session.scalars(select(Incident).where(
+        or_(Incident.opened_at >= since, Incident.id.in_(touched))).order_by(Incident.id)))
+    rows = [views.detail(session, i, now) for i in incs]
+    ack_minutes = [((r["acknowledged_at"] - r["opened_at"]).total_seconds() / 60) for r in rows if r["acknowledged_at"]]
+    overdue_items = [(r, it) for r in rows for it in r["checklist"] if it["overdue"]]
+    late_done = [(r, it) for r in rows for it in r["checklist"] if it["done_at"] and it["late"]]
+    tz = config.tz
+    return {
+        "since": since, "now": now, "rows": rows,
+        "opened": [r for r in rows if r["opened_at"] >= since],
+        "closed": [r for r in rows if r["closed_at"] and r["closed_at"] >= since],
+        "by_category": Counter(r["category"] or "none" for r in rows),
+        "by_severity": Counter(r["severity"] or "none" for r in rows),
+        "by_status": Counter(r["status"] for r in rows),
+        "secondary": [e for r in rows for e in r["events"] if e["kind"] == "secondary_crisis" and e["at"] >= since],
+        "ack_avg": round(sum(ack_minutes) / len(ack_minutes)) if ack_minutes else None,
+        "overdue_items": overdue_items, "late_done": late_done,
+        "fmt": lambda t: t.astimezone(tz).strftime("%Y-%m-%d %H:%M") if t else "—",
+        "labels": {"state": STATE_LABELS, "category": CATEGORY_LABELS | {"none": "未定性"},
+                   "severity": SEVERITY_LABELS | {"none": "未定级"}},
+    }
+
+
+def render_weekly(session: Session, config, now: datetime, fmt: str = "html", days: int = 7) -> str:
+    ctx = weekly_context(session, config, now, days)
+    return _env(fmt == "html").get_template(f"weekly.{fmt}.j2").render(**ctx)
