@@ -1,0 +1,66 @@
+"""Chat webhooks (DingTalk, WeCom, Feishu, and every other service Apprise knows),
+configured as Apprise URLs per recipient group under ``notify.channels``.
+
+The stored message is JSON ``{"title", "body"}`` rendered once; the URLs are looked up
+at send time so tokens stay in the config (or the environment), not in the database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from alerting.notify.channels.base import Channel, DeliveryError, NotConfigured, register
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand(url: str) -> str:
+    """``${NAME}`` replaced by the environment variable (tokens stay out of YAML)."""
+
+    def sub(m: re.Match) -> str:
+        if m.group(1) not in os.environ:
+            raise NotConfigured(f"环境变量 {m.group(1)} 未设置（聊天机器人地址中引用）")
+        return os.environ[m.group(1)]
+
+    return _ENV.sub(sub, url)
+
+
+@register
+class ChatChannel(Channel):
+    """One stored message to one webhook of its recipient group, through Apprise."""
+
+    kind = "chat"
+
+    def send(self, message) -> str | None:
+        import apprise
+
+        payload = json.loads(message.body.decode("utf-8"))
+        groups = list(message.recipients or [])
+        urls = [u for g in groups for u in self.settings.channels.get(g, [])]
+        index = payload.get("url_index")
+        if index is not None:
+            # One message per webhook, so a retry never repeats a webhook that worked.
+            urls = urls[index : index + 1]
+        if not urls:
+            raise NotConfigured(f"收件组 {', '.join(groups)} 未配置聊天机器人地址")
+        urls = [expand(u) for u in urls]
+        failed = []
+        for url in urls:
+            ap = apprise.Apprise()
+            if not ap.add(url):
+                failed.append(_redact(url) + "（地址无效）")
+                continue
+            ok = ap.notify(title=payload["title"], body=payload["body"], body_format=apprise.NotifyFormat.TEXT)
+            if not ok:
+                failed.append(_redact(url))
+        if failed:
+            # Apprise does not tell a refused token from a network error: retry with backoff.
+            raise DeliveryError("聊天机器人发送失败：" + "，".join(failed))
+        return None
+
+
+def _redact(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://…" if rest else url

@@ -1,0 +1,182 @@
+"""Rendering with Jinja2 (autoescape on) and the views of posts that templates show.
+
+Post text is never marked safe: it is escaped piece by piece, and only the ``<mark>``
+tags around matched terms are ours. Links are shown only for http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, TemplateNotFound
+from markupsafe import Markup, escape
+
+from alerting.notify.email import category_label, clean_line, severity_label
+from alerting.notify.masking import mask as mask_text
+from sentinel.errors import SentinelError
+
+TEMPLATES = Path(__file__).parent / "templates"
+# One code point in, one code point out: offsets of matched terms stay valid.
+_BLANK = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+GUIDANCE = {
+    "inquiry": "属第一类（询问、质疑、诉求）：请责任部门经领导审核后及时网上答复；不能立即答复的，当日内给出处理意见。",
+    "hype": "属第二类（恶意传播、炒作）：请及时说明事实真相或处理情况，尽快查找信息源头并处理，正面引导舆论。",
+    "illegal": "属第三类（捏造、歪曲事实，诽谤，煽动闹事）：请及时澄清事实、发布法律责任警示，查找源头并移交执法部门；"
+    "系统已保存原始页面快照作为证据。",
+    "constructive": "属第四类（建设性意见）：请相关部门研究采纳，并按要求予以答复。",
+}
+
+
+class TemplateError(SentinelError):
+    """A notification template is missing or broken."""
+
+
+_envs: dict[bool, Environment] = {}
+
+
+def environment(html: bool = True) -> Environment:
+    """The HTML environment escapes everything not marked safe; the plain-text one
+    (text/plain parts, chat messages) has nothing to escape for."""
+    if html not in _envs:
+        env = Environment(
+            loader=FileSystemLoader(str(TEMPLATES)),
+            autoescape=html,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        env.filters["severity"] = severity_label
+        env.filters["category"] = category_label
+        _envs[html] = env
+    return _envs[html]
+
+
+def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
+    """(html, text) of ``template`` (``templates/<template>.html.j2`` and ``.txt.j2``)."""
+    context = {"heading": "", "lead": "", "foot": "", "facts": [], "paragraphs": [], "posts": [],
+               "posts_heading": "相关帖子", "more": 0, "incident": None, "guidance": "", **context}
+    try:
+        html = environment(True).get_template(f"{template}.html.j2").render(**context)
+        text = environment(False).get_template(f"{template}.txt.j2").render(**context)
+    except TemplateNotFound as e:
+        names = sorted({p.name.split(".")[0] for p in TEMPLATES.glob("*.html.j2")})
+        raise TemplateError(f"没有通知模板 {e.name}；可用模板：{', '.join(names)}") from None
+    return html, text
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL when it is http(s) and one line; otherwise None (no javascript: links)."""
+    if not url:
+        return None
+    u = str(url).strip()
+    if re.match(r"(?i)^https?://[^\s<>\"'\\]+$", u):
+        return u
+    return None
+
+
+def join_url(base: str | None, path: str) -> str | None:
+    b = safe_url(base)
+    return None if b is None else b.rstrip("/") + "/" + path.lstrip("/")
+
+
+@dataclass
+class Excerpt:
+    """A piece of post text with matched terms: as HTML (escaped, terms in <mark>) and as
+    plain text (terms in 【】)."""
+
+    html: Markup
+    text: str
+
+
+def excerpt(text: str, spans: list[tuple[int, int]], cap: int = 240) -> Excerpt:
+    """At most ``cap`` characters of ``text`` around the first matched term."""
+    text = _BLANK.sub(" ", text or "")
+    n = len(text)
+    spans = sorted((max(0, s), min(n, e)) for s, e in spans if e > s and s < n)
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    a = 0 if not merged else max(0, merged[0][0] - cap // 3)
+    b = min(n, a + cap)
+    html_parts: list[str] = ["…"] if a > 0 else []
+    text_parts: list[str] = ["…"] if a > 0 else []
+    pos = a
+    for s, e in merged:
+        s, e = max(s, a), min(e, b)
+        if s >= e:
+            continue
+        html_parts.append(str(escape(text[pos:s])))
+        html_parts.append(f"<mark>{escape(text[s:e])}</mark>")
+        text_parts.append(text[pos:s] + "【" + text[s:e] + "】")
+        pos = e
+    html_parts.append(str(escape(text[pos:b])))
+    text_parts.append(text[pos:b])
+    if b < n:
+        html_parts.append("…")
+        text_parts.append("…")
+    return Excerpt(Markup("".join(html_parts)), "".join(text_parts))
+
+
+@dataclass
+class PostView:
+    """What a template shows of one matched post (all strings already cleaned)."""
+
+    id: int
+    title: Excerpt
+    excerpt: Excerpt
+    source: str
+    author: str
+    when: str
+    url: str | None
+    snapshot: str | None
+    snapshot_url: str | None
+    console_url: str | None
+    terms: list[str] = field(default_factory=list)
+    score: int = 0
+    severity: str = ""
+    category: str = ""
+
+
+def local_time(dt: datetime | None, tz: ZoneInfo) -> str:
+    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
+def post_view(post, match, *, tz: ZoneInfo, console_url: str | None, masked: bool, cap: int = 240) -> PostView:
+    """A template's view of a post and its match: cleaned, optionally masked, highlighted."""
+    hits = list((match.hits if match is not None else None) or [])
+    m = mask_text if masked else (lambda s: s or "")
+    title_spans = [(h.get("start", 0), h.get("end", 0)) for h in hits if h.get("field") == "title"]
+    text_spans = [(h.get("start", 0), h.get("end", 0)) for h in hits if h.get("field", "text") == "text"]
+    raw_title = m(post.title or "")
+    title = excerpt(raw_title, title_spans, cap=120) if raw_title.strip() else Excerpt(Markup("（无标题）"), "（无标题）")
+    terms: list[str] = []
+    for h in hits:
+        t = clean_line(h.get("term", ""), 30)
+        if t and t not in terms:
+            terms.append(t)
+    snap = getattr(post, "snapshot", None)
+    return PostView(
+        id=post.id,
+        title=title,
+        excerpt=excerpt(m(post.text or ""), text_spans, cap=cap),
+        source=clean_line(post.source.name if getattr(post, "source", None) else "", 60),
+        author=clean_line(m(post.author or ""), 40),
+        when=local_time(post.published_at or post.fetched_at, tz),
+        url=safe_url(post.url),
+        snapshot=(f"#{snap.id} SHA-256 {snap.sha256[:16]}…" if snap is not None else None),
+        snapshot_url=join_url(console_url, f"snapshots/{snap.id}") if snap is not None else None,
+        console_url=join_url(console_url, f"posts/{post.id}"),
+        terms=terms,
+        score=match.score if match is not None else 0,
+        severity=severity_label(match.severity) if match is not None and match.severity else "",
+        category=category_label(match.category) if match is not None and match.category else "",
+    )
