@@ -112,7 +112,8 @@ def escalate(session: Session, incident: Incident, *, config, outbox, now: datet
 def assign(session: Session, incident: Incident, name: str, *, now: datetime, by: str) -> None:
     user = users.get(session, name)
     before = incident.assignee.name if incident.assignee else None
-    incident.assignee_id = user.id
+    incident.assignee = user
+    session.flush()
     record(session, incident, "assigned", actor=_actor(by), now=now, note=f"指派给 {user.name}",
            before=before, assignee=user.name)
 

@@ -1,0 +1,266 @@
+"""The response plan's steps on the clock: deadlines, escalation, evidence, tracking, review."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+import zlib
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from alerting.incidents import actions, evidence, intake, review, tick
+from alerting.incidents.escalation import acknowledge
+from alerting.incidents.workflow import WorkflowError
+from storage.models import (
+    ChecklistItem,
+    Escalation,
+    EvidenceItem,
+    Incident,
+    OutboxMessage,
+    Post,
+    Snapshot,
+    User,
+)
+
+SH = ZoneInfo("Asia/Shanghai")
+CANTEEN = "请问江西警察学院第二食堂的饭菜是不是变质了？昨天中午吃完好几个同学拉肚子，学校能不能给个说法。"
+RUMOUR = "江西警察学院食堂毒死了三个学生，学校封锁消息！明天上午九点大家到行政楼门口讨说法，不去的不是人！"
+
+
+def _open(db, world, config, outbox, clock, url, title, text, **kw) -> int:
+    with db.session() as s:
+        p, m = world.post(s, url, title, text, **kw)
+        inc, _ = intake(s, p, m, config=config, outbox=outbox, now=clock.now())
+        return inc.id
+
+
+def _messages(db, iid, kind=None):
+    with db.session() as s:
+        q = select(OutboxMessage).where(OutboxMessage.incident_id == iid, OutboxMessage.channel == "email")
+        if kind:
+            q = q.where(OutboxMessage.kind == kind)
+        return list(s.scalars(q.order_by(OutboxMessage.id)))
+
+
+def test_inquiry_reply_is_due_the_same_day_and_raises_one_overdue_alert(db, config, outbox, clock, world):
+    clock.t = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN,
+                terms=("食堂", "变质"))
+    with db.session() as s:
+        item = s.scalar(select(ChecklistItem).where(ChecklistItem.incident_id == iid,
+                                                    ChecklistItem.key == "reply_online"))
+        assert item.title == "网上答复处理意见"
+        assert item.due_at.astimezone(SH) == datetime(2026, 11, 23, 23, 59, tzinfo=SH)
+    clock.t = datetime(2026, 11, 23, 15, 58, tzinfo=timezone.utc)
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["overdue"] == 0
+    clock.t = datetime(2026, 11, 23, 16, 0, tzinfo=timezone.utc)  # 00:00 the next day in Shanghai
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["overdue"] == 1
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["overdue"] == 0
+    overdue = _messages(db, iid, "overdue")
+    assert len(overdue) == 1 and "网上答复处理意见" in overdue[0].subject
+    assert "yuqing@example.edu.cn" in overdue[0].recipients
+
+
+def test_checked_item_does_not_go_overdue(db, config, outbox, clock, world):
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN)
+    with db.session() as s:
+        actions.check(s, s.get(Incident, iid), "reply_online", now=clock.now(), by="张老师", note="已在论坛答复")
+    clock.advance(days=1)
+    tick(db, config=config, outbox=outbox, now=clock.now())
+    with db.session() as s:
+        item = s.scalar(select(ChecklistItem).where(ChecklistItem.key == "reply_online"))
+        assert item.done_by == "张老师" and item.overdue_alerted_at is None
+
+
+def test_rumour_evidence_carries_the_snapshots_sha256_and_the_pack_opens(db, config, outbox, clock, world, tmp_path):
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/66", "食堂毒死三人？！", RUMOUR,
+                category="illegal", severity="II", score=90, terms=("毒死", "讨说法"), topic="gathering")
+    clock.advance(minutes=5)
+    with db.session() as s:
+        first = s.scalar(select(Post).where(Post.url == "https://bbs.example.com/t/66"))
+        p, m = world.post(s, "https://weibo.example.com/p/7", "速转", RUMOUR, site="weibo", category="illegal",
+                          severity="II", terms=("毒死",), topic="gathering", duplicate_of=first)
+        intake(s, p, m, config=config, outbox=outbox, now=clock.now())
+    with db.session() as s:
+        items = s.scalars(select(EvidenceItem).where(EvidenceItem.incident_id == iid)).all()
+        assert len(items) == 2
+        for it in items:
+            snap = s.get(Snapshot, it.snapshot_id)
+            assert it.sha256 == hashlib.sha256(zlib.decompress(snap.body)).hexdigest() == snap.sha256
+        done = s.scalar(select(ChecklistItem).where(ChecklistItem.incident_id == iid,
+                                                    ChecklistItem.key == "preserve_evidence"))
+        assert done.done_at is not None and done.done_by == "system"
+        result = evidence.export(s, s.get(Incident, iid), tmp_path / "pack.zip", now=clock.now())
+    assert result["verified"] and result["items"] == 2
+    with zipfile.ZipFile(tmp_path / "pack.zip") as z:
+        assert z.testzip() is None
+        names = z.namelist()
+        assert {"manifest.json", "posts.json", "events.json", "SHA256SUMS", "README.txt"} <= set(names)
+        for line in z.read("SHA256SUMS").decode().splitlines():
+            digest, name = line.split("  ")
+            assert hashlib.sha256(z.read(name)).hexdigest() == digest
+        manifest = json.loads(z.read("manifest.json"))
+        assert all(i["hash_verified"] for i in manifest["items"])
+        assert any(e["kind"] == "evidence_added" for e in json.loads(z.read("events.json")))
+
+
+def test_escalation_goes_level_by_level_with_dual_reporting_until_acknowledged(db, config, outbox, clock, world):
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/66", "食堂毒死三人？！", RUMOUR,
+                category="illegal", severity="II", score=90, terms=("毒死",))
+    assert [m.recipients for m in _messages(db, iid, "escalation")] == [["yuqing@example.edu.cn"]]
+    clock.advance(minutes=29)
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["escalation"]["escalated"] == 0
+    clock.advance(minutes=2)
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["escalation"]["escalated"] == 1
+    level2 = _messages(db, iid, "escalation")[1:]
+    assert sorted(r for m in level2 for r in m.recipients) == ["duty@superior.example.gov.cn", "leader@example.edu.cn"]
+    assert len({m.created_at for m in level2}) == 1  # both chains at the same moment
+    clock.advance(minutes=61)
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["escalation"]["reminded"] == 1
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["escalation"]["reminded"] == 0
+    with db.session() as s:
+        r = acknowledge(s, iid, "李书记", clock.now())
+        assert r["levels"] == [1, 2]
+    with db.session() as s:
+        escs = s.scalars(select(Escalation).where(Escalation.incident_id == iid)).all()
+        assert all(e.acked_by == "李书记" for e in escs)
+        assert s.get(Incident, iid).acknowledged_by == "李书记"
+        assert acknowledge(s, iid, "李书记", clock.now())["changed"] is False
+
+
+def test_acknowledged_level_does_not_escalate(db, config, outbox, clock, world):
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/66", "食堂毒死三人？！", RUMOUR,
+                category="illegal", severity="I", score=95, terms=("毒死",))
+    with db.session() as s:
+        acknowledge(s, iid, "王主任", clock.now())
+    clock.advance(hours=3)
+    tick(db, config=config, outbox=outbox, now=clock.now())
+    assert len(_messages(db, iid, "escalation")) == 1
+
+
+def test_minor_incident_is_not_escalated_automatically(db, config, outbox, clock, world):
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN)
+    assert _messages(db, iid, "escalation") == []
+
+
+def _work_to_tracking(db, config, outbox, clock, iid):
+    with db.session() as s:
+        s.add(User(name="赵敏", role="office", email="zhaomin@example.edu.cn"))
+    with db.session() as s:
+        inc = s.get(Incident, iid)
+        actions.assess(s, inc, config=config, now=clock.now(), by="赵敏", cause="食堂卫生")
+        actions.escalate(s, inc, config=config, outbox=outbox, now=clock.now(), by="赵敏")
+        actions.classify(s, inc, "inquiry", config=config, now=clock.now(), by="赵敏")
+        for key in ("reply_online", "offline_qa", "trace_source"):
+            actions.check(s, inc, key, now=clock.now(), by="赵敏", note="已办")
+        actions.resolve(s, inc, config=config, now=clock.now(), by="赵敏", tracker="赵敏")
+        assert inc.status == "tracking"
+
+
+def test_second_wave_reopens_the_tracked_incident_with_a_secondary_crisis_alert(db, config, outbox, clock, world):
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN,
+                terms=("食堂", "变质", "拉肚子"))
+    _work_to_tracking(db, config, outbox, clock, iid)
+    clock.advance(days=4)
+    with db.session() as s:
+        p, m = world.post(s, "https://tieba.example.com/p/9", "二食堂又吃坏人了", "江西警察学院二食堂又有人吃完拉肚子，饭菜变质",
+                          site="tieba", terms=("食堂", "变质", "拉肚子"), category="hype")
+        inc, opened = intake(s, p, m, config=config, outbox=outbox, now=clock.now())
+        assert not opened and inc.id == iid and inc.status == "reopened" and inc.reopened_count == 1
+    alerts = _messages(db, iid, "secondary_crisis")
+    assert len(alerts) == 1 and "二次危机" in alerts[0].subject
+    assert "zhaomin@example.edu.cn" in alerts[0].recipients
+
+
+def test_quiet_tracking_is_proposed_for_closing_once(db, config, outbox, clock, world):
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN)
+    _work_to_tracking(db, config, outbox, clock, iid)
+    clock.advance(days=2)
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["tracking"]["close_proposed"] == 0
+    clock.advance(days=2)
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["tracking"]["close_proposed"] == 1
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["tracking"]["close_proposed"] == 0
+    with db.session() as s:
+        actions.close(s, s.get(Incident, iid), now=clock.now(), by="赵敏", note="事件平息，答复及时。")
+        assert s.get(Incident, iid).status == "closed"
+
+
+def test_engagement_growth_in_tracking_is_a_secondary_crisis(db, config, outbox, clock, world):
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN,
+                views=100, replies=10)
+    _work_to_tracking(db, config, outbox, clock, iid)
+    clock.advance(hours=3)
+    with db.session() as s:
+        p = s.scalar(select(Post).where(Post.url == "https://bbs.example.com/t/1"))
+        p.views, p.replies = 900, 80  # the crawler refreshed the counts
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["tracking"]["secondary_crisis"] == 1
+    with db.session() as s:
+        assert s.get(Incident, iid).status == "reopened"
+
+
+def test_the_plan_order_cannot_be_skipped(db, config, outbox, clock, world):
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN)
+    with db.session() as s:
+        inc = s.get(Incident, iid)
+        with pytest.raises(WorkflowError, match="尚未研判"):
+            actions.escalate(s, inc, config=config, outbox=outbox, now=clock.now(), by="赵敏")
+        with pytest.raises(WorkflowError, match="不能转为 closed"):
+            actions.close(s, inc, now=clock.now(), by="赵敏", note="x")
+        with pytest.raises(WorkflowError, match="只有分类处理中"):
+            actions.resolve(s, inc, config=config, now=clock.now(), by="赵敏")
+
+
+def test_review_report_renders_with_its_chart(db, config, outbox, clock, world):
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？<script>x</script>",
+                CANTEEN)
+    for i in range(4):
+        clock.advance(minutes=40)
+        _open(db, world, config, outbox, clock, f"https://m{i}.example.com/p", "转", "【转】" + CANTEEN, site=f"s{i}")
+    with db.session() as s:
+        inc = s.get(Incident, iid)
+        html = review.render(s, inc, config, clock.now(), "html")
+        md = review.render(s, inc, config, clock.now(), "md")
+        weekly = review.render_weekly(s, config, clock.now(), "html")
+    assert "<svg" in html and html.count('class="bar"') >= 3
+    assert "<script>x</script>" not in html and "&lt;script&gt;" in html
+    assert "首发来源" in html and "bbs.example.com" in html and "网上答复处理意见" in html
+    assert "网络舆情事件总结评估报告" in md and "█" in md
+    assert "网络舆情周报" in weekly and f"#{iid}" in weekly
+
+
+def test_category_change_replaces_open_checklist_items(db, config, outbox, clock, world):
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN)
+    with db.session() as s:
+        inc = s.get(Incident, iid)
+        actions.check(s, inc, "trace_source", now=clock.now(), by="赵敏", note="发帖人为学生")
+        actions.classify(s, inc, "hype", config=config, now=clock.now(), by="赵敏")
+        keys = {c.key for c in s.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == iid))}
+    assert keys == {"trace_source", "state_facts", "trace_and_deal", "refer_police"}
+    clock.advance(days=2)
+    tick(db, config=config, outbox=outbox, now=clock.now())
+    subjects = [m.subject for m in _messages(db, iid, "overdue")]
+    assert not any("移交执法部门" in s for s in subjects)  # optional item: no overdue alert
+    assert any("说明事实" in s for s in subjects)
+
+
+def test_edited_playbook_file_is_used_and_errors_are_positioned(db, config, outbox, clock, world, tmp_path):
+    from alerting.incidents.playbooks import PlaybookError, load
+    from alerting.incidents.settings import IncidentSettings
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("inquiry:\n  label: x\n  items:\n    - key: a\n      title: t\n      due: soon\n", encoding="utf-8")
+    with pytest.raises(PlaybookError) as e:
+        load(bad)
+    assert str(e.value).startswith(f"{bad}:6:")
+    good = tmp_path / "mine.yaml"
+    good.write_text("inquiry:\n  label: 询问\n  items:\n    - {key: call, title: 电话回访, due: 2h}\n", encoding="utf-8")
+    cfg = config.model_copy()
+    object.__setattr__(cfg, "incidents", IncidentSettings(playbooks="mine.yaml"))
+    iid = _open(db, world, cfg, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN)
+    with db.session() as s:
+        items = s.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == iid)).all()
+        assert [(i.title, i.due_at - s.get(Incident, iid).opened_at) for i in items] == [("电话回访", timedelta(hours=2))]
