@@ -36,7 +36,7 @@ def test_fifty_alerts_raised_while_server_down_each_arrive_exactly_once(db, cloc
         clock.advance(minutes=10)
     assert all(d["sent"] == 0 for d in drains)
     with db.session() as s:
-        rows = s.scalars(select(OutboxMessage)).all()
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         assert len(rows) == 50 and {r.status for r in rows} <= {"pending", "retry"}
         first = s.get(OutboxMessage, rows[0].id)
         assert first.attempts >= 2 and "无法连接" in first.last_error
