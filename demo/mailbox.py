@@ -54,6 +54,13 @@ class _Handler:
     def __init__(self, box: "Mailbox"):
         self.box = box
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        if self.box.username is not None and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address.lower() in self.box.refuse_recipients:
             return "550 5.1.1 Recipient address rejected: User unknown"
@@ -127,7 +134,8 @@ class Mailbox:
                 kwargs["ssl_context"] = context
         if self.username is not None:
             kwargs["authenticator"] = self._authenticate
-            kwargs["auth_required"] = True
+            # "AUTH required" is enforced in handle_MAIL: aiosmtpd's own auth_required
+            # warns on every connection when TLS is not required as well.
             kwargs["auth_require_tls"] = self.tls == "starttls"
         controller = Controller(_Handler(self), **kwargs)
         controller.start()

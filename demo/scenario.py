@@ -274,28 +274,28 @@ POSTS: list[ScenarioPost] = [
         author="赣鄱新闻网 通讯员 陈静", kind="neutral",
     ),
     ScenarioPost(
-        key="news-forest-fire", site="news", id=3406, appear_after=140,
+        key="news-forest-fire", site="news", id=3406, appear_after=138,
         title="全省秋冬季森林防灭火工作会议召开",
         body="本网讯 全省秋冬季森林防灭火工作会议日前召开。会议要求各地压实责任，"
              "加强野外火源管控，确保森林资源和人民群众生命财产安全。",
         author="赣鄱新闻网 记者 王磊", kind="noise",
     ),
     ScenarioPost(
-        key="noise-bicycle", site="forum", id=1007, appear_after=150,
+        key="noise-bicycle", site="forum", id=1007, appear_after=145,
         title="出一辆二手自行车，九成新，价格好商量",
         body="毕业前清东西，捷安特山地车，骑了不到一年，九成新，原价一千二，现价四百。"
              "可以在校内当面验车，有意者回帖留联系方式。",
         author="清仓大甩卖", replies=3, views=120, kind="noise",
     ),
     ScenarioPost(
-        key="noise-similar-school", site="news", id=3407, appear_after=160,
+        key="noise-similar-school", site="news", id=3407, appear_after=150,
         title="江西司法警官职业学院举办秋季田径运动会",
         body="本网讯 近日，江西司法警官职业学院秋季田径运动会开幕，"
              "各院系运动员在赛场上奋勇拼搏。学院食堂还为运动员准备了营养餐。",
         author="赣鄱新闻网 通讯员 李明", kind="noise",
     ),
     ScenarioPost(
-        key="noise-other-canteen", site="tieba", id=8120006, appear_after=165,
+        key="noise-other-canteen", site="tieba", id=8120006, appear_after=155,
         title="师大食堂新开的麻辣烫窗口有人吃过吗",
         body="江西师范大学瑶湖校区一食堂新开了一个麻辣烫窗口，听说味道不错，价格也便宜，"
              "有吃过的同学说说怎么样？",
@@ -303,7 +303,7 @@ POSTS: list[ScenarioPost] = [
     ),
     # -- (g) the second wave of the canteen story ----------------------------------
     ScenarioPost(
-        key="canteen-second-wave", site="forum", id=1008, appear_after=175,
+        key="canteen-second-wave", site="forum", id=1008, appear_after=165,
         title="食堂的事还没完？江西警院二食堂今天又涨价了",
         body="上周说成立了调查组，结果到现在也没个说法，今天江西警察学院二食堂的套餐又涨了两块。\n\n"
              "调查结果呢？说好的公布呢？大家继续转发扩散，不能就这么算了！",
@@ -311,7 +311,7 @@ POSTS: list[ScenarioPost] = [
         relative_time=True,
     ),
     ScenarioPost(
-        key="canteen-second-wave-tieba", site="tieba", id=8120007, appear_after=185,
+        key="canteen-second-wave-tieba", site="tieba", id=8120007, appear_after=172,
         title="江西警院食堂又涨价，调查结果到底什么时候公布？",
         body="转论坛：调查组成立这么久了没个说法，今天江西警院二食堂的套餐又涨了两块。"
              "调查结果呢？大家继续转发扩散，不能就这么算了！",
@@ -319,7 +319,7 @@ POSTS: list[ScenarioPost] = [
         repost_of="canteen-second-wave", relative_time=True,
     ),
     ScenarioPost(
-        key="canteen-second-wave-news", site="news", id=3408, appear_after=195,
+        key="canteen-second-wave-news", site="news", id=3408, appear_after=180,
         title="江西警察学院食堂涨价引发学生再次质疑 调查进展受关注",
         body="本网讯 继此前网传食堂饭菜出现异物后，近日又有网友发帖称江西警察学院二食堂套餐价格上涨，"
              "并质疑学院调查迟迟没有结果，相关话题在多个网络平台再次引发讨论。\n\n"
