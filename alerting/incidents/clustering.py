@@ -42,7 +42,7 @@ class StoryKey:
     @classmethod
     def of_incident(cls, session: Session, incident: Incident) -> StoryKey:
         """The incident's terms, and the entities and topics of its posts' matches."""
-        key = cls(set(), set(str(t) for t in incident.terms or () if isinstance(t, str)), set())
+        key = cls(set(), {str(t) for t in incident.terms or () if isinstance(t, str)}, set())
         matches = session.scalars(
             select(Match)
             .join(IncidentPost, IncidentPost.post_id == Match.post_id)

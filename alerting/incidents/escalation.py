@@ -63,8 +63,8 @@ def _send(session, incident, level_no, lv: Level, *, config, outbox, now, actor,
             lead=("同时报告：" + "、".join(lv.notify) + "。") if dual else "",
             facts=[("请确认期限", messages.local(config, esc.ack_due_at))],
             paragraphs=[note or "", incident.scope or "",
-                        f"请在期限前确认收到：sentinel incident ack {incident.id} --by 姓名。"
-                        "期限内无人确认的，系统将自动报告下一级。"],
+                        (f"请在期限前确认收到：sentinel incident ack {incident.id} --by 姓名。"
+                         "期限内无人确认的，系统将自动报告下一级。")],
             level=level_no, groups=list(lv.notify),
         )
     record(session, incident, "escalation_sent", actor=actor, now=now, note=note,

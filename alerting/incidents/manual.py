@@ -4,6 +4,7 @@ creates or joins an incident, with the reporter recorded."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from alerting.incidents.workflow import WorkflowError
 from storage.models import Incident, Match, Post, Source
 
 MANUAL_SOURCE = "manual-report"
+log = logging.getLogger("sentinel.incidents")
 
 
 def _canonical(url: str) -> str:
@@ -47,8 +49,8 @@ def _match(config, post: Post, by: str, now: datetime) -> Match:
         m.mentioned, m.score, m.severity, m.category = r.mentioned, r.score, r.severity, r.category
         m.entities, m.hits = list(r.entities), list(r.to_dict()["hits"])
         m.reasons = list(r.reasons) + m.reasons
-    except Exception:  # no matcher, or a broken watchlist: the person's report still stands
-        pass
+    except Exception as e:  # noqa: BLE001 - no matcher or a broken watchlist: the report still stands
+        log.warning("manual report %s not matched: %s", post.url, e)
     return m
 
 

@@ -55,8 +55,8 @@ def svg_chart(series: list[tuple[datetime, int]], *, title: str = "每小时帖�
     n = len(series)
     bw = (w - pad_l - 10) / n
     ih = h - pad_b - pad_t
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{w}" height="{h}" '
-             f'viewBox="0 0 {w} {h}"><title>{xml_escape(title)}</title>',
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{w}" height="{h}" '
+              f'viewBox="0 0 {w} {h}"><title>{xml_escape(title)}</title>'),
              f'<line x1="{pad_l}" y1="{h - pad_b}" x2="{w - 5}" y2="{h - pad_b}" stroke="#888"/>',
              f'<text x="4" y="{pad_t + 4}" font-size="11">{top}</text>',
              f'<text x="4" y="{h - pad_b}" font-size="11">0</text>']

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting.incidents import assessment, escalation, messages, tracking
+from alerting.incidents.playbooks import PlaybookError, item_spec
 from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import OPEN_STATES, record, severity_rank
 from storage.models import ChecklistItem, Incident, User
@@ -42,15 +43,13 @@ def overdue(session: Session, *, config, outbox, now: datetime) -> int:
         .where(Incident.status != "closed")
     ).all()
     for item, incident in rows:
-        if item.overdue_alerted_at is not None:
-            if repeat is None or now - item.overdue_alerted_at < timedelta(seconds=repeat):
-                continue
-        spec = None
+        if item.overdue_alerted_at is not None and (
+            repeat is None or now - item.overdue_alerted_at < timedelta(seconds=repeat)
+        ):
+            continue
         try:
-            from alerting.incidents.playbooks import item_spec
-
             spec = item_spec(config, incident.category, item.key)
-        except Exception:  # a broken playbooks file must not stop deadline alerts
+        except PlaybookError:  # a broken playbooks file must not stop deadline alerts
             spec = None
         if spec is not None and spec.optional:
             continue
@@ -108,7 +107,7 @@ def tick(db_or_factory, *, config, outbox, now: datetime) -> dict:
         try:
             with _unit(db_or_factory) as s:
                 out[name] = part(s)
-        except Exception as e:  # logged and retried next minute; the other parts still run
+        except Exception as e:
             log.exception("incident tick part %s failed", name)
             out[name] = {"error": f"{type(e).__name__}: {e}"}
     return out

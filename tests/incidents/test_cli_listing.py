@@ -7,9 +7,9 @@ import json
 from click.testing import CliRunner
 
 from alerting.incidents import intake
+from alerting.notify.outbox import Outbox
 from sentinel.cli import cli
 from storage.db import Database
-from alerting.notify.outbox import Outbox
 from tests.incidents.conftest import World
 
 

@@ -93,3 +93,33 @@ def test_intake_of_the_same_post_twice_changes_nothing(db, config, outbox, clock
         s.expire_all()
         assert s.scalar(select(func.count()).select_from(IncidentPost)) == 1
         assert s.scalar(select(func.count()).select_from(IncidentEvent)) == n_events
+
+
+def test_canteen_story_with_its_hype_wave_and_reposts_is_one_incident(db, config, outbox, clock, world):
+    from storage.models import Post
+
+    iid, opened = _intake(db, config, outbox, clock, world, "https://bbs.example.com/t/1", "二食堂饭菜变质？", CANTEEN,
+                          terms=CANTEEN_TERMS, score=55, severity="IV")
+    assert opened
+    clock.advance(minutes=30)
+    hype = "扩散！江西警察学院二食堂饭菜变质，几十个学生拉肚子，学校还在捂盖子！速转！"
+    iid2, opened = _intake(db, config, outbox, clock, world, "https://weibo.example.com/p/1", "速转！二食堂", hype,
+                           site="weibo", category="hype", terms=("食堂", "变质", "扩散"), score=75, severity="III")
+    assert not opened and iid2 == iid
+    with db.session() as s:
+        root = s.scalar(select(Post).where(Post.url == "https://weibo.example.com/p/1"))
+        for n, site in enumerate(("news", "tieba", "douyin", "zhihu")):
+            clock.advance(minutes=5)
+            p, m = world.post(s, f"https://{site}.example.com/x/{n}", "转", hype, site=site, category="hype",
+                              terms=("扩散",), topic="hype", score=70, severity="III", duplicate_of=root)
+            inc, opened = intake(s, p, m, config=config, outbox=outbox, now=clock.now())
+            assert not opened and inc.id == iid
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Incident)) == 1
+        inc = s.get(Incident, iid)
+        assert inc.post_count == 6 and inc.site_count == 6
+        assert inc.category == "hype"  # the wave outweighs the first inquiry: proposed, not confirmed
+        assert inc.severity in ("III", "II", "I")
+        assert inc.first_post_id == s.scalar(select(Post.id).where(Post.url == "https://bbs.example.com/t/1"))
+        keys = {c.key for c in s.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == iid))}
+        assert "state_facts" in keys

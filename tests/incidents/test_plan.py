@@ -6,7 +6,7 @@ import hashlib
 import json
 import zipfile
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,7 +47,7 @@ def _messages(db, iid, kind=None):
 
 
 def test_inquiry_reply_is_due_the_same_day_and_raises_one_overdue_alert(db, config, outbox, clock, world):
-    clock.t = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
+    clock.t = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
     iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN,
                 terms=("食堂", "变质"))
     with db.session() as s:
@@ -55,9 +55,9 @@ def test_inquiry_reply_is_due_the_same_day_and_raises_one_overdue_alert(db, conf
                                                     ChecklistItem.key == "reply_online"))
         assert item.title == "网上答复处理意见"
         assert item.due_at.astimezone(SH) == datetime(2026, 11, 23, 23, 59, tzinfo=SH)
-    clock.t = datetime(2026, 11, 23, 15, 58, tzinfo=timezone.utc)
+    clock.t = datetime(2026, 11, 23, 15, 58, tzinfo=UTC)
     assert tick(db, config=config, outbox=outbox, now=clock.now())["overdue"] == 0
-    clock.t = datetime(2026, 11, 23, 16, 0, tzinfo=timezone.utc)  # 00:00 the next day in Shanghai
+    clock.t = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # 00:00 the next day in Shanghai
     assert tick(db, config=config, outbox=outbox, now=clock.now())["overdue"] == 1
     assert tick(db, config=config, outbox=outbox, now=clock.now())["overdue"] == 0
     overdue = _messages(db, iid, "overdue")
