@@ -23,12 +23,13 @@ import ssl
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Iterable
+from typing import Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -51,23 +52,23 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class _Handler:
-    def __init__(self, box: "Mailbox"):
+    def __init__(self, box: Mailbox):
         self.box = box
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.box.username is not None and not session.authenticated:
             return "530 5.7.0 Authentication required"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.box.refuse_recipients:
             return "550 5.1.1 Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         with self.box._lock:
             if self.box._tempfail > 0:
                 self.box._tempfail -= 1
@@ -116,7 +117,7 @@ class Mailbox:
         self.cert_file: Path | None = None  # PEM of the self-signed certificate (tls set)
 
     # -- lifecycle ----------------------------------------------------------------
-    def start(self) -> "Mailbox":
+    def start(self) -> Self:
         if self._controller is not None:
             return self
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -157,7 +158,7 @@ class Mailbox:
             self._tls_dir = None
             self.cert_file = None
 
-    def __enter__(self) -> "Mailbox":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -253,7 +254,7 @@ def _self_signed(host: str) -> tuple[bytes, bytes]:
         alt.append(x509.DNSName(host))
     if host != "127.0.0.1":
         alt.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

@@ -19,8 +19,8 @@ Times are scenario seconds from the world's start. ``CampusWorld`` turns its clo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 SITES = ("forum", "news", "tieba")
 KINDS = ("inquiry", "hype", "illegal", "constructive", "neutral", "noise")

@@ -15,11 +15,11 @@ current wall time and a function giving each post's publication time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
-from typing import Callable
 
 from demo.scenario import ScenarioPost
 
@@ -238,11 +238,13 @@ def news_article(view: View, post: ScenarioPost) -> str:
 
 def rss(view: View, base_url: str) -> str:
     last = max((view.published(p) for p in view.posts), default=None)
-    out = ['<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0">\n<channel>\n'
-           "<title>赣鄱新闻网</title>\n"
-           f"<link>{base_url}/news/</link>\n"
-           "<description>赣鄱新闻网 最新资讯</description>\n"
-           "<language>zh-cn</language>\n"]
+    out = [(
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0">\n<channel>\n'
+        "<title>赣鄱新闻网</title>\n"
+        f"<link>{base_url}/news/</link>\n"
+        "<description>赣鄱新闻网 最新资讯</description>\n"
+        "<language>zh-cn</language>\n"
+    )]
     if last is not None:
         out.append(f"<lastBuildDate>{format_datetime(last)}</lastBuildDate>\n")
     for p in view.posts:
@@ -265,7 +267,7 @@ def rss(view: View, base_url: str) -> str:
 def rss_last_modified(view: View) -> datetime:
     """The newest item's time (UTC), or the epoch-ish start of the feed when empty."""
     last = max((view.published(p) for p in view.posts), default=view.now)
-    return last.astimezone(timezone.utc).replace(microsecond=0)
+    return last.astimezone(UTC).replace(microsecond=0)
 
 
 # -- tieba-like bar (UTF-8) -----------------------------------------------------

@@ -21,11 +21,12 @@ import hashlib
 import re
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
+from typing import Self
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -78,7 +79,7 @@ class CampusWorld:
         self._lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------
-    def start(self) -> "CampusWorld":
+    def start(self) -> Self:
         if self._server is not None:
             return self
         if self._epoch is None:
@@ -107,7 +108,7 @@ class CampusWorld:
         self._server = None
         self._thread = None
 
-    def __enter__(self) -> "CampusWorld":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -352,7 +353,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.world.requests.append((self.command, self.path, dict(self.headers.items())))
         try:
             resp = self.world.respond(self.command, self.path, headers)
-        except Exception as exc:  # a bug in the demo shows as a 500, not a hung client
+        except Exception as exc:  # noqa: BLE001  (a bug in the demo shows as a 500, not a hung client)
             resp = Response(500, f"internal error: {exc}".encode(), "text/plain; charset=utf-8")
         self.send_response(resp.status)
         for k, v in resp.headers.items():
@@ -363,10 +364,10 @@ class _Handler(BaseHTTPRequestHandler):
         if send_body and resp.status != 304:
             self.wfile.write(resp.body)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._serve(True)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._serve(False)
 
     def log_message(self, format: str, *args) -> None:  # quiet: requests are kept in world.requests

@@ -116,9 +116,9 @@ def test_auth_login_and_plain(tmp_path):
                 code, _ = s.auth(mechanism, getattr(s, "auth_" + mechanism.lower()))
                 assert code == 235
                 s.send_message(_message(subject=mechanism))
-        with smtplib.SMTP("127.0.0.1", box.port, timeout=10) as s:
-            with pytest.raises(smtplib.SMTPAuthenticationError):
-                s.login("yuqing@jxpc.example.edu.cn", "wrong")
+        with smtplib.SMTP("127.0.0.1", box.port, timeout=10) as s, \
+                pytest.raises(smtplib.SMTPAuthenticationError):
+            s.login("yuqing@jxpc.example.edu.cn", "wrong")
         assert [m["Subject"] for m in box.messages()] == ["LOGIN", "PLAIN"]
         assert ("yuqing@jxpc.example.edu.cn", False) in box.auth_attempts
 

@@ -4,9 +4,9 @@ conditional GET, reposts, robots.txt, and the demo configuration."""
 from __future__ import annotations
 
 import re
+import urllib.robotparser
 from datetime import timedelta
 from pathlib import Path
-import urllib.robotparser
 from urllib.parse import urljoin
 
 import feedparser
