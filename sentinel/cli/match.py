@@ -1,3 +1,182 @@
-"""Commands of this family register on the ``cli`` group from sentinel.cli.base."""
+"""Watchlist and matching commands: ``watchlist check``, ``match`` and ``backtest``."""
 
-from sentinel.cli.base import cli  # noqa: F401
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
+from sentinel.errors import WatchlistError
+
+CATEGORY = {"inquiry": "询问质疑诉求", "hype": "恶意传播炒作", "illegal": "捏造诽谤煽动", "constructive": "建设性意见"}
+SEVERITY = {"I": "Ⅰ级 特别重大", "II": "Ⅱ级 重大", "III": "Ⅲ级 较大", "IV": "Ⅳ级 一般"}
+KIND = {"exact": "原文", "variant": "变体", "pinyin": "拼音/谐音", "fuzzy": "近似"}
+
+
+def _matcher(app: AppContext):
+    from alerting.matcher import load_matcher
+
+    cfg = app.config
+    return load_matcher(cfg.watchlist_files(), cache_dir=cfg.var_path / "cache")
+
+
+# -- sentinel watchlist check ----------------------------------------------------------------
+@cli.group("watchlist")
+def watchlist_group() -> None:
+    """监测词表：检查 YAML 词表文件。"""
+
+
+@watchlist_group.command("check")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@pass_app
+def watchlist_check(app: AppContext, files: tuple[Path, ...], as_json: bool) -> None:
+    """校验监测词表（默认为 sentinel.yaml 中 watchlists 列出的文件）。
+
+    每个错误输出一行 FILE:LINE:COL: message，有错误时退出码为 1。"""
+    from watchlists import loader
+
+    paths = list(files) or app.config.watchlist_files()
+    errors: list[str] = []
+    for p in paths:
+        try:
+            loader.load_file(p)
+        except WatchlistError as e:
+            errors.append(str(e))
+    merged = None
+    if not errors:
+        try:
+            merged = loader.load(paths)
+        except WatchlistError as e:
+            errors.append(str(e))
+    if as_json:
+        print_json({"ok": not errors, "files": [str(p) for p in paths], "errors": errors})
+    else:
+        for line in errors:
+            click.echo(line)
+        if merged is not None:
+            names = sum(len(e.all_names()) + len(e.english) + len(e.initials) + len(e.units) for e in merged.entities)
+            terms = sum(len(t.terms) for t in merged.topics)
+            click.echo(
+                f"监测词表检查通过：{len(paths)} 个文件，{len(merged.entities)} 个监测对象（{names} 个名称），"
+                f"{len(merged.topics)} 个话题（{terms} 个词），{len(merged.exclusions)} 组排除，"
+                f"{len(merged.rules)} 条规则。版本 {merged.version[:12]}"
+            )
+    if errors:
+        sys.exit(1)
+
+
+# -- sentinel match ----------------------------------------------------------------------------
+@cli.command("match")
+@click.argument("text", required=False)
+@click.option("--title", default="", help="The post's title (matched too).")
+@click.option("--jsonl", is_flag=True, help='Read {"id","title","text"} per line on stdin; write one result per line.')
+@json_option
+@pass_app
+def match_cmd(app: AppContext, text: str | None, title: str, jsonl: bool, as_json: bool) -> None:
+    """对一段文字（或标准输入）评分：是否提到学院、是否须处置、分数、级别、类别和理由。"""
+    matcher = _matcher(app)
+    if jsonl:
+        _jsonl(matcher)
+        return
+    if text is None:
+        text = sys.stdin.read()
+    result = matcher.match(text, title=title)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    _print_result(result, text, title)
+
+
+def _jsonl(matcher) -> None:
+    out = sys.stdout
+    write = out.write
+    dumps = json.dumps
+    for lineno, line in enumerate(sys.stdin, 1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not an object")
+            r = matcher.match(str(obj.get("text") or ""), title=str(obj.get("title") or ""))
+            d = {"id": obj.get("id"), **r.to_dict()}
+        except ValueError as e:
+            d = {"id": None, "line": lineno, "error": f"第{lineno}行不是有效的 JSON 对象：{e}"}
+        write(dumps(d, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def _print_result(r, text: str, title: str) -> None:
+    if not r.mentioned:
+        click.echo("未提到监测对象（不相关）。")
+        return
+    head = "须处置（预警）" if r.alert else "提及，无需处置"
+    parts = [f"{head}；评分 {r.score}"]
+    if r.severity:
+        parts.append(SEVERITY[r.severity])
+    if r.category:
+        parts.append(f"类别：{CATEGORY[r.category]}")
+    click.echo("，".join(parts))
+    click.echo("监测对象：" + "、".join(r.entities))
+    for h in r.hits:
+        what = "名称" if h.topic is None else f"话题 {h.topic}（权重{h.weight}）"
+        where = "标题" if h.field == "title" else "正文"
+        click.echo(f"  {where}[{h.start}:{h.end}] “{h.surface}” → {h.term}｜{KIND.get(h.kind, h.kind)}｜{what}")
+    click.echo("理由：")
+    for line in r.reasons:
+        click.echo(f"  - {line}")
+
+
+# -- sentinel backtest -------------------------------------------------------------------------
+@cli.command()
+@click.option("--since", default="30d", show_default=True, metavar="AGE", help="Posts fetched in this period.")
+@click.option("--limit", default=30, show_default=True, help="Posts listed per change in the text output.")
+@json_option
+@pass_app
+def backtest(app: AppContext, since: str, limit: int, as_json: bool) -> None:
+    """用当前监测词表重新匹配已存储的帖子，报告会新增和取消哪些预警。"""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from alerting.backtest import run_backtest
+    from sentinel.cli.core import parse_since
+
+    start = parse_since(since)
+    matcher = _matcher(app)
+    err = Console(stderr=True)
+    with Progress(
+        TextColumn("回测"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("backtest", total=None)
+
+        def tick(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        report = run_backtest(app.db, matcher, since=start, progress=tick)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    c = report.counts
+    click.echo(
+        f"回测 {since} 内的帖子 {c['posts']} 条（词表版本 {matcher.version[:12]}）：现在提及 {c['mentioned']} 条，"
+        f"预警 {c['alerts']} 条；原记录预警 {c['recorded_alerts']} 条，未匹配过 {c['unrecorded']} 条。"
+    )
+    click.echo(f"新增预警 {c['added']} 条，取消预警 {c['dropped']} 条，评分或类别变化 {c['changed']} 条。")
+    for label, rows in (("新增预警", report.added), ("取消预警", report.dropped), ("变化", report.changed)):
+        if not rows:
+            continue
+        click.echo(f"\n{label}：")
+        for row in rows[:limit]:
+            old = row["before"]
+            new = row["after"]
+            before = f"{old['score']}分/{CATEGORY.get(old['category'] or '', '—')}" if old else "未匹配"
+            after = f"{new['score']}分/{CATEGORY.get(new['category'] or '', '—')}"
+            click.echo(f"  #{row['id']} {row['title'][:40]}  {before} → {after}")
+        if len(rows) > limit:
+            click.echo(f"  ……另有 {len(rows) - limit} 条（用 --json 查看全部）")
