@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -77,6 +78,7 @@ class CampusWorld:
         self._thread: threading.Thread | None = None
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers)
         self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
 
     # -- lifecycle --------------------------------------------------------------
     def start(self) -> Self:
@@ -103,6 +105,14 @@ class CampusWorld:
             return
         self._server.shutdown()
         self._server.server_close()
+        # Kept-alive connections would otherwise go on being served by their threads.
+        with self._lock:
+            connections, self._connections = list(self._connections), set()
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self._thread:
             self._thread.join(timeout=5)
         self._server = None
@@ -346,6 +356,20 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "nginx"
     sys_version = ""
+    timeout = 30  # idle kept-alive connections are closed after this
+
+    def setup(self) -> None:
+        super().setup()
+        with self.world._lock:
+            self.world._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.world._lock:
+            self.world._connections.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
 
     def _serve(self, send_body: bool) -> None:
         headers = {k.lower(): v for k, v in self.headers.items()}
