@@ -149,14 +149,14 @@ class Outbox:
         self, session: Session, *, key: str, kind: str, to: list[str], subject: str, template: str,
         context: dict[str, Any], incident: Incident | None, severity: str | None,
         not_before: datetime | None, status: str, thread_root: bool, message_id: str | None = None,
-        existing: OutboxMessage | None = None,
+        existing: OutboxMessage | None = None, rendered: tuple[str, str] | None = None,
     ) -> OutboxMessage | None:
         now = self.now()
         held = quiet_until(self.settings.quiet_hours, severity, now, self.config.tz)
         if held is not None and (not_before is None or held > not_before):
             not_before = held
         subject = mail.clean_line(subject, 200)
-        html, text = render(template, context)
+        html, text = rendered if rendered is not None else render(template, context)
         domain = self.domain
         message_id = message_id or mail.message_id_for(key, domain)
         thread = None
@@ -208,6 +208,17 @@ class Outbox:
                 except IntegrityError:
                     pass
         return msg
+
+    def enqueue_rendered(
+        self, session: Session, *, key: str, kind: str, to: list[str], subject: str, html: str, text: str
+    ) -> OutboxMessage | None:
+        """Store a message whose HTML and text are already rendered (a digest)."""
+        if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
+            return None
+        return self._store(
+            session, key=key, kind=kind, to=to, subject=subject, template="", context={}, incident=None,
+            severity=None, not_before=None, status="pending", thread_root=False, rendered=(html, text),
+        )
 
     # -- incidents ----------------------------------------------------------------------
     def _units(self, incident: Incident, posts: list[tuple[Post, Match | None]]) -> set[str]:

@@ -1,3 +1,222 @@
-"""Commands of this family register on the ``cli`` group from sentinel.cli.base."""
+"""Notification commands: ``sentinel digest``, ``sentinel silence …``, ``sentinel outbox …``."""
 
-from sentinel.cli.base import cli  # noqa: F401
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from crawler.base import parse_duration
+from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
+from sentinel.errors import SentinelError
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _duration(value: str, what: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as e:
+        raise SentinelError(f"{what}：{e}") from None
+
+
+def _local(t: datetime | None, tz) -> str:
+    return t.astimezone(tz).strftime("%Y-%m-%d %H:%M") if t else "—"
+
+
+# -- digest ----------------------------------------------------------------------------------
+@cli.command()
+@click.option("--since", default="24h", show_default=True, metavar="AGE", help="Period covered: 1h, 24h, 7d...")
+@click.option("--out", "out", default=None, metavar="FILE.html", help="Write the digest's HTML to this file.")
+@click.option("--send", is_flag=True, help="Mail it to the recipients (queue it in the outbox and send).")
+@click.option("--to", "to", multiple=True, metavar="GROUP", help="Recipient group or address (default: office).")
+@json_option
+@pass_app
+def digest(app: AppContext, since: str, out: str | None, send: bool, to: tuple[str, ...], as_json: bool) -> None:
+    """匹配帖子摘要：按事件和类别分组，含监测覆盖情况。"""
+    from alerting.digest import build_digest
+    from alerting.notify.outbox import Outbox
+
+    cfg = app.config
+    until = _now()
+    start = until - timedelta(seconds=_duration(since, "--since"))
+    d = build_digest(app.db, cfg, start, until, name="manual")
+    result = {**d.counts, "subject": d.subject}
+    if out:
+        Path(out).write_text(d.html, encoding="utf-8")
+        result["out"] = str(out)
+    if send:
+        outbox = Outbox(app.db, cfg)
+        key = f"digest:manual:{until.strftime('%Y%m%dT%H%M%S.%f')}"
+        with app.db.session() as s:
+            msg = outbox.enqueue_rendered(s, key=key, kind="digest", to=list(to) or ["office"],
+                                          subject=d.subject, html=d.html, text=d.text)
+            result["message_id"] = msg.message_id if msg else None
+        result["outbox"] = outbox.drain()
+    if as_json:
+        print_json(result)
+        return
+    if not out and not send:
+        click.echo(d.text)
+        return
+    click.echo(d.subject)
+    if out:
+        click.echo(f"已写入 {out}")
+    if send:
+        r = result["outbox"]
+        click.echo(f"已加入发件箱：发送成功 {r['sent']}，待重试 {r['retry']}，暂缓 {r['deferred']}，失败 {r['failed']}")
+
+
+# -- silences ----------------------------------------------------------------------------------
+@cli.group()
+def silence() -> None:
+    """静默规则：在到期前不发送某事件、某来源或某关键词的通知。"""
+
+
+@silence.command("add")
+@click.option("--incident", "incident", type=int, default=None, help="Silence one incident by number.")
+@click.option("--source", "source", default=None, help="Silence a source by name.")
+@click.option("--term", "term", default=None, help="Silence posts matched only by this term.")
+@click.option("--for", "duration", default="2h", show_default=True, metavar="AGE", help="How long: 30m, 2h, 1d.")
+@click.option("--reason", default=None, help="Why (kept with the silence).")
+@click.option("--by", "by", default="office", show_default=True, help="Who adds it.")
+@json_option
+@pass_app
+def silence_add(app: AppContext, incident, source, term, duration, reason, by, as_json) -> None:
+    """添加静默规则（--incident、--source、--term 三选一）。"""
+    from alerting.notify.routing import add_silence
+
+    chosen = [(k, v) for k, v in (("incident", incident), ("source", source), ("term", term)) if v is not None]
+    if len(chosen) != 1:
+        raise SentinelError("请在 --incident、--source、--term 中指定且只指定一项")
+    target, value = chosen[0]
+    now = _now()
+    with app.db.session() as s:
+        sil = add_silence(s, target=target, value=str(value), now=now,
+                          ends_at=now + timedelta(seconds=_duration(duration, "--for")), created_by=by, reason=reason)
+        data = _silence_dict(sil)
+    if as_json:
+        print_json(data)
+    else:
+        click.echo(f"已添加静默规则 #{data['id']}：{_target_label(target)} {value}，至 {_local(data['ends_at'], app.config.tz)}")
+
+
+@silence.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include expired silences.")
+@json_option
+@pass_app
+def silence_list(app: AppContext, show_all: bool, as_json: bool) -> None:
+    """列出静默规则（默认只列生效中的）。"""
+    from storage.models import Silence
+
+    now = _now()
+    with app.db.session() as s:
+        q = select(Silence).order_by(Silence.id)
+        if not show_all:
+            q = q.where(Silence.ends_at > now)
+        rows = [_silence_dict(x) for x in s.scalars(q)]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        click.echo("没有生效中的静默规则。")
+    for r in rows:
+        state = "生效中" if r["ends_at"] > now else "已到期"
+        click.echo(f"#{r['id']} {_target_label(r['target'])} {r['value']}  至 {_local(r['ends_at'], app.config.tz)}"
+                   f"（{state}，{r['created_by']}）{'  ' + r['reason'] if r['reason'] else ''}")
+
+
+@silence.command("expire")
+@click.argument("silence_id", type=int)
+@json_option
+@pass_app
+def silence_expire(app: AppContext, silence_id: int, as_json: bool) -> None:
+    """立即结束一条静默规则。"""
+    from alerting.notify.routing import expire_silence
+
+    with app.db.session() as s:
+        data = _silence_dict(expire_silence(s, silence_id, _now()))
+    if as_json:
+        print_json(data)
+    else:
+        click.echo(f"静默规则 #{silence_id} 已结束。")
+
+
+def _target_label(t: str) -> str:
+    return {"incident": "事件", "source": "来源", "term": "关键词"}.get(t, t)
+
+
+def _silence_dict(x) -> dict:
+    return {"id": x.id, "target": x.target, "value": x.value, "starts_at": x.starts_at, "ends_at": x.ends_at,
+            "created_by": x.created_by, "reason": x.reason}
+
+
+# -- outbox ------------------------------------------------------------------------------------
+STATUS_LABELS = {"pending": "待发送", "grouping": "汇总中", "retry": "待重试", "sending": "发送中",
+                 "sent": "已发送", "failed": "发送失败", "silenced": "已静默"}
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--status", "status", default=None, type=click.Choice(sorted(STATUS_LABELS)), help="Only this status.")
+@click.option("--limit", default=50, show_default=True)
+@json_option
+@pass_app
+@click.pass_context
+def outbox(ctx: click.Context, app: AppContext, status: str | None, limit: int, as_json: bool) -> None:
+    """发件箱：列出通知及其发送状态；子命令 send、retry。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    from storage.models import OutboxMessage
+
+    with app.db.session() as s:
+        q = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        if status:
+            q = q.where(OutboxMessage.status == status)
+        rows = [
+            {"id": m.id, "kind": m.kind, "channel": m.channel, "status": m.status, "subject": m.subject,
+             "recipients": m.recipients, "message_id": m.message_id, "incident_id": m.incident_id,
+             "created_at": m.created_at, "sent_at": m.sent_at, "attempts": m.attempts,
+             "next_attempt_at": m.next_attempt_at, "last_error": m.last_error}
+            for m in s.scalars(q)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    tz = app.config.tz
+    if not rows:
+        click.echo("发件箱为空。")
+    for r in rows:
+        when = _local(r["sent_at"] or r["next_attempt_at"] or r["created_at"], tz)
+        err = f"  {r['last_error'][:80]}" if r["last_error"] else ""
+        click.echo(f"#{r['id']} [{STATUS_LABELS.get(r['status'], r['status'])}] {when} {r['channel']} "
+                   f"{r['subject'][:60]} → {', '.join(map(str, r['recipients'] or []))}（尝试 {r['attempts']} 次）{err}")
+
+
+@outbox.command("send")
+@json_option
+@pass_app
+def outbox_send(app: AppContext, as_json: bool) -> None:
+    """立即发送所有到期的通知。"""
+    from alerting.notify.outbox import Outbox
+
+    r = Outbox(app.db, app.config).drain()
+    if as_json:
+        print_json(r)
+    else:
+        click.echo(f"发送成功 {r['sent']}，待重试 {r['retry']}，暂缓 {r['deferred']}，失败 {r['failed']}")
+
+
+@outbox.command("retry")
+@click.argument("message_id", type=int)
+@pass_app
+def outbox_retry(app: AppContext, message_id: int) -> None:
+    """把一条发送失败的通知重新放回队列（内容不变，Message-ID 不变）。"""
+    from alerting.notify.outbox import Outbox
+
+    if not Outbox(app.db, app.config).retry(message_id):
+        raise SentinelError(f"#{message_id} 不是发送失败或待重试的通知")
+    click.echo(f"#{message_id} 已重新排队，下次发送时投递。")
