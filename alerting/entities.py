@@ -78,6 +78,8 @@ class EntityFinder:
                 strong.add(eng.lower())
                 strong.add(" ".join(eng.lower().split()))
                 strong.add("".join(eng.lower().split()))
+                # Words of an English name are pieces too (odd spacing, line breaks).
+                gate_names.append(NameForGate("", tuple(w for w in eng.lower().split())))
             for x in [*e.initials, *e.units]:
                 self._add(e.id, x, normalize_term(x), EXACT)
                 strong.add(x.lower())
@@ -120,7 +122,7 @@ class EntityFinder:
                 found.append(EntitySpan(p.entity, p.term, kind, i, j, start, stop))
         found.extend(self._homophones(n, found))
         found.extend(self._fuzzy(n, found))
-        return _dedupe(found)
+        return _dedupe([f for f in found if not _split_by_sentence(n, f)])
 
     def _homophones(self, n: Normalized, found: list[EntitySpan]) -> list[EntitySpan]:
         """Names written with characters that sound the same (江西井察学院)."""
@@ -172,6 +174,21 @@ class EntityFinder:
                     out.append(EntitySpan(x.entity, x.term, "fuzzy", i, i + best[1], start, stop))
                 i = text.find(head, i + 1)
         return out
+
+
+SENTENCE_BREAKS = set("，。！？；：、,!?;:\n\r")
+
+
+def _split_by_sentence(n: Normalized, s: EntitySpan) -> bool:
+    """True when the name is only pieced together across a sentence break, as in
+    我在江西，警察学院的朋友说: evasions put separators between every character
+    (江，西，警，察), not one comma where a sentence would naturally break."""
+    gaps = []
+    for k in range(s.i, s.j - 1):
+        a, b = n.offsets[k], n.offsets[k + 1]
+        gaps.append(n.original[a + 1 : b])
+    broken = [g for g in gaps if any(c in SENTENCE_BREAKS for c in g)]
+    return bool(broken) and not all(gaps)
 
 
 def _covered(spans: list[EntitySpan], i: int, j: int) -> bool:

@@ -35,8 +35,9 @@ def char_table() -> dict[str, str]:
                 target = parts[1].split(" ")[0]
                 if len(target) == 1 and target != parts[0]:
                     table[parts[0]] = target
-    for cp in range(0xFF01, 0xFF5F):  # full-width ASCII
-        table[chr(cp)] = chr(cp - 0xFEE0).lower()
+    for cp in range(0xFF01, 0xFF5F):  # full-width ASCII; its punctuation is dropped like ASCII's
+        half = chr(cp - 0xFEE0)
+        table[chr(cp)] = half.lower() if half.isalnum() else ""
     for cp in range(ord("A"), ord("Z") + 1):
         table[chr(cp)] = chr(cp + 32)
     table["\u3000"] = ""

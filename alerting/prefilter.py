@@ -51,7 +51,7 @@ class Prefilter:
         chars: set[str] = set()
         self._spans: list[int] = []
         for ni, n in enumerate(names):
-            self._spans.append(len(n.name) + 8)
+            self._spans.append(max(len(n.name), sum(map(len, n.syllables))) + 8)
             for k in range(len(n.name) - 1):
                 a, b = n.name[k], n.name[k + 1]
                 piece_id = k
