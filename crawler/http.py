@@ -250,7 +250,7 @@ class HttpClient:
                     truncated = True  # still read up to the limit: a cut body is evidence too
                 parts: list[bytes] = []
                 size = 0
-                for chunk in resp.iter_raw(65536):
+                for chunk in resp.iter_raw():  # no chunk size: it would buffer a trickle
                     wire += len(chunk)
                     data = decoder.feed(chunk) if decoder else chunk
                     if size + len(data) > opts.max_bytes:

@@ -4,6 +4,7 @@ GET, decoded by ``crawler.encoding``, parsed by feedparser from bytes."""
 from __future__ import annotations
 
 import calendar
+import warnings as warnings_module
 import hashlib
 from datetime import datetime, timezone
 from typing import Iterable, Literal
@@ -59,6 +60,8 @@ def parse_feed(result: FetchResult, tz: str = "Asia/Shanghai") -> tuple[list[Raw
         result.decode_error = decoded.error
         return [], [], decoded.error
     result.encoding = decoded.encoding
+    if decoded.text.lstrip("\ufeff \r\n\t").startswith("{"):
+        return parse_json_feed(decoded.text, result, tz)
     headers = {k: v for k, v in result.headers.items() if k not in ("content-encoding",)}
     headers["content-type"] = "application/xml; charset=utf-8"
     headers.setdefault("content-location", result.final_url)
@@ -77,8 +80,37 @@ def parse_feed(result: FetchResult, tz: str = "Asia/Shanghai") -> tuple[list[Raw
     entries = parsed.get("entries") or []
     if not entries and parsed.get("bozo") and not (parsed.get("feed") or {}).get("title"):
         return [], warnings, "not a feed: nothing could be parsed"
-    posts = list(_posts(entries, result, tz))
+    with warnings_module.catch_warnings():
+        # feedparser warns about its updated_parsed → published_parsed fallback.
+        warnings_module.simplefilter("ignore", DeprecationWarning)
+        posts = list(_posts(entries, result, tz))
     return posts, warnings, None
+
+
+def parse_json_feed(text: str, result: FetchResult, tz: str) -> tuple[list[RawPost], list[str], str | None]:
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org), which this feedparser does not read."""
+    import json
+
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        return [], [], f"not a feed: invalid JSON ({e})"
+    if not isinstance(doc, dict) or "jsonfeed.org" not in str(doc.get("version", "")):
+        return [], [], "not a feed: JSON without a JSON Feed version"
+    entries = []
+    for item in doc.get("items") or []:
+        if not isinstance(item, dict):
+            continue
+        author = item.get("author") or (item.get("authors") or [{}])[0]
+        entries.append({
+            "link": item.get("url") or item.get("external_url") or "",
+            "id": str(item.get("id") or ""),
+            "title": item.get("title") or "",
+            "summary": item.get("content_html") or item.get("content_text") or item.get("summary") or "",
+            "published": item.get("date_published") or item.get("date_modified") or "",
+            "author": author.get("name") if isinstance(author, dict) else None,
+        })
+    return list(_posts(entries, result, tz)), [], None
 
 
 def _posts(entries, result: FetchResult, tz: str) -> Iterable[RawPost]:
@@ -152,6 +184,8 @@ def collect_feed_url(url: str, cfg, context, state: SourceState, conditional: bo
         warnings.append(f"the feed was larger than {cfg.max_bytes} bytes and was cut")
     out = CollectResult(posts=posts, state=new_state, fetched=1, warnings=warnings, requests=1)
     if error:
+        # Not a usable feed: forget its validators so the next run fetches it in full.
+        out.state.etag, out.state.last_modified = state.etag, state.last_modified
         out.error_kind = "decode" if result.decode_error else "bad_feed"
         out.error = error
         out.snapshots.append(result)

@@ -62,6 +62,7 @@ class Resource:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server: "_Server"
 
     def log_message(self, format, *args):  # noqa: A002 - quiet by design
