@@ -250,7 +250,7 @@ class MatcherHolder:
             try:
                 paths = [Path(p) for p in self.resolver()]
             except SentinelError as e:
-                return self._failed(str(e))
+                return self._failed(e)
             stamp = self._stamp_of(paths)
             if self._matcher is not None and stamp == self._stamp:
                 return self._matcher
@@ -261,19 +261,20 @@ class MatcherHolder:
             try:
                 matcher = load_matcher(paths, cache_dir=self.cache_dir)
             except WatchlistError as e:
-                return self._failed(str(e))
+                return self._failed(e)
             if self.error:
                 log.info("监测词表已恢复正常")
             self.error = None
             self._matcher, self._digest = matcher, digest
             return matcher
 
-    def _failed(self, message: str) -> Matcher:
+    def _failed(self, exc: SentinelError) -> Matcher:
+        message = str(exc)
         if message != self.error:
             log.error("监测词表有误，继续使用上一版有效词表：%s", message)
         self.error = message
         if self._matcher is None:
-            raise WatchlistError(*_split(message))
+            raise exc
         return self._matcher
 
 
@@ -286,11 +287,3 @@ def _digest(paths: list[Path]) -> str:
         except OSError:
             h.update(b"<missing>")
     return h.hexdigest()
-
-
-def _split(message: str) -> tuple[str, int, int, str]:
-    parts = message.split(":", 3)
-    try:
-        return parts[0], int(parts[1]), int(parts[2]), parts[3].strip()
-    except (IndexError, ValueError):
-        return "watchlists", 1, 1, message
