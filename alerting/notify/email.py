@@ -50,7 +50,7 @@ def category_label(cat: str | None) -> str:
 def sender(from_: str | None) -> tuple[str, str]:
     """(header value, envelope address) of the configured sender."""
     value = from_ or DEFAULT_FROM
-    name, addr = parseaddr(value)
+    _name, addr = parseaddr(value)
     return value, addr or "sentinel@localhost"
 
 

@@ -6,8 +6,8 @@ is queued.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -94,7 +94,7 @@ class SilenceSet:
         self.terms = {s.value.casefold() for s in silences if s.target == "term"}
 
     @classmethod
-    def load(cls, session: Session, now: datetime) -> "SilenceSet":
+    def load(cls, session: Session, now: datetime) -> SilenceSet:
         return cls(active_silences(session, now))
 
     def incident(self, incident_id: int | None) -> bool:
@@ -137,6 +137,5 @@ def expire_silence(session: Session, silence_id: int, now: datetime) -> Silence:
     s = session.get(Silence, silence_id)
     if s is None:
         raise SilenceError(f"没有编号为 {silence_id} 的静默规则")
-    if s.ends_at > now:
-        s.ends_at = now
+    s.ends_at = min(s.ends_at, now)
     return s

@@ -7,11 +7,10 @@ import email
 import email.policy
 import socket
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP as SMTPServer
 
 from sentinel.config import Config
 from storage.models import Incident, IncidentPost, Match, Post, Snapshot, Source
@@ -176,5 +175,4 @@ def parse(raw: bytes):
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
-UTC = timezone.utc
-__all__ = ["Mailbox", "SmtpServer", "make_config", "with_notify", "World", "parse", "free_port", "datetime", "UTC"]
+__all__ = ["UTC", "Mailbox", "SmtpServer", "World", "datetime", "free_port", "make_config", "parse", "with_notify"]

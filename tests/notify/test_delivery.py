@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import collections
-import os
 import signal
 import subprocess
 import sys
 import textwrap
-from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from html.parser import HTMLParser
 
-from click.testing import CliRunner
 import yaml
+from click.testing import CliRunner
 
 from alerting.digest import build_digest, period_for, run_digest
 from alerting.notify.outbox import Outbox

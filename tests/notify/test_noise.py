@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -139,7 +139,7 @@ def test_silenced_posts_are_left_out_of_a_follow_up(db, clock, world, smtp_serve
 
 def _at_local(hour: int, minute: int = 0, day: int = 23) -> datetime:
     # Asia/Shanghai is UTC+8 all year.
-    return datetime(2026, 11, day, hour, minute, tzinfo=timezone(timedelta(hours=8))).astimezone(timezone.utc)
+    return datetime(2026, 11, day, hour, minute, tzinfo=timezone(timedelta(hours=8))).astimezone(UTC)
 
 
 def test_quiet_hours_hold_back_a_IV_and_let_a_I_through(db, clock, world, smtp_server):

@@ -39,7 +39,7 @@ class Channel:
         self.config = config
         self.settings = settings
 
-    def send(self, message: "OutboxMessage") -> str | None:
+    def send(self, message: OutboxMessage) -> str | None:
         """Deliver ``message``; return a note (e.g. refused addresses) or None.
         Raise DeliveryError (temporary) or PermanentFailure."""
         raise DeliveryError(f"channel {self.kind} cannot send")

@@ -4,10 +4,15 @@ a timeout on every connection. One connection serves a whole drain."""
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 
-from alerting.notify.channels.base import Channel, DeliveryError, NotConfigured, PermanentFailure, register
+from alerting.notify.channels.base import (
+    Channel,
+    DeliveryError,
+    NotConfigured,
+    PermanentFailure,
+    register,
+)
 from alerting.notify.email import envelope_from
 
 
@@ -76,7 +81,7 @@ class SmtpChannel(Channel):
         except smtplib.SMTPResponseException as e:
             self._reset()
             raise _classify(e.smtp_code, _text(e.smtp_error)) from None
-        except (OSError, smtplib.SMTPException, socket.timeout) as e:
+        except (TimeoutError, OSError, smtplib.SMTPException) as e:
             self._reset()
             raise DeliveryError(f"发送中断：{type(e).__name__}: {e}") from None
         if refused:
