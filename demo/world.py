@@ -84,9 +84,11 @@ class CampusWorld:
     def start(self) -> Self:
         if self._server is not None:
             return self
+        # A restart (site down, then up) keeps the port, the epoch and the timeline.
         if self._epoch is None:
             self._epoch = datetime.now(TZ).replace(microsecond=0)
-        self._t0 = time.monotonic()
+        if self._t0 is None:
+            self._t0 = time.monotonic()
         world = self
 
         class Handler(_Handler):

@@ -90,3 +90,20 @@ def test_the_feed_source_gets_304_when_nothing_changed(tmp_path):
         later = source.collect(again.state)
         assert not later.not_modified
         assert SCENARIO.post("canteen-hype-news").title in {p.title for p in later.posts}
+
+
+def test_restart_on_the_same_port_keeps_the_timeline():
+    clock = HandClock(40)
+    world = CampusWorld(clock=clock).start()
+    try:
+        port, epoch = world.port, world.epoch
+        hype = world.post_url("canteen-hype")
+        assert fetch(hype).status == 200
+        world.stop()
+        with pytest.raises(OSError):
+            fetch(hype)
+        world.start()
+        assert world.port == port and world.epoch == epoch
+        assert fetch(hype).status == 200
+    finally:
+        world.stop()
