@@ -129,6 +129,11 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
     candidates: list[str] = []
     if sniff:
         candidates.append(sniff)
+    # Bytes that decode strictly as UTF-8 with multi-byte sequences in them are UTF-8
+    # whatever the label says (saved pages keep their old gb2312 meta tag): GBK or Big5
+    # text of any length is almost never valid UTF-8 by accident.
+    if not sniff and not body.isascii():
+        candidates.append("utf-8")
     for label in (declared_header, declared_doc):
         codec = normalise_label(label)
         if codec and codec not in candidates:

@@ -67,6 +67,72 @@ def element_text(el) -> str:
     return collapse("".join(parts))
 
 
+# Short lines that open the block of links after an article on Chinese news sites.
+_TAIL_MARKERS = frozenset({
+    "热门推荐", "相关新闻", "相关阅读", "推荐阅读", "猜你喜欢", "热点新闻", "延伸阅读", "精彩推荐",
+    "热门评论", "最新评论", "相关推荐", "为你推荐", "推荐", "热门文章", "今日推荐", "24小时热点",
+    "更多精彩", "热门新闻", "相关文章", "大家都在看", "热读", "排行榜", "新闻排行",
+})
+
+
+_PROMO = re.compile(r"【点击|点击(投票|进入|查看|下载|关注)")
+
+
+def trim_boilerplate(text: str, title: str = "") -> str:
+    """Cut what extractors often leave around an article: a repeated title on the first
+    line, and the block of recommended links that follows the text."""
+    lines = text.split("\n")
+    if title and lines and lines[0].strip() == title.strip():
+        lines = lines[1:]
+    # Promotion lines above the article ("...【点击投票】").
+    while lines and len(lines) > 3 and _PROMO.search(lines[0]):
+        lines = lines[1:]
+    half = min(len("".join(lines)) // 2, 150)
+    seen = 0
+    for i, line in enumerate(lines):
+        bare = line.strip().lstrip("-•·* ").strip()
+        if seen >= half and bare in _TAIL_MARKERS:
+            lines = lines[:i]
+            break
+        seen += len(line)
+    return "\n".join(lines).strip()
+
+
+_INLINE_TEXT = {"p", "span", "font", "strong", "b", "em", "i", "u", "h2", "h3", "h4", "h5", "h6",
+                "br", "section", "blockquote", "center", "pre"}
+_NOT_CONTENT = ("script", "style", "noscript", "nav", "footer", "select",
+                "button", "iframe", "textarea")
+
+
+def densest_block(page_html: str) -> str:
+    """The element holding the most paragraph text of its own (its direct text and its
+    direct paragraph-like children, links not counted): a fallback for pages the main
+    extractor gives up on (tables-based government and school sites)."""
+    try:
+        root = lxml.html.fromstring(page_html)
+    except (etree.ParserError, ValueError):
+        return ""
+    for bad in root.xpath("|".join(f"//{t}" for t in _NOT_CONTENT)):
+        bad.drop_tree()
+
+    def link_len(el) -> int:
+        return sum(len((a.text_content() or "").strip()) for a in el.iter("a"))
+
+    best, best_score = None, 0
+    # xpath, not iter(): on some broken pages part of the tree is only reachable that way.
+    for el in root.xpath("//div|//td|//article|//section|//main"):
+        own = len((el.text or "").strip())
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue
+            if child.tag in _INLINE_TEXT:
+                own += len((child.text_content() or "").strip()) - link_len(child)
+            own += len((child.tail or "").strip())
+        if own > best_score:
+            best, best_score = el, own
+    return element_text(best) if best is not None else ""
+
+
 def extract_main(page_html: str, url: str | None = None) -> dict:
     """Title, main text, author and date of an article page (trafilatura), or empty
     values. Used when a source gives no body selector."""
@@ -83,9 +149,13 @@ def extract_main(page_html: str, url: str | None = None) -> dict:
     if doc is not None:
         get = doc.get if isinstance(doc, dict) else (lambda k, d=None: getattr(doc, k, d))
         out["title"] = (get("title") or "").strip()
-        out["text"] = collapse(get("text") or "")
+        out["text"] = trim_boilerplate(collapse(get("text") or ""), (get("title") or "").strip())
         out["author"] = get("author") or None
         out["date"] = get("date") or None
+    if len(re.sub(r"\s", "", out["text"])) < 200:
+        dense = densest_block(page_html)
+        if len(dense) > len(out["text"]):
+            out["text"] = trim_boilerplate(dense, out["title"])
     if not out["title"]:
         try:
             tree = lxml.html.fromstring(page_html)
