@@ -226,6 +226,12 @@ def test_review_report_renders_with_its_chart(db, config, outbox, clock, world):
         md = review.render(s, inc, config, clock.now(), "md")
         weekly = review.render_weekly(s, config, clock.now(), "html")
     assert "<svg" in html and html.count('class="bar"') >= 3
+    import xml.etree.ElementTree as ET
+
+    svg = ET.fromstring(html[html.index("<svg"):html.index("</svg>") + 6])
+    bars = [int(r.find("{http://www.w3.org/2000/svg}title").text.split("：")[1].split()[0])
+            for r in svg.iter("{http://www.w3.org/2000/svg}rect")]
+    assert sum(bars) == 5  # every post counted once in the hourly volume
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert "首发来源" in html and "bbs.example.com" in html and "网上答复处理意见" in html
     assert "网络舆情事件总结评估报告" in md and "█" in md
