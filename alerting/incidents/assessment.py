@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting.incidents.workflow import SEVERITIES, severity_rank
+from alerting.score import apply_spread
 from storage.models import Incident, IncidentEvent, IncidentPost, Match, Post, Source
 
 AUTO_PREFIX = "系统测算："
@@ -128,10 +129,6 @@ def propose_category(rows: list[tuple[Post, Match | None]]) -> str | None:
 
 
 def _spread(score: int, severity: str | None, m: Measures, span_hours: float) -> tuple[int, str | None]:
-    try:
-        from alerting.score import apply_spread
-    except ImportError:  # the scorer's spread factors are not there yet: keep the matcher's
-        return score, severity
     rate = m.posts_last_hour if span_hours <= 1 else max(m.posts_last_hour, m.posts_per_hour)
     new_score, new_sev = apply_spread(score, severity, rate, m.sites, m.engagement)
     return int(new_score), new_sev
