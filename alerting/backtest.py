@@ -3,9 +3,9 @@ recorded ``Match`` rows. Read-only: nothing is written, no incident is opened.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import func, select
 
@@ -53,7 +53,16 @@ def run_backtest(
     from storage.models import Match, Post
 
     report = BacktestReport(version=matcher.version)
-    counts = dict(posts=0, mentioned=0, alerts=0, recorded_alerts=0, unrecorded=0, added=0, dropped=0, changed=0)
+    counts = {
+        "posts": 0,
+        "mentioned": 0,
+        "alerts": 0,
+        "recorded_alerts": 0,
+        "unrecorded": 0,
+        "added": 0,
+        "dropped": 0,
+        "changed": 0,
+    }
     with db.session() as s:
         q = select(func.count(Post.id))
         if since is not None:
@@ -62,7 +71,11 @@ def run_backtest(
         last_id = 0
         done = 0
         while True:
-            q = select(Post, Match).outerjoin(Match, Match.post_id == Post.id).where(Post.id > last_id)
+            q = (
+                select(Post, Match)
+                .outerjoin(Match, Match.post_id == Post.id)
+                .where(Post.id > last_id)
+            )
             if since is not None:
                 q = q.where(Post.fetched_at >= since)
             rows = s.execute(q.order_by(Post.id).limit(BATCH)).all()
@@ -83,8 +96,13 @@ def run_backtest(
                     "severity": r.severity,
                     "category": r.category,
                 }
-                row = {"id": post.id, "title": post.title or (post.text or "")[:40], "url": post.url,
-                       "before": _brief(rec), "after": after}
+                row = {
+                    "id": post.id,
+                    "title": post.title or (post.text or "")[:40],
+                    "url": post.url,
+                    "before": _brief(rec),
+                    "after": after,
+                }
                 was = bool(rec and rec.alert)
                 if r.alert and not was:
                     report.added.append(row)
@@ -96,6 +114,10 @@ def run_backtest(
             s.expunge_all()
             if progress:
                 progress(done, total)
-    counts["added"], counts["dropped"], counts["changed"] = len(report.added), len(report.dropped), len(report.changed)
+    counts["added"], counts["dropped"], counts["changed"] = (
+        len(report.added),
+        len(report.dropped),
+        len(report.changed),
+    )
     report.counts = counts
     return report

@@ -10,10 +10,15 @@ from dataclasses import dataclass
 import ahocorasick
 from rapidfuzz.distance import OSA
 
-from alerting.normalize import Normalized, is_cjk, is_latin, normalize_term
+from alerting.normalize import (
+    Normalized,
+    is_cjk,
+    is_latin,
+    normalize_term,
+    simplified_to_traditional,
+)
 from alerting.pinyin import syllable, syllables
 from alerting.prefilter import NameForGate, Prefilter
-from alerting.normalize import simplified_to_traditional
 from watchlists.loader import Watchlist
 
 # Kinds of surface form a pattern stands for.
@@ -65,7 +70,9 @@ class EntityFinder:
                 self._add(e.id, name, norm, EXACT)
                 sp = "".join(syllables(norm))
                 self.names.append(FuzzyName(e.id, name, norm, fuzzy, use_pinyin, sp))
-                gate_names.append(NameForGate(norm, tuple(syllable(c) if is_cjk(c) else "" for c in norm)))
+                gate_names.append(
+                    NameForGate(norm, tuple(syllable(c) if is_cjk(c) else "" for c in norm))
+                )
                 strong.add(name)
                 strong.add("".join(simplified_to_traditional().get(c, [c])[0] for c in name))
                 if use_pinyin and sum(map(is_cjk, norm)) >= 4:
@@ -116,7 +123,11 @@ class EntityFinder:
                     continue
                 surface = orig[start:stop]
                 if p.form == EXACT:
-                    kind = "exact" if surface == p.term or surface.lower() == p.term.lower() else "variant"
+                    kind = (
+                        "exact"
+                        if surface == p.term or surface.lower() == p.term.lower()
+                        else "variant"
+                    )
                 else:
                     kind = "pinyin"
                 found.append(EntitySpan(p.entity, p.term, kind, i, j, start, stop))

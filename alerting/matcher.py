@@ -23,9 +23,10 @@ import hashlib
 import logging
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from alerting.entities import EntityFinder, EntitySpan
 from alerting.normalize import Normalized, normalize, normalize_term
@@ -147,7 +148,9 @@ class Matcher:
                 e
                 for e in names
                 if not any(
-                    x.i < e.j and e.i < x.j and self.watchlist.exclusions[x.exclusion].scope == "entity"
+                    x.i < e.j
+                    and e.i < x.j
+                    and self.watchlist.exclusions[x.exclusion].scope == "entity"
                     for x in excl
                 )
             ]
@@ -175,16 +178,34 @@ class Matcher:
                 if self._entity_names[e.entity] not in entities:
                     entities.append(self._entity_names[e.entity])
                 hits.append(
-                    Hit(e.term, e.kind, e.start, e.end, None, 0, fname, entity=e.entity,
-                        surface=n.original[e.start:e.end])
+                    Hit(
+                        e.term,
+                        e.kind,
+                        e.start,
+                        e.end,
+                        None,
+                        0,
+                        fname,
+                        entity=e.entity,
+                        surface=n.original[e.start : e.end],
+                    )
                 )
                 names_loc.append(Located(fname, e.start, e.end, None, e.term, e.kind))
             tspans: list[TopicSpan] = self.topics_finder.find(n, names, blocked, exceptions)
             for t in tspans:
                 topic = wl.topics[t.topic]
                 hits.append(
-                    Hit(t.term, t.kind, t.start, t.end, topic.id, topic.weight, fname,
-                        category=topic.category, surface=n.original[t.start:t.end])
+                    Hit(
+                        t.term,
+                        t.kind,
+                        t.start,
+                        t.end,
+                        topic.id,
+                        topic.weight,
+                        fname,
+                        category=topic.category,
+                        surface=n.original[t.start : t.end],
+                    )
                 )
                 topics_loc.append(Located(fname, t.start, t.end, t.topic, t.term, t.kind))
             for w in self._rule_words:

@@ -108,8 +108,17 @@ def normalize_term(term: str) -> str:
 
 
 def is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0002ffff"
+    return (
+        "\u3400" <= ch <= "\u9fff"
+        or "\uf900" <= ch <= "\ufaff"
+        or "\U00020000" <= ch <= "\U0002ffff"
+    )
 
 
 def is_latin(ch: str) -> bool:
-    return ("a" <= ch <= "z") or ("A" <= ch <= "Z") or ("\uff21" <= ch <= "\uff3a") or ("\uff41" <= ch <= "\uff5a")
+    return (
+        ("a" <= ch <= "z")
+        or ("A" <= ch <= "Z")
+        or ("\uff21" <= ch <= "\uff3a")
+        or ("\uff41" <= ch <= "\uff5a")
+    )

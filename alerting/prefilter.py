@@ -73,7 +73,9 @@ class Prefilter:
         cls = "".join(sorted(chars))
         # Three characters of a name, each separated by 1-3 non-word characters.
         self._separated = (
-            re.compile(f"[{re.escape(cls)}](?:[\\W_]{{1,3}}[{re.escape(cls)}]){{2}}") if cls else None
+            re.compile(f"[{re.escape(cls)}](?:[\\W_]{{1,3}}[{re.escape(cls)}]){{2}}")
+            if cls
+            else None
         )
 
     def maybe(self, text: str) -> bool:
@@ -92,9 +94,7 @@ class Prefilter:
                     if p != piece and end - e <= span:
                         return True
                 hits.append((end, piece))
-        if self._separated is not None and self._separated.search(text):
-            return True
-        return False
+        return bool(self._separated is not None and self._separated.search(text))
 
 
 def _forms(ch: str) -> list[str]:

@@ -90,10 +90,14 @@ def score(
     first = min(names, key=lambda h: (h.field != "title", h.start))
     where = "标题" if first.field == "title" else "正文"
     kinds = {"exact": "原文", "variant": "变体写法", "pinyin": "拼音/谐音", "fuzzy": "近似写法"}
-    reasons.append(f"点名：{first.term}（{where}第{first.start + 1}字，{kinds.get(first.kind, first.kind)}）")
+    reasons.append(
+        f"点名：{first.term}（{where}第{first.start + 1}字，{kinds.get(first.kind, first.kind)}）"
+    )
     for h in names:
         if h is not first and h.kind != "exact":
-            reasons.append(f"另见{kinds.get(h.kind, h.kind)}：{h.term}（{'标题' if h.field == 'title' else '正文'}第{h.start + 1}字）")
+            reasons.append(
+                f"另见{kinds.get(h.kind, h.kind)}：{h.term}（{'标题' if h.field == 'title' else '正文'}第{h.start + 1}字）"
+            )
 
     # Best hit of each topic.
     best: dict[int, tuple[float, Located, bool]] = {}
@@ -108,7 +112,11 @@ def score(
         t = wl.topics[ti]
         combined *= 1 - pts / 100
         v.weights[ti] = round(pts)
-        dist = "距校名" + (f"{min(distance(h, e) for e in names)}字" if near else f"超过{th.near}字，按{th.far_factor:g}计")
+        dist = "距校名" + (
+            f"{min(distance(h, e) for e in names)}字"
+            if near
+            else f"超过{th.near}字，按{th.far_factor:g}计"
+        )
         reasons.append(
             f"话题「{t.name}」：“{h.term}”（{kinds.get(h.kind, h.kind)}，权重{t.weight}，{dist}，计{round(pts)}分）"
         )
@@ -203,9 +211,7 @@ def _holds(rule, wl, names, topics, words, th) -> bool:
         return False
     if rule.any and not any(_present(r, wl, names, topics, words, rule.near) for r in rule.any):
         return False
-    if any(_present(r, wl, names, topics, words, None) for r in rule.none):
-        return False
-    return True
+    return not any(_present(r, wl, names, topics, words, None) for r in rule.none)
 
 
 # Spread ---------------------------------------------------------------------------------

@@ -115,7 +115,9 @@ class TopicFinder:
         ]
 
     # ------------------------------------------------------------------------------
-    def contexts(self, n: Normalized) -> tuple[list[ExclusionSpan], dict[int, list[tuple[int, int]]]]:
+    def contexts(
+        self, n: Normalized
+    ) -> tuple[list[ExclusionSpan], dict[int, list[tuple[int, int]]]]:
         """Exclusion hits, and per topic the spans of its exception words."""
         excl: list[ExclusionSpan] = []
         exc: dict[int, list[tuple[int, int]]] = {}

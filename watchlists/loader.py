@@ -70,7 +70,9 @@ def load_file(path: str | Path) -> tuple[WatchlistFile, yamlpos.PositionedDoc]:
     """Parse and validate one file (no checks across files)."""
     doc = yamlpos.load_file(path, WatchlistError)
     if doc.data is not None and not isinstance(doc.data, dict):
-        raise WatchlistError(doc.file, 1, 1, "a watchlist must be a mapping (entities:, topics:, ...)")
+        raise WatchlistError(
+            doc.file, 1, 1, "a watchlist must be a mapping (entities:, topics:, ...)"
+        )
     wl = yamlpos.validate(doc, WatchlistFile, WatchlistError, hint=_hint({}))
     _check_file(wl, doc)  # type: ignore[arg-type]
     return wl, doc  # type: ignore[return-value]
@@ -89,7 +91,11 @@ def _check_file(wl: WatchlistFile, doc: yamlpos.PositionedDoc) -> None:
     for i, e in enumerate(wl.entities):
         for j, (name, role, _f, _p) in enumerate(e.all_names()):
             if len(name) < 2:
-                raise _err(doc, ("entities", i, "name"), f"name '{name}' is too short (2 characters at least)")
+                raise _err(
+                    doc,
+                    ("entities", i, "name"),
+                    f"name '{name}' is too short (2 characters at least)",
+                )
         for j, x in enumerate(e.initials):
             if len(x) < 2:
                 raise _err(doc, ("entities", i, "initials", j), f"initialism '{x}' is too short")
@@ -107,16 +113,22 @@ def _check_file(wl: WatchlistFile, doc: yamlpos.PositionedDoc) -> None:
             for j, ref in enumerate(getattr(r, key)):
                 if ref.startswith("category:") and ref.split(":", 1)[1] not in CATEGORIES:
                     raise _err(
-                        doc, ("rules", i, key, j), f"unknown category in '{ref}'; use one of: {', '.join(CATEGORIES)}"
+                        doc,
+                        ("rules", i, key, j),
+                        f"unknown category in '{ref}'; use one of: {', '.join(CATEGORIES)}",
                     )
                 if ":" in ref and ref.split(":", 1)[0] not in ("topic", "category", "entity"):
-                    raise _err(doc, ("rules", i, key, j), f"unknown reference '{ref}'; use {REF_HELP}")
+                    raise _err(
+                        doc, ("rules", i, key, j), f"unknown reference '{ref}'; use {REF_HELP}"
+                    )
 
 
 def load(paths: list[Path]) -> Watchlist:
     """Load and merge watchlist files. Raises WatchlistError for the first problem."""
     if not paths:
-        raise WatchlistError("watchlists", 1, 1, "no watchlist files found (check 'watchlists' in sentinel.yaml)")
+        raise WatchlistError(
+            "watchlists", 1, 1, "no watchlist files found (check 'watchlists' in sentinel.yaml)"
+        )
     merged = Watchlist()
     h = hashlib.sha256()
     entity_ids: dict[str, str] = {}
@@ -130,19 +142,31 @@ def load(paths: list[Path]) -> Watchlist:
         merged.files.append(str(path))
         for i, e in enumerate(wl.entities):
             if e.id in entity_ids:
-                raise _err(doc, ("entities", i, "id"), f"entity id '{e.id}' is already used in {entity_ids[e.id]}")
+                raise _err(
+                    doc,
+                    ("entities", i, "id"),
+                    f"entity id '{e.id}' is already used in {entity_ids[e.id]}",
+                )
             entity_ids[e.id] = doc.file
             merged.entities.append(e)
         for i, t in enumerate(wl.topics):
             if t.id in topic_ids:
-                raise _err(doc, ("topics", i, "id"), f"topic id '{t.id}' is already used in {topic_ids[t.id]}")
+                raise _err(
+                    doc,
+                    ("topics", i, "id"),
+                    f"topic id '{t.id}' is already used in {topic_ids[t.id]}",
+                )
             topic_ids[t.id] = doc.file
             merged.topics.append(t)
         merged.exclusions.extend(wl.exclusions)
         merged.rules.extend(wl.rules)
         if wl.thresholds is not None:
             if thresholds_from is not None:
-                raise _err(doc, ("thresholds",), f"thresholds are already set in {thresholds_from}; set them once")
+                raise _err(
+                    doc,
+                    ("thresholds",),
+                    f"thresholds are already set in {thresholds_from}; set them once",
+                )
             thresholds_from = doc.file
             merged.thresholds = wl.thresholds
     # References in rules, checked once every file is known.
@@ -152,7 +176,11 @@ def load(paths: list[Path]) -> Watchlist:
                 for j, ref in enumerate(getattr(r, key)):
                     if ref.startswith("topic:") and ref[6:] not in topic_ids:
                         known = ", ".join(sorted(topic_ids)) or "(none)"
-                        raise _err(doc, ("rules", i, key, j), f"unknown topic '{ref[6:]}'; topics are: {known}")
+                        raise _err(
+                            doc,
+                            ("rules", i, key, j),
+                            f"unknown topic '{ref[6:]}'; topics are: {known}",
+                        )
     if not merged.entities:
         wl, doc = docs[0]
         raise _err(doc, (), "no entities in any watchlist: name the college under 'entities:'")

@@ -51,7 +51,9 @@ class EntityName(Strict):
     """One name of an entity with its own matching options (overrides the entity's)."""
 
     name: str = Field(description="The name as people write it.")
-    fuzzy: bool | None = Field(None, description="Also match one dropped, added or swapped character.")
+    fuzzy: bool | None = Field(
+        None, description="Also match one dropped, added or swapped character."
+    )
     pinyin: bool | None = Field(None, description="Also match homophones and pinyin spellings.")
 
     @field_validator("name")
@@ -68,9 +70,13 @@ class Entity(Strict):
 
     id: str = Field(description="Short machine name, e.g. jxpc.")
     name: str = Field(description="Full official name; also the first search query.")
-    aliases: list[NameItem] = Field(default_factory=list, description="Short names and common variants.")
+    aliases: list[NameItem] = Field(
+        default_factory=list, description="Short names and common variants."
+    )
     former: list[NameItem] = Field(default_factory=list, description="Former names.")
-    english: list[str] = Field(default_factory=list, description="English names (case and spaces ignored).")
+    english: list[str] = Field(
+        default_factory=list, description="English names (case and spaces ignored)."
+    )
     initials: list[str] = Field(
         default_factory=list,
         description="Initialisms and mixed forms such as JX警院; matched exactly, never fuzzily.",
@@ -79,8 +85,12 @@ class Entity(Strict):
         default_factory=list,
         description="Distinctive names of departments or units that by themselves identify the college.",
     )
-    fuzzy: bool = Field(True, description="Default for names: tolerate one dropped, added or swapped character.")
-    pinyin: bool = Field(True, description="Default for names: match homophones and pinyin spellings.")
+    fuzzy: bool = Field(
+        True, description="Default for names: tolerate one dropped, added or swapped character."
+    )
+    pinyin: bool = Field(
+        True, description="Default for names: match homophones and pinyin spellings."
+    )
     search: bool = Field(True, description="Use the names as queries of search sources.")
 
     @field_validator("id")
@@ -137,7 +147,9 @@ class Topic(Strict):
         alias="except",
         description="Longer words that contain a term but mean something else (打架子鼓 for 打架).",
     )
-    fuzzy: bool = Field(False, description="Also match terms with one wrong character (terms of 4+ characters).")
+    fuzzy: bool = Field(
+        False, description="Also match terms with one wrong character (terms of 4+ characters)."
+    )
     pinyin: bool = Field(True, description="Also match a term written partly in pinyin (跳lou).")
 
     @field_validator("id")
@@ -179,19 +191,25 @@ class Rule(Strict):
     ``category:NAME`` or a plain word (matched like a topic term)."""
 
     name: str = Field(description="Name shown in the reasons.")
-    all: list[str] = Field(default_factory=list, description="Every reference must be present (AND).")
+    all: list[str] = Field(
+        default_factory=list, description="Every reference must be present (AND)."
+    )
     any: list[str] = Field(default_factory=list, description="At least one must be present (OR).")
     none: list[str] = Field(default_factory=list, description="None may be present (NOT).")
     near: int | None = Field(
-        None, ge=1, description="Characters: the all/any hits must lie this close to a name of the entity."
+        None,
+        ge=1,
+        description="Characters: the all/any hits must lie this close to a name of the entity.",
     )
-    add: int = Field(0, ge=-100, le=100, description="Points added to the score when the rule holds.")
+    add: int = Field(
+        0, ge=-100, le=100, description="Points added to the score when the rule holds."
+    )
     alert: bool | None = Field(None, description="true: always an alert; false: never an alert.")
     category: Category | None = Field(None, description="Set the handling category.")
     severity: Severity | None = Field(None, description="The severity is at least this.")
 
     @model_validator(mode="after")
-    def _something(self) -> "Rule":
+    def _something(self) -> Rule:
         if not (self.all or self.any):
             raise ValueError("a rule needs 'all' or 'any'")
         if self.add == 0 and self.alert is None and self.category is None and self.severity is None:
@@ -208,7 +226,7 @@ class SeverityThresholds(Strict):
     I: int = Field(95, ge=0, le=100, description="Ⅰ级 特别重大.")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "SeverityThresholds":
+    def _ordered(self) -> SeverityThresholds:
         if not (self.IV <= self.III <= self.II <= self.I):
             raise ValueError("severity thresholds must rise: IV <= III <= II <= I")
         return self
@@ -217,11 +235,19 @@ class SeverityThresholds(Strict):
 class Thresholds(Strict):
     """Scoring knobs."""
 
-    mention: int = Field(10, ge=0, le=100, description="Score of a post that only names the college.")
+    mention: int = Field(
+        10, ge=0, le=100, description="Score of a post that only names the college."
+    )
     alert: int = Field(40, ge=0, le=100, description="Score from which a post is an alert.")
-    near: int = Field(30, ge=1, description="Characters: a topic hit this close to a name counts in full.")
-    far_factor: float = Field(0.5, ge=0, le=1, description="Share of the weight a distant topic hit keeps.")
-    severity: SeverityThresholds = Field(default_factory=SeverityThresholds, description="Severity levels.")
+    near: int = Field(
+        30, ge=1, description="Characters: a topic hit this close to a name counts in full."
+    )
+    far_factor: float = Field(
+        0.5, ge=0, le=1, description="Share of the weight a distant topic hit keeps."
+    )
+    severity: SeverityThresholds = Field(
+        default_factory=SeverityThresholds, description="Severity levels."
+    )
 
 
 class WatchlistFile(Strict):
@@ -231,5 +257,9 @@ class WatchlistFile(Strict):
     entities: list[Entity] = Field(default_factory=list, description="Who we watch.")
     topics: list[Topic] = Field(default_factory=list, description="Sensitive topics.")
     exclusions: list[Exclusion] = Field(default_factory=list, description="What cancels a hit.")
-    rules: list[Rule] = Field(default_factory=list, description="Boolean combinations with proximity.")
-    thresholds: Thresholds | None = Field(None, description="Scoring knobs (at most one file may set them).")
+    rules: list[Rule] = Field(
+        default_factory=list, description="Boolean combinations with proximity."
+    )
+    thresholds: Thresholds | None = Field(
+        None, description="Scoring knobs (at most one file may set them)."
+    )

@@ -11,7 +11,12 @@ import click
 from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
 from sentinel.errors import WatchlistError
 
-CATEGORY = {"inquiry": "询问质疑诉求", "hype": "恶意传播炒作", "illegal": "捏造诽谤煽动", "constructive": "建设性意见"}
+CATEGORY = {
+    "inquiry": "询问质疑诉求",
+    "hype": "恶意传播炒作",
+    "illegal": "捏造诽谤煽动",
+    "constructive": "建设性意见",
+}
 SEVERITY = {"I": "Ⅰ级 特别重大", "II": "Ⅱ级 重大", "III": "Ⅲ级 较大", "IV": "Ⅳ级 一般"}
 KIND = {"exact": "原文", "variant": "变体", "pinyin": "拼音/谐音", "fuzzy": "近似"}
 
@@ -58,7 +63,10 @@ def watchlist_check(app: AppContext, files: tuple[Path, ...], as_json: bool) -> 
         for line in errors:
             click.echo(line)
         if merged is not None:
-            names = sum(len(e.all_names()) + len(e.english) + len(e.initials) + len(e.units) for e in merged.entities)
+            names = sum(
+                len(e.all_names()) + len(e.english) + len(e.initials) + len(e.units)
+                for e in merged.entities
+            )
             terms = sum(len(t.terms) for t in merged.topics)
             click.echo(
                 f"监测词表检查通过：{len(paths)} 个文件，{len(merged.entities)} 个监测对象（{names} 个名称），"
@@ -73,7 +81,11 @@ def watchlist_check(app: AppContext, files: tuple[Path, ...], as_json: bool) -> 
 @cli.command("match")
 @click.argument("text", required=False)
 @click.option("--title", default="", help="The post's title (matched too).")
-@click.option("--jsonl", is_flag=True, help='Read {"id","title","text"} per line on stdin; write one result per line.')
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help='Read {"id","title","text"} per line on stdin; write one result per line.',
+)
 @json_option
 @pass_app
 def match_cmd(app: AppContext, text: str | None, title: str, jsonl: bool, as_json: bool) -> None:
@@ -102,7 +114,7 @@ def _jsonl(matcher) -> None:
         try:
             obj = json.loads(line)
             if not isinstance(obj, dict):
-                raise ValueError("not an object")
+                raise ValueError("not an object")  # noqa: TRY004 - reported like bad JSON
             r = matcher.match(str(obj.get("text") or ""), title=str(obj.get("title") or ""))
             d = {"id": obj.get("id"), **r.to_dict()}
         except ValueError as e:
@@ -126,7 +138,9 @@ def _print_result(r, text: str, title: str) -> None:
     for h in r.hits:
         what = "名称" if h.topic is None else f"话题 {h.topic}（权重{h.weight}）"
         where = "标题" if h.field == "title" else "正文"
-        click.echo(f"  {where}[{h.start}:{h.end}] “{h.surface}” → {h.term}｜{KIND.get(h.kind, h.kind)}｜{what}")
+        click.echo(
+            f"  {where}[{h.start}:{h.end}] “{h.surface}” → {h.term}｜{KIND.get(h.kind, h.kind)}｜{what}"
+        )
     click.echo("理由：")
     for line in r.reasons:
         click.echo(f"  - {line}")
@@ -134,14 +148,24 @@ def _print_result(r, text: str, title: str) -> None:
 
 # -- sentinel backtest -------------------------------------------------------------------------
 @cli.command()
-@click.option("--since", default="30d", show_default=True, metavar="AGE", help="Posts fetched in this period.")
-@click.option("--limit", default=30, show_default=True, help="Posts listed per change in the text output.")
+@click.option(
+    "--since", default="30d", show_default=True, metavar="AGE", help="Posts fetched in this period."
+)
+@click.option(
+    "--limit", default=30, show_default=True, help="Posts listed per change in the text output."
+)
 @json_option
 @pass_app
 def backtest(app: AppContext, since: str, limit: int, as_json: bool) -> None:
     """用当前监测词表重新匹配已存储的帖子，报告会新增和取消哪些预警。"""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from alerting.backtest import run_backtest
     from sentinel.cli.core import parse_since
@@ -150,7 +174,11 @@ def backtest(app: AppContext, since: str, limit: int, as_json: bool) -> None:
     matcher = _matcher(app)
     err = Console(stderr=True)
     with Progress(
-        TextColumn("回测"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+        TextColumn("回测"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
         transient=True,
     ) as progress:
         task = progress.add_task("backtest", total=None)
@@ -167,15 +195,23 @@ def backtest(app: AppContext, since: str, limit: int, as_json: bool) -> None:
         f"回测 {since} 内的帖子 {c['posts']} 条（词表版本 {matcher.version[:12]}）：现在提及 {c['mentioned']} 条，"
         f"预警 {c['alerts']} 条；原记录预警 {c['recorded_alerts']} 条，未匹配过 {c['unrecorded']} 条。"
     )
-    click.echo(f"新增预警 {c['added']} 条，取消预警 {c['dropped']} 条，评分或类别变化 {c['changed']} 条。")
-    for label, rows in (("新增预警", report.added), ("取消预警", report.dropped), ("变化", report.changed)):
+    click.echo(
+        f"新增预警 {c['added']} 条，取消预警 {c['dropped']} 条，评分或类别变化 {c['changed']} 条。"
+    )
+    for label, rows in (
+        ("新增预警", report.added),
+        ("取消预警", report.dropped),
+        ("变化", report.changed),
+    ):
         if not rows:
             continue
         click.echo(f"\n{label}：")
         for row in rows[:limit]:
             old = row["before"]
             new = row["after"]
-            before = f"{old['score']}分/{CATEGORY.get(old['category'] or '', '—')}" if old else "未匹配"
+            before = (
+                f"{old['score']}分/{CATEGORY.get(old['category'] or '', '—')}" if old else "未匹配"
+            )
             after = f"{new['score']}分/{CATEGORY.get(new['category'] or '', '—')}"
             click.echo(f"  #{row['id']} {row['title'][:40]}  {before} → {after}")
         if len(rows) > limit:

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def m(tmp_path_factory):
-    return load_matcher([ROOT / "watchlists" / "jxpc.yaml"], cache_dir=tmp_path_factory.mktemp("cache"))
+    return load_matcher(
+        [ROOT / "watchlists" / "jxpc.yaml"], cache_dir=tmp_path_factory.mktemp("cache")
+    )
 
 
 def name_hit(r: MatchResult) -> Hit:
@@ -78,7 +80,8 @@ def test_other_schools_and_near_misses_are_not_mentioned(m, text):
 
 
 def test_latin_initials_do_not_hit_inside_words(m):
-    assert not m.match("the ajx警院 thing").mentioned or True  # CJK end, Latin start checked
+    assert not m.match("the ajx警院 thing").mentioned
+    assert m.match("the jx警院 thing").mentioned
     assert not m.match("visit xjiangxi police collegex").mentioned
 
 
@@ -140,7 +143,7 @@ def test_title_is_matched_with_its_own_offsets(m):
     r = m.match("有人坠楼，求扩散", title="江西警察学院出大事了")
     h = name_hit(r)
     assert h.field == "title" and (h.start, h.end) == (0, 6)
-    t = [x for x in r.hits if x.topic == "accident"][0]
+    t = next(x for x in r.hits if x.topic == "accident")
     assert t.field == "text" and (t.start, t.end) == (2, 4)
     assert r.alert and r.category == "hype"
 

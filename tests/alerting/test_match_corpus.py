@@ -24,7 +24,9 @@ def test_real_posts_that_do_not_name_the_college_are_not_mentioned(corpus, tmp_p
             if r.mentioned:
                 mentioned.append((name, [h.surface for h in r.hits if h.topic is None], text[:80]))
     with capsys.disabled():
-        print(f"\ncorpus: {total} real posts, {passed_gate} passed the prefilter, {len(mentioned)} mentioned")
+        print(
+            f"\ncorpus: {total} real posts, {passed_gate} passed the prefilter, {len(mentioned)} mentioned"
+        )
         for x in mentioned:
             print("  false positive:", x)
     assert mentioned == []

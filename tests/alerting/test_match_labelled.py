@@ -17,7 +17,9 @@ CATEGORIES = ("inquiry", "hype", "illegal", "constructive")
 
 @pytest.fixture(scope="module")
 def matcher(tmp_path_factory):
-    return load_matcher([ROOT / "watchlists" / "jxpc.yaml"], cache_dir=tmp_path_factory.mktemp("cache"))
+    return load_matcher(
+        [ROOT / "watchlists" / "jxpc.yaml"], cache_dir=tmp_path_factory.mktemp("cache")
+    )
 
 
 def labelled() -> list[dict]:
@@ -41,15 +43,25 @@ def evaluate(matcher) -> dict:
             "alert": r.alert,
             **{c: r.alert and r.category == c for c in CATEGORIES},
         }
-        for k in stats:
+        for k, s in stats.items():
             if truth[k] and pred[k]:
-                stats[k]["tp"] += 1
+                s["tp"] += 1
             elif pred[k] and not truth[k]:
-                stats[k]["fp"] += 1
+                s["fp"] += 1
             elif truth[k] and not pred[k]:
-                stats[k]["fn"] += 1
+                s["fn"] += 1
         if truth != pred:
-            wrong.append((post["tag"], post["text"], post.get("category"), r.mentioned, r.alert, r.category, r.score))
+            wrong.append(
+                (
+                    post["tag"],
+                    post["text"],
+                    post.get("category"),
+                    r.mentioned,
+                    r.alert,
+                    r.category,
+                    r.score,
+                )
+            )
     return {"stats": stats, "wrong": wrong}
 
 
@@ -63,15 +75,29 @@ def test_labelled_set_is_large_and_covers_every_case():
     posts = labelled()
     tags = {p["tag"] for p in posts}
     assert len(posts) >= 150
-    for tag in ("spaces", "punctuation", "brackets", "emoji", "pinyin-one", "initials", "homophone",
-                "dropped", "swapped", "traditional", "fullwidth", "neutral", "other-school", *CATEGORIES):
+    for tag in (
+        "spaces",
+        "punctuation",
+        "brackets",
+        "emoji",
+        "pinyin-one",
+        "initials",
+        "homophone",
+        "dropped",
+        "swapped",
+        "traditional",
+        "fullwidth",
+        "neutral",
+        "other-school",
+        *CATEGORIES,
+    ):
         assert tag in tags, tag
 
 
 def test_precision_and_recall_per_category(matcher, capsys):
     result = evaluate(matcher)
     with capsys.disabled():
-        print("\nlabelled set: precision / recall (n = %d)" % len(labelled()))
+        print(f"\nlabelled set: precision / recall (n = {len(labelled())})")
         for k, s in result["stats"].items():
             p, r = pr(s)
             print(f"  {k:<13} P={p:.2f} R={r:.2f}  (tp {s['tp']}, fp {s['fp']}, fn {s['fn']})")

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,9 @@ def config(tmp_path):
 
 
 def run(config, *args, input=None):
-    return CliRunner().invoke(cli, ["--config", str(config), *args], input=input, catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, ["--config", str(config), *args], input=input, catch_exceptions=False
+    )
 
 
 def test_watchlist_check_ok_in_chinese(config):
@@ -74,7 +76,9 @@ def test_match_reads_stdin_and_prints_chinese(config):
 
 def test_match_jsonl_keeps_order_and_survives_bad_lines(config):
     lines = [
-        json.dumps({"id": "a", "title": "江西警院出事了", "text": "有人跳楼，速转"}, ensure_ascii=False),
+        json.dumps(
+            {"id": "a", "title": "江西警院出事了", "text": "有人跳楼，速转"}, ensure_ascii=False
+        ),
         json.dumps({"id": 2, "text": "今天天气不错"}, ensure_ascii=False),
         "not json",
         json.dumps({"id": "c", "text": "江西司法警官职业学院食堂"}, ensure_ascii=False),
@@ -95,7 +99,7 @@ def test_backtest_reports_added_and_dropped_against_recorded_matches(config, tmp
 
     cfg = config_mod.load(config)
     db = Database(cfg.database_url)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with db.session() as s:
         src = Source(name="forum", type="site")
         s.add(src)
@@ -107,13 +111,27 @@ def test_backtest_reports_added_and_dropped_against_recorded_matches(config, tmp
             ("江西警院有人跳楼，速转扩散", True),  # alert both times, score differs -> changed
         ]
         for k, (text, was_alert) in enumerate(texts):
-            p = Post(source_id=src.id, url=f"https://f.example/{k}", title="", text=text,
-                     content_hash=str(k), fetched_at=now)
+            p = Post(
+                source_id=src.id,
+                url=f"https://f.example/{k}",
+                title="",
+                text=text,
+                content_hash=str(k),
+                fetched_at=now,
+            )
             s.add(p)
             s.flush()
             if was_alert is not None:
-                s.add(Match(post_id=p.id, watchlist_version="old", mentioned=bool(was_alert), alert=was_alert,
-                            score=50 if was_alert else 0, category="inquiry" if was_alert else None))
+                s.add(
+                    Match(
+                        post_id=p.id,
+                        watchlist_version="old",
+                        mentioned=bool(was_alert),
+                        alert=was_alert,
+                        score=50 if was_alert else 0,
+                        category="inquiry" if was_alert else None,
+                    )
+                )
     db.dispose()
     r = run(config, "backtest", "--since", "30d", "--json")
     assert r.exit_code == 0, r.output

@@ -47,16 +47,36 @@ def test_default_watchlist_is_valid_and_covers_the_plan():
     assert {"江西警院", "江西省公安专科学校", "江西公安专科学校"} <= set(names)
     assert {"Jiangxi Police College", "Jiangxi Police Institute"} <= set(wl.entities[0].english)
     ids = {t.id for t in wl.topics}
-    assert {"canteen", "dormitory", "fees", "admission", "discipline", "bullying", "accident", "conduct",
-            "corruption", "internship", "training", "gathering", "rumour"} <= ids
-    assert {t.category for t in wl.topics if t.signal} == {"inquiry", "hype", "illegal", "constructive"}
+    assert {
+        "canteen",
+        "dormitory",
+        "fees",
+        "admission",
+        "discipline",
+        "bullying",
+        "accident",
+        "conduct",
+        "corruption",
+        "internship",
+        "training",
+        "gathering",
+        "rumour",
+    } <= ids
+    assert {t.category for t in wl.topics if t.signal} == {
+        "inquiry",
+        "hype",
+        "illegal",
+        "constructive",
+    }
     assert any("江西司法警官职业学院" in x.terms for x in wl.exclusions)
     assert len(wl.version) == 64
 
 
 def test_default_watchlist_is_commented_in_chinese():
     text = DEFAULT.read_text(encoding="utf-8")
-    comments = [line for line in text.splitlines() if line.lstrip().startswith("#") or " # " in line]
+    comments = [
+        line for line in text.splitlines() if line.lstrip().startswith("#") or " # " in line
+    ]
     assert len(comments) > 30
     assert "处置类别" in text and "排除" in text
 
@@ -64,17 +84,37 @@ def test_default_watchlist_is_commented_in_chinese():
 @pytest.mark.parametrize(
     "text, line, col, words",
     [
-        (MINIMAL.replace("    weight: 40", "    weight: 40\n    colour: red"), 9, 5, ["unknown key 'colour'", "allowed keys", "weight"]),
-        (MINIMAL.replace("    weight: 40", "    wieght: 40"), 5, 5, ["missing required key 'weight'"]),
+        (
+            MINIMAL.replace("    weight: 40", "    weight: 40\n    colour: red"),
+            9,
+            5,
+            ["unknown key 'colour'", "allowed keys", "weight"],
+        ),
+        (
+            MINIMAL.replace("    weight: 40", "    wieght: 40"),
+            5,
+            5,
+            ["missing required key 'weight'"],
+        ),
         (MINIMAL.replace("category: inquiry", "category: complaint"), 7, 15, ["category"]),
         (MINIMAL.replace("weight: 40", "weight: 400"), 8, 13, ["weight", "100"]),
         (MINIMAL.replace("[吃出虫子]", "[吃]"), 9, 13, ["single character"]),
         (MINIMAL.replace("    name: 食堂\n", ""), 5, 5, ["missing required key 'name'"]),
         (MINIMAL.replace("terms: [吃出虫子]", "terms: [吃出虫子"), 10, 1, ["YAML syntax error"]),
         (MINIMAL.replace("  - id: jxpc", "  - id: JX PC"), 2, 9, ["lower-case"]),
-        (MINIMAL + "rules:\n  - name: x\n    all: [entity, topic:nope]\n    add: 5\n", 12, 19, ["unknown topic 'nope'", "canteen"]),
+        (
+            MINIMAL + "rules:\n  - name: x\n    all: [entity, topic:nope]\n    add: 5\n",
+            12,
+            19,
+            ["unknown topic 'nope'", "canteen"],
+        ),
         (MINIMAL + "rules:\n  - name: x\n    all: [entity]\n", 11, 5, ["must do something"]),
-        (MINIMAL + "rules:\n  - name: x\n    all: [entity, category:rumour]\n    add: 5\n", 12, 19, ["unknown category"]),
+        (
+            MINIMAL + "rules:\n  - name: x\n    all: [entity, category:rumour]\n    add: 5\n",
+            12,
+            19,
+            ["unknown category"],
+        ),
         ("- just\n- a list\n", 1, 1, ["mapping"]),
         (MINIMAL + "thresholds:\n  severity: {IV: 90, III: 60}\n", 11, 13, ["must rise"]),
     ],
@@ -110,7 +150,11 @@ def test_missing_file_no_entities_and_bad_utf8(tmp_path):
 
 def test_files_merge_and_the_version_follows_the_content(tmp_path):
     a = write(tmp_path, MINIMAL, "a.yaml")
-    b = write(tmp_path, "topics:\n  - {id: extra, name: 额外, category: hype, weight: 30, terms: [速转]}\n", "b.yaml")
+    b = write(
+        tmp_path,
+        "topics:\n  - {id: extra, name: 额外, category: hype, weight: 30, terms: [速转]}\n",
+        "b.yaml",
+    )
     wl = loader.load([a, b])
     assert [t.id for t in wl.topics] == ["canteen", "extra"]
     v1 = wl.version
@@ -127,7 +171,9 @@ def test_holder_reloads_on_change_and_keeps_the_last_good_matcher(tmp_path):
     assert m1.match("江西警察学院食堂吃出虫子").alert
 
     # A broken edit: the last good matcher stays, the error names the position.
-    p.write_text(MINIMAL.replace("    weight: 40", "    weight: 40\n    colour: red"), encoding="utf-8")
+    p.write_text(
+        MINIMAL.replace("    weight: 40", "    weight: 40\n    colour: red"), encoding="utf-8"
+    )
     _bump(p)
     assert holder.get() is m1
     assert holder.error and holder.error.startswith(f"{p}:9:5: unknown key 'colour'")
