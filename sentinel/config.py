@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from alerting.incidents.settings import IncidentSettings
+from alerting.notify.settings import NotifySettings
 from crawler.base import SourceConfig, parse_duration, source_types
 from sentinel import yamlpos
 from sentinel.errors import ConfigError
@@ -122,6 +124,14 @@ class Config(Strict):
     )
     contact: str | None = Field(None, description="Contact address added to the User-Agent.")
     console_url: str | None = Field(None, description="Base URL of the web console, for links in mail.")
+    incidents: IncidentSettings = Field(
+        default_factory=IncidentSettings,
+        description="Incident clustering, tracking and playbooks (docs/incidents.md).",
+    )
+    notify: NotifySettings = Field(
+        default_factory=NotifySettings,
+        description="Notification timers, routes, quiet hours, masking and chat webhooks.",
+    )
 
     # Filled in by load(): where the file was, to resolve relative paths.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)

@@ -44,6 +44,7 @@ def run_demo(var_dir: str = "var", for_seconds: float | None = None, speed: floa
     stop = threading.Event()
     with Mailbox(mail_dir) as mailbox, CampusWorld(speed=speed) as world:
         cfg_dict = world.sentinel_config(demo_dir, mailbox.port)
+        cfg_dict["var_dir"] = "."  # caches and logs beside the demo database, in var/demo/
         cfg_path = demo_dir / "sentinel.yaml"
         cfg_path.write_text(
             "# 演示用配置，由 sentinel demo 自动生成\n" + yaml.safe_dump(cfg_dict, allow_unicode=True, sort_keys=False),

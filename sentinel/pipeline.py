@@ -125,11 +125,12 @@ class Pipeline:
         except Exception as e:  # a bug in a source type is this source's failure, not the daemon's
             log.exception("source %s crashed", cfg.name)
             result = CollectResult(state=state, error_kind="crash", error=f"{type(e).__name__}: {e}")
+        dedup = self.dedup_index() if result.ok and result.posts else None  # primed outside the write
         with self._store_lock, self.db.session() as s:
             src = ensure_source(s, cfg)
             outcome = None
             if result.ok and result.posts:
-                outcome = store_posts(s, src, result.posts, now=self.now(), dedup=self.dedup_index())
+                outcome = store_posts(s, src, result.posts, now=self.now(), dedup=dedup)
             record_health(s, src, result, outcome, self.now())
         run.fetched, run.not_modified = result.fetched, result.not_modified
         run.error_kind, run.error, run.warnings = result.error_kind, result.error, list(result.warnings)
