@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+from lxml import etree
 
 from crawler.text import collapse, element_text
 
@@ -19,16 +22,36 @@ def select(node, expr: str):
     return node.xpath(expr) if is_xpath(expr) else node.css(expr)
 
 
+@lru_cache(maxsize=512)
+def compiled(expr: str) -> etree.XPath:
+    """The selector as a compiled XPath (CSS translated the way parsel does it)."""
+    if is_xpath(expr):
+        return etree.XPath(expr, regexp=False, smart_strings=False)
+    from parsel.csstranslator import css2xpath
+
+    return etree.XPath(css2xpath(expr), regexp=False, smart_strings=False)
+
+
+def _root(node):
+    return getattr(node, "root", node)
+
+
 def texts(node, expr: str) -> list[str]:
     """Strings the selector yields: text and attribute values as they are, elements as
-    their readable text (scripts and styles dropped, blocks on separate lines)."""
+    their readable text (scripts and styles dropped, blocks on separate lines).
+    ``node`` is a parsel Selector/response or an lxml element."""
+    root = _root(getattr(node, "selector", node))
+    found = compiled(expr)(root)
+    if not isinstance(found, list):
+        found = [found]
     out = []
-    for s in select(node, expr):
-        root = s.root
-        if isinstance(root, str):
-            value = collapse(root)
+    for item in found:
+        if isinstance(item, str):
+            value = collapse(item)
+        elif isinstance(item, etree._Element):
+            value = element_text(item)
         else:
-            value = element_text(root)
+            value = collapse(str(item))
         if value:
             out.append(value)
     return out

@@ -196,6 +196,7 @@ def records_to_result(records: list[tuple[str, dict]], state: SourceState) -> Co
         elif kind == "stats":
             result.requests = int(rec.get("requests", 0))
             result.fetched = int(rec.get("responses", 0))
+            result.state.data["last_crawl_seconds"] = rec.get("elapsed")
             if rec.get("robots_forbidden"):
                 result.warnings.append(f"robots.txt forbade {rec['robots_forbidden']} page(s)")
     # Unique posts by canonical URL (a row and its article page may both appear).
