@@ -20,7 +20,8 @@ from alerting.entities import EntitySpan, _pinyin_parts
 from alerting.normalize import Normalized, is_cjk, is_latin, normalize_term
 from watchlists.loader import Watchlist
 
-WINDOW = 12  # characters of context jieba sees on each side of a short term
+WINDOW = 8  # characters of context jieba sees on each side of a short term
+SHORT_REACH = 100  # two-character terms farther than this from a name are not checked, not counted
 
 
 @dataclass
@@ -168,13 +169,26 @@ class TopicFinder:
                         continue
                     kind = "pinyin"
                 raw.append(TopicSpan(ti, term, kind, i, j, s, e))
-        raw = self._whole_words(text, raw)
+        raw = self._whole_words(text, raw, entities)
         raw.extend(self._fuzzy_hits(n, raw, blocked))
         return raw
 
-    def _whole_words(self, text: str, hits: list[TopicSpan]) -> list[TopicSpan]:
-        """Two-character CJK terms must be words of their own for jieba."""
+    def _whole_words(
+        self, text: str, hits: list[TopicSpan], entities: list[EntitySpan]
+    ) -> list[TopicSpan]:
+        """Two-character CJK terms must be words of their own for jieba. They are
+        ambiguous, so far from the name (when the name is in this field) they are
+        dropped rather than segmented: that keeps long posts cheap."""
         short = [h for h in hits if h.j - h.i <= 2 and all(map(is_cjk, text[h.i : h.j]))]
+        if entities and short:
+            far = {
+                id(h)
+                for h in short
+                if all(h.i - e.j > SHORT_REACH or e.i - h.j > SHORT_REACH for e in entities)
+            }
+            if far:
+                hits = [h for h in hits if id(h) not in far]
+                short = [h for h in short if id(h) not in far]
         if not short:
             return hits
         windows: list[list[int]] = []
