@@ -46,7 +46,20 @@ def settings_for(job: dict[str, Any]) -> dict[str, Any]:
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "HTTPERROR_ALLOW_ALL": False,
         "DNS_TIMEOUT": min(float(job.get("timeout", 30)), 20),
+        "DOWNLOADER_MIDDLEWARES": {"crawler.spider.WireRecorder": 595},
     }
+
+
+class WireRecorder:
+    """Downloader middleware just below HTTP decompression: remembers the transport
+    coding and the size on the wire, so the snapshot can say what was removed."""
+
+    def process_response(self, request, response, spider=None):
+        coding = response.headers.get(b"Content-Encoding")
+        if coding:
+            request.meta["sentinel_decoded"] = coding.decode("latin-1")
+        request.meta["sentinel_wire_bytes"] = len(response.body)
+        return response
 
 
 def error_kind(failure) -> tuple[str, str]:
@@ -62,6 +75,8 @@ def error_kind(failure) -> tuple[str, str]:
         return ("http_4xx" if status < 500 else "http_5xx"), f"HTTP {status}"
     if isinstance(exc, IgnoreRequest):
         text = str(exc)
+        if "DOWNLOAD_MAXSIZE" in text:
+            return "too_large", "the body exceeded the size limit while decompressing (compression bomb?)"
         if "robots" in text.lower() or name == "IgnoreRequest" and "Forbidden by robots.txt" in text:
             return "robots", "robots.txt forbids it"
         return "ignored", text or name
@@ -136,9 +151,11 @@ class ConfiguredSpider(scrapy.Spider):
     def snapshot(self, response, **extra) -> dict:
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
                    for k, v in response.headers.items()}
-        if "content-encoding" not in headers and response.flags and "decompressed" in response.flags:
-            headers["x-sentinel-decoded"] = "yes"
         req = response.request
+        if req is not None and req.meta.get("sentinel_decoded"):
+            headers["x-sentinel-decoded"] = req.meta["sentinel_decoded"]
+        if req is not None and "sentinel_wire_bytes" in req.meta:
+            headers["x-sentinel-wire-bytes"] = str(req.meta["sentinel_wire_bytes"])
         url = req.meta.get("redirect_urls", [req.url])[0] if req is not None else response.url
         return {
             "url": url, "final_url": response.url, "status": response.status, "headers": headers,

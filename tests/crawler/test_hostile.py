@@ -128,3 +128,32 @@ def test_site_spider_survives_every_hostile_resource(server, collect):
     kinds = {w.split(":", 1)[0] for w in r.warnings}
     assert {"timeout", "too_large", "connection"} <= kinds, r.warnings
     assert any(w.startswith("redirect") or "redirect" in w.lower() for w in r.warnings), r.warnings
+
+
+def test_site_snapshot_names_the_transport_coding_it_removed(server, collect):
+    import gzip
+
+    page = "<html><head><title>压缩页面</title></head><body><div id=c>正文</div></body></html>".encode()
+    url = server.add("/gz.html", gzip.compress(page), headers={"Content-Encoding": "gzip"})
+    r = collect({"name": "g", "type": "site", "urls": [url], "delay": 0, "fields": {"body": "#c"}})
+    [p] = r.posts
+    assert p.snapshot.body == page and p.text == "正文"
+    assert p.snapshot.headers["x-sentinel-decoded"] == "gzip"
+    assert int(p.snapshot.headers["x-sentinel-wire-bytes"]) == len(gzip.compress(page))
+
+
+def test_site_robots_txt_is_obeyed_and_ignoring_it_shows(server, collect):
+    server.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    url = server.add("/private/p.html", "<html><body><div id=c>秘密</div></body></html>")
+    r = collect({"name": "r", "type": "site", "urls": [url], "delay": 0, "fields": {"body": "#c"}})
+    assert r.posts == [] and r.error_kind == "robots"
+    r = collect({"name": "r", "type": "site", "urls": [url], "delay": 0, "fields": {"body": "#c"},
+                 "obey_robots": False})
+    assert [p.text for p in r.posts] == ["秘密"]
+    assert any("robots.txt is ignored" in w for w in r.warnings)
+
+
+def test_site_compression_bomb_is_reported_as_too_large(server, collect):
+    r = collect({"name": "b", "type": "site", "urls": [server.url("/hostile/gzip-bomb")], "delay": 0,
+                 "max_bytes": 1_000_000, "obey_robots": False})
+    assert r.error_kind == "too_large", (r.error_kind, r.error)
