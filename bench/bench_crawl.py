@@ -19,10 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from crawler.base import CollectContext, SourceState, source_types
 from crawler.http import shared_client
@@ -39,7 +39,7 @@ def _feed(i: int, version: int) -> bytes:
         for k in range(10)
     )
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>feed {i}</title>'
-            f"{items}</channel></rss>").encode("utf-8")
+            f"{items}</channel></rss>").encode()
 
 
 def poll_feeds(n: int = 1000, changed: int = 10, workers: int = 8) -> dict:
@@ -88,7 +88,7 @@ def _article(i: int) -> bytes:
 def _list_page(page: int, per: int, pages: int) -> bytes:
     links = "".join(f'<li><a class="item" href="/a/{(page - 1) * per + k}.html">第{k}条</a></li>' for k in range(per))
     nxt = f'<a class="next" href="/list/{page + 1}.html">下一页</a>' if page < pages else ""
-    return f'<html><head><meta charset="utf-8"></head><body><ul>{links}</ul>{nxt}</body></html>'.encode("utf-8")
+    return f'<html><head><meta charset="utf-8"></head><body><ul>{links}</ul>{nxt}</body></html>'.encode()
 
 
 SITE = {
@@ -153,7 +153,7 @@ def _bare_child(start: str, max_pages: int, out: str) -> None:
             s = self.crawler.stats.get_stats()
             with open(out, "wb") as fh:
                 pickle.dump({"responses": s.get("downloader/response_count", 0),
-                             "elapsed": (datetime.now(timezone.utc) - s["start_time"]).total_seconds(),
+                             "elapsed": (datetime.now(UTC) - s["start_time"]).total_seconds(),
                              "items": len(items)}, fh)
 
     job = {"max_requests": 0, "delay": 0, "concurrency": CONCURRENCY, "obey_robots": True}

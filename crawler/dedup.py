@@ -8,9 +8,7 @@ near-duplicates. The pipeline links a repost to the earliest of them.
 from __future__ import annotations
 
 import re
-import struct
 
-import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 NUM_PERM = 128

@@ -17,7 +17,7 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -112,7 +112,7 @@ class _Decoder:
             return b"".join(parts)
         except FetchError:
             raise
-        except Exception as e:  # zlib.error, brotli.error
+        except Exception as e:  # noqa: BLE001 - zlib.error, brotli.error
             raise FetchError("decode", f"corrupt {self.coding} body: {e}") from None
 
 
@@ -287,7 +287,7 @@ class HttpClient:
         out_headers["x-sentinel-wire-bytes"] = str(wire)
         return FetchResult(
             url=url, final_url=final, status=status, headers=out_headers, body=b"".join(parts),
-            fetched_at=datetime.now(timezone.utc), truncated=truncated,
+            fetched_at=datetime.now(UTC), truncated=truncated,
         )
 
 

@@ -71,7 +71,7 @@ def joined(node, expr: str | None, sep: str = "\n") -> str | None:
     return sep.join(found) if found else None
 
 
-_NUM = re.compile(r"(\d+(?:\.\d+)?)\s*(万|w|千|k|亿)?", re.I)
+_NUM = re.compile(r"(\d+(?:\.\d+)?)\s*(万|w|千|k|亿)?", re.IGNORECASE)
 _MULT = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000, "亿": 100_000_000}
 
 

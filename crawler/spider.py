@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pickle
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
@@ -159,7 +159,7 @@ class ConfiguredSpider(scrapy.Spider):
         url = req.meta.get("redirect_urls", [req.url])[0] if req is not None else response.url
         return {
             "url": url, "final_url": response.url, "status": response.status, "headers": headers,
-            "body": response.body, "fetched_at": datetime.now(timezone.utc), **extra,
+            "body": response.body, "fetched_at": datetime.now(UTC), **extra,
         }
 
     # -- callbacks ------------------------------------------------------------
@@ -208,7 +208,7 @@ class ConfiguredSpider(scrapy.Spider):
     def parse_article(self, response) -> None:
         r = self.decoded(response)
         if r is None:
-            return None
+            return
         f = self.fields
         values = {k: first(r, f.get(k)) for k in FIELDS if k != "body"}
         values["body"] = joined(r, f.get("body"))
@@ -243,7 +243,7 @@ class ConfiguredSpider(scrapy.Spider):
             "responses": stats.get("downloader/response_count", 0),
             "bytes": stats.get("downloader/response_bytes", 0),
             "robots_forbidden": stats.get("robotstxt/forbidden", 0),
-            "elapsed": (datetime.now(timezone.utc) - stats["start_time"]).total_seconds()
+            "elapsed": (datetime.now(UTC) - stats["start_time"]).total_seconds()
             if stats.get("start_time") else None,
         })
 

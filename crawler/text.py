@@ -144,7 +144,7 @@ def extract_main(page_html: str, url: str | None = None) -> dict:
             page_html, url=url, include_comments=False, include_tables=True,
             favor_precision=False, with_metadata=True, deduplicate=False,
         )
-    except Exception:  # trafilatura raises assorted errors on odd markup
+    except Exception:  # noqa: BLE001 - trafilatura raises assorted errors on odd markup
         doc = None
     if doc is not None:
         get = doc.get if isinstance(doc, dict) else (lambda k, d=None: getattr(doc, k, d))

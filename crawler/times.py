@@ -9,7 +9,7 @@ one when that would put it in the future.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -28,14 +28,14 @@ _AGO = re.compile(
     r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十半]+)\s*"
     r"(秒|分钟|分|小时|钟头|天|日|周|星期|礼拜|个月|月|年|seconds?|secs?|minutes?|mins?|hours?|days?|weeks?|months?|years?|[smhd])"
     r"\s*(?:前|以前|之前|ago)",
-    re.I,
+    re.IGNORECASE,
 )
 _DAY_WORDS = {"今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天": -2, "大前天": -3,
               "today": 0, "yesterday": -1}
 _HMS = re.compile(r"(\d{1,2})\s*[:：点时]\s*(\d{1,2})?(?:\s*[:：分]\s*(\d{1,2}))?")
 _YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _MD = re.compile(r"(?<!\d)(\d{1,2})\s*[-/月]\s*(\d{1,2})\s*日?(?!\d)")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$", re.I)
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 
 
 def _zone(tz: tzinfo | str | None) -> tzinfo:
@@ -94,7 +94,7 @@ def parse_time(text: str | None, now: datetime | None = None, tz: tzinfo | str |
     # Unix timestamps (seconds or milliseconds).
     if re.fullmatch(r"\d{10}(\d{3})?", s):
         v = int(s)
-        return datetime.fromtimestamp(v / 1000 if v > 10**11 else v, timezone.utc).astimezone(zone)
+        return datetime.fromtimestamp(v / 1000 if v > 10**11 else v, UTC).astimezone(zone)
     if s in ("刚刚", "刚才", "just now", "now"):
         return local_now
     m = _AGO.search(s)

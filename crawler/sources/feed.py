@@ -4,15 +4,22 @@ GET, decoded by ``crawler.encoding``, parsed by feedparser from bytes."""
 from __future__ import annotations
 
 import calendar
-import warnings as warnings_module
 import hashlib
-from datetime import datetime, timezone
-from typing import Iterable, Literal
+import warnings as warnings_module
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import Field
 
 from crawler.base import (
-    CollectResult, FetchResult, RawPost, SourceConfig, SourceState, SourceType, register,
+    CollectResult,
+    FetchResult,
+    RawPost,
+    SourceConfig,
+    SourceState,
+    SourceType,
+    register,
 )
 from crawler.encoding import decode
 from crawler.http import FetchError, error_kind_for_status, shared_client
@@ -38,7 +45,7 @@ def _struct_to_dt(st) -> datetime | None:
     if not st:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(st), timezone.utc)
+        return datetime.fromtimestamp(calendar.timegm(st), UTC)
     except (OverflowError, ValueError, TypeError):
         return None
 
@@ -180,6 +187,8 @@ def collect_feed_url(url: str, cfg, context, state: SourceState, conditional: bo
         new_state.etag = result.headers.get("etag")
         new_state.last_modified = result.headers.get("last-modified")
     posts, warnings, error = parse_feed(result, context.timezone)
+    if not cfg.obey_robots:
+        warnings.append("robots.txt is ignored for this source (obey_robots: false)")
     if result.truncated:
         warnings.append(f"the feed was larger than {cfg.max_bytes} bytes and was cut")
     out = CollectResult(posts=posts, state=new_state, fetched=1, warnings=warnings, requests=1)

@@ -4,7 +4,8 @@ result pages go through the feed or the site path."""
 
 from __future__ import annotations
 
-from typing import List, Literal
+import builtins
+from typing import Literal
 from urllib.parse import quote, urlsplit
 
 from pydantic import Field, field_validator
@@ -23,16 +24,17 @@ class SearchConfig(SourceConfig):
     query_encoding: Literal["utf-8", "gbk"] = Field(
         "utf-8", description="How the query is percent-encoded: utf-8, or gbk for older Chinese sites."
     )
-    queries: List[str] = Field(
-        default_factory=lambda: [],
+    queries: builtins.list[str] = Field(
+        default_factory=list,
         description="Extra fixed queries, added to the watchlists' entity names.",
     )
     list: ListSpec | None = Field(None, description="With format: site — result list: item links, pagination, rows.")
     fields: FieldSelectors = Field(
         default_factory=FieldSelectors, description="With format: site — selectors on result pages."
     )
-    allowed_domains: List[str] = Field(
-        default_factory=lambda: [], description="Hosts that may be visited; default: the template's host."
+    allowed_domains: builtins.list[str] = Field(
+        default_factory=lambda: [],  # noqa: PIE807 - `list` is a field name in this class
+        description="Hosts that may be visited; default: the template's host."
     )
     encoding: str | None = Field(None, description="With format: site — force a page encoding.")
     concurrency: int = Field(2, ge=1, le=32, description="Requests at once to one host.")

@@ -3,20 +3,28 @@ Scrapy spider, configured in YAML. Each collection runs Scrapy in a child proces
 
 from __future__ import annotations
 
+import builtins
 import os
 import pickle
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, List, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crawler.base import (
-    CollectContext, CollectResult, FetchResult, RawPost, SourceConfig, SourceState, SourceType,
-    parse_duration, register,
+    CollectContext,
+    CollectResult,
+    FetchResult,
+    RawPost,
+    SourceConfig,
+    SourceState,
+    SourceType,
+    parse_duration,
+    register,
 )
 from crawler.urls import canonical
 
@@ -67,13 +75,14 @@ class SiteConfig(SourceConfig):
     """A web site crawled by the configured spider."""
 
     type: Literal["site"] = Field("site", description="site")
-    urls: List[str] = Field(min_length=1, description="Start URLs: list pages, or article pages when there is no `list`.")
+    urls: builtins.list[str] = Field(min_length=1, description="Start URLs: list pages, or article pages when there is no `list`.")
     list: ListSpec | None = Field(None, description="List pages: item links, pagination, rows.")
     fields: FieldSelectors = Field(
         default_factory=FieldSelectors, description="Selectors on article pages; none: automatic extraction."
     )
-    allowed_domains: List[str] = Field(
-        default_factory=lambda: [], description="Hosts the spider may visit (and their subdomains); default: the start URLs' hosts."
+    allowed_domains: builtins.list[str] = Field(
+        default_factory=lambda: [],  # noqa: PIE807 - `list` is a field name in this class
+        description="Hosts the spider may visit (and their subdomains); default: the start URLs' hosts."
     )
     encoding: str | None = Field(
         None, description="Force a page encoding (gbk, big5, utf-8) when a site lies about it; default: detect."
@@ -133,7 +142,7 @@ def run_crawl(job: dict[str, Any], timeout: float = 600) -> list[tuple[str, dict
         env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         proc = subprocess.run(
             [sys.executable, "-m", "crawler.spider", job_path, out_path],
-            env=env, cwd=tmp, timeout=timeout, capture_output=True,
+            env=env, cwd=tmp, timeout=timeout, capture_output=True, check=False,
         )
         records = _read_records(out_path)
         if proc.returncode != 0 and not records:

@@ -14,8 +14,8 @@ import re
 
 from rapidfuzz import fuzz
 
-from tests.conftest import CORPUS
 from crawler.text import html_to_text
+from tests.conftest import CORPUS
 
 ARTICLE_MIN = 0.9
 
@@ -35,7 +35,7 @@ def expected_cases() -> list[tuple[str, str, str, str]]:
     goose = json.loads((CORPUS / "goose3-zh/test_bbc_chinese.json").read_text("utf-8"))
     cases.append(("goose3 bbc", "goose3-zh/test_bbc_chinese.html", goose["expected"]["cleaned_text"], "contained"))
     text = (CORPUS / "gne-zh-pages/expected-results.txt").read_text("utf-8")
-    for m in re.finditer(r">{5,}(\S+?)>{5,}\s*(\{.*?\})\s*<{5,}", text, re.S):
+    for m in re.finditer(r">{5,}(\S+?)>{5,}\s*(\{.*?\})\s*<{5,}", text, re.DOTALL):
         cases.append((f"gne {m.group(1)}", f"gne-zh-pages/{m.group(1)}", json.loads(m.group(2))["content"], "ratio"))
     return cases
 

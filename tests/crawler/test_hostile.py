@@ -157,3 +157,24 @@ def test_site_compression_bomb_is_reported_as_too_large(server, collect):
     r = collect({"name": "b", "type": "site", "urls": [server.url("/hostile/gzip-bomb")], "delay": 0,
                  "max_bytes": 1_000_000, "obey_robots": False})
     assert r.error_kind == "too_large", (r.error_kind, r.error)
+
+
+def test_per_host_concurrency_is_limited(server, client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = server.add("/slow", "x", delay=0.3)
+    opts = FetchOptions(obey_robots=False, per_host=1)
+    t = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: client.fetch(url, opts), range(4)))
+    assert time.monotonic() - t >= 1.2
+
+
+def test_oversized_feed_is_cut_flagged_and_still_parsed(server, collect):
+    items = "".join(f"<item><title>条目{i}</title><link>http://a.example/{i}</link></item>" for i in range(2000))
+    body = f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+    url = server.add("/big.xml", body, content_type="application/rss+xml")
+    r = collect({"name": "big", "type": "feed", "url": url, "delay": 0, "max_bytes": 20_000})
+    assert r.posts and len(r.posts) < 2000
+    assert r.posts[0].snapshot.truncated and len(r.posts[0].snapshot.body) == 20_000
+    assert any("cut" in w for w in r.warnings)

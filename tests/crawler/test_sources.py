@@ -158,3 +158,21 @@ def test_state_passes_through_unchanged_on_error(collect):
     state = SourceState(etag='"x"', data={"k": 1})
     r = collect({"name": "dead", "type": "feed", "url": "http://127.0.0.1:9/rss.xml", "delay": 0}, state=state)
     assert r.state.etag == '"x"' and r.state.data == {"k": 1}
+
+
+def test_big5_article_page_decodes_from_its_meta_tag(server, collect):
+    html = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=big5"><title>校園公告</title>'
+            '</head><body><div id="c">本校將於下週舉行運動會，請同學踴躍參加。</div></body></html>')
+    url = server.add("/big5.html", html.encode("big5"), content_type="text/html")
+    r = collect({"name": "tw", "type": "site", "urls": [url], "delay": 0, "fields": {"body": "#c"}})
+    [p] = r.posts
+    assert p.title == "校園公告" and p.text == "本校將於下週舉行運動會，請同學踴躍參加。"
+    assert p.snapshot.encoding == "big5hkscs"
+
+
+def test_site_encoding_override_beats_a_wrong_header(server, collect):
+    html = '<html><head><title>通知</title></head><body><div id="c">学院通知全文</div></body></html>'
+    url = server.add("/gbk.html", html.encode("gbk"), content_type="text/html; charset=utf-8")
+    r = collect({"name": "o", "type": "site", "urls": [url], "delay": 0, "fields": {"body": "#c"},
+                 "encoding": "gbk"})
+    assert [p.text for p in r.posts] == ["学院通知全文"]

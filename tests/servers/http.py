@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 _BOMB_SIZE = 100 * 1024 * 1024
@@ -63,15 +64,15 @@ class Resource:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out as separate writes
-    server: "_Server"
+    server: _Server
 
-    def log_message(self, format, *args):  # noqa: A002 - quiet by design
+    def log_message(self, format, *args):
         pass
 
     def handle(self):
         try:
             super().handle()
-        except (ConnectionError, socket.timeout, OSError):
+        except (TimeoutError, ConnectionError, OSError):
             pass
 
     def do_HEAD(self):
@@ -177,7 +178,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 512
-    owner: "LoopbackHTTPServer"
+    owner: LoopbackHTTPServer
 
 
 class LoopbackHTTPServer:
@@ -219,7 +220,7 @@ class LoopbackHTTPServer:
             return self.hits.get(path, 0)
 
     # -- life cycle -----------------------------------------------------------
-    def start(self) -> "LoopbackHTTPServer":
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -228,7 +229,7 @@ class LoopbackHTTPServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "LoopbackHTTPServer":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:
