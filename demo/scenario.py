@@ -324,7 +324,7 @@ POSTS: list[ScenarioPost] = [
         body="本网讯 继此前网传食堂饭菜出现异物后，近日又有网友发帖称江西警察学院二食堂套餐价格上涨，"
              "并质疑学院调查迟迟没有结果，相关话题在多个网络平台再次引发讨论。\n\n"
              "记者将持续关注事件进展。",
-        author="赣鄱新闻网 记者 周涛", kind="hype", wave=2, repost_of="canteen-second-wave",
+        author="赣鄱新闻网 记者 周涛", kind="inquiry", wave=2, repost_of="canteen-second-wave",
     ),
 ]
 

@@ -189,3 +189,25 @@ def test_sentinel_demo_for_exits_zero_and_leaves_mail(tmp_path):
         capture_output=True, text=True, timeout=60,
     )
     assert r.returncode == 0 and r.stdout.strip() not in ("", "[]")
+
+
+def test_every_scenario_post_gets_the_handling_its_author_meant():
+    """The demo's story strands come out as the plan's categories: inquiry, hype,
+    illegal (the rumour inciting a gathering), constructive; neutral news is mentioned
+    without an alert; noise and the similarly named school are not mentioned."""
+    from alerting.matcher import load_matcher
+    from demo.scenario import default_scenario
+
+    matcher = load_matcher(config_mod.Config().watchlist_files())
+    wrong = []
+    for p in default_scenario().posts:
+        r = matcher.match(p.body, title=p.title)
+        if p.kind == "noise":
+            ok = not r.mentioned
+        elif p.kind == "neutral":
+            ok = r.mentioned and not r.alert
+        else:
+            ok = r.alert and r.category == p.kind
+        if not ok:
+            wrong.append((p.key, p.kind, r.mentioned, r.alert, r.category))
+    assert not wrong
