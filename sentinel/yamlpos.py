@@ -131,6 +131,13 @@ def validate(
         return model.model_validate(data, context=context)
     except ValidationError as exc:
         errors = exc.errors()
+        # A misspelt key shows up twice: as an unknown key and as a missing one. The
+        # unknown key, on its own line, is what the person actually has to fix.
+        typo_parents = {tuple(_clean_loc(e["loc"]))[:-1] for e in errors if e["type"] == "extra_forbidden"}
+        errors = [
+            e for e in errors
+            if not (e["type"] == "missing" and tuple(_clean_loc(e["loc"]))[:-1] in typo_parents)
+        ] or errors
         # Report the error that stands first in the file: what the user reads first.
         def position(err: dict) -> Pos:
             loc = _clean_loc(err["loc"])

@@ -266,10 +266,11 @@ def _outbox_status(app: AppContext) -> dict:
 
 
 def _watchlist_error(app: AppContext) -> str | None:
-    from alerting.matcher import load_matcher
+    """What the daemon would say on its next reload (schema only: no jieba start-up)."""
+    from watchlists.loader import load
 
     try:
-        load_matcher(app.config.watchlist_files())
+        load(app.config.watchlist_files())
     except SentinelError as e:
         return str(e)
     return None

@@ -100,3 +100,9 @@ def test_config_error_from_the_real_console_command(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip() == f"{p}:1:1: unknown key 'databse'; allowed keys: " + r.stderr.split("allowed keys: ")[1].strip()
     assert "Traceback" not in r.stderr
+
+
+def test_a_misspelt_required_key_is_reported_as_the_typo(tmp_path):
+    _, result = check(tmp_path, "smtp:\n  host: h\n  port: 25\n  frm: a@b\n")
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("unknown key 'frm'") and ":4:3:" in result.output

@@ -92,9 +92,9 @@ def test_default_watchlist_is_commented_in_chinese():
         ),
         (
             MINIMAL.replace("    weight: 40", "    wieght: 40"),
+            8,
             5,
-            5,
-            ["missing required key 'weight'"],
+            ["unknown key 'wieght'", "weight"],
         ),
         (MINIMAL.replace("category: inquiry", "category: complaint"), 7, 15, ["category"]),
         (MINIMAL.replace("weight: 40", "weight: 400"), 8, 13, ["weight", "100"]),
