@@ -100,6 +100,7 @@ def intake(session: Session, post: Post, match: Match | None, *, config, outbox,
                severity_before=before[1], severity=inc.severity)
     if inc.status in tracking.WATCHED:
         tracking.on_new_post(session, inc, post, known_sites=known_sites, config=config, outbox=outbox, now=now)
+        outbox.posts_notified(session, inc, [post.id])  # the secondary-crisis alert named it
     else:
         outbox.incident_updated(session, inc, [(post, match)])
     if settings.escalate_on_open:

@@ -318,6 +318,11 @@ class Outbox:
         ).all()
         return [(p, m) for p, m in rows]
 
+    def posts_notified(self, session: Session, incident: Incident, post_ids: list[int]) -> None:
+        """Posts another message already reported (a secondary-crisis alert, say) are not
+        listed again in the incident's next follow-up mail."""
+        self._mark_notified(session, incident.id, post_ids)
+
     def _mark_notified(self, session: Session, incident_id: int, post_ids: list[int]) -> None:
         if post_ids:
             session.execute(

@@ -174,6 +174,22 @@ def test_second_wave_reopens_the_tracked_incident_with_a_secondary_crisis_alert(
     alerts = _messages(db, iid, "secondary_crisis")
     assert len(alerts) == 1 and "二次危机" in alerts[0].subject
     assert "zhaomin@example.edu.cn" in alerts[0].recipients
+    # The post the secondary-crisis alert named is not listed again in the next follow-up.
+    clock.advance(minutes=1)
+    with db.session() as s:
+        q, m2 = world.post(s, "https://weibo.example.com/p/3", "二食堂的事又来了", "江西警察学院二食堂饭菜变质，有人拉肚子",
+                           site="weibo", terms=("食堂", "变质", "拉肚子"), category="hype")
+        intake(s, q, m2, config=config, outbox=outbox, now=clock.now())
+    clock.advance(minutes=10)
+    outbox.flush_groups()
+    from email import message_from_bytes, policy
+
+    updates = [
+        message_from_bytes(m.body, policy=policy.default).get_body(("plain",)).get_content()
+        for m in _messages(db, iid, "incident_update") if m.body
+    ]
+    later = [b for b in updates if "weibo.example.com/p/3" in b]
+    assert later and all("tieba.example.com/p/9" not in b for b in later)
 
 
 def test_quiet_tracking_is_proposed_for_closing_once(db, config, outbox, clock, world):
