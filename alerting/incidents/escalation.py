@@ -4,7 +4,7 @@ A rule in sentinel.yaml's ``escalation:`` covers an incident by severity and cat
 and lists levels; each level names the groups told at the same moment (leaders and the
 superior department together is dual reporting) and ``ack_within``. When nobody
 acknowledges a level in time, the next level is told; after the last level, a reminder
-goes to the last level's groups once. ``acknowledge`` is the one function every way of
+goes to the last level's groups at the notification repeat interval until acknowledged. ``acknowledge`` is the one function every way of
 acknowledging calls (CLI today, a web page or a signed mail link later).
 """
 
@@ -120,7 +120,7 @@ def acknowledge(session: Session, incident_id: int, by: str, now: datetime, note
 
 
 def due(session: Session, *, config, outbox, now: datetime) -> dict:
-    """Escalations nobody acknowledged in time: tell the next level, or remind once."""
+    """Escalations nobody acknowledged in time: tell the next level, or remind the last one at the repeat interval."""
     out = {"escalated": 0, "reminded": 0}
     latest = (
         select(Escalation.incident_id, func.max(Escalation.level).label("lv"))
@@ -141,25 +141,19 @@ def due(session: Session, *, config, outbox, now: datetime) -> dict:
             _send(session, incident, esc.level + 1, levels[esc.level], config=config, outbox=outbox, now=now,
                   actor="system", note=f"第{esc.level}级超时未确认，自动报告下一级")
             out["escalated"] += 1
-        elif not _reminded(session, incident, esc.level):
-            messages.send(
+        else:
+            # After the last level: remind that level at the outbox's repeat interval
+            # (notify.repeat_interval) until somebody acknowledges.
+            msg = messages.send(
                 session, outbox, key=f"escalation-reminder:{incident.id}:{esc.level}", kind="reminder",
                 to=list(esc.groups), subject=f"{messages.tag(incident)}提醒：舆情报告尚未确认：{incident.title}",
                 incident=incident, config=config, heading="舆情报告尚未确认",
                 lead=f"第{esc.level}级报告已超过确认期限 {messages.local(config, esc.ack_due_at)}，仍无人确认。",
                 paragraphs=[f"请确认收到：sentinel incident ack {incident.id} --by 姓名"], level=esc.level,
+                repeat=True,
             )
-            record(session, incident, "escalation_reminder", now=now, note=f"第{esc.level}级超时未确认，已提醒",
-                   level=esc.level)
-            out["reminded"] += 1
+            if msg is not None:
+                record(session, incident, "escalation_reminder", now=now, note=f"第{esc.level}级超时未确认，已提醒",
+                       level=esc.level)
+                out["reminded"] += 1
     return out
-
-
-def _reminded(session: Session, incident: Incident, level: int) -> bool:
-    from storage.models import IncidentEvent
-
-    for ev in session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id,
-                                                          IncidentEvent.kind == "escalation_reminder")):
-        if (ev.data or {}).get("level") == level:
-            return True
-    return False

@@ -50,6 +50,7 @@ def send(
     paragraphs: list[str] | None = None,
     config=None,
     not_before: datetime | None = None,
+    repeat: bool = False,
     **data: Any,
 ) -> Any:
     """Queue one message about ``incident`` through the outbox (idempotent per key)."""
@@ -73,6 +74,7 @@ def send(
         severity=incident.severity,
         category=incident.category,
         not_before=not_before,
+        repeat=repeat,
     )
 
 

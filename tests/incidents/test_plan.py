@@ -122,6 +122,10 @@ def test_escalation_goes_level_by_level_with_dual_reporting_until_acknowledged(d
     clock.advance(minutes=61)
     assert tick(db, config=config, outbox=outbox, now=clock.now())["escalation"]["reminded"] == 1
     assert tick(db, config=config, outbox=outbox, now=clock.now())["escalation"]["reminded"] == 0
+    clock.advance(hours=1)  # still inside the repeat interval: no reminder storm
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["escalation"]["reminded"] == 0
+    clock.advance(seconds=outbox.settings.repeat_interval)  # nobody has acknowledged: remind again
+    assert tick(db, config=config, outbox=outbox, now=clock.now())["escalation"]["reminded"] == 1
     with db.session() as s:
         r = acknowledge(s, iid, "李书记", clock.now())
         assert r["levels"] == [1, 2]
