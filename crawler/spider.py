@@ -30,7 +30,9 @@ def settings_for(job: dict[str, Any]) -> dict[str, Any]:
     return {
         "USER_AGENT": job.get("user_agent") or "sentinel/0.1",
         "ROBOTSTXT_OBEY": bool(job.get("obey_robots", True)),
-        "DOWNLOAD_MAXSIZE": int(job.get("max_bytes", 10 * 1024 * 1024)),
+        # The spider cuts bodies at max_bytes itself (kept, flagged truncated); Scrapy's
+        # own limit is the backstop, and the cap on decompressed size (no bomb).
+        "DOWNLOAD_MAXSIZE": 4 * int(job.get("max_bytes", 10 * 1024 * 1024)),
         "DOWNLOAD_WARNSIZE": 0,
         "DOWNLOAD_TIMEOUT": float(job.get("timeout", 30)),
         "REDIRECT_MAX_TIMES": int(job.get("max_redirects", 5)),
@@ -108,6 +110,23 @@ class ConfiguredSpider(scrapy.Spider):
 
     name = "sentinel"
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        from scrapy import signals
+
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_bytes, signal=signals.bytes_received)
+        return spider
+
+    def on_bytes(self, data: bytes, request, spider) -> None:
+        """Stop a download at max_bytes but keep what came: a cut body is evidence too."""
+        got = request.meta.get("sentinel_received", 0) + len(data)
+        request.meta["sentinel_received"] = got
+        if got > self.max_bytes:
+            from scrapy.exceptions import StopDownload
+
+            raise StopDownload(fail=False)
+
     def __init__(self, job: dict[str, Any], sink, **kw):
         super().__init__(**kw)
         self.job = job
@@ -118,6 +137,7 @@ class ConfiguredSpider(scrapy.Spider):
         self.tz = job.get("timezone", "Asia/Shanghai")
         self.encoding = normalise_label(job.get("encoding"))
         self.seen: set[str] = set()
+        self.max_bytes = int(job.get("max_bytes", 10 * 1024 * 1024))
 
     async def start(self):
         for url in self.job["urls"]:
@@ -159,7 +179,9 @@ class ConfiguredSpider(scrapy.Spider):
         url = req.meta.get("redirect_urls", [req.url])[0] if req is not None else response.url
         return {
             "url": url, "final_url": response.url, "status": response.status, "headers": headers,
-            "body": response.body, "fetched_at": datetime.now(UTC), **extra,
+            "body": response.body[: self.max_bytes], "fetched_at": datetime.now(UTC),
+            "truncated": "download_stopped" in (response.flags or []) or len(response.body) > self.max_bytes,
+            **extra,
         }
 
     # -- callbacks ------------------------------------------------------------

@@ -170,7 +170,7 @@ def _snapshot(rec: dict) -> FetchResult:
     return FetchResult(
         url=rec["url"], final_url=rec["final_url"], status=rec["status"], headers=rec["headers"],
         body=rec["body"], fetched_at=rec["fetched_at"], encoding=rec.get("encoding"),
-        decode_error=rec.get("decode_error"),
+        decode_error=rec.get("decode_error"), truncated=bool(rec.get("truncated")),
     )
 
 
@@ -208,6 +208,9 @@ def records_to_result(records: list[tuple[str, dict]], state: SourceState) -> Co
             result.state.data["last_crawl_seconds"] = rec.get("elapsed")
             if rec.get("robots_forbidden"):
                 result.warnings.append(f"robots.txt forbade {rec['robots_forbidden']} page(s)")
+    cut = sum(1 for p in result.posts if p.snapshot and p.snapshot.truncated)
+    if cut:
+        result.warnings.append(f"{cut} page(s) were larger than max_bytes and were cut")
     # Unique posts by canonical URL (a row and its article page may both appear).
     seen: dict[str, RawPost] = {}
     for p in result.posts:

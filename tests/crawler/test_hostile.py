@@ -117,16 +117,24 @@ def test_http_errors_become_error_kinds(server, collect):
 
 def test_site_spider_survives_every_hostile_resource(server, collect):
     good = server.add("/good.html", "<html><head><title>好页面</title></head><body><div id=c>正文内容</div></body></html>")
-    names = ["hang", "never-ending", "drop", "broken-chunked", "gzip-bomb", "brotli-bomb", "redirect-loop", "big"]
+    names = ["hang", "never-ending", "drop", "broken-chunked", "gzip-bomb", "brotli-bomb", "redirect-loop", "big",
+             "big?nolength=1"]
     urls = [server.url(f"/hostile/{n}") for n in names] + [good]
     t = time.monotonic()
     r = collect({"name": "h", "type": "site", "urls": urls, "delay": 0, "timeout": 2,
                  "max_bytes": 2_000_000, "concurrency": 8, "fields": {"body": "#c"}, "crawl_timeout": 60})
     assert time.monotonic() - t < 40
-    assert [p.text for p in r.posts] == ["正文内容"]
-    assert r.ok  # one good page: the run succeeded, the rest are warnings
+    by_url = {p.snapshot.url: p for p in r.posts}
+    assert by_url[good].text == "正文内容"
+    # A declared 50 MB body is refused up front (too_large); one without a length is
+    # cut at max_bytes while reading, kept and flagged.
+    big = by_url[server.url("/hostile/big?nolength=1")]
+    assert big.snapshot.truncated and len(big.snapshot.body) == 2_000_000
+    assert set(by_url) == {good, server.url("/hostile/big?nolength=1")}
+    assert r.ok  # pages came through: the run succeeded, the rest are warnings
     kinds = {w.split(":", 1)[0] for w in r.warnings}
     assert {"timeout", "too_large", "connection"} <= kinds, r.warnings
+    assert any("were cut" in w for w in r.warnings)
     assert any(w.startswith("redirect") or "redirect" in w.lower() for w in r.warnings), r.warnings
 
 

@@ -11,7 +11,7 @@ Last-Modified answered with 304 on a matching conditional GET) and, under
 - ``/hostile/gzip-bomb``       ~100 KB of gzip that inflates to 100 MB
 - ``/hostile/brotli-bomb``     the same with brotli
 - ``/hostile/redirect-loop``   redirects to itself forever
-- ``/hostile/big``             a 50 MB body
+- ``/hostile/big``             a 50 MB body (``?nolength=1``: without Content-Length)
 - ``/redirect?to=URL``         one redirect to URL (``&code=301``)
 
 Every request is logged (method, path, headers) in ``server.log``.
@@ -157,9 +157,16 @@ class _Handler(BaseHTTPRequestHandler):
             n = int(q.get("n", ["0"])[0]) + 1
             return self._send(302, b"", {"Location": f"/hostile/redirect-loop?n={n}"})
         if name == "big":
+            # ?nolength=1: no Content-Length (the body ends when the connection closes),
+            # so a client cannot refuse it up front and must cut it while reading.
+            nolength = q.get("nolength") == ["1"]
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(_BIG_SIZE))
+            if nolength:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            else:
+                self.send_header("Content-Length", str(_BIG_SIZE))
             self.end_headers()
             chunk = b"<p>" + b"x" * 65529 + b"</p>\n"
             sent = 0
