@@ -53,6 +53,7 @@ class Hit:
     entity: str | None = None
     category: str | None = None
     surface: str = ""  # the text as written at [start, end)
+    signal: bool = False  # a word of a category's vocabulary (请问, 转发...), not of the story
 
     def to_dict(self) -> dict[str, Any]:
         d = {
@@ -69,6 +70,8 @@ class Hit:
             d["entity"] = self.entity
         if self.category:
             d["category"] = self.category
+        if self.signal:
+            d["signal"] = True
         return d
 
 
@@ -205,6 +208,7 @@ class Matcher:
                         fname,
                         category=topic.category,
                         surface=n.original[t.start : t.end],
+                        signal=topic.signal,
                     )
                 )
                 topics_loc.append(Located(fname, t.start, t.end, t.topic, t.term, t.kind))

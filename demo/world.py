@@ -76,6 +76,12 @@ class CampusWorld:
         self._epoch = epoch
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Each site on its own loopback address, as on the real web (127.0.0.0/8 is all
+        # loopback on Linux), so "how many sites carry the story" means something.
+        self.site_hosts = {"forum": host, "news": host, "tieba": host}
+        if host == "127.0.0.1":
+            self.site_hosts.update(news="127.0.0.2", tieba="127.0.0.3")
+        self._extra: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers)
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
@@ -100,6 +106,18 @@ class CampusWorld:
         self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="campus-world", daemon=True)
         self._thread.start()
+        for site, h in list(self.site_hosts.items()):
+            if h == self.host or any(srv.server_address[0] == h for srv, _ in self._extra):
+                continue
+            try:
+                srv = ThreadingHTTPServer((h, self._port), Handler)
+            except OSError:  # address not usable here: serve that site from the main host
+                self.site_hosts[site] = self.host
+                continue
+            srv.daemon_threads = True
+            t = threading.Thread(target=srv.serve_forever, name=f"campus-world-{site}", daemon=True)
+            t.start()
+            self._extra.append((srv, t))
         return self
 
     def stop(self) -> None:
@@ -107,6 +125,11 @@ class CampusWorld:
             return
         self._server.shutdown()
         self._server.server_close()
+        for srv, t in self._extra:
+            srv.shutdown()
+            srv.server_close()
+            t.join(timeout=5)
+        self._extra = []
         # Kept-alive connections would otherwise go on being served by their threads.
         with self._lock:
             connections, self._connections = list(self._connections), set()
@@ -141,16 +164,20 @@ class CampusWorld:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def site_url(self, site: str) -> str:
+        """The base URL of one site (forum, news, tieba): each has its own address."""
+        return f"http://{self.site_hosts[site]}:{self.port}"
+
     @property
     def urls(self) -> dict[str, str]:
         """Entry points: forum, news, rss, tieba, robots, index."""
         b = self.base_url
         return {
             "index": b + "/",
-            "forum": b + "/forum/forum-2-1.html",
-            "news": b + "/news/",
-            "rss": b + "/news/rss.xml",
-            "tieba": b + "/tieba/list-1.html",
+            "forum": self.site_url("forum") + "/forum/forum-2-1.html",
+            "news": self.site_url("news") + "/news/",
+            "rss": self.site_url("news") + "/news/rss.xml",
+            "tieba": self.site_url("tieba") + "/tieba/list-1.html",
             "robots": b + "/robots.txt",
         }
 
@@ -158,7 +185,7 @@ class CampusWorld:
         """Where a scenario post is (or will be) served."""
         if isinstance(post, str):
             post = self.scenario.post(post)
-        b = self.base_url
+        b = self.site_url(post.site)
         if post.site == "forum":
             return f"{b}/forum/thread-{post.id}-1-1.html"
         if post.site == "news":
@@ -211,7 +238,6 @@ class CampusWorld:
     def sentinel_config(self, var_dir: Path, smtp_port: int) -> dict:
         """A complete sentinel.yaml (as a dict) watching this world and mailing to 127.0.0.1."""
         var_dir = Path(var_dir).resolve()
-        b = self.base_url
         return {
             "database": f"sqlite:///{var_dir / 'sentinel.db'}",
             "timezone": "Asia/Shanghai",
@@ -219,13 +245,13 @@ class CampusWorld:
                 {
                     "name": "news-feed",
                     "type": "feed",
-                    "url": f"{b}/news/rss.xml",
+                    "url": self.urls["rss"],
                     "interval": "5s",
                 },
                 {
                     "name": "campus-forum",
                     "type": "site",
-                    "urls": [f"{b}/forum/forum-2-1.html"],
+                    "urls": [self.urls["forum"]],
                     "interval": "8s",
                     "list": {"item": "a.s.xst::attr(href)", "next": "a.nxt::attr(href)", "max_pages": 3},
                     "fields": {
@@ -238,7 +264,7 @@ class CampusWorld:
                 {
                     "name": "tieba-bar",
                     "type": "site",
-                    "urls": [f"{b}/tieba/list-1.html"],
+                    "urls": [self.urls["tieba"]],
                     "interval": "10s",
                     "list": {"item": "a.j_th_tit::attr(href)", "next": "a.next::attr(href)", "max_pages": 3},
                     "fields": {
@@ -306,7 +332,7 @@ class CampusWorld:
 
     def _rss(self, headers: dict[str, str]) -> Response:
         view = self._view("news")
-        body = sites.rss(view, self.base_url).encode("utf-8")
+        body = sites.rss(view, self.site_url("news")).encode("utf-8")
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         last_modified = sites.rss_last_modified(view)
         cache = {"ETag": etag, "Last-Modified": format_datetime(last_modified, usegmt=True)}

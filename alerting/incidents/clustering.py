@@ -6,7 +6,9 @@ A post joins an incident when it is
 2. near-duplicate text of one of its recent posts (shingle containment, so a repost with
    a comment added still counts); or
 3. the same story told in other words: it names one of the incident's entities and shares
-   at least ``min_shared_terms`` topic terms with it,
+   at least ``min_shared_terms`` topic terms with it (story terms, not the category
+   vocabulary such as 请问 or 转发), and it is not a category-3 post (fabrication,
+   incitement) joining a story of another category, or the reverse,
 and (for 2 and 3) the incident is still open, or in tracking, and its last post lies
 inside the clustering window. The best-scoring incident wins.
 """
@@ -34,6 +36,7 @@ class StoryKey:
     entities: set[str]
     terms: set[str]
     topics: set[str]
+    category: str | None = None
 
     def as_list(self) -> list[str]:
         """What Incident.terms stores: the topic terms (the mails show them as they are)."""
@@ -59,7 +62,7 @@ class StoryKey:
 
 def story_key(match: Match | None) -> StoryKey:
     """Entities and topic terms of a match (hits without a topic are entity hits)."""
-    key = StoryKey(set(), set(), set())
+    key = StoryKey(set(), set(), set(), match.category if match is not None else None)
     if match is None:
         return key
     for e in match.entities or ():
@@ -71,7 +74,9 @@ def story_key(match: Match | None) -> StoryKey:
             continue
         topic = h.get("topic")
         term = h.get("term")
-        if topic and term:
+        # Category vocabulary (请问, 转发, 扩散...) says how something is said, not what
+        # story it is: two unrelated posts both saying 转发 are not one incident.
+        if topic and term and not h.get("signal"):
             key.terms.add(str(term))
             key.topics.add(str(topic))
     return key
@@ -172,6 +177,10 @@ def _affinity(
     if settings.require_entity and theirs.entities and key.entities and not (theirs.entities & key.entities):
         return 0.0, "", sim
     shared = len(theirs.terms & key.terms)
+    if (key.category == "illegal") != (inc.category == "illegal"):
+        # Fabrication and incitement (category 3) is handled apart — evidence, law
+        # enforcement — so it joins another story only as a copy, never on shared terms.
+        return 0.0, "", sim
     if shared >= settings.min_shared_terms:
         return 1.0 + shared / 100 + sim / 1000, "shared_terms", sim
     return 0.0, "", sim

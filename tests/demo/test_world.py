@@ -7,7 +7,8 @@ import re
 import urllib.robotparser
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
+from urllib.request import urlopen
 
 import feedparser
 import pytest
@@ -316,7 +317,7 @@ def test_sentinel_config_uses_only_contract_keys(world, tmp_path):
         assert 5 <= seconds <= 10
         for u in [s.get("url")] + s.get("urls", []):
             if u:
-                assert u.startswith(world.base_url)
+                assert any(u.startswith(world.site_url(site)) for site in ("forum", "news", "tieba"))
     assert set(_forum_source(cfg)["fields"]) == {"title", "body", "author", "published"}
     assert cfg["smtp"] == {"host": "127.0.0.1", "port": 2525, "security": "none",
                            "from": "舆情监测 <yuqing@jxpc.example.edu.cn>"}
@@ -334,3 +335,14 @@ def test_sentinel_config_loads_with_the_project_loader(world, tmp_path):
     cfg = config_mod.load(path)
     assert {s.name for s in cfg.sources} == {"news-feed", "campus-forum", "tieba-bar"}
     assert cfg.smtp.port == 2525
+
+
+def test_each_site_has_its_own_address_so_spread_across_sites_is_measurable():
+    with CampusWorld(clock=lambda: 1e6) as world:
+        hosts = {urlsplit(world.urls[k]).hostname for k in ("forum", "news", "tieba")}
+        assert hosts == {"127.0.0.1", "127.0.0.2", "127.0.0.3"}
+        for key in ("forum", "news", "tieba"):
+            with urlopen(world.urls[key], timeout=10) as r:
+                assert r.status == 200
+        for post in world.scenario.posts:
+            assert urlsplit(world.post_url(post)).hostname == world.site_hosts[post.site]
