@@ -45,6 +45,15 @@ def run_demo(var_dir: str = "var", for_seconds: float | None = None, speed: floa
     with Mailbox(mail_dir) as mailbox, CampusWorld(speed=speed) as world:
         cfg_dict = world.sentinel_config(demo_dir, mailbox.port)
         cfg_dict["var_dir"] = "."  # caches and logs beside the demo database, in var/demo/
+        # Short timers so the demo shows level-by-level and dual reporting within minutes.
+        cfg_dict.setdefault("escalation", [
+            {"severity": ["I", "II"], "levels": [
+                {"notify": ["office"], "ack_within": "1m"},
+                {"notify": ["leaders", "superior"], "ack_within": "2m"},
+            ]},
+            {"severity": ["III", "IV"], "levels": [{"notify": ["office"], "ack_within": "10m"}]},
+        ])
+        cfg_dict.setdefault("notify", {"group_window": "30s"})  # follow-up mails within the demo
         cfg_path = demo_dir / "sentinel.yaml"
         cfg_path.write_text(
             "# 演示用配置，由 sentinel demo 自动生成\n" + yaml.safe_dump(cfg_dict, allow_unicode=True, sort_keys=False),

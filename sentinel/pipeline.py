@@ -22,7 +22,7 @@ from crawler.base import CollectContext, CollectResult, SourceConfig, SourceStat
 from sentinel.config import Config
 from storage.db import Database
 from storage.models import Match, Post, Source
-from storage.posts import ensure_source, load_recent_signatures, record_health, store_posts
+from storage.posts import ensure_source, load_recent_signatures, record_health, store_posts, store_snapshot
 from storage.types import utcnow
 
 log = logging.getLogger("sentinel.pipeline")
@@ -131,6 +131,8 @@ class Pipeline:
             outcome = None
             if result.ok and result.posts:
                 outcome = store_posts(s, src, result.posts, now=self.now(), dedup=dedup)
+            for fr in result.snapshots:  # fetched but yielded no post (e.g. undecodable): keep it
+                store_snapshot(s, src, fr)
             record_health(s, src, result, outcome, self.now())
         run.fetched, run.not_modified = result.fetched, result.not_modified
         run.error_kind, run.error, run.warnings = result.error_kind, result.error, list(result.warnings)

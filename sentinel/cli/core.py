@@ -249,14 +249,39 @@ def status(app: AppContext, as_json: bool) -> None:
         )
     con.print(t)
     con.print(f"帖子总数 {total_posts}，待匹配 {backlog}")
-    con.print("发件箱：" + "，".join(f"{k} {v}" for k, v in outbox.items() if not isinstance(v, list)))
+    con.print("发件箱：" + _outbox_line(outbox, tz))
     for f in outbox.get("failures", []) or []:
-        con.print(f"  发送失败：{f}")
+        con.print(f"  发送失败：{_failure_line(f)}")
     con.print(f"监测词表：{'有误（沿用上一版）：' + watchlist_error if watchlist_error else '正常'}")
     if daemon:
         con.print(f"守护进程：{daemon.holder}，最近心跳 {local(daemon.heartbeat_at, tz)}")
     else:
         con.print("守护进程：未运行")
+
+
+OUTBOX_LABELS = {
+    "pending": "待发送",
+    "grouping": "合并等待中",
+    "retry": "等待重试",
+    "sending": "发送中",
+    "sent": "已发送",
+    "failed": "发送失败",
+    "silenced": "已静默",
+}
+
+
+def _outbox_line(outbox: dict, tz) -> str:
+    parts = [f"{label} {outbox[k]}" for k, label in OUTBOX_LABELS.items() if k in outbox]
+    oldest = outbox.get("oldest_unsent_at")
+    if oldest:
+        parts.append(f"最早未发出 {local(oldest, tz)}")
+    return "，".join(parts)
+
+
+def _failure_line(f) -> str:
+    if isinstance(f, dict):
+        return "，".join(f"{k}: {v}" for k, v in f.items() if v not in (None, ""))
+    return str(f)
 
 
 def _outbox_status(app: AppContext) -> dict:

@@ -1,0 +1,99 @@
+"""The pipeline's promises, over real loopback servers: nothing collected is lost, a
+crash between stages is picked up on the next run, bad sources stay contained."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from sentinel import config as config_mod
+from sentinel.cli import cli
+from sentinel.pipeline import Pipeline
+from storage.db import Database
+from storage.models import Match, Post, Snapshot
+from storage.posts import snapshot_bytes
+from tests.servers.http import LoopbackHTTPServer
+
+RSS = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>校园</title>
+<item><title>江西警察学院食堂饭菜吃出虫子，请学校给个说法</title><link>{base}/a/1</link>
+<description>请问江西警察学院二食堂饭菜里吃出虫子的事情有人管吗？同学们都很担心食品安全。</description></item>
+<item><title>今天天气很好</title><link>{base}/a/2</link><description>去公园散步，心情不错。</description></item>
+</channel></rss>"""
+
+
+def write_config(tmp_path, sources, db_url=None) -> str:
+    cfg = {"database": db_url or f"sqlite:///{tmp_path / 'db.sqlite'}", "sources": sources, "var_dir": str(tmp_path / "var")}
+    p = tmp_path / "sentinel.yaml"
+    p.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    return str(p)
+
+
+def feed(name, url, **kw):
+    return {"name": name, "type": "feed", "url": url, "interval": "5m", "delay": 0, "obey_robots": False, **kw}
+
+
+def test_an_undecodable_response_is_kept_as_evidence_and_reported(tmp_path, corpus):
+    raw = (corpus / "chardet-zh-feeds" / "EUC-TW" / "_ude_euc-tw1.txt").read_bytes()
+    with LoopbackHTTPServer() as srv:
+        url = srv.add("/euc-tw.txt", raw, content_type="text/plain")
+        path = write_config(tmp_path, [feed("odd", url)])
+        r = CliRunner().invoke(cli, ["--config", path, "poll", "--json"])
+        out = json.loads(r.output)
+    assert out["sources"][0]["error_kind"] == "decode"
+    db = Database(config_mod.load(path).database_url)
+    with db.session() as s:
+        [snap] = s.scalars(select(Snapshot)).all()
+        assert snapshot_bytes(snap) == raw and snap.decode_error
+    db.dispose()
+
+
+def test_posts_stored_but_not_matched_before_a_crash_are_matched_on_the_next_run(tmp_path):
+    with LoopbackHTTPServer() as srv:
+        srv.add("/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml")
+        path = write_config(tmp_path, [feed("news", srv.url("/rss.xml"))])
+        cfg = config_mod.load(path)
+        db = Database(cfg.database_url)
+        pipeline = Pipeline(cfg, db)
+        # Collection ran and committed; the process "died" before matching.
+        run = pipeline.collect(cfg.sources[0])
+        assert run.new == 2
+        with db.session() as s:
+            assert s.scalar(select(func.count(Match.id))) == 0
+        # A new process: the backlog is matched, the incident opened, nothing twice.
+        again = Pipeline(cfg, db)
+        runs, stats, _ = again.poll()
+        assert runs[0].new == 0 and stats.matched == 2 and stats.alerts == 1 and stats.incidents_opened == 1
+        runs, stats, _ = again.poll()
+        assert stats.matched == 0 and stats.incidents_opened == 0
+        with db.session() as s:
+            assert s.scalar(select(func.count(Post.id))) == 2
+        db.dispose()
+
+
+def test_a_broken_watchlist_keeps_the_last_good_one_and_says_so(tmp_path):
+    good = (config_mod.BUILTIN_WATCHLISTS / "jxpc.yaml").read_text(encoding="utf-8")
+    wl = tmp_path / "lists" / "college.yaml"
+    wl.parent.mkdir()
+    wl.write_text(good, encoding="utf-8")
+    with LoopbackHTTPServer() as srv:
+        srv.add("/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml")
+        p = tmp_path / "sentinel.yaml"
+        p.write_text(yaml.safe_dump({
+            "database": f"sqlite:///{tmp_path / 'db.sqlite'}", "watchlists": ["lists/*.yaml"],
+            "sources": [feed("news", srv.url("/rss.xml"))], "var_dir": "var",
+        }, allow_unicode=True), encoding="utf-8")
+        cfg = config_mod.load(p)
+        db = Database(cfg.database_url)
+        pipeline = Pipeline(cfg, db)
+        version = pipeline.matchers.get().version
+        wl.write_text(good.replace("topics:", "topics: [oops", 1), encoding="utf-8")  # a bad edit
+        runs, stats, _ = pipeline.poll()
+        assert stats.alerts == 1  # still matching with the last good watchlist
+        assert pipeline.matchers.get().version == version
+        assert pipeline.matchers.error and "college.yaml" in pipeline.matchers.error
+        r = CliRunner().invoke(cli, ["--config", str(p), "status", "--json"])
+        assert "college.yaml" in json.loads(r.output)["watchlist_error"]
+        db.dispose()
