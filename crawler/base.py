@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 import random
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -79,7 +80,7 @@ class FetchResult:
     encoding: str | None = None
     decode_error: str | None = None
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.body).hexdigest()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 NUM_PERM = 128
@@ -82,5 +83,11 @@ class NearDuplicateIndex:
         """Keys whose texts are near-duplicates of ``sig``'s text, most similar first
         (LSH candidates checked against the threshold)."""
         m = load(sig)
-        scored = [(float(self._sigs[k].jaccard(m)), k) for k in self._lsh.query(m)]
-        return [k for s, k in sorted(scored, key=lambda x: -x[0]) if s >= self.threshold]
+        keys = list(self._lsh.query(m))
+        if not keys:
+            return []
+        # Jaccard estimate = share of equal hash values; one vectorised comparison for all
+        # candidates (templated pages can bring hundreds of LSH candidates).
+        sims = (np.stack([self._sigs[k].hashvalues for k in keys]) == m.hashvalues).mean(axis=1)
+        scored = sorted(zip(sims.tolist(), keys), key=lambda x: -x[0])
+        return [k for s, k in scored if s >= self.threshold]

@@ -146,11 +146,10 @@ class Pipeline:
         return run
 
     # -- matching and incidents -------------------------------------------------------
-    def process_pending(self, limit: int = 5000) -> ProcessStats:
-        """Match every stored post that has no Match yet; open or join incidents for the
-        alerts; queue their messages. One transaction per post."""
-        from alerting.incidents import intake
-
+    def process_pending(self, limit: int = 5000, chunk: int = 200) -> ProcessStats:
+        """Match every stored post that has no Match yet. Posts that need no action are
+        recorded in batches; each alert gets its own transaction in which its incident is
+        opened or joined and its messages queued — so an alert is never half-done."""
         stats = ProcessStats()
         matcher = self.matchers.get()
         with self._store_lock:
@@ -162,38 +161,57 @@ class Pipeline:
                     .order_by(Post.id)
                     .limit(limit)
                 ).all()
-            for pid in ids:
-                try:
-                    with self.db.session() as s:
-                        post = s.get(Post, pid)
-                        result = matcher.match(post.text or "", title=post.title or "")
-                        m = Match(
-                            post_id=post.id,
-                            watchlist_version=matcher.version,
-                            mentioned=result.mentioned,
-                            alert=result.alert,
-                            score=result.score,
-                            severity=result.severity,
-                            category=result.category,
-                            entities=list(result.entities),
-                            hits=[h for h in result.to_dict()["hits"]],
-                            reasons=list(result.reasons),
-                            matched_at=self.now(),
-                        )
-                        s.add(m)
-                        s.flush()
-                        stats.matched += 1
-                        if m.alert:
-                            stats.alerts += 1
-                            _incident, opened = intake(
-                                s, post, m, config=self.config, outbox=self.outbox, now=self.now()
-                            )
-                            stats.incidents_opened += int(opened)
-                except Exception:
-                    # Left without a Match, so the next run tries again: nothing is lost.
-                    log.exception("processing post %s failed; it will be retried", pid)
-                    stats.errors += 1
+            for i in range(0, len(ids), chunk):
+                self._process_chunk(ids[i : i + chunk], matcher, stats)
         return stats
+
+    def _match_row(self, post: Post, result, matcher) -> Match:
+        return Match(
+            post_id=post.id,
+            watchlist_version=matcher.version,
+            mentioned=result.mentioned,
+            alert=result.alert,
+            score=result.score,
+            severity=result.severity,
+            category=result.category,
+            entities=list(result.entities),
+            hits=result.to_dict()["hits"],
+            reasons=list(result.reasons),
+            matched_at=self.now(),
+        )
+
+    def _process_chunk(self, ids: list[int], matcher, stats: ProcessStats) -> None:
+        from alerting.incidents import intake
+
+        alerts: list[tuple[int, object]] = []
+        try:
+            with self.db.session() as s:
+                for post in s.scalars(select(Post).where(Post.id.in_(ids)).order_by(Post.id)):
+                    result = matcher.match(post.text or "", title=post.title or "")
+                    stats.matched += 1
+                    if result.alert:
+                        alerts.append((post.id, result))
+                    else:
+                        s.add(self._match_row(post, result, matcher))
+        except Exception:
+            # Left without a Match, so the next run tries again: nothing is lost.
+            log.exception("matching posts %s..%s failed; they will be retried", ids[0], ids[-1])
+            stats.errors += 1
+            stats.matched -= len(ids)
+            return
+        for pid, result in alerts:
+            try:
+                with self.db.session() as s:
+                    post = s.get(Post, pid)
+                    m = self._match_row(post, result, matcher)
+                    s.add(m)
+                    s.flush()
+                    _incident, opened = intake(s, post, m, config=self.config, outbox=self.outbox, now=self.now())
+                    stats.alerts += 1
+                    stats.incidents_opened += int(opened)
+            except Exception:
+                log.exception("processing post %s failed; it will be retried", pid)
+                stats.errors += 1
 
     # -- one whole pass -----------------------------------------------------------------
     def sources(self, only: str | None = None) -> list[SourceConfig]:

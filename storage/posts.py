@@ -35,32 +35,9 @@ def ensure_source(session: Session, cfg: SourceConfig) -> Source:
 
 
 def store_snapshot(session: Session, source: Source | None, fr: FetchResult) -> Snapshot:
-    """Keep the response exactly as received (compressed). The same bytes from the same
+    """Keep one response exactly as received (compressed). The same bytes from the same
     URL are stored once; a snapshot is never modified afterwards."""
-    digest = fr.sha256
-    existing = session.scalar(
-        select(Snapshot).where(Snapshot.sha256 == digest, Snapshot.url == fr.url).limit(1)
-    )
-    if existing is not None:
-        return existing
-    snap = Snapshot(
-        source_id=source.id if source else None,
-        url=fr.url,
-        final_url=fr.final_url,
-        status=fr.status,
-        headers=dict(fr.headers),
-        fetched_at=fr.fetched_at,
-        sha256=digest,
-        size=len(fr.body),
-        compression="zlib",
-        body=zlib.compress(fr.body, 6),
-        truncated=fr.truncated,
-        encoding=fr.encoding,
-        decode_error=fr.decode_error,
-    )
-    session.add(snap)
-    session.flush()
-    return snap
+    return _store_snapshots(session, source, [fr])[(fr.sha256, fr.url)]
 
 
 def snapshot_bytes(snap: Snapshot) -> bytes:
@@ -83,28 +60,44 @@ def store_posts(
     now: datetime,
     dedup=None,
 ) -> StoreOutcome:
-    """Insert new posts, version edited ones, count unchanged ones. ``dedup`` is a
+    """Insert new posts, version edited ones, count unchanged ones — in a few statements
+    per batch, not per post. A snapshot is kept for every new post and every edit (the
+    evidence); re-reading an unchanged post keeps no new copy. ``dedup`` is a
     crawler.dedup.NearDuplicateIndex keyed by post id: a new post whose text is a
     near-copy of an earlier one is linked to the earliest (``duplicate_of_id``)."""
+    from crawler.dedup import signature
     from crawler.urls import canonical
 
     out = StoreOutcome()
-    seen_urls: set[str] = set()
-    for raw in raw_posts:
-        url = canonical(raw.url)
-        if url in seen_urls:  # the same post twice in one run (e.g. on two list pages)
-            continue
-        seen_urls.add(url)
+    batch: dict[str, RawPost] = {}
+    for raw in raw_posts:  # the same post twice in one run (e.g. on two list pages) counts once
+        batch.setdefault(canonical(raw.url), raw)
+    existing: dict[str, Post] = {}
+    urls = list(batch)
+    for i in range(0, len(urls), 500):
+        for p in session.scalars(select(Post).where(Post.url.in_(urls[i : i + 500]))):
+            existing[p.url] = p
+
+    fresh: list[tuple[str, RawPost, str, str, str]] = []  # url, raw, title, text, digest
+    for url, raw in batch.items():
         title, text = (raw.title or "").strip(), (raw.text or "").strip()
         digest = content_hash(title, text)
-        post = session.scalar(select(Post).where(Post.url == url))
-        snap = store_snapshot(session, source, raw.snapshot) if raw.snapshot else None
+        post = existing.get(url)
         if post is not None:
             _refresh_engagement(post, raw)
             if post.content_hash == digest:
                 out.seen += 1
                 continue
-            # An edited post: keep the old text and snapshot as a version, then update.
+        fresh.append((url, raw, title, text, digest))
+    if not fresh:
+        return out
+
+    snaps = _store_snapshots(session, source, [raw.snapshot for _, raw, *_ in fresh if raw.snapshot])
+    new_posts: list[Post] = []
+    for url, raw, title, text, digest in fresh:
+        snap = snaps.get((raw.snapshot.sha256, raw.snapshot.url)) if raw.snapshot else None
+        post = existing.get(url)
+        if post is not None:  # an edited post: keep the old text and snapshot as a version
             session.add(
                 PostVersion(
                     post_id=post.id,
@@ -119,10 +112,8 @@ def store_posts(
             post.version += 1
             post.title, post.text, post.content_hash = title, text, digest
             post.snapshot_id = snap.id if snap else post.snapshot_id
-            post.updated_at = now
-            post.fetched_at = now
-            # The matcher looks at it again.
-            session.execute(Match.__table__.delete().where(Match.post_id == post.id))
+            post.updated_at = post.fetched_at = now
+            session.execute(Match.__table__.delete().where(Match.post_id == post.id))  # matched again
             out.changed.append(post)
             continue
         post = Post(
@@ -140,22 +131,59 @@ def store_posts(
             views=raw.views,
             likes=raw.likes,
             extra=dict(raw.extra or {}),
+            signature=signature(f"{title}\n{text}") if dedup is not None and len(text) >= 20 else None,
         )
-        if dedup is not None and len(text) >= 20:
-            from crawler.dedup import signature
+        new_posts.append(post)
+    session.add_all(new_posts)
+    session.flush()  # ids for the near-duplicate index
 
-            post.signature = signature(f"{title}\n{text}")
-        session.add(post)
-        session.flush()
+    for post in new_posts:  # in order, so a copy within the batch links to its original
         if dedup is not None and post.signature is not None:
             earlier = [pid for pid in dedup.query(post.signature) if pid != post.id]
             if earlier:
-                first = min(earlier)
-                origin = session.get(Post, first)
-                post.duplicate_of_id = origin.duplicate_of_id or origin.id if origin else None
+                origin = session.get(Post, min(earlier))
+                if origin is not None:
+                    post.duplicate_of_id = origin.duplicate_of_id or origin.id
             dedup.add(post.id, post.signature)
         out.new.append(post)
     return out
+
+
+def _store_snapshots(session: Session, source: Source | None, results: list[FetchResult]) -> dict:
+    """Store responses as fetched, once per (content, URL); returns them by that key."""
+    found: dict[tuple[str, str], Snapshot] = {}
+    keys = {(fr.sha256, fr.url): fr for fr in results}
+    digests = list({k[0] for k in keys})
+    for i in range(0, len(digests), 500):
+        for snap in session.scalars(select(Snapshot).where(Snapshot.sha256.in_(digests[i : i + 500]))):
+            if (snap.sha256, snap.url) in keys:
+                found[(snap.sha256, snap.url)] = snap
+    added = [
+        _snapshot(source, fr, digest) for (digest, url), fr in keys.items() if (digest, url) not in found
+    ]
+    session.add_all(added)
+    session.flush()
+    for snap in added:
+        found[(snap.sha256, snap.url)] = snap
+    return found
+
+
+def _snapshot(source: Source | None, fr: FetchResult, digest: str) -> Snapshot:
+    return Snapshot(
+        source_id=source.id if source else None,
+        url=fr.url,
+        final_url=fr.final_url,
+        status=fr.status,
+        headers=dict(fr.headers),
+        fetched_at=fr.fetched_at,
+        sha256=digest,
+        size=len(fr.body),
+        compression="zlib",
+        body=zlib.compress(fr.body, 6),
+        truncated=fr.truncated,
+        encoding=fr.encoding,
+        decode_error=fr.decode_error,
+    )
 
 
 def _refresh_engagement(post: Post, raw: RawPost) -> None:
