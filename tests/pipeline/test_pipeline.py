@@ -97,3 +97,41 @@ def test_a_broken_watchlist_keeps_the_last_good_one_and_says_so(tmp_path):
         r = CliRunner().invoke(cli, ["--config", str(p), "status", "--json"])
         assert "college.yaml" in json.loads(r.output)["watchlist_error"]
         db.dispose()
+
+
+def test_a_source_that_stays_down_is_reported_once_and_its_recovery_too(tmp_path):
+    from demo.mailbox import Mailbox
+
+    with Mailbox(tmp_path / "mail") as mailbox, LoopbackHTTPServer() as srv:
+        base = srv.url("").rstrip("/")
+        srv.add("/rss.xml", RSS.format(base=base), content_type="application/rss+xml")
+        p = tmp_path / "sentinel.yaml"
+        dead = feed("flaky", "http://127.0.0.1:9/rss.xml", timeout=2)
+        cfg = {"database": f"sqlite:///{tmp_path / 'db.sqlite'}", "var_dir": str(tmp_path / "var"),
+               "sources": [dead],
+               "smtp": {"host": "127.0.0.1", "port": mailbox.port, "from": "舆情监测 <yq@example.edu.cn>"},
+               "recipients": {"office": ["office@example.edu.cn"]}}
+        p.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+        for _ in range(5):
+            CliRunner().invoke(cli, ["--config", str(p), "poll"])
+        subjects = [str(m["Subject"]) for m in mailbox.messages()]
+        # Never succeeded: reported once after the third failure, not five times.
+        assert len(subjects) == 1 and "采集异常" in subjects[0] and "flaky" in subjects[0]
+        cfg["sources"] = [feed("flaky", srv.url("/rss.xml"))]  # the site is back
+        p.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+        CliRunner().invoke(cli, ["--config", str(p), "poll"])
+        CliRunner().invoke(cli, ["--config", str(p), "poll"])
+        subjects = [str(m["Subject"]) for m in mailbox.messages()]
+        assert sum("采集恢复" in x for x in subjects) == 0  # it never worked before: nothing "recovered"
+        # Now it goes down after having worked, and comes back.
+        cfg["sources"] = [dead]
+        p.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+        for _ in range(4):
+            CliRunner().invoke(cli, ["--config", str(p), "poll"])
+        cfg["sources"] = [feed("flaky", srv.url("/rss.xml"))]
+        p.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+        CliRunner().invoke(cli, ["--config", str(p), "poll"])
+        CliRunner().invoke(cli, ["--config", str(p), "poll"])
+        subjects = [str(m["Subject"]) for m in mailbox.messages()]
+        assert sum("采集异常" in x for x in subjects) == 2
+        assert sum("采集恢复" in x for x in subjects) == 1
