@@ -87,7 +87,9 @@ def classify(session: Session, incident: Incident, category: str, *, config, now
            note=note or f"定性为 {CATEGORY_LABELS[category]}", before=before, category=category)
     if before != category:
         incident.measures = None
-    playbooks.apply(session, incident, config, now=now)
+    # Confirming the proposed category keeps every open duty; changing it replaces the
+    # other category's open items with the new category's.
+    playbooks.apply(session, incident, config, now=now, keep_open=before == category)
     if category == "illegal":
         evidence.preserve(session, incident, now=now)
     if start_handling and incident.status in ("escalated", "reopened"):

@@ -71,7 +71,8 @@ def intake(session: Session, post: Post, match: Match | None, *, config, outbox,
            reporter: str | None = None, note: str | None = None) -> tuple[Incident, bool]:
     """Place a matched post: (incident, True) when it opened a new incident."""
     settings = settings_of(config)
-    placement = find_incident(session, post, match, settings.clustering, now)
+    cache_dir = config.var_path / "cache" if hasattr(config, "var_path") else None
+    placement = find_incident(session, post, match, settings.clustering, now, cache_dir)
     if placement is None:
         inc = open_incident(session, post, match, config=config, now=now, reporter=reporter, note=note)
         outbox.incident_opened(session, inc, [(post, match)])
@@ -92,7 +93,7 @@ def intake(session: Session, post: Post, match: Match | None, *, config, outbox,
     add_post(session, inc, post, match, now=now, reason=placement.reason)
     assessment.refresh(session, inc, now)
     if inc.category != before[0]:
-        playbooks.apply(session, inc, config, now=now)
+        playbooks.apply(session, inc, config, now=now, keep_open=True)
     if inc.category == "illegal":
         evidence.preserve(session, inc, now=now)
     if severity_rank(inc.severity) > severity_rank(before[1]):

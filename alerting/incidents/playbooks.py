@@ -119,9 +119,12 @@ def for_config(config) -> dict[str, Playbook]:
     return load(path)
 
 
-def apply(session: Session, incident: Incident, config, *, now: datetime) -> list[ChecklistItem]:
+def apply(session: Session, incident: Incident, config, *, now: datetime,
+          keep_open: bool = False) -> list[ChecklistItem]:
     """Give the incident its category's checklist (deadlines from its opening). Items of
-    another category that are still open are dropped; done ones stay on record."""
+    another category that are still open are dropped — when a person reclassifies — or
+    kept with ``keep_open`` — when the system sees a story escalate (an inquiry turned
+    hype wave still owes its same-day reply). Done items always stay on record."""
     from alerting.incidents.workflow import record
 
     books = for_config(config)
@@ -129,7 +132,7 @@ def apply(session: Session, incident: Incident, config, *, now: datetime) -> lis
     existing = {c.key: c for c in session.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == incident.id))}
     wanted = {i.key for i in book.items} if book else set()
     for key, item in existing.items():
-        if key not in wanted and item.done_at is None:
+        if key not in wanted and item.done_at is None and not keep_open:
             session.delete(item)
     added = []
     if book:

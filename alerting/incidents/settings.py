@@ -32,6 +32,10 @@ class ClusteringSettings(_Strict):
     min_shared_terms: int = Field(
         2, ge=1, description="Topic terms a post must share with an incident to be the same story."
     )
+    min_shared_words: int = Field(
+        3, ge=1, description="Story keywords (the texts' most telling words, names and category "
+        "vocabulary left out) a post must share with an incident to be the same story.",
+    )
     require_entity: bool = Field(
         True, description="Shared terms count only when the post also names one of the incident's entities."
     )
