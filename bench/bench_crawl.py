@@ -162,7 +162,8 @@ def _bare_child(start: str, max_pages: int, out: str) -> None:
     process.start()
 
 
-def crawl_site(articles: int = 2000, on_posts: Callable[[list], None] | None = None) -> dict:
+def crawl_site(articles: int = 2000, on_posts: Callable[[list], None] | None = None,
+               stream: Callable[[list], None] | None = None) -> dict:
     """Our site spider vs bare Scrapy on the same local site, same settings."""
     kind = source_types()["site"]
     with LoopbackHTTPServer() as srv:
@@ -175,7 +176,8 @@ def crawl_site(articles: int = 2000, on_posts: Callable[[list], None] | None = N
             "list": {**SITE["list"], "max_pages": pages}, "fields": SITE["fields"],
         })
         t = time.perf_counter()
-        result = kind(cfg, context=CollectContext(user_agent="sentinel-bench/0.1")).collect(SourceState())
+        ctx = CollectContext(user_agent="sentinel-bench/0.1", on_posts=stream)
+        result = kind(cfg, context=ctx).collect(SourceState())
         if on_posts is not None:
             on_posts(result.posts)
         ours_wall = time.perf_counter() - t
@@ -204,17 +206,19 @@ def with_storage_and_matching(tmp: Path) -> Callable[[list], None]:
     from storage.models import Source
     from storage.posts import store_posts
 
+    tmp.mkdir(parents=True, exist_ok=True)
     cfg = Config(database=f"sqlite:///{tmp / 'bench.db'}", var_dir=str(tmp / "var"), base_dir=tmp)
     db = Database(cfg.database_url)
     pipeline = Pipeline(cfg, db)
     pipeline.matchers.get()  # warm: start-up is not part of the crawl
 
-    def on_posts(posts: list) -> None:
-        index = NearDuplicateIndex()
+    index = NearDuplicateIndex()
+    with db.session() as s:
+        s.add(Source(name="bench-site", type="site", state={}))
+
+    def on_posts(posts: list) -> None:  # what Pipeline.collect does with each batch
         with db.session() as s:
-            src = Source(name="bench-site", type="site", state={})
-            s.add(src)
-            s.flush()
+            src = s.query(Source).filter_by(name="bench-site").one()
             store_posts(s, src, posts, now=datetime.now(UTC), dedup=index)
         pipeline.process_pending(limit=len(posts) + 10)
 
@@ -234,10 +238,15 @@ def main() -> None:
           f"= {s['ours_pages_per_s']:.0f} pages/s ({s['ours_wall_s']:.2f} s with process start and hand-back)")
     print(f"  ratio       : {s['ratio']:.0%} of bare Scrapy (goal ≥ 80 %); end to end {s['ratio_end_to_end']:.0%}")
     with tempfile.TemporaryDirectory() as tmp:
-        full = crawl_site(on_posts=with_storage_and_matching(Path(tmp)))
-    print(f"  with storage and matching: {full['ours_responses']} responses in {full['ours_wall_s']:.2f} s "
-          f"= {full['ours_end_to_end_pages_per_s']:.0f} pages/s end to end, "
-          f"{full['ratio_end_to_end']:.0%} of bare Scrapy end to end in the same run")
+        after = crawl_site(on_posts=with_storage_and_matching(Path(tmp) / "a"))
+    with tempfile.TemporaryDirectory() as tmp:
+        full = crawl_site(stream=with_storage_and_matching(Path(tmp) / "b"))
+    print(f"  storage and matching after the crawl: {after['ours_wall_s']:.2f} s = "
+          f"{after['ours_end_to_end_pages_per_s']:.0f} pages/s end to end, "
+          f"{after['ratio_end_to_end']:.0%} of bare Scrapy end to end")
+    print(f"  storage and matching streamed beside the crawl (the daemon's path): {full['ours_wall_s']:.2f} s = "
+          f"{full['ours_end_to_end_pages_per_s']:.0f} pages/s end to end, "
+          f"{full['ratio_end_to_end']:.0%} of bare Scrapy end to end in the same run (goal ≥ 80 %)")
 
 
 if __name__ == "__main__":

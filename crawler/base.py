@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -124,6 +124,7 @@ class CollectResult:
     # Fetches kept as evidence although they produced no post (e.g. an undecodable
     # body: its raw bytes are kept with ``decode_error`` set).
     snapshots: list[FetchResult] = field(default_factory=list)
+    streamed: int = 0  # posts already handed to CollectContext.on_posts (not in ``posts``)
     requests: int = 0  # HTTP requests made, robots.txt included where known
 
     @property
@@ -155,6 +156,10 @@ class CollectContext:
     user_agent: str = "sentinel/0.1 (+public-opinion monitor)"
     queries: list[str] = field(default_factory=list)  # entity names, for search sources
     timezone: str = "Asia/Shanghai"
+    # When set, a source that can stream (the site spider) hands posts over in batches
+    # while it is still crawling, and returns a result without them: storage and
+    # matching then run beside the crawl instead of after it.
+    on_posts: Callable[[list[RawPost]], None] | None = None
 
 
 REGISTRY: dict[str, type[SourceType]] = {}

@@ -274,7 +274,9 @@ def run_job(job: dict[str, Any], out_path: str) -> None:
     """Run one crawl in this process (the child) and write records to ``out_path``."""
     from scrapy.crawler import CrawlerProcess
 
-    with open(out_path, "wb") as sink:
+    # "fd:N" is a pipe inherited from the parent, which reads records as they come.
+    target = int(out_path[3:]) if out_path.startswith("fd:") else out_path
+    with open(target, "wb") as sink:
         process = CrawlerProcess(settings_for(job))
         process.crawl(ConfiguredSpider, job=job, sink=sink)
         process.start()

@@ -22,7 +22,14 @@ from crawler.base import CollectContext, CollectResult, SourceConfig, SourceStat
 from sentinel.config import Config
 from storage.db import Database
 from storage.models import Match, Post, Source
-from storage.posts import ensure_source, load_recent_signatures, record_health, store_posts, store_snapshot
+from storage.posts import (
+    StoreOutcome,
+    ensure_source,
+    load_recent_signatures,
+    record_health,
+    store_posts,
+    store_snapshot,
+)
 from storage.types import utcnow
 
 log = logging.getLogger("sentinel.pipeline")
@@ -45,6 +52,7 @@ class SourceRun:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    processed: "ProcessStats" = field(default_factory=lambda: ProcessStats())  # matched while streaming
 
     def to_dict(self) -> dict:
         return {
@@ -68,6 +76,13 @@ class ProcessStats:
     alerts: int = 0
     incidents_opened: int = 0
     errors: int = 0
+
+    def add(self, other: "ProcessStats") -> "ProcessStats":
+        self.matched += other.matched
+        self.alerts += other.alerts
+        self.incidents_opened += other.incidents_opened
+        self.errors += other.errors
+        return self
 
 
 class Pipeline:
@@ -120,18 +135,33 @@ class Pipeline:
         with self.db.session() as s:
             src = ensure_source(s, cfg)
             state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
+        outcome = StoreOutcome()
+
+        def store(posts: list) -> None:
+            """Store a batch (in its own transaction) and match it, while the crawl goes on."""
+            dedup = self.dedup_index()  # primed outside the write
+            with self._store_lock, self.db.session() as s:
+                got = store_posts(s, ensure_source(s, cfg), posts, now=self.now(), dedup=dedup)
+            outcome.new += got.new
+            outcome.changed += got.changed
+            outcome.seen += got.seen
+            if streaming:
+                run.processed.add(self.process_pending())
+
+        streaming = True  # batches handed over during the crawl are matched at once
+        ctx = self.context()
+        ctx.on_posts = store
         try:
             kind = source_types()[cfg.type]
-            result = kind(cfg, context=self.context()).collect(state)
+            result = kind(cfg, context=ctx).collect(state)
         except Exception as e:  # a bug in a source type is this source's failure, not the daemon's
             log.exception("source %s crashed", cfg.name)
             result = CollectResult(state=state, error_kind="crash", error=f"{type(e).__name__}: {e}")
-        dedup = self.dedup_index() if result.ok and result.posts else None  # primed outside the write
+        if result.posts:  # sources that do not stream return their posts at the end
+            streaming = False
+            store(result.posts)
         with self._store_lock, self.db.session() as s:
             src = ensure_source(s, cfg)
-            outcome = None
-            if result.ok and result.posts:
-                outcome = store_posts(s, src, result.posts, now=self.now(), dedup=dedup)
             for fr in result.snapshots:  # fetched but yielded no post (e.g. undecodable): keep it
                 store_snapshot(s, src, fr)
             last_success = src.last_success_at
@@ -139,8 +169,7 @@ class Pipeline:
             self._source_notice(s, src, last_success)
         run.fetched, run.not_modified = result.fetched, result.not_modified
         run.error_kind, run.error, run.warnings = result.error_kind, result.error, list(result.warnings)
-        if outcome:
-            run.new, run.changed, run.seen = len(outcome.new), len(outcome.changed), outcome.seen
+        run.new, run.changed, run.seen = len(outcome.new), len(outcome.changed), outcome.seen
         run.seconds = time.monotonic() - started
         if run.error:
             log.warning("source %s failed: %s: %s", cfg.name, run.error_kind, run.error)
@@ -271,6 +300,8 @@ class Pipeline:
         """Every source once (or one), then matching, incidents and notifications."""
         runs = [self.collect(cfg) for cfg in self.sources(only)]
         stats = self.process_pending()
+        for r in runs:
+            stats.add(r.processed)
         sent = self.drain()
         return runs, stats, sent
 

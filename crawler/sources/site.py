@@ -6,11 +6,14 @@ from __future__ import annotations
 import builtins
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -131,39 +134,72 @@ def job_for(cfg: SiteConfig, context: CollectContext, urls: list[str] | None = N
     }
 
 
-def run_crawl(job: dict[str, Any], timeout: float = 600) -> list[tuple[str, dict]]:
-    """Run the spider on ``job`` in a child process; return its records. Raises
-    ``subprocess.TimeoutExpired`` or ``RuntimeError`` when the child fails."""
+def run_crawl(job: dict[str, Any], timeout: float = 600,
+              on_record: Callable[[str, dict], None] | None = None) -> list[tuple[str, dict]]:
+    """Run the spider on ``job`` in a child process; return its records. With
+    ``on_record``, each record is handed over as soon as the child writes it (through a
+    pipe drained by a reader thread, so the crawl never waits for the caller) and the
+    returned list is empty. Raises ``subprocess.TimeoutExpired`` or ``RuntimeError`` when
+    the child fails."""
+    if on_record is None:
+        records: list[tuple[str, dict]] = []
+        _stream_crawl(job, timeout, lambda kind, rec: records.append((kind, rec)))
+        return records
+    _stream_crawl(job, timeout, on_record)
+    return []
+
+
+def _stream_crawl(job: dict[str, Any], timeout: float, on_record: Callable[[str, dict], None]) -> None:
     with tempfile.TemporaryDirectory(prefix="sentinel-crawl-") as tmp:
-        job_path, out_path = os.path.join(tmp, "job.pickle"), os.path.join(tmp, "out.pickle")
+        job_path = os.path.join(tmp, "job.pickle")
         with open(job_path, "wb") as fh:
             pickle.dump(job, fh)
         env = dict(os.environ)
         env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        proc = subprocess.run(
-            [sys.executable, "-m", "crawler.spider", job_path, out_path],
-            env=env, cwd=tmp, timeout=timeout, capture_output=True, check=False,
-        )
-        records = _read_records(out_path)
-        if proc.returncode != 0 and not records:
-            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-            raise RuntimeError(f"the crawler process failed (exit {proc.returncode}): {' | '.join(tail)}")
-        return records
+        read_fd, write_fd = os.pipe()
+        with open(os.path.join(tmp, "stderr.txt"), "w+b") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "crawler.spider", job_path, f"fd:{write_fd}"],
+                env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=err, pass_fds=(write_fd,),
+            )
+            os.close(write_fd)
+            inbox: queue.SimpleQueue = queue.SimpleQueue()
 
+            def reader() -> None:
+                with os.fdopen(read_fd, "rb") as pipe:
+                    while True:
+                        try:
+                            inbox.put(pickle.load(pipe))
+                        except EOFError:
+                            break
+                        except (pickle.UnpicklingError, ValueError, OSError):
+                            break  # a child killed mid-write: keep what was complete
+                inbox.put(None)
 
-def _read_records(path: str) -> list[tuple[str, dict]]:
-    out: list[tuple[str, dict]] = []
-    if not os.path.exists(path):
-        return out
-    with open(path, "rb") as fh:
-        while True:
-            try:
-                out.append(pickle.load(fh))
-            except EOFError:
-                break
-            except (pickle.UnpicklingError, ValueError):
-                break  # a child killed mid-write: keep what was complete
-    return out
+            t = threading.Thread(target=reader, name="crawl-reader", daemon=True)
+            t.start()
+            deadline = time.monotonic() + timeout
+            got = 0
+            while True:
+                try:
+                    item = inbox.get(timeout=max(0.1, deadline - time.monotonic()))
+                except queue.Empty:
+                    item = ...
+                if item is None:
+                    break
+                if item is ... or time.monotonic() > deadline:
+                    proc.kill()
+                    proc.wait()
+                    t.join(timeout=5)
+                    raise subprocess.TimeoutExpired(proc.args, timeout)
+                got += 1
+                on_record(*item)
+            returncode = proc.wait()
+            t.join(timeout=5)
+            if returncode != 0 and not got:
+                err.seek(0)
+                tail = err.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+                raise RuntimeError(f"the crawler process failed (exit {returncode}): {' | '.join(tail)}")
 
 
 def _snapshot(rec: dict) -> FetchResult:
@@ -172,6 +208,24 @@ def _snapshot(rec: dict) -> FetchResult:
         body=rec["body"], fetched_at=rec["fetched_at"], encoding=rec.get("encoding"),
         decode_error=rec.get("decode_error"), truncated=bool(rec.get("truncated")),
     )
+
+
+def _raw_post(rec: dict) -> RawPost:
+    f = rec["fields"]
+    return RawPost(
+        url=canonical(rec["post_url"]),
+        title=(f.get("title") or "").strip(),
+        text=f.get("body") or "",
+        author=f.get("author") or None,
+        published_at=f.get("published_at"),
+        replies=f.get("replies"),
+        views=f.get("views"),
+        snapshot=_snapshot(rec),
+        extra={"from_list_row": True} if rec.get("from_row") else {},
+    )
+
+
+STREAM_BATCH = 100
 
 
 def records_to_result(records: list[tuple[str, dict]], state: SourceState) -> CollectResult:
@@ -183,19 +237,7 @@ def records_to_result(records: list[tuple[str, dict]], state: SourceState) -> Co
     for kind, rec in records:
         if kind == "page":
             pages += 1
-            f = rec["fields"]
-            text = f.get("body") or ""
-            result.posts.append(RawPost(
-                url=canonical(rec["post_url"]),
-                title=(f.get("title") or "").strip(),
-                text=text,
-                author=f.get("author") or None,
-                published_at=f.get("published_at"),
-                replies=f.get("replies"),
-                views=f.get("views"),
-                snapshot=_snapshot(rec),
-                extra={"from_list_row": True} if rec.get("from_row") else {},
-            ))
+            result.posts.append(_raw_post(rec))
         elif kind == "undecodable":
             pages += 1
             result.snapshots.append(_snapshot(rec))
@@ -230,14 +272,49 @@ def records_to_result(records: list[tuple[str, dict]], state: SourceState) -> Co
 def collect_site(cfg: SiteConfig, context: CollectContext, state: SourceState,
                  urls: list[str] | None = None) -> CollectResult:
     job = job_for(cfg, context, urls)
+    # Stream posts to the caller while crawling — except with list rows, where a row and
+    # its article page are merged first (records_to_result keeps the article's version).
+    stream = context.on_posts if not (cfg.list and cfg.list.row) else None
+    batch: list[RawPost] = []
+    others: list[tuple[str, dict]] = []
+    streamed = 0
+
+    def on_record(kind: str, rec: dict) -> None:
+        nonlocal streamed
+        if kind != "page":
+            others.append((kind, rec))
+            return
+        batch.append(_raw_post(rec))
+        if len(batch) >= STREAM_BATCH:
+            streamed += len(batch)
+            stream(batch[:])
+            batch.clear()
+
     try:
-        records = run_crawl(job, timeout=cfg.crawl_timeout)
+        records = run_crawl(job, timeout=cfg.crawl_timeout, on_record=on_record if stream else None)
     except subprocess.TimeoutExpired:
-        return CollectResult(state=state, error_kind="timeout",
-                             error=f"the crawl did not finish within {cfg.crawl_timeout:g} s")
+        records = None
+        failure = CollectResult(state=state, error_kind="timeout",
+                                error=f"the crawl did not finish within {cfg.crawl_timeout:g} s")
     except (RuntimeError, OSError) as e:
-        return CollectResult(state=state, error_kind="crawler", error=str(e))
-    result = records_to_result(records, state)
+        records = None
+        failure = CollectResult(state=state, error_kind="crawler", error=str(e))
+    if stream and batch:  # what came before a failure is kept too
+        streamed += len(batch)
+        stream(batch[:])
+        batch.clear()
+    if records is None:
+        if streamed:
+            failure.warnings.append(f"{streamed} post(s) were collected before the crawl stopped")
+        return failure
+    if stream:
+        result = records_to_result(others, state)
+        result.streamed = streamed
+        if streamed and result.error:  # some posts came through: a partial run, not a failure
+            result.warnings.insert(0, f"{result.error_kind}: {result.error}")
+            result.error_kind = result.error = None
+    else:
+        result = records_to_result(records, state)
     if not cfg.obey_robots:
         result.warnings.append("robots.txt is ignored for this source (obey_robots: false)")
     return result
