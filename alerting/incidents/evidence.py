@@ -118,9 +118,9 @@ def export(session: Session, incident: Incident, out: Path | str, *, now: dateti
         z.writestr("events.json", json.dumps(log, ensure_ascii=False, indent=2))
         z.writestr("SHA256SUMS", "\n".join(sums) + ("\n" if sums else ""))
         z.writestr("README.txt", _readme(incident, len(items)))
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(buf.getvalue())
+    from sentinel.errors import write_output
+
+    out = write_output(out, buf.getvalue())
     return {"file": str(out), "items": len(items),
             "verified": all(i.get("hash_verified", True) for i in manifest["items"])}
 

@@ -102,10 +102,9 @@ def render(session: Session, incident: Incident, config, now: datetime, fmt: str
 
 
 def write(path: str | Path, text: str) -> Path:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text, encoding="utf-8")
-    return p
+    from sentinel.errors import write_output
+
+    return write_output(path, text)
 
 
 def format_of(path: str | Path) -> str:

@@ -13,7 +13,18 @@ from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
 from sentinel.errors import SentinelError
 
 
-def parse_since(value: str | None) -> datetime | None:
+def parse_age(value: str, option: str = "--for") -> float:
+    """'30m', '2h', '7d' or a number of seconds → seconds; a bad value is a usage error
+    with a Chinese message (the office reads it)."""
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{value}' 不是有效的时间段；请写成 30m、2h、7d 或秒数（须大于 0）", param_hint=f"'{option}'"
+        ) from None
+
+
+def parse_since(value: str | None, option: str = "--since") -> datetime | None:
     """'24h', '30d', '90m' → a UTC time that far back; an ISO date is taken as is."""
     if not value:
         return None
@@ -24,7 +35,9 @@ def parse_since(value: str | None) -> datetime | None:
     try:
         t = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' 不是时间段（如 24h、7d）或日期（如 2026-11-20）") from None
+        raise click.BadParameter(
+            f"'{value}' 不是时间段（如 24h、7d）或日期（如 2026-11-20）", param_hint=f"'{option}'"
+        ) from None
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import click
 from sqlalchemy import select
 
-from crawler.base import parse_duration
 from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
-from sentinel.errors import SentinelError
+from sentinel.errors import SentinelError, write_output
 
 
 def _now() -> datetime:
@@ -18,10 +16,9 @@ def _now() -> datetime:
 
 
 def _duration(value: str, what: str) -> float:
-    try:
-        return parse_duration(value)
-    except ValueError as e:
-        raise SentinelError(f"{what}：{e}") from None
+    from sentinel.cli.core import parse_age
+
+    return parse_age(value, what)
 
 
 def _local(t: datetime | None, tz) -> str:
@@ -30,7 +27,7 @@ def _local(t: datetime | None, tz) -> str:
 
 # -- digest ----------------------------------------------------------------------------------
 @cli.command()
-@click.option("--since", default="24h", show_default=True, metavar="AGE", help="Period covered: 1h, 24h, 7d...")
+@click.option("--since", default="24h", show_default=True, metavar="AGE", help="Period covered: 1h, 24h, 7d, or a date (2026-11-20).")
 @click.option("--out", "out", default=None, metavar="FILE.html", help="Write the digest's HTML to this file.")
 @click.option("--send", is_flag=True, help="Mail it to the recipients (queue it in the outbox and send).")
 @click.option("--to", "to", multiple=True, metavar="GROUP", help="Recipient group or address (default: office).")
@@ -42,12 +39,16 @@ def digest(app: AppContext, since: str, out: str | None, send: bool, to: tuple[s
     from alerting.notify.outbox import Outbox
 
     cfg = app.config
+    from sentinel.cli.core import parse_since
+
     until = _now()
-    start = until - timedelta(seconds=_duration(since, "--since"))
+    start = parse_since(since)
+    if start >= until:
+        raise click.BadParameter(f"'{since}' 在当前时间之后", param_hint="'--since'")
     d = build_digest(app.db, cfg, start, until, name="manual")
     result = {**d.counts, "subject": d.subject}
     if out:
-        Path(out).write_text(d.html, encoding="utf-8")
+        write_output(out, d.html)
         result["out"] = str(out)
     if send:
         outbox = Outbox(app.db, cfg)

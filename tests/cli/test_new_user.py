@@ -1,0 +1,99 @@
+"""A new user's mistakes, each answered with one clear Chinese line and a sensible exit
+status — never a traceback. Real SQLite files; servers on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sentinel.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT = ROOT / "watchlists" / "jxpc.yaml"
+
+
+def _write_config(tmp_path: Path, extra: str = "") -> Path:
+    p = tmp_path / "sentinel.yaml"
+    p.write_text(
+        f"database: sqlite:///{tmp_path / 'db.sqlite'}\nwatchlists: [{DEFAULT}]\nvar_dir: {tmp_path / 'var'}\n"
+        + extra,
+        encoding="utf-8",
+    )
+    return p
+
+
+@pytest.fixture
+def config(tmp_path):
+    return _write_config(tmp_path)
+
+
+def run(config, *args, input=None):
+    return CliRunner().invoke(cli, ["--config", str(config), *args], input=input, catch_exceptions=False)
+
+
+def one_line_error(result, code: int = 1) -> str:
+    out = result.output.strip()
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in out and "\n" not in out, out
+    return out
+
+
+@pytest.fixture
+def incident(config):
+    """A ticket opened the way a unit opens one: a manual report (报案)."""
+    r = run(config, "report", "--url", "https://forum.example.com/t/1", "--title", "食堂涨价",
+            "--by", "王五", "--json")
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)["id"]
+
+
+# -- files the user asked for ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("digest", "--out", "{bad}/d.html"),
+        ("report", "weekly", "--out", "{bad}/w.html"),
+        ("incident", "review", "{id}", "--out", "{bad}/r.html"),
+        ("incident", "evidence", "{id}", "--collect", "--out", "{bad}/e.zip"),
+    ],
+)
+def test_unwritable_out_path_is_one_line(config, incident, tmp_path, args):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")  # a file where a folder should be: the folder cannot be created
+    args = [a.format(bad=blocker, id=incident) for a in args]
+    out = one_line_error(run(config, *args))
+    assert out.startswith("错误：无法写入") and str(blocker) in out
+
+
+def test_out_path_that_is_a_folder_is_one_line(config, tmp_path):
+    out = one_line_error(run(config, "digest", "--out", str(tmp_path)))
+    assert "文件夹" in out
+
+
+# -- periods -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("cmd", [("digest",), ("posts",), ("backtest",)])
+def test_wrong_since_is_a_chinese_usage_error(config, cmd):
+    r = run(config, *cmd, "--since", "yesterday")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "'--since'" in r.output and "不是时间段" in r.output
+
+
+def test_digest_since_takes_a_date_like_posts(config):
+    r = run(config, "digest", "--since", "2020-01-01", "--json")
+    assert r.exit_code == 0, r.output
+    assert "subject" in json.loads(r.output)
+
+
+def test_wrong_silence_duration_is_chinese(config):
+    r = run(config, "silence", "add", "--term", "食堂", "--for", "soon")
+    assert r.exit_code == 2 and "不是有效的时间段" in r.output and "is not a duration" not in r.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
