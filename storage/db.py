@@ -13,6 +13,7 @@ from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sentinel.errors import SentinelError
@@ -44,16 +45,54 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; a SQLite file's folder is created when missing."""
     try:
         parsed = make_url(url)
-    except Exception as e:  # sqlalchemy.exc.ArgumentError
-        raise DatabaseError(f"invalid database URL {url!r}: {e}") from None
-    if parsed.get_backend_name() == "sqlite":
-        db = parsed.database
-        if db and db != ":memory:":
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-        _sqlite_setup(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    except Exception:  # sqlalchemy.exc.ArgumentError
+        raise DatabaseError(
+            f"数据库地址 {url!r} 无效；应写成 sqlite:///var/sentinel.db 或 postgresql+psycopg://用户@主机/库名"
+        ) from None
+    safe = parsed.render_as_string(hide_password=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            db = parsed.database
+            if db and db != ":memory:":
+                try:
+                    Path(db).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as e:
+                    raise DatabaseError(f"无法创建数据库文件夹 {Path(db).parent}：{e.strerror or e}") from None
+            engine = create_engine(url, connect_args={"timeout": 30})
+            _sqlite_setup(engine)
+            return engine
+        connect_args = {}
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = 10  # a wrong host fails in seconds, not minutes
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    except (NoSuchModuleError, ImportError):
+        raise DatabaseError(
+            f"不支持的数据库 {safe}：请用 sqlite:/// 或 postgresql+psycopg://（驱动未安装）"
+        ) from None
+
+
+def _reason(e: BaseException) -> str:
+    """The driver's own first line (connection refused, password failed...), without
+    SQLAlchemy's statement dump and documentation link."""
+    orig = getattr(e, "orig", None) or e
+    text = str(orig).strip().splitlines()
+    first = text[0].strip() if text else type(orig).__name__
+    whole = str(orig)
+    for needle, said in _REASONS:
+        if needle in whole:
+            return f"{said}（{first}）"
+    return first
+
+
+_REASONS = (
+    ("Connection refused", "连接被拒绝，数据库服务未运行或主机、端口有误"),
+    ("timeout expired", "连接超时，主机不可达"),
+    ("could not translate host name", "找不到该主机名"),
+    ("Name or service not known", "找不到该主机名"),
+    ("password authentication failed", "用户名或密码错误（密码请放在环境变量或 ~/.pgpass 中）"),
+    ("does not exist", "数据库或用户不存在"),
+    ("unable to open database file", "无法打开数据库文件，请检查路径和写入权限"),
+)
 
 
 def migrate(engine: Engine) -> None:
@@ -68,7 +107,7 @@ def migrate(engine: Engine) -> None:
         try:
             command.upgrade(cfg, "head")
         except Exception as e:
-            raise DatabaseError(f"database migration failed: {e}") from e
+            raise DatabaseError(f"数据库结构升级失败：{_reason(e)}") from e
 
 
 class Database:
@@ -83,7 +122,9 @@ class Database:
             except DatabaseError:
                 raise
             except Exception as e:  # connection refused, permission denied...
-                raise DatabaseError(f"cannot open database {self.safe_url}: {e}") from None
+                raise DatabaseError(
+                    f"无法打开数据库 {self.safe_url}：{_reason(e)}；请检查 sentinel.yaml 中的 database"
+                ) from None
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

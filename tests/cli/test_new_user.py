@@ -97,3 +97,29 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# -- the database -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("postgresql+psycopg://office:s3cret@127.0.0.1:{port}/sentinel", "连接被拒绝"),
+        ("mysql://office@127.0.0.1/sentinel", "不支持的数据库"),
+        ("not a url", "数据库地址"),
+    ],
+)
+def test_unreachable_or_unsupported_database_is_one_chinese_line(tmp_path, url, words):
+    p = tmp_path / "sentinel.yaml"
+    p.write_text(f'database: "{url.format(port=_free_port())}"\nwatchlists: [{DEFAULT}]\n', encoding="utf-8")
+    for cmd in (("incidents",), ("status", "--json"), ("user", "list")):
+        out = one_line_error(run(p, *cmd))
+        assert out.startswith("错误：") and words in out
+        assert "s3cret" not in out and "sqlalche.me" not in out
+
+
+def test_sqlite_folder_that_cannot_be_created_is_one_line(tmp_path):
+    (tmp_path / "var").write_text("a file, not a folder")
+    p = tmp_path / "sentinel.yaml"
+    p.write_text(f"database: sqlite:///var/db/sentinel.db\nwatchlists: [{DEFAULT}]\n", encoding="utf-8")
+    out = one_line_error(run(p, "incidents"))
+    assert "无法创建数据库文件夹" in out

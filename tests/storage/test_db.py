@@ -51,7 +51,7 @@ def test_sqlite_uses_wal_and_foreign_keys(sqlite_url):
 
 
 def test_unreachable_database_is_a_clear_error():
-    with pytest.raises(DatabaseError, match="cannot open database"):
+    with pytest.raises(DatabaseError, match="无法打开数据库"):
         Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
 
 
