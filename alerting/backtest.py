@@ -50,7 +50,12 @@ def run_backtest(
     progress: Callable[[int, int], None] | None = None,
 ) -> BacktestReport:
     """Match every post fetched since ``since`` and compare with its recorded Match."""
-    from storage.models import Match, Post
+    from alerting.incidents.manual import MANUAL_SOURCE
+    from storage.models import Match, Post, Source
+
+    # Manual reports (报案) are alerts because a person said so, not the watchlists:
+    # leave them out, or every one would show as "dropped".
+    manual = select(Source.id).where(Source.name == MANUAL_SOURCE).scalar_subquery()
 
     report = BacktestReport(version=matcher.version)
     counts = {
@@ -64,7 +69,7 @@ def run_backtest(
         "changed": 0,
     }
     with db.session() as s:
-        q = select(func.count(Post.id))
+        q = select(func.count(Post.id)).where(Post.source_id.is_distinct_from(manual))
         if since is not None:
             q = q.where(Post.fetched_at >= since)
         total = s.scalar(q) or 0
@@ -74,7 +79,7 @@ def run_backtest(
             q = (
                 select(Post, Match)
                 .outerjoin(Match, Match.post_id == Post.id)
-                .where(Post.id > last_id)
+                .where(Post.id > last_id, Post.source_id.is_distinct_from(manual))
             )
             if since is not None:
                 q = q.where(Post.fetched_at >= since)

@@ -127,6 +127,11 @@ def add_silence(
         raise SilenceError("静默对象的值不能为空")
     if ends_at <= now:
         raise SilenceError("静默结束时间须晚于当前时间")
+    if target == "incident":
+        from storage.models import Incident
+
+        if not value.isdigit() or session.get(Incident, int(value)) is None:
+            raise SilenceError(f"没有编号为 {value} 的事件；用 sentinel incidents 查看事件编号")
     s = Silence(target=target, value=value, starts_at=now, ends_at=ends_at, created_by=created_by, reason=reason)
     session.add(s)
     session.flush()

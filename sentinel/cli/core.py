@@ -88,10 +88,13 @@ def poll(app: AppContext, only: str | None, as_json: bool) -> None:
         raise SystemExit(1)
 
 
+SENT_LABELS = {"sent": "发送成功", "retry": "待重试", "deferred": "暂缓", "failed": "失败"}
+
+
 def _sent_line(sent: dict) -> str:
     if "error" in sent:
         return f"失败（{sent['error']}），消息仍在发件箱中，稍后重试"
-    return "，".join(f"{k} {v}" for k, v in sent.items()) or "无"
+    return "，".join(f"{SENT_LABELS.get(k, k)} {v}" for k, v in sent.items()) or "无"
 
 
 @cli.command()

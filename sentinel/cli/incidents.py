@@ -242,7 +242,9 @@ def classify_cmd(app, incident_id, category, severity, by, note, as_json):
         if severity:
             actions.set_severity(s, inc, severity, now=_now(), by=by)
         actions.classify(s, inc, category, config=app.config, now=_now(), by=by, note=note)
-    _done(app, as_json, incident_id, f"已定性为 {category}")
+    from sentinel.cli.match import CATEGORY
+
+    _done(app, as_json, incident_id, f"已定性为 {CATEGORY[category]}")
 
 
 @incident_group.command("check")
@@ -403,7 +405,7 @@ def report_group(ctx, app, url, title, note, by, category, as_json):
 
 @report_group.command("weekly")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.html or FILE.md")
-@click.option("--days", default=7, show_default=True, help="Days covered.")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(min=1), help="Days covered.")
 @json_option
 @pass_app
 def weekly_cmd(app, out, days, as_json):

@@ -95,6 +95,8 @@ def silence_add(app: AppContext, incident, source, term, duration, reason, by, a
     if len(chosen) != 1:
         raise SentinelError("请在 --incident、--source、--term 中指定且只指定一项")
     target, value = chosen[0]
+    if target == "source":
+        _known_source(app, source)
     now = _now()
     with app.db.session() as s:
         sil = add_silence(s, target=target, value=str(value), now=now,
@@ -104,6 +106,21 @@ def silence_add(app: AppContext, incident, source, term, duration, reason, by, a
         print_json(data)
     else:
         click.echo(f"已添加静默规则 #{data['id']}：{_target_label(target)} {value}，至 {_local(data['ends_at'], app.config.tz)}")
+
+
+def _known_source(app: AppContext, name: str) -> None:
+    """A silence on a misspelt source would silence nothing, silently: say so (it is
+    still added: a source may be about to be configured)."""
+    from storage.models import Source
+
+    configured = [x.name for x in app.config.sources]
+    if name in configured:
+        return
+    with app.db.session() as s:
+        if s.scalar(select(Source.id).where(Source.name == name)) is not None:
+            return
+    click.echo(f"提示：没有名为 '{name}' 的来源（已配置：{', '.join(configured) or '无'}），请检查拼写；静默规则仍会添加。",
+               err=True)
 
 
 @silence.command("list")

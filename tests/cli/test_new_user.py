@@ -123,3 +123,45 @@ def test_sqlite_folder_that_cannot_be_created_is_one_line(tmp_path):
     p.write_text(f"database: sqlite:///var/db/sentinel.db\nwatchlists: [{DEFAULT}]\n", encoding="utf-8")
     out = one_line_error(run(p, "incidents"))
     assert "无法创建数据库文件夹" in out
+
+
+# -- tickets and silences -----------------------------------------------------------------------
+def test_missing_incident_is_one_line_for_every_action(config, incident):
+    for args in (("show", "999"), ("ack", "999", "--by", "张三"), ("note", "999", "x", "--by", "张三"),
+                 ("review", "999", "--out", "r.html"), ("evidence", "999")):
+        out = one_line_error(run(config, "incident", *args))
+        assert "没有编号为 999 的事件" in out
+
+
+def test_classify_says_the_category_in_chinese(config, incident):
+    r = run(config, "incident", "classify", str(incident), "hype", "--by", "张三")
+    assert r.exit_code == 0 and "已定性为 恶意传播炒作" in r.output and "hype" not in r.output
+
+
+def test_unknown_user_is_named(config, incident):
+    out = one_line_error(run(config, "incident", "assign", str(incident), "无名", "--by", "张三"))
+    assert "没有名为 '无名' 的用户" in out
+
+
+def test_silence_on_a_missing_incident_is_refused(config, incident):
+    out = one_line_error(run(config, "silence", "add", "--incident", "999"))
+    assert "没有编号为 999 的事件" in out
+    r = run(config, "silence", "add", "--incident", str(incident), "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["value"] == str(incident)
+
+
+def test_silence_on_an_unknown_source_warns(config):
+    r = run(config, "silence", "add", "--source", "colege-bar")
+    assert r.exit_code == 0 and "没有名为 'colege-bar' 的来源" in r.output
+
+
+def test_weekly_report_needs_at_least_one_day(config, tmp_path):
+    r = run(config, "report", "weekly", "--out", str(tmp_path / "w.md"), "--days", "0")
+    assert r.exit_code == 2 and not (tmp_path / "w.md").exists()
+
+
+def test_backtest_leaves_manual_reports_out(config, incident):
+    r = run(config, "backtest", "--json")
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.output)
+    assert report["counts"]["posts"] == 0 and report["dropped"] == []
