@@ -256,6 +256,12 @@ def _load_source(doc: yamlpos.PositionedDoc, i: int) -> SourceConfig:
     return yamlpos.validate(sub, model, ConfigError, hint=hint)  # type: ignore[return-value]
 
 
+def default_file_missing(path: str | os.PathLike | None = None) -> bool:
+    """True when no config file was named (no --config, no $SENTINEL_CONFIG) and there is
+    no ./sentinel.yaml: load() then falls back to built-in defaults."""
+    return path is None and "SENTINEL_CONFIG" not in os.environ and not Path(DEFAULT_PATH).exists()
+
+
 def load(path: str | os.PathLike | None = None) -> Config:
     """Load and validate the config. ``path`` None means $SENTINEL_CONFIG or ./sentinel.yaml;
     when that default file does not exist, built-in defaults apply (no sources)."""
@@ -263,7 +269,9 @@ def load(path: str | os.PathLike | None = None) -> Config:
     path = Path(path or os.environ.get("SENTINEL_CONFIG") or DEFAULT_PATH)
     if not path.exists():
         if explicit:
-            raise ConfigError(str(path), 1, 1, "config file not found (copy sentinel.example.yaml to start)")
+            raise ConfigError(
+                str(path), 1, 1, "找不到配置文件 (config file not found)；可复制 sentinel.example.yaml 后修改"
+            )
         return Config(base_dir=Path.cwd())
     doc = yamlpos.load_file(path, ConfigError)
     if doc.data is not None and not isinstance(doc.data, dict):

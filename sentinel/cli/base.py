@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -30,6 +31,12 @@ class AppContext:
             from sentinel import config
 
             self._config = config.load(self.config_path)
+            if config.default_file_missing(self.config_path):
+                click.echo(
+                    f"提示：当前文件夹（{Path.cwd()}）没有 sentinel.yaml，使用内置默认设置"
+                    "（没有来源，数据库在 ./var/sentinel.db）；用 --config 指定配置文件。",
+                    err=True,
+                )
         return self._config
 
     @property

@@ -353,13 +353,40 @@ def config_group() -> None:
 
 
 @config_group.command("check")
+@json_option
 @pass_app
-def config_check(app: AppContext) -> None:
+def config_check(app: AppContext, as_json: bool) -> None:
     """校验 sentinel.yaml（以及其中列出的监测词表）。"""
+    from sqlalchemy.engine import make_url
+
+    from sentinel import config as config_mod
+    from sentinel.errors import ConfigError
+
+    if config_mod.default_file_missing(app.config_path):
+        raise ConfigError(
+            config_mod.DEFAULT_PATH, 1, 1,
+            "找不到配置文件；可复制 sentinel.example.yaml 为 sentinel.yaml 后修改，或用 --config 指定",
+        )
     cfg = app.config
     files = cfg.watchlist_files()
-    click.echo(f"配置文件有效：{len(cfg.sources)} 个来源，{len(files)} 个监测词表文件，数据库 {cfg.database}")
+    missing = [str(f) for f in files if not f.exists()]
+    try:
+        database = make_url(cfg.database).render_as_string(hide_password=True)
+    except Exception:
+        database = cfg.database
+    notes = []
+    if not files:
+        notes.append("watchlists 没有匹配到任何监测词表文件，系统将无法匹配任何帖子。")
+    if missing:
+        notes.append(f"监测词表文件不存在：{'、'.join(missing)}")
     if cfg.smtp is None:
-        click.echo("提示：未配置 smtp，通知将保存在发件箱中，不会发出。")
+        notes.append("未配置 smtp，通知将保存在发件箱中，不会发出。")
     elif cfg.smtp.username and not cfg.smtp.password:
-        click.echo("提示：smtp 配置了 username，但环境变量 SENTINEL_SMTP_PASSWORD 未设置。")
+        notes.append("smtp 配置了 username，但环境变量 SENTINEL_SMTP_PASSWORD 未设置。")
+    if as_json:
+        print_json({"ok": True, "sources": [x.name for x in cfg.sources], "watchlists": [str(f) for f in files],
+                    "database": database, "smtp": cfg.smtp is not None, "notes": notes})
+        return
+    click.echo(f"配置文件有效：{len(cfg.sources)} 个来源，{len(files)} 个监测词表文件，数据库 {database}")
+    for n in notes:
+        click.echo(f"提示：{n}")

@@ -165,3 +165,30 @@ def test_backtest_leaves_manual_reports_out(config, incident):
     assert r.exit_code == 0, r.output
     report = json.loads(r.output)
     assert report["counts"]["posts"] == 0 and report["dropped"] == []
+
+
+# -- no config file --------------------------------------------------------------------------------
+def test_no_config_file_in_the_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SENTINEL_CONFIG", raising=False)
+    r = CliRunner().invoke(cli, ["config", "check"], catch_exceptions=False)
+    assert r.exit_code == 2
+    assert r.output.strip().startswith("sentinel.yaml:1:1: 找不到配置文件")
+    r = CliRunner().invoke(cli, ["incidents", "--json"], catch_exceptions=False)
+    assert r.exit_code == 0
+    assert json.loads(r.stdout) == [] and "没有 sentinel.yaml" in r.stderr
+
+
+def test_missing_named_config_is_a_positioned_chinese_line(tmp_path):
+    out = one_line_error(run(tmp_path / "nope.yaml", "status"), code=2)
+    assert out.startswith(f"{tmp_path / 'nope.yaml'}:1:1: 找不到配置文件")
+
+
+def test_config_check_json_and_hidden_password(tmp_path):
+    p = tmp_path / "sentinel.yaml"
+    p.write_text('database: "postgresql+psycopg://office:s3cret@db.example/sentinel"\nwatchlists: [none/*.yaml]\n',
+                 encoding="utf-8")
+    r = run(p, "config", "check", "--json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["ok"] and "s3cret" not in r.output and any("没有匹配到" in n for n in d["notes"])
