@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
-from sentinel.errors import WatchlistError
+from sentinel.errors import SentinelError, WatchlistError
 
 CATEGORY = {
     "inquiry": "询问质疑诉求",
@@ -90,12 +90,16 @@ def watchlist_check(app: AppContext, files: tuple[Path, ...], as_json: bool) -> 
 @pass_app
 def match_cmd(app: AppContext, text: str | None, title: str, jsonl: bool, as_json: bool) -> None:
     """对一段文字（或标准输入）评分：是否提到学院、是否须处置、分数、级别、类别和理由。"""
+    if text is None and not jsonl and sys.stdin.isatty():
+        raise click.UsageError("请给出要评分的文字：sentinel match \"文字\"，或从标准输入传入（cat 帖子.txt | sentinel match）")
     matcher = _matcher(app)
     if jsonl:
         _jsonl(matcher)
         return
     if text is None:
         text = sys.stdin.read()
+    if not text.strip() and not title.strip():
+        raise SentinelError("没有要评分的文字（输入为空）")
     result = matcher.match(text, title=title)
     if as_json:
         print_json(result.to_dict())
@@ -114,7 +118,7 @@ def _jsonl(matcher) -> None:
         try:
             obj = json.loads(line)
             if not isinstance(obj, dict):
-                raise ValueError("not an object")  # noqa: TRY004 - reported like bad JSON
+                raise ValueError('应为 {"id": …, "title": …, "text": …} 形式的对象')  # noqa: TRY004
             r = matcher.match(str(obj.get("text") or ""), title=str(obj.get("title") or ""))
             d = {"id": obj.get("id"), **r.to_dict()}
         except ValueError as e:

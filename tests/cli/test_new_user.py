@@ -192,3 +192,35 @@ def test_config_check_json_and_hidden_password(tmp_path):
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     assert d["ok"] and "s3cret" not in r.output and any("没有匹配到" in n for n in d["notes"])
+
+
+# -- match -------------------------------------------------------------------------------------------
+def test_match_with_empty_input_says_so(config):
+    for args, stdin in ((("match",), ""), (("match", "  ", "--json"), None)):
+        out = one_line_error(run(config, *args, input=stdin))
+        assert out == "错误：没有要评分的文字（输入为空）"
+
+
+def test_match_without_text_at_a_terminal_does_not_wait(config):
+    """`sentinel match` typed alone must explain itself, not sit reading the keyboard."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    try:
+        r = subprocess.run([str(Path(sys.executable).parent / "sentinel"), "--config", str(config), "match"],
+                           stdin=slave, capture_output=True, text=True, timeout=60)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert r.returncode == 2 and "请给出要评分的文字" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_match_jsonl_bad_lines_are_reported_in_chinese(config):
+    r = run(config, "match", "--jsonl", input='not json\n[1, 2]\n{"id": 7, "text": "江西警察学院"}\n')
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in r.output.splitlines()]
+    assert [x.get("line") for x in rows[:2]] == [1, 2] and rows[2]["id"] == 7 and rows[2]["mentioned"]
+    assert "应为" in rows[1]["error"] and "not an object" not in r.output
