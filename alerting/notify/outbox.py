@@ -443,7 +443,7 @@ class Outbox:
                     outcome = self._failed(msg, e)
                     stats[outcome] += 1
                     log.warning("发送消息 #%s 失败（%s）：%s", msg.id,
-                                {"retry": "稍后重试", "failed": "不再重试"}.get(outcome, outcome), e)
+                                {"retry": "稍后重试", "failed": "不再重试", "deferred": "暂缓"}.get(outcome, outcome), e)
                 except Exception as e:  # a bug in a channel must not lose the message
                     log.exception("发送消息 #%s 时出错", msg.id)
                     stats[self._failed(msg, DeliveryError(f"{type(e).__name__}: {e}"))] += 1

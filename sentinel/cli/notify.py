@@ -45,6 +45,12 @@ def digest(app: AppContext, since: str, out: str | None, send: bool, to: tuple[s
     start = parse_since(since)
     if start >= until:
         raise click.BadParameter(f"'{since}' 在当前时间之后", param_hint="'--since'")
+    groups = list(to) or ["office"]
+    if send and not cfg.addresses(groups) and not any(cfg.notify.channels.get(g) for g in groups):
+        raise SentinelError(
+            f"没有收件人：{'、'.join(groups)} 既不是 sentinel.yaml 中 recipients 的组，也不是电子邮件地址；"
+            "请在 recipients 中添加，或用 --to 地址"
+        )
     d = build_digest(app.db, cfg, start, until, name="manual")
     result = {**d.counts, "subject": d.subject}
     if out:
@@ -54,7 +60,7 @@ def digest(app: AppContext, since: str, out: str | None, send: bool, to: tuple[s
         outbox = Outbox(app.db, cfg)
         key = f"digest:manual:{until.strftime('%Y%m%dT%H%M%S.%f')}"
         with app.db.session() as s:
-            msg = outbox.enqueue_rendered(s, key=key, kind="digest", to=list(to) or ["office"],
+            msg = outbox.enqueue_rendered(s, key=key, kind="digest", to=groups,
                                           subject=d.subject, html=d.html, text=d.text)
             result["message_id"] = msg.message_id if msg else None
         result["outbox"] = outbox.drain()
@@ -70,6 +76,13 @@ def digest(app: AppContext, since: str, out: str | None, send: bool, to: tuple[s
     if send:
         r = result["outbox"]
         click.echo(f"已加入发件箱：发送成功 {r['sent']}，待重试 {r['retry']}，暂缓 {r['deferred']}，失败 {r['failed']}")
+        if cfg.smtp is None:
+            click.echo("提示：未配置 smtp，摘要保存在发件箱中；配置 smtp 后用 sentinel outbox send 发出。")
+        elif r["retry"]:
+            click.echo(_RETRY_HINT)
+
+
+_RETRY_HINT = "提示：有通知暂未发出（原因见 sentinel outbox），消息保留在发件箱中，稍后自动重试。"
 
 
 # -- silences ----------------------------------------------------------------------------------
@@ -226,6 +239,8 @@ def outbox_send(app: AppContext, as_json: bool) -> None:
         print_json(r)
     else:
         click.echo(f"发送成功 {r['sent']}，待重试 {r['retry']}，暂缓 {r['deferred']}，失败 {r['failed']}")
+        if r["retry"]:
+            click.echo(_RETRY_HINT)
 
 
 @outbox.command("retry")

@@ -224,3 +224,28 @@ def test_match_jsonl_bad_lines_are_reported_in_chinese(config):
     rows = [json.loads(line) for line in r.output.splitlines()]
     assert [x.get("line") for x in rows[:2]] == [1, 2] and rows[2]["id"] == 7 and rows[2]["mentioned"]
     assert "应为" in rows[1]["error"] and "not an object" not in r.output
+
+
+# -- mail -----------------------------------------------------------------------------------------------
+def test_digest_send_with_the_smtp_server_down_keeps_the_message(tmp_path):
+    port = _free_port()  # nothing listens there: connection refused
+    p = _write_config(tmp_path, f"smtp: {{host: 127.0.0.1, port: {port}, from: yuqing@example.edu.cn, timeout: 5}}\n"
+                                "recipients: {office: [yuqing@example.edu.cn]}\n")
+    r = run(p, "digest", "--send")
+    assert r.exit_code == 0 and "Traceback" not in r.output, r.output
+    assert "待重试 1" in r.output and "稍后自动重试" in r.output
+    r = run(p, "outbox", "--json")
+    rows = json.loads(r.output)
+    assert [x["status"] for x in rows] == ["retry"] and "无法连接邮件服务器" in rows[0]["last_error"]
+
+
+def test_digest_send_without_smtp_says_where_the_mail_is(tmp_path):
+    p = _write_config(tmp_path, "recipients: {office: [yuqing@example.edu.cn]}\n")
+    r = run(p, "digest", "--send")
+    assert r.exit_code == 0 and "未配置 smtp" in r.output and "sentinel outbox send" in r.output
+
+
+def test_digest_send_to_nobody_is_refused(config):
+    out = one_line_error(run(config, "digest", "--send", "--to", "leaderz"))
+    assert "没有收件人" in out and "leaderz" in out
+    assert json.loads(run(config, "outbox", "--json").output) == []
