@@ -127,6 +127,10 @@ def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None
         if alerts:
             q = q.where(Match.alert.is_(True))
         rows = s.execute(q).all()
+        if only and not rows and only not in {x.name for x in app.config.sources}:
+            if s.scalar(select(Source.id).where(Source.name == only)) is None:
+                names = ", ".join(x.name for x in app.config.sources) or "（无）"
+                raise SentinelError(f"没有名为 '{only}' 的来源；已配置的来源：{names}")
     if as_json:
         print_json([_post_json(p, src, m) for p, src, m in rows])
         return

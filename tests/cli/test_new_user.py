@@ -249,3 +249,8 @@ def test_digest_send_to_nobody_is_refused(config):
     out = one_line_error(run(config, "digest", "--send", "--to", "leaderz"))
     assert "没有收件人" in out and "leaderz" in out
     assert json.loads(run(config, "outbox", "--json").output) == []
+
+
+def test_posts_of_an_unknown_source_is_named(config):
+    out = one_line_error(run(config, "posts", "--source", "colege-bar"))
+    assert "没有名为 'colege-bar' 的来源" in out
