@@ -25,18 +25,18 @@ _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 def parse_duration(value: Any) -> float:
     """'30s', '5m', '2h', '1d' or a number of seconds → seconds."""
     if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30s, 5m, 2h or a number of seconds")
+        raise ValueError("应为时长，如 30s、5m、2h 或秒数")
     if isinstance(value, (int, float)):
         seconds = float(value)
     else:
         m = _DURATION.match(str(value))
         if not m:
             raise ValueError(
-                f"'{value}' is not a duration: write 30s, 5m, 2h, 1d or a number of seconds"
+                f"'{value}' 不是时长，请写成 30s、5m、2h、1d 或秒数"
             )
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
     if seconds <= 0:
-        raise ValueError("a duration must be positive")
+        raise ValueError("时长必须大于 0")
     return seconds
 
 

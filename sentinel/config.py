@@ -67,7 +67,7 @@ class DigestConfig(Strict):
         try:
             CronTrigger.from_crontab(v)
         except ValueError as e:
-            raise ValueError(f"invalid cron expression '{v}': {e}") from None
+            raise ValueError(f"cron 表达式 '{v}' 无效（{e}），例如 \"0 8 * * *\" 表示每天 8:00") from None
         return v
 
     @field_validator("since", mode="before")
@@ -142,7 +142,7 @@ class Config(Strict):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{v}' (e.g. Asia/Shanghai)") from None
+            raise ValueError(f"未知的时区 '{v}'（例如 Asia/Shanghai）") from None
         return v
 
     @field_validator("sources", mode="before")
@@ -168,7 +168,7 @@ class Config(Strict):
         seen: set[str] = set()
         for s in self.sources:
             if s.name in seen:
-                raise ValueError(f"two sources are named '{s.name}'; names must be unique")
+                raise ValueError(f"有两个来源都叫 '{s.name}'，来源名称不能重复")
             seen.add(s.name)
         return self
 
@@ -224,10 +224,10 @@ def _hint(err: dict) -> str:
         return ""
     loc = err["loc"]
     if loc and loc[0] == "sources":
-        return "check the key's spelling against the source type's keys in README.md"
+        return "请对照 README.md 中该来源类型的键检查拼写"
     fields = [f.alias or n for n, f in Config.model_fields.items() if n != "base_dir"]
     if len(loc) == 1:
-        return "allowed keys: " + ", ".join(fields)
+        return "可用的键：" + "、".join(fields)
     return ""
 
 
@@ -237,20 +237,20 @@ def _load_source(doc: yamlpos.PositionedDoc, i: int) -> SourceConfig:
     item = sub.data
     line, col = sub.where(())
     if not isinstance(item, dict):
-        raise ConfigError(doc.file, line, col, "each source must be a mapping with name:, type: and url:")
+        raise ConfigError(doc.file, line, col, "每个来源应写成“键: 值”的形式，包含 name:、type: 和 url:")
     types = source_types()
     kind = item.get("type")
     if kind is None:
-        raise ConfigError(doc.file, line, col, f"source has no 'type'; use one of: {', '.join(sorted(types))}")
+        raise ConfigError(doc.file, line, col, f"来源缺少 type，可选：{', '.join(sorted(types))}")
     if kind not in types:
         line, col = sub.where(("type",))
-        raise ConfigError(doc.file, line, col, f"unknown source type '{kind}'; use one of: {', '.join(sorted(types))}")
+        raise ConfigError(doc.file, line, col, f"未知的来源类型 '{kind}'，可选：{', '.join(sorted(types))}")
     model = types[kind].config_model
 
     def hint(err: dict) -> str:
         if err["type"] == "extra_forbidden":
             keys = [f.alias or n for n, f in model.model_fields.items()]
-            return f"a {kind} source takes: " + ", ".join(keys)
+            return f"{kind} 类型的来源可用的键：" + "、".join(keys)
         return ""
 
     return yamlpos.validate(sub, model, ConfigError, hint=hint)  # type: ignore[return-value]
@@ -275,7 +275,7 @@ def load(path: str | os.PathLike | None = None) -> Config:
         return Config(base_dir=Path.cwd())
     doc = yamlpos.load_file(path, ConfigError)
     if doc.data is not None and not isinstance(doc.data, dict):
-        raise ConfigError(str(path), 1, 1, "the config file must be a mapping of keys (database:, sources:, ...)")
+        raise ConfigError(str(path), 1, 1, "配置文件应由“键: 值”组成（database:、sources: ……）")
     data = dict(doc.data or {})
     if isinstance(data.get("sources"), list):
         data["sources"] = [_load_source(doc, i) for i in range(len(data["sources"]))]

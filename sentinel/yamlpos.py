@@ -80,9 +80,9 @@ def load_text(text: str, file: str, error_cls: type[PositionedError]) -> Positio
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (e.problem or str(e)).strip()
-        raise error_cls(file, line, col, f"YAML syntax error: {problem}") from None
+        raise error_cls(file, line, col, f"YAML 格式错误：{_problem(problem)}") from None
     except yaml.YAMLError as e:
-        raise error_cls(file, 1, 1, f"YAML syntax error: {e}") from None
+        raise error_cls(file, 1, 1, f"YAML 格式错误：{e}") from None
     doc = PositionedDoc(file=file, data=data)
     if node is not None:
         _walk(node, (), doc)
@@ -95,26 +95,67 @@ def load_file(path: str | Path, error_cls: type[PositionedError]) -> PositionedD
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise error_cls(str(path), 1, 1, "file not found") from None
+        raise error_cls(str(path), 1, 1, "找不到文件") from None
     except OSError as e:
-        raise error_cls(str(path), 1, 1, f"cannot read file: {e.strerror}") from None
+        raise error_cls(str(path), 1, 1, f"无法读取文件：{e.strerror}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise error_cls(str(path), line, 1, "file is not valid UTF-8; save it as UTF-8") from None
+        raise error_cls(str(path), line, 1, "文件不是 UTF-8 编码，请另存为 UTF-8") from None
     return load_text(text, str(path), error_cls)
+
+
+# pydantic's error types in the words of the office (the YAML files are theirs).
+_KINDS = {
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文字",
+    "list_type": "应为列表，如 [甲, 乙]",
+    "dict_type": "应为“键: 值”的形式",
+    "model_type": "应为“键: 值”的形式",
+    "model_attributes_type": "应为“键: 值”的形式",
+    "too_short": "内容太少",
+    "string_too_short": "不能为空",
+}
+_PROBLEMS = {
+    "expected ',' or ']', but got '<stream end>'": "缺少右方括号 ]",
+    "expected ',' or '}', but got '<stream end>'": "缺少右花括号 }",
+    "mapping values are not allowed here": "这里不能出现冒号（值里有冒号时请加引号）",
+    "found character '\\t' that cannot start any token": "不能用 Tab 缩进，请用空格",
+}
+
+
+def _problem(problem: str) -> str:
+    for en, zh in _PROBLEMS.items():
+        if problem.startswith(en):
+            return zh
+    return problem
 
 
 def _describe(err: dict) -> str:
     kind, msg, loc = err["type"], err["msg"], err["loc"]
-    name = ".".join(str(p) for p in loc) or "(top level)"
+    name = ".".join(str(p) for p in loc) or "（顶层）"
+    ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
-        return f"unknown key '{loc[-1]}'"
+        return f"未知的键 '{loc[-1]}'"
     if kind == "missing":
-        return f"missing required key '{loc[-1]}'"
+        return f"缺少必填的键 '{loc[-1]}'"
+    if kind == "literal_error":
+        return f"{name}：应为以下之一：{ctx.get('expected', '')}"
+    for bound, word in (("ge", "不小于"), ("gt", "大于"), ("le", "不大于"), ("lt", "小于")):
+        if kind.startswith({"ge": "greater_than_equal", "gt": "greater_than", "le": "less_than_equal",
+                            "lt": "less_than"}[bound]) and bound in ctx:
+            return f"{name}：应{word} {ctx[bound]}"
+    if kind in _KINDS:
+        return f"{name}：{_KINDS[kind]}"
     msg = msg.removeprefix("Value error, ")
-    return f"{name}: {msg}"
+    return f"{name}：{msg}"
 
 
 def validate(
@@ -150,7 +191,7 @@ def validate(
         if hint:
             extra = hint(err)
             if extra:
-                message = f"{message}; {extra}"
+                message = f"{message}；{extra}"
         raise error_cls(doc.file, line, col, message) from None
 
 

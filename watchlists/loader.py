@@ -61,7 +61,7 @@ def _hint(model_fields: dict):
 
             model = SeverityThresholds
         keys = [f.alias or n for n, f in model.model_fields.items()]
-        return "allowed keys: " + ", ".join(keys)
+        return "可用的键：" + "、".join(keys)
 
     return hint
 
@@ -71,7 +71,7 @@ def load_file(path: str | Path) -> tuple[WatchlistFile, yamlpos.PositionedDoc]:
     doc = yamlpos.load_file(path, WatchlistError)
     if doc.data is not None and not isinstance(doc.data, dict):
         raise WatchlistError(
-            doc.file, 1, 1, "a watchlist must be a mapping (entities:, topics:, ...)"
+            doc.file, 1, 1, "监测词表应由“键: 值”组成（entities:、topics: ……）"
         )
     wl = yamlpos.validate(doc, WatchlistFile, WatchlistError, hint=_hint({}))
     _check_file(wl, doc)  # type: ignore[arg-type]
@@ -94,19 +94,18 @@ def _check_file(wl: WatchlistFile, doc: yamlpos.PositionedDoc) -> None:
                 raise _err(
                     doc,
                     ("entities", i, "name"),
-                    f"name '{name}' is too short (2 characters at least)",
+                    f"名称 '{name}' 太短（至少 2 个字）",
                 )
         for j, x in enumerate(e.initials):
             if len(x) < 2:
-                raise _err(doc, ("entities", i, "initials", j), f"initialism '{x}' is too short")
+                raise _err(doc, ("entities", i, "initials", j), f"缩写 '{x}' 太短")
     for i, t in enumerate(wl.topics):
         for j, term in enumerate(t.terms):
             if len(term) < 2 and _is_cjk(term):
                 raise _err(
                     doc,
                     ("topics", i, "terms", j),
-                    f"term '{term}' is a single character and would match almost every post; "
-                    "use a word of 2 characters or more",
+                    f"词语 '{term}' 只有一个字，几乎每篇帖子都会命中；请用两个字以上的词",
                 )
     for i, r in enumerate(wl.rules):
         for key in ("all", "any", "none"):
@@ -115,11 +114,11 @@ def _check_file(wl: WatchlistFile, doc: yamlpos.PositionedDoc) -> None:
                     raise _err(
                         doc,
                         ("rules", i, key, j),
-                        f"unknown category in '{ref}'; use one of: {', '.join(CATEGORIES)}",
+                        f"'{ref}' 中的类别未知，可选：{', '.join(CATEGORIES)}",
                     )
                 if ":" in ref and ref.split(":", 1)[0] not in ("topic", "category", "entity"):
                     raise _err(
-                        doc, ("rules", i, key, j), f"unknown reference '{ref}'; use {REF_HELP}"
+                        doc, ("rules", i, key, j), f"无法识别的条件 '{ref}'；可写：{REF_HELP}"
                     )
 
 
@@ -127,7 +126,7 @@ def load(paths: list[Path]) -> Watchlist:
     """Load and merge watchlist files. Raises WatchlistError for the first problem."""
     if not paths:
         raise WatchlistError(
-            "watchlists", 1, 1, "no watchlist files found (check 'watchlists' in sentinel.yaml)"
+            "watchlists", 1, 1, "找不到监测词表文件（请检查 sentinel.yaml 中的 watchlists）"
         )
     merged = Watchlist()
     h = hashlib.sha256()
@@ -145,7 +144,7 @@ def load(paths: list[Path]) -> Watchlist:
                 raise _err(
                     doc,
                     ("entities", i, "id"),
-                    f"entity id '{e.id}' is already used in {entity_ids[e.id]}",
+                    f"监测对象 id '{e.id}' 已在 {entity_ids[e.id]} 中使用",
                 )
             entity_ids[e.id] = doc.file
             merged.entities.append(e)
@@ -154,7 +153,7 @@ def load(paths: list[Path]) -> Watchlist:
                 raise _err(
                     doc,
                     ("topics", i, "id"),
-                    f"topic id '{t.id}' is already used in {topic_ids[t.id]}",
+                    f"话题 id '{t.id}' 已在 {topic_ids[t.id]} 中使用",
                 )
             topic_ids[t.id] = doc.file
             merged.topics.append(t)
@@ -165,7 +164,7 @@ def load(paths: list[Path]) -> Watchlist:
                 raise _err(
                     doc,
                     ("thresholds",),
-                    f"thresholds are already set in {thresholds_from}; set them once",
+                    f"thresholds 已在 {thresholds_from} 中设置，只能设置一次",
                 )
             thresholds_from = doc.file
             merged.thresholds = wl.thresholds
@@ -179,10 +178,10 @@ def load(paths: list[Path]) -> Watchlist:
                         raise _err(
                             doc,
                             ("rules", i, key, j),
-                            f"unknown topic '{ref[6:]}'; topics are: {known}",
+                            f"未知的话题 '{ref[6:]}'；已有话题：{known}",
                         )
     if not merged.entities:
         wl, doc = docs[0]
-        raise _err(doc, (), "no entities in any watchlist: name the college under 'entities:'")
+        raise _err(doc, (), "所有监测词表中都没有监测对象：请在 entities: 下写明学院名称")
     merged.version = h.hexdigest()
     return merged

@@ -43,7 +43,7 @@ class Strict(BaseModel):
 def _clean_term(v: str) -> str:
     v = v.strip()
     if not v:
-        raise ValueError("empty term")
+        raise ValueError("词语不能为空")
     return v
 
 
@@ -97,7 +97,7 @@ class Entity(Strict):
     @classmethod
     def _id(cls, v: str) -> str:
         if not _ID.match(v):
-            raise ValueError(f"id '{v}' must be lower-case letters, digits, '-' or '_'")
+            raise ValueError(f"id '{v}' 只能用小写字母、数字、- 或 _")
         return v
 
     @field_validator("name")
@@ -156,7 +156,7 @@ class Topic(Strict):
     @classmethod
     def _id(cls, v: str) -> str:
         if not _ID.match(v):
-            raise ValueError(f"id '{v}' must be lower-case letters, digits, '-' or '_'")
+            raise ValueError(f"id '{v}' 只能用小写字母、数字、- 或 _")
         return v
 
     @field_validator("terms", "except_")
@@ -183,7 +183,7 @@ class Exclusion(Strict):
         return [_clean_term(x) for x in v]
 
 
-REF_HELP = "entity, topic:ID, category:inquiry|hype|illegal|constructive, or a plain word"
+REF_HELP = "entity、topic:话题id、category:inquiry|hype|illegal|constructive，或一个普通词语"
 
 
 class Rule(Strict):
@@ -211,9 +211,9 @@ class Rule(Strict):
     @model_validator(mode="after")
     def _something(self) -> Rule:
         if not (self.all or self.any):
-            raise ValueError("a rule needs 'all' or 'any'")
+            raise ValueError("规则需要 all 或 any 条件")
         if self.add == 0 and self.alert is None and self.category is None and self.severity is None:
-            raise ValueError("a rule must do something: add, alert, category or severity")
+            raise ValueError("规则须有作用：add、alert、category 或 severity 至少写一项")
         return self
 
 
@@ -228,7 +228,7 @@ class SeverityThresholds(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> SeverityThresholds:
         if not (self.IV <= self.III <= self.II <= self.I):
-            raise ValueError("severity thresholds must rise: IV <= III <= II <= I")
+            raise ValueError("级别分数线须逐级升高：IV ≤ III ≤ II ≤ I")
         return self
 
 

@@ -51,7 +51,7 @@ class PlaybookItem(BaseModel):
     @classmethod
     def _auto(cls, v):
         if v not in (None, "evidence"):
-            raise ValueError("auto can only be 'evidence'")
+            raise ValueError("auto 只能是 evidence")
         return v
 
     def due_at(self, opened_at: datetime, tz: ZoneInfo) -> datetime | None:
@@ -84,10 +84,10 @@ class Playbooks(RootModel[dict[str, Playbook]]):
 
         for k, book in v.items():
             if k not in CATEGORIES:
-                raise ValueError(f"unknown category '{k}'; use: {', '.join(CATEGORIES)}")
+                raise ValueError(f"未知的类别 '{k}'，可选：{', '.join(CATEGORIES)}")
             keys = [i.key for i in book.items]
             if len(keys) != len(set(keys)):
-                raise ValueError(f"two items of '{k}' share a key")
+                raise ValueError(f"类别 '{k}' 中有两个事项的 key 相同")
         return v
 
 

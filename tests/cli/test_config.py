@@ -24,13 +24,13 @@ def check(tmp_path, text: str):
 @pytest.mark.parametrize(
     "text, line, col, words",
     [
-        ("database: sqlite:///x.db\ntimezon: Asia/Shanghai\n", 2, 1, "unknown key 'timezon'"),
-        ("sources:\n  - name: a\n    type: feed\n    url: http://x/\n    interval: soon\n", 5, 15, "not a duration"),
+        ("database: sqlite:///x.db\ntimezon: Asia/Shanghai\n", 2, 1, "未知的键 'timezon'"),
+        ("sources:\n  - name: a\n    type: feed\n    url: http://x/\n    interval: soon\n", 5, 15, "不是时长"),
         ("smtp:\n  host: h\n  port: abc\n  from: a@b\n", 3, 9, "port"),
-        ("sources: [\n  name: a\n", 3, 1, "YAML syntax error"),
-        ("sources:\n  - name: a\n    type: ftp\n", 3, 11, "unknown source type 'ftp'"),
-        ("sources:\n  - name: a\n    type: feed\n    url: http://x/\n    colour: red\n", 5, 5, "unknown key 'colour'"),
-        ("timezone: Mars/Olympus\n", 1, 11, "unknown time zone"),
+        ("sources: [\n  name: a\n", 3, 1, "YAML 格式错误"),
+        ("sources:\n  - name: a\n    type: ftp\n", 3, 11, "未知的来源类型 'ftp'"),
+        ("sources:\n  - name: a\n    type: feed\n    url: http://x/\n    colour: red\n", 5, 5, "未知的键 'colour'"),
+        ("timezone: Mars/Olympus\n", 1, 11, "未知的时区"),
     ],
 )
 def test_bad_config_is_one_positioned_line(tmp_path, text, line, col, words):
@@ -50,7 +50,7 @@ def test_unknown_source_key_names_the_allowed_keys(tmp_path):
 def test_duplicate_source_names_are_refused(tmp_path):
     text = "sources:\n" + "".join(f"  - name: a\n    type: feed\n    url: http://x/{i}\n" for i in range(2))
     _, result = check(tmp_path, text)
-    assert result.exit_code == 2 and "named 'a'" in result.output
+    assert result.exit_code == 2 and "都叫 'a'" in result.output
 
 
 def test_missing_explicit_config_is_reported(tmp_path):
@@ -79,7 +79,7 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
 def test_smtp_password_only_from_environment(tmp_path, monkeypatch):
     p = tmp_path / "s.yaml"
     p.write_text("smtp: {host: h, port: 25, from: a@b, password: secret}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="unknown key 'password'"):
+    with pytest.raises(ConfigError, match="未知的键 'password'"):
         config_mod.load(p)
     p.write_text("smtp: {host: h, port: 25, from: a@b, username: u}\n", encoding="utf-8")
     monkeypatch.setenv("SENTINEL_SMTP_PASSWORD", "pw")
@@ -98,11 +98,11 @@ def test_config_error_from_the_real_console_command(tmp_path):
     sentinel = Path(sys.executable).parent / "sentinel"
     r = subprocess.run([str(sentinel), "--config", str(p), "status"], capture_output=True, text=True)
     assert r.returncode == 2
-    assert r.stderr.strip() == f"{p}:1:1: unknown key 'databse'; allowed keys: " + r.stderr.split("allowed keys: ")[1].strip()
+    assert r.stderr.strip() == f"{p}:1:1: 未知的键 'databse'；可用的键：" + r.stderr.split("可用的键：")[1].strip()
     assert "Traceback" not in r.stderr
 
 
 def test_a_misspelt_required_key_is_reported_as_the_typo(tmp_path):
     _, result = check(tmp_path, "smtp:\n  host: h\n  port: 25\n  frm: a@b\n")
     assert result.exit_code == 2
-    assert result.output.strip().endswith("unknown key 'frm'") and ":4:3:" in result.output
+    assert result.output.strip().endswith("未知的键 'frm'") and ":4:3:" in result.output

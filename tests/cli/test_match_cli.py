@@ -48,7 +48,7 @@ def test_watchlist_check_reports_every_broken_file_and_exits_1(config, tmp_path)
     lines = r.output.strip().splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(f"{bad1}:2:5: ") or lines[0].startswith(f"{bad1}:3:5: ")
-    assert lines[1].startswith(f"{bad2}:") and "YAML syntax error" in lines[1]
+    assert lines[1].startswith(f"{bad2}:") and "YAML 格式错误" in lines[1]
     r = run(config, "watchlist", "check", str(bad1), "--json")
     assert r.exit_code == 1 and json.loads(r.output)["ok"] is False
 

@@ -88,35 +88,35 @@ def test_default_watchlist_is_commented_in_chinese():
             MINIMAL.replace("    weight: 40", "    weight: 40\n    colour: red"),
             9,
             5,
-            ["unknown key 'colour'", "allowed keys", "weight"],
+            ["未知的键 'colour'", "可用的键", "weight"],
         ),
         (
             MINIMAL.replace("    weight: 40", "    wieght: 40"),
             8,
             5,
-            ["unknown key 'wieght'", "weight"],
+            ["未知的键 'wieght'", "weight"],
         ),
         (MINIMAL.replace("category: inquiry", "category: complaint"), 7, 15, ["category"]),
         (MINIMAL.replace("weight: 40", "weight: 400"), 8, 13, ["weight", "100"]),
-        (MINIMAL.replace("[吃出虫子]", "[吃]"), 9, 13, ["single character"]),
-        (MINIMAL.replace("    name: 食堂\n", ""), 5, 5, ["missing required key 'name'"]),
-        (MINIMAL.replace("terms: [吃出虫子]", "terms: [吃出虫子"), 10, 1, ["YAML syntax error"]),
-        (MINIMAL.replace("  - id: jxpc", "  - id: JX PC"), 2, 9, ["lower-case"]),
+        (MINIMAL.replace("[吃出虫子]", "[吃]"), 9, 13, ["只有一个字"]),
+        (MINIMAL.replace("    name: 食堂\n", ""), 5, 5, ["缺少必填的键 'name'"]),
+        (MINIMAL.replace("terms: [吃出虫子]", "terms: [吃出虫子"), 10, 1, ["YAML 格式错误"]),
+        (MINIMAL.replace("  - id: jxpc", "  - id: JX PC"), 2, 9, ["小写字母"]),
         (
             MINIMAL + "rules:\n  - name: x\n    all: [entity, topic:nope]\n    add: 5\n",
             12,
             19,
-            ["unknown topic 'nope'", "canteen"],
+            ["未知的话题 'nope'", "canteen"],
         ),
-        (MINIMAL + "rules:\n  - name: x\n    all: [entity]\n", 11, 5, ["must do something"]),
+        (MINIMAL + "rules:\n  - name: x\n    all: [entity]\n", 11, 5, ["规则须有作用"]),
         (
             MINIMAL + "rules:\n  - name: x\n    all: [entity, category:rumour]\n    add: 5\n",
             12,
             19,
-            ["unknown category"],
+            ["类别未知"],
         ),
-        ("- just\n- a list\n", 1, 1, ["mapping"]),
-        (MINIMAL + "thresholds:\n  severity: {IV: 90, III: 60}\n", 11, 13, ["must rise"]),
+        ("- just\n- a list\n", 1, 1, ["键: 值"]),
+        (MINIMAL + "thresholds:\n  severity: {IV: 90, III: 60}\n", 11, 13, ["逐级升高"]),
     ],
 )
 def test_mistakes_are_reported_at_their_position(tmp_path, text, line, col, words):
@@ -132,17 +132,17 @@ def test_duplicate_ids_across_files_and_double_thresholds(tmp_path):
     a = write(tmp_path, MINIMAL, "a.yaml")
     b = write(tmp_path, MINIMAL.replace("id: jxpc", "id: other"), "b.yaml")
     e = error_of([a, b])
-    assert e.file == str(b) and e.line == 5 and "topic id 'canteen' is already used" in e.message
+    assert e.file == str(b) and e.line == 5 and "话题 id 'canteen' 已在" in e.message
     c = write(tmp_path, "thresholds: {alert: 50}\n", "c.yaml")
     d = write(tmp_path, "thresholds: {alert: 60}\n", "d.yaml")
     e = error_of([a, c, d])
-    assert e.file == str(d) and "already set" in e.message
+    assert e.file == str(d) and "只能设置一次" in e.message
 
 
 def test_missing_file_no_entities_and_bad_utf8(tmp_path):
-    assert error_of(tmp_path / "nope.yaml").message == "file not found"
+    assert error_of(tmp_path / "nope.yaml").message == "找不到文件"
     e = error_of(write(tmp_path, "topics: []\n"))
-    assert "no entities" in e.message
+    assert "没有监测对象" in e.message
     p = tmp_path / "gbk.yaml"
     p.write_bytes("title: 江西\n".encode("gbk"))
     assert "UTF-8" in error_of(p).message
@@ -176,7 +176,7 @@ def test_holder_reloads_on_change_and_keeps_the_last_good_matcher(tmp_path):
     )
     _bump(p)
     assert holder.get() is m1
-    assert holder.error and holder.error.startswith(f"{p}:9:5: unknown key 'colour'")
+    assert holder.error and holder.error.startswith(f"{p}:9:5: 未知的键 'colour'")
 
     # Fixed, with a new term: reloaded, error cleared.
     p.write_text(MINIMAL.replace("[吃出虫子]", "[吃出虫子, 拉肚子]"), encoding="utf-8")
