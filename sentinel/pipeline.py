@@ -155,7 +155,7 @@ class Pipeline:
             kind = source_types()[cfg.type]
             result = kind(cfg, context=ctx).collect(state)
         except Exception as e:  # a bug in a source type is this source's failure, not the daemon's
-            log.exception("source %s crashed", cfg.name)
+            log.exception("来源 %s 采集时程序出错", cfg.name)
             result = CollectResult(state=state, error_kind="crash", error=f"{type(e).__name__}: {e}")
         if result.posts:  # sources that do not stream return their posts at the end
             streaming = False
@@ -172,9 +172,9 @@ class Pipeline:
         run.new, run.changed, run.seen = len(outcome.new), len(outcome.changed), outcome.seen
         run.seconds = time.monotonic() - started
         if run.error:
-            log.warning("source %s failed: %s: %s", cfg.name, run.error_kind, run.error)
+            log.warning("来源 %s 采集失败（%s）：%s", cfg.name, run.error_kind, run.error)
         else:
-            log.info("source %s: %d fetched, %d new, %d changed", cfg.name, run.fetched, run.new, run.changed)
+            log.info("来源 %s：请求 %d 次，新增 %d 条，更新 %d 条", cfg.name, run.fetched, run.new, run.changed)
         return run
 
     def _source_notice(self, session, src: Source, last_success: datetime | None) -> None:
@@ -268,7 +268,7 @@ class Pipeline:
                         s.add(self._match_row(post, result, matcher))
         except Exception:
             # Left without a Match, so the next run tries again: nothing is lost.
-            log.exception("matching posts %s..%s failed; they will be retried", ids[0], ids[-1])
+            log.exception("帖子 %s–%s 匹配出错，下次运行时重试", ids[0], ids[-1])
             stats.errors += 1
             stats.matched -= len(ids)
             return
@@ -283,7 +283,7 @@ class Pipeline:
                     stats.alerts += 1
                     stats.incidents_opened += int(opened)
             except Exception:
-                log.exception("processing post %s failed; it will be retried", pid)
+                log.exception("帖子 %s 立案处理出错，下次运行时重试", pid)
                 stats.errors += 1
 
     # -- one whole pass -----------------------------------------------------------------
@@ -309,7 +309,7 @@ class Pipeline:
         try:
             return self.outbox.drain()
         except Exception as e:  # the outbox keeps everything; a failed drain is retried later
-            log.exception("outbox drain failed")
+            log.exception("发件箱发送出错，消息保留，稍后重试")
             return {"error": str(e)}
 
     def tick(self) -> dict:

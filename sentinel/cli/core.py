@@ -24,6 +24,29 @@ def parse_age(value: str, option: str = "--for") -> float:
         ) from None
 
 
+ERROR_LABELS = {
+    "timeout": "超时",
+    "dns": "域名无法解析",
+    "refused": "连接被拒绝",
+    "connection": "连接中断",
+    "http_4xx": "网页不存在或拒绝访问",
+    "http_5xx": "网站服务器出错",
+    "too_large": "内容过大",
+    "redirect": "跳转过多",
+    "offsite": "跳转到允许范围以外的网站",
+    "robots": "robots.txt 禁止采集",
+    "decode": "无法识别文字编码",
+    "bad_feed": "不是有效的订阅源",
+    "crawler": "采集进程出错",
+    "crash": "程序错误",
+}
+
+
+def error_label(kind: str | None) -> str:
+    """A source's error kind in the office's words (the kind itself stays in --json)."""
+    return ERROR_LABELS.get(kind or "", kind or "错误")
+
+
 def parse_since(value: str | None, option: str = "--since") -> datetime | None:
     """'24h', '30d', '90m' → a UTC time that far back; an ISO date is taken as is."""
     if not value:
@@ -77,7 +100,7 @@ def poll(app: AppContext, only: str | None, as_json: bool) -> None:
         for r in runs:
             err = "未变化(304)" if r.not_modified else ""
             if r.error:
-                err = f"{r.error_kind}: {r.error}"
+                err = f"{error_label(r.error_kind)}：{r.error}"
             t.add_row(r.source, str(r.fetched), str(r.new), str(r.changed), str(r.seen), err)
         Console().print(t)
         click.echo(
@@ -257,7 +280,7 @@ def status(app: AppContext, as_json: bool) -> None:
             note.append("未遵守 robots.txt")
         if r["last_warning"]:
             note.append(r["last_warning"][:40])
-        err = f"{r['last_error_kind']}: {(r['last_error'] or '')[:50]}" if r["last_error_kind"] else ""
+        err = f"{error_label(r['last_error_kind'])}：{(r['last_error'] or '')[:50]}" if r["last_error_kind"] else ""
         t.add_row(
             r["name"],
             r["type"] or "",

@@ -254,3 +254,21 @@ def test_digest_send_to_nobody_is_refused(config):
 def test_posts_of_an_unknown_source_is_named(config):
     out = one_line_error(run(config, "posts", "--source", "colege-bar"))
     assert "没有名为 'colege-bar' 的来源" in out
+
+
+def test_a_dead_source_is_explained_in_the_offices_words(tmp_path):
+    import yaml as _yaml
+
+    p = tmp_path / "sentinel.yaml"
+    p.write_text(_yaml.safe_dump({
+        "database": f"sqlite:///{tmp_path / 'db.sqlite'}", "var_dir": str(tmp_path / "var"),
+        "sources": [{"name": "dead", "type": "feed", "url": "http://127.0.0.1:9/rss.xml", "timeout": 2}],
+    }), encoding="utf-8")
+    from click.testing import CliRunner as _Runner
+
+    from sentinel.cli import cli as _cli
+
+    r = _Runner().invoke(_cli, ["--config", str(p), "poll"])
+    assert "连接被拒绝" in r.output and "Traceback" not in r.output
+    r = _Runner().invoke(_cli, ["--config", str(p), "status"])
+    assert "连接被拒绝" in r.output
