@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 log = logging.getLogger("sentinel.daemon")
 
@@ -35,7 +35,7 @@ def build_scheduler(pipeline, config):
         executors={"default": ThreadPoolExecutor(max_workers=4)},
         job_defaults=JOB_DEFAULTS,
     )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def collect_job(cfg):
         pipeline.collect(cfg)
@@ -106,7 +106,7 @@ def run_daemon(config, *, stop: threading.Event | None = None, for_seconds: floa
 
     db = Database(config.database_url)
     holder = lock.holder_name()
-    lock.acquire(db, holder, datetime.now(timezone.utc))
+    lock.acquire(db, holder, datetime.now(UTC))
     stop = stop or threading.Event()
     sched = None
     try:
@@ -114,7 +114,7 @@ def run_daemon(config, *, stop: threading.Event | None = None, for_seconds: floa
         sched = build_scheduler(pipeline, config)
 
         def beat():
-            if not lock.heartbeat(db, holder, datetime.now(timezone.utc)):
+            if not lock.heartbeat(db, holder, datetime.now(UTC)):
                 log.error("守护进程锁已被其他进程接管，本进程停止。")
                 stop.set()
 
@@ -137,9 +137,9 @@ def run_daemon(config, *, stop: threading.Event | None = None, for_seconds: floa
 
 def main(argv: list[str] | None = None) -> None:
     """``python scheduler.py [--config PATH]``: the same as ``sentinel run``."""
-    from sentinel.cli import main as cli_main
-
     import sys
+
+    from sentinel.cli import main as cli_main
 
     args = list(sys.argv[1:] if argv is None else argv)
     cli_main(["run", *args])

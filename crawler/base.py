@@ -8,13 +8,14 @@ database: the pipeline stores what a source returns.
 from __future__ import annotations
 
 import hashlib
-from abc import ABC, abstractmethod
 import random
 import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
-from typing import Any, Callable, ClassVar
+from functools import cached_property
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -139,7 +140,7 @@ class SourceType(ABC):
     name: ClassVar[str]
     config_model: ClassVar[type[SourceConfig]]
 
-    def __init__(self, config: SourceConfig, *, context: "CollectContext"):
+    def __init__(self, config: SourceConfig, *, context: CollectContext):
         self.config = config
         self.context = context
 

@@ -164,7 +164,7 @@ class Config(Strict):
         return out
 
     @model_validator(mode="after")
-    def _unique_names(self) -> "Config":
+    def _unique_names(self) -> Config:
         seen: set[str] = set()
         for s in self.sources:
             if s.name in seen:

@@ -19,10 +19,9 @@ import yaml
 
 
 def run_demo(var_dir: str = "var", for_seconds: float | None = None, speed: float = 1.0) -> None:
+    import scheduler
     from demo.mailbox import Mailbox
     from demo.world import CampusWorld
-
-    import scheduler
     from sentinel import config as config_mod
     from sentinel import logs
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import select
 
@@ -52,7 +52,7 @@ class SourceRun:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    processed: "ProcessStats" = field(default_factory=lambda: ProcessStats())  # matched while streaming
+    processed: ProcessStats = field(default_factory=lambda: ProcessStats())  # matched while streaming
 
     def to_dict(self) -> dict:
         return {
@@ -77,7 +77,7 @@ class ProcessStats:
     incidents_opened: int = 0
     errors: int = 0
 
-    def add(self, other: "ProcessStats") -> "ProcessStats":
+    def add(self, other: ProcessStats) -> ProcessStats:
         self.matched += other.matched
         self.alerts += other.alerts
         self.incidents_opened += other.incidents_opened

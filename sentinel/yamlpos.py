@@ -7,9 +7,10 @@ are looked up in the position map built here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -37,7 +38,7 @@ class PositionedDoc:
             loc = loc[:-1]
         return self.positions.get((), (1, 1))
 
-    def sub(self, path: tuple) -> "PositionedDoc":
+    def sub(self, path: tuple) -> PositionedDoc:
         """The document below ``path``, with positions re-rooted there."""
         n = len(path)
         node = self.data

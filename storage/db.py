@@ -7,9 +7,9 @@ of failing half-way). PostgreSQL needs nothing special. Migrations run on start.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -138,9 +138,8 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction: committed on success, rolled back on error."""
-        with self.Session() as s:
-            with s.begin():
-                yield s
+        with self.Session() as s, s.begin():
+            yield s
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -115,7 +114,7 @@ class Post(Base):
 
     source: Mapped[Source] = relationship()
     snapshot: Mapped[Snapshot | None] = relationship()
-    match: Mapped["Match | None"] = relationship(back_populates="post", uselist=False)
+    match: Mapped[Match | None] = relationship(back_populates="post", uselist=False)
 
 
 class PostVersion(Base):
@@ -198,7 +197,7 @@ class Incident(Base):
     reporter: Mapped[str | None] = mapped_column(String(100))
 
     assignee: Mapped[User | None] = relationship()
-    events: Mapped[list["IncidentEvent"]] = relationship(
+    events: Mapped[list[IncidentEvent]] = relationship(
         back_populates="incident", order_by="IncidentEvent.id"
     )
 

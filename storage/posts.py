@@ -19,7 +19,7 @@ from storage.models import Match, Post, PostVersion, Snapshot, Source
 
 
 def content_hash(title: str, text: str) -> str:
-    return hashlib.sha256(f"{title}\n{text}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
 
 
 def ensure_source(session: Session, cfg: SourceConfig) -> Source:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -78,7 +78,7 @@ class Clock:
     """A controllable clock: ``now()`` returns an aware UTC datetime."""
 
     def __init__(self, start: datetime | None = None):
-        self.t = start or datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+        self.t = start or datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
     def now(self) -> datetime:
         return self.t

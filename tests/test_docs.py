@@ -38,7 +38,7 @@ def test_every_config_field_has_a_description():
 
 
 def test_yaml_examples_in_the_readme_are_valid_config(tmp_path):
-    blocks = re.findall(r"```yaml\n(.*?)```", README, re.S)
+    blocks = re.findall(r"```yaml\n(.*?)```", README, re.DOTALL)
     assert blocks
     for block in blocks:
         Config.model_validate(yaml.safe_load(block))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -42,7 +42,7 @@ class Clocks:
 
     def __init__(self):
         self.t = 0.0
-        self.start = datetime.now(timezone.utc)
+        self.start = datetime.now(UTC)
         self.extra = timedelta(0)
 
     def world(self) -> float:

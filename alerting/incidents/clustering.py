@@ -34,8 +34,7 @@ _NOISE = re.compile(r"[\W_]+", re.UNICODE)
 MAX_COMPARED_POSTS = 40
 # Words too common in posts about a college to say which story a post tells.
 _GENERIC = frozenset(
-    "学校 学院 大家 这么 今天 昨天 什么 没有 一个 我们 他们 你们 现在 已经 真的 还是 这个 那个 自己 "
-    "知道 网友 记者 同学 学生 老师 事情 问题 情况 相关 表示 目前 近日 本网讯".split()
+    ["学校", "学院", "大家", "这么", "今天", "昨天", "什么", "没有", "一个", "我们", "他们", "你们", "现在", "已经", "真的", "还是", "这个", "那个", "自己", "知道", "网友", "记者", "同学", "学生", "老师", "事情", "问题", "情况", "相关", "表示", "目前", "近日", "本网讯"]
 )
 _tfidf_lock = threading.Lock()
 _tfidf = None

@@ -7,10 +7,9 @@ import sys
 
 import click
 
-from sentinel.cli.base import AppContext, cli
-
 # Command modules register themselves on ``cli`` when imported.
-from sentinel.cli import core, incidents, match, notify  # noqa: F401,E402
+from sentinel.cli import core, incidents, match, notify  # noqa: F401
+from sentinel.cli.base import AppContext, cli
 
 
 def main(argv: list[str] | None = None) -> None:

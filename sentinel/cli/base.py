@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -64,7 +65,7 @@ class SentinelGroup(click.Group):
             sys.exit(e.exit_code)
 
 
-from sentinel.errors import PositionedError as _Positioned  # noqa: E402
+from sentinel.errors import PositionedError as _Positioned
 
 
 @click.group(cls=SentinelGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 from sqlalchemy import func, select
@@ -52,7 +51,7 @@ def parse_since(value: str | None, option: str = "--since") -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.now(timezone.utc) - timedelta(seconds=parse_duration(value))
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
     except ValueError:
         pass
     try:
@@ -61,7 +60,7 @@ def parse_since(value: str | None, option: str = "--since") -> datetime | None:
         raise click.BadParameter(
             f"'{value}' 不是时间段（如 24h、7d）或日期（如 2026-11-20）", param_hint=f"'{option}'"
         ) from None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def local(t: datetime | None, tz) -> str:

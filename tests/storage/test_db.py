@@ -37,9 +37,8 @@ def test_canonical_url_is_unique(db):
         s.add(src)
         s.flush()
         s.add(Post(source_id=src.id, url="https://a/1", content_hash="x"))
-    with pytest.raises(IntegrityError):
-        with db.session() as s:
-            s.add(Post(source_id=src.id, url="https://a/1", content_hash="y"))
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.add(Post(source_id=src.id, url="https://a/1", content_hash="y"))
 
 
 def test_sqlite_uses_wal_and_foreign_keys(sqlite_url):
@@ -73,8 +72,7 @@ def test_evidence_and_incident_log_cannot_be_changed(db):
         "UPDATE incident_events SET actor = 'someone else'",
         "DELETE FROM incident_events",
     ):
-        with pytest.raises(SADatabaseError, match="append-only"):
-            with db.session() as s:
-                s.execute(text(stmt))
+        with pytest.raises(SADatabaseError, match="append-only"), db.session() as s:
+            s.execute(text(stmt))
     with db.session() as s:
         assert s.scalar(select(Snapshot.sha256)) == "0" * 64

@@ -1,7 +1,7 @@
 """Storing collected posts: keyed, versioned, evidence kept as fetched, reposts linked."""
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -9,7 +9,7 @@ from crawler.base import CollectResult, FetchResult, RawPost, SourceState
 from storage.models import Post, PostVersion, Snapshot, Source
 from storage.posts import record_health, snapshot_bytes, store_posts
 
-T = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+T = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
 def fetched(url: str, body: bytes) -> FetchResult:
