@@ -17,9 +17,9 @@ allowed ones (``watchlists.loader`` adds the hint and the file position).
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Category = Literal["inquiry", "hype", "illegal", "constructive"]
 Severity = Literal["I", "II", "III", "IV"]
@@ -34,6 +34,16 @@ SEVERITY_NAMES = {"I": "Ⅰ级 特别重大", "II": "Ⅱ级 重大", "III": "Ⅲ
 SEVERITY_ORDER = ["IV", "III", "II", "I"]  # ascending
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def _check_id(v: str) -> str:
+    if not _ID.match(v):
+        raise ValueError(f"id '{v}' 只能用小写字母、数字、- 或 _")
+    return v
+
+
+# A short machine name (entity or topic id), used in rules as topic:ID.
+Id = Annotated[str, AfterValidator(_check_id)]
 
 
 class Strict(BaseModel):
@@ -68,7 +78,7 @@ NameItem = str | EntityName
 class Entity(Strict):
     """The organisation we watch and all its names."""
 
-    id: str = Field(description="Short machine name, e.g. jxpc.")
+    id: Id = Field(description="Short machine name, e.g. jxpc.")
     name: str = Field(description="Full official name; also the first search query.")
     aliases: list[NameItem] = Field(
         default_factory=list, description="Short names and common variants."
@@ -92,13 +102,6 @@ class Entity(Strict):
         True, description="Default for names: match homophones and pinyin spellings."
     )
     search: bool = Field(True, description="Use the names as queries of search sources.")
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not _ID.match(v):
-            raise ValueError(f"id '{v}' 只能用小写字母、数字、- 或 _")
-        return v
 
     @field_validator("name")
     @classmethod
@@ -132,7 +135,7 @@ class Entity(Strict):
 class Topic(Strict):
     """A group of sensitive terms about one subject."""
 
-    id: str = Field(description="Short machine name, used in rules as topic:ID.")
+    id: Id = Field(description="Short machine name, used in rules as topic:ID.")
     name: str = Field(description="Name shown to the office, e.g. 食堂与食品安全.")
     category: Category = Field(description="The plan's handling category the topic points to.")
     weight: int = Field(ge=0, le=100, description="Points (0-100) a hit on this topic is worth.")
@@ -151,13 +154,6 @@ class Topic(Strict):
         False, description="Also match terms with one wrong character (terms of 4+ characters)."
     )
     pinyin: bool = Field(True, description="Also match a term written partly in pinyin (跳lou).")
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not _ID.match(v):
-            raise ValueError(f"id '{v}' 只能用小写字母、数字、- 或 _")
-        return v
 
     @field_validator("terms", "except_")
     @classmethod
