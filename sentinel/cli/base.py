@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,8 +55,52 @@ class AppContext:
             f()
 
 
+# Click's own usage errors, in the office's words (the option names stay as typed).
+_USAGE = [
+    (re.compile(r"Missing option '(.+?)'\.?"), r"缺少选项 \1。"),
+    (re.compile(r"Missing argument '(.+?)'\.?"), r"缺少参数 \1。"),
+    (re.compile(r"No such option:? '?([^'\s.]+)'?\.?"), r"没有这个选项：\1。"),
+    (re.compile(r"No such command '(.+?)'\.?"), r"没有这个命令：\1。"),
+    (re.compile(r"Option '(.+?)' requires an argument\.?"), r"选项 \1 需要一个值。"),
+    (re.compile(r"Got unexpected extra arguments? \((.*)\)"), r"多余的参数：\1"),
+    (re.compile(r"Invalid value for '(.+?)': '(.*?)' is not a valid integer\.?"), r"'\1' 的值无效：'\2' 不是整数。"),
+    (re.compile(r"Invalid value for '(.+?)': '(.*?)' is not a valid float\.?"), r"'\1' 的值无效：'\2' 不是数字。"),
+    (re.compile(r"Invalid value for '(.+?)': '(.*?)' is not one of (.*)\.?"), r"'\1' 的值无效：'\2' 不是以下之一：\3"),
+    (re.compile(r"Invalid value for '(.+?)': (.*)"), r"'\1' 的值无效：\2"),
+]
+
+
+_DID_YOU_MEAN = re.compile(r"\s*\(?\s*(?:Possible options: (.+?)\)|Did you mean (?:one of: )?(.+?)\?\)?)")
+
+
+def usage_in_chinese(message: str) -> str:
+    message = _DID_YOU_MEAN.sub(lambda m: f"（是否想输入 {m.group(1) or m.group(2)}？）", message)
+    for pattern, replacement in _USAGE:
+        if pattern.search(message):
+            return pattern.sub(replacement, message, count=1)
+    return message
+
+
 class SentinelGroup(click.Group):
-    """Turns domain errors into one clear line and the right exit status."""
+    """Turns domain errors into one clear line and the right exit status, and shows
+    Click's usage errors in Chinese."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as e:
+            hint = f"输入 '{e.ctx.command_path} --help' 查看用法。" if e.ctx else ""
+            click.echo(f"错误：{usage_in_chinese(e.format_message())}" + (f"\n{hint}" if hint else ""), err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("已取消。", err=True)
+            sys.exit(1)
+        sys.exit(0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -272,3 +272,21 @@ def test_a_dead_source_is_explained_in_the_offices_words(tmp_path):
     assert "连接被拒绝" in r.output and "Traceback" not in r.output
     r = _Runner().invoke(_cli, ["--config", str(p), "status"])
     assert "连接被拒绝" in r.output
+
+
+def test_command_line_mistakes_are_explained_in_chinese():
+    from click.testing import CliRunner as _Runner
+
+    from sentinel.cli import cli as _cli
+
+    cases = [
+        (["pol"], "没有这个命令：pol", "poll"),
+        (["posts", "--limitt", "3"], "没有这个选项：--limitt", "--limit"),
+        (["incident", "show", "abc"], "不是整数", "incident show --help"),
+        (["incidents", "--status", "bogus"], "不是以下之一", "reported"),
+    ]
+    for args, words, more in cases:
+        r = _Runner().invoke(_cli, args)
+        assert r.exit_code == 2, (args, r.output)
+        assert words in r.output and more in r.output, r.output
+        assert "Error:" not in r.output and "Traceback" not in r.output
