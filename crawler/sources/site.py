@@ -181,20 +181,25 @@ def _stream_crawl(job: dict[str, Any], timeout: float, on_record: Callable[[str,
             t.start()
             deadline = time.monotonic() + timeout
             got = 0
-            while True:
-                try:
-                    item = inbox.get(timeout=max(0.1, deadline - time.monotonic()))
-                except queue.Empty:
-                    item = ...
-                if item is None:
-                    break
-                if item is ... or time.monotonic() > deadline:
-                    proc.kill()
-                    proc.wait()
-                    t.join(timeout=5)
-                    raise subprocess.TimeoutExpired(proc.args, timeout)
-                got += 1
-                on_record(*item)
+            try:
+                while True:
+                    try:
+                        item = inbox.get(timeout=max(0.1, deadline - time.monotonic()))
+                    except queue.Empty:
+                        item = ...
+                    if item is None:
+                        break
+                    if item is ... or time.monotonic() > deadline:
+                        raise subprocess.TimeoutExpired(proc.args, timeout)
+                    got += 1
+                    on_record(*item)
+            except BaseException:
+                # A timeout, or the receiver failed (e.g. the database went away): never
+                # leave the spider running behind us.
+                proc.kill()
+                proc.wait()
+                t.join(timeout=5)
+                raise
             returncode = proc.wait()
             t.join(timeout=5)
             if returncode != 0 and not got:

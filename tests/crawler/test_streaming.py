@@ -44,3 +44,24 @@ def test_without_a_receiver_posts_come_back_in_the_result():
         result = kind(cfg, context=CollectContext()).collect(SourceState())
     assert len(result.posts) == 30 and result.streamed == 0
     assert {p.title for p in result.posts} == {f"标题 {i}" for i in range(30)}
+
+
+def test_a_failing_receiver_stops_the_spider_child():
+    import os
+    import subprocess
+
+    import pytest
+
+    def boom(posts):
+        raise RuntimeError("database went away")
+
+    def spiders() -> set[str]:
+        out = subprocess.run(["pgrep", "-f", "crawler.spider"], capture_output=True, text=True, check=False)
+        return set(out.stdout.split()) - {str(os.getpid())}
+
+    before = spiders()
+    with LoopbackHTTPServer() as srv:
+        kind, cfg = _cfg(_site(srv, 300))
+        with pytest.raises(RuntimeError, match="database went away"):
+            kind(cfg, context=CollectContext(on_posts=boom)).collect(SourceState())
+    assert spiders() <= before  # no crawl child left behind
