@@ -159,7 +159,14 @@ class Pipeline:
             result = CollectResult(state=state, error_kind="crash", error=f"{type(e).__name__}: {e}")
         if result.posts:  # sources that do not stream return their posts at the end
             streaming = False
-            store(result.posts)
+            try:
+                store(result.posts)
+            except Exception as e:
+                # Not stored: keep the old ETag/Last-Modified so the next run fetches the
+                # same posts in full again, instead of a 304 that would lose them.
+                log.exception("来源 %s 的帖子未能保存", cfg.name)
+                result = CollectResult(state=state, fetched=result.fetched, error_kind="storage",
+                                       error=f"{type(e).__name__}: {e}")
         with self._store_lock, self.db.session() as s:
             src = ensure_source(s, cfg)
             for fr in result.snapshots:  # fetched but yielded no post (e.g. undecodable): keep it

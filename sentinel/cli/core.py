@@ -38,6 +38,7 @@ ERROR_LABELS = {
     "bad_feed": "不是有效的订阅源",
     "crawler": "采集进程出错",
     "crash": "程序错误",
+    "storage": "保存失败（下次重新采集）",
 }
 
 

@@ -170,3 +170,27 @@ def test_two_processes_matching_the_same_backlog_open_one_incident_and_one_mail(
             assert s.scalar(select(func.count(OutboxMessage.id)).where(
                 OutboxMessage.kind == "new_incident", OutboxMessage.channel == "email")) == 1
         db.dispose()
+
+
+def test_posts_that_could_not_be_stored_are_fetched_again_next_time(tmp_path):
+    """A write that fails (the database refuses the insert) must not advance the feed's
+    ETag: the next run fetches the same posts in full and stores them."""
+    from sqlalchemy import text
+
+    with LoopbackHTTPServer() as srv:
+        srv.add("/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml",
+                etag='"v1"')
+        path = write_config(tmp_path, [feed("news", srv.url("/rss.xml"))])
+        cfg = config_mod.load(path)
+        db = Database(cfg.database_url)
+        pipeline = Pipeline(cfg, db)
+        with db.engine.begin() as c:
+            c.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON posts "
+                           "BEGIN SELECT RAISE(ABORT, 'disk full'); END"))
+        run = pipeline.collect(cfg.sources[0])
+        assert run.error_kind == "storage" and "disk full" in run.error and run.new == 0
+        with db.engine.begin() as c:
+            c.execute(text("DROP TRIGGER refuse"))
+        run = pipeline.collect(cfg.sources[0])  # a full fetch again, not a 304
+        assert run.error is None and run.new == 2 and not run.not_modified
+        db.dispose()
