@@ -136,6 +136,7 @@ class Pipeline:
             src = ensure_source(s, cfg)
             state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
         outcome = StoreOutcome()
+        streaming = True  # batches handed over during the crawl are matched at once
 
         def store(posts: list) -> None:
             """Store a batch (in its own transaction) and match it, while the crawl goes on."""
@@ -148,7 +149,6 @@ class Pipeline:
             if streaming:
                 run.processed.add(self.process_pending())
 
-        streaming = True  # batches handed over during the crawl are matched at once
         ctx = self.context()
         ctx.on_posts = store
         try:
