@@ -136,13 +136,31 @@ def run_daemon(config, *, stop: threading.Event | None = None, for_seconds: floa
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python scheduler.py [--config PATH]``: the same as ``sentinel run``."""
+    """``python scheduler.py [--config PATH] [--verbose]``: the same as ``sentinel run``.
+
+    It loads the config itself (the scheduler sits below the CLI and does not call it);
+    a mistake in a file is one line on stderr, as from ``sentinel run``."""
+    import argparse
+    import os
     import sys
 
-    from sentinel.cli import main as cli_main
+    from core import logs
+    from core.errors import PositionedError, SentinelError
+    from sentinel import config as config_mod
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    cli_main(["run", *args])
+    parser = argparse.ArgumentParser(prog="scheduler.py", description="舆情监测守护进程（与 sentinel run 相同）")
+    parser.add_argument("--config", default=os.environ.get("SENTINEL_CONFIG"), metavar="PATH",
+                        help="配置文件（默认 ./sentinel.yaml 或 $SENTINEL_CONFIG）")
+    parser.add_argument("--verbose", action="store_true", help="记录更详细的日志")
+    args = parser.parse_args(argv)
+    try:
+        cfg = config_mod.load(args.config)
+        path = logs.setup(cfg.var_path, verbose=args.verbose)
+        print(f"日志写入 {path}；按 Ctrl-C 停止。", file=sys.stderr)
+        run_daemon(cfg)
+    except SentinelError as e:
+        print(str(e) if isinstance(e, PositionedError) else f"错误：{e}", file=sys.stderr)
+        sys.exit(e.exit_code)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from alerting.notify import email as mail
 from alerting.notify.outbox import Outbox
 from alerting.notify.render import join_url, local_time, post_view, render
 from alerting.notify.settings import settings_of
-from sentinel.errors import SentinelError
+from core.errors import SentinelError
+from core.vocabulary import Category, Severity
 from storage.models import Incident, IncidentPost, Match, Post, Source
 
 CATEGORY_ORDER = ["illegal", "hype", "inquiry", "constructive", None]
@@ -85,7 +86,7 @@ def build_digest(
             shown, more = views(pairs)
             incidents.append({
                 "id": inc.id, "title": mail.clean_line(inc.title, 120),
-                "severity": mail.severity_label(inc.severity), "category": mail.category_label(inc.category),
+                "severity": Severity.label_of(inc.severity), "category": Category.label_of(inc.category),
                 "category_key": inc.category, "status": inc.status, "count": len(pairs),
                 "total": inc.post_count, "posts": shown, "more": more,
                 "console_url": join_url(config.console_url, f"incidents/{inc.id}"),
@@ -97,11 +98,11 @@ def build_digest(
             pairs = loose_alerts.get(cat, [])
             if pairs:
                 shown, more = views(pairs)
-                categories.append({"label": mail.category_label(cat), "count": len(pairs), "posts": shown, "more": more})
+                categories.append({"label": Category.label_of(cat), "count": len(pairs), "posts": shown, "more": more})
         by_cat: dict[str, int] = {}
         for _p, m, _i in rows:
             if m.alert:
-                by_cat[mail.category_label(m.category)] = by_cat.get(mail.category_label(m.category), 0) + 1
+                by_cat[Category.label_of(m.category)] = by_cat.get(Category.label_of(m.category), 0) + 1
         coverage_failed, coverage_silent, coverage_ok = _coverage(s, config, since, until)
         term_counts: dict[str, int] = {}
         for _p, m, _i in rows:

@@ -32,7 +32,7 @@ from alerting.entities import EntityFinder, EntitySpan
 from alerting.normalize import Normalized, normalize, normalize_term
 from alerting.score import Located, score
 from alerting.topics import TopicFinder, TopicSpan, make_tokenizer
-from sentinel.errors import SentinelError, WatchlistError
+from core.errors import SentinelError, WatchlistError
 from watchlists import loader
 from watchlists.loader import Watchlist
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.vocabulary import Category, HitKind, Severity, severity_rank
 from watchlists.loader import Watchlist
-from watchlists.schema import CATEGORY_NAMES, SEVERITY_NAMES, SEVERITY_ORDER, Thresholds
+from watchlists.schema import Thresholds
 
 CATEGORY_PRIORITY = ["illegal", "hype", "inquiry", "constructive"]  # ties go to the first
 
@@ -58,7 +59,7 @@ def max_severity(a: str | None, b: str | None) -> str | None:
         return b
     if b is None:
         return a
-    return a if SEVERITY_ORDER.index(a) >= SEVERITY_ORDER.index(b) else b
+    return a if severity_rank(a) >= severity_rank(b) else b
 
 
 def distance(a: Located, b: Located) -> int:
@@ -89,14 +90,13 @@ def score(
     reasons = v.reasons
     first = min(names, key=lambda h: (h.field != "title", h.start))
     where = "标题" if first.field == "title" else "正文"
-    kinds = {"exact": "原文", "variant": "变体写法", "pinyin": "拼音/谐音", "fuzzy": "近似写法"}
     reasons.append(
-        f"点名：{first.term}（{where}第{first.start + 1}字，{kinds.get(first.kind, first.kind)}）"
+        f"点名：{first.term}（{where}第{first.start + 1}字，{HitKind.label_of(first.kind)}）"
     )
     for h in names:
         if h is not first and h.kind != "exact":
             reasons.append(
-                f"另见{kinds.get(h.kind, h.kind)}：{h.term}（{'标题' if h.field == 'title' else '正文'}第{h.start + 1}字）"
+                f"另见{HitKind.label_of(h.kind)}：{h.term}（{'标题' if h.field == 'title' else '正文'}第{h.start + 1}字）"
             )
 
     # Best hit of each topic.
@@ -118,7 +118,7 @@ def score(
             else f"超过{th.near}字，按{th.far_factor:g}计"
         )
         reasons.append(
-            f"话题「{t.name}」：“{h.term}”（{kinds.get(h.kind, h.kind)}，权重{t.weight}，{dist}，计{round(pts)}分）"
+            f"话题「{t.name}」：“{h.term}”（{HitKind.label_of(h.kind)}，权重{t.weight}，{dist}，计{round(pts)}分）"
         )
     raw = th.mention + (100 - th.mention) * (1 - combined)
 
@@ -138,10 +138,10 @@ def score(
             parts.append(f"{rule.add:+d}分")
         if rule.category:
             category = rule.category
-            parts.append(f"类别定为{CATEGORY_NAMES[rule.category]}")
+            parts.append(f"类别定为{Category.label_of(rule.category)}")
         if rule.severity:
             floor = max_severity(floor, rule.severity)
-            parts.append(f"至少{SEVERITY_NAMES[rule.severity]}")
+            parts.append(f"至少{Severity.label_of(rule.severity)}")
         if rule.alert is not None:
             forced_alert = rule.alert if forced_alert is None else (forced_alert and rule.alert)
             parts.append("须处置" if rule.alert else "不预警")
@@ -162,8 +162,8 @@ def score(
     if alert:
         v.severity = max_severity(severity_for(v.score, th) or "IV", floor)
         reasons.append(
-            f"预警：{SEVERITY_NAMES[v.severity]}"
-            + (f"，处置类别：{CATEGORY_NAMES[category]}" if category else "")
+            f"预警：{Severity.label_of(v.severity)}"
+            + (f"，处置类别：{Category.label_of(category)}" if category else "")
         )
     else:
         v.severity = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,28 +16,9 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(value: Any) -> float:
-    """'30s', '5m', '2h', '1d' or a number of seconds → seconds."""
-    if isinstance(value, bool):
-        raise ValueError("应为时长，如 30s、5m、2h 或秒数")
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    else:
-        m = _DURATION.match(str(value))
-        if not m:
-            raise ValueError(
-                f"'{value}' 不是时长，请写成 30s、5m、2h、1d 或秒数"
-            )
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-    if seconds <= 0:
-        raise ValueError("时长必须大于 0")
-    return seconds
+from core.durations import Duration, DurationOrZero
 
 
 class SourceConfig(BaseModel):
@@ -49,18 +29,13 @@ class SourceConfig(BaseModel):
 
     name: str = Field(description="Unique name, used in status, posts and --source.")
     type: str = Field(description="feed, site or search.")
-    interval: float = Field(300, description="How often to poll: 30s, 5m, 2h or seconds.")
+    interval: Duration = Field(300, description="How often to poll: 30s, 5m, 2h or seconds.")
     jitter: float = Field(0.1, ge=0, le=1, description="Random spread of the interval (0–1).")
     enabled: bool = Field(True, description="Set false to keep a source configured but idle.")
     obey_robots: bool = Field(True, description="Obey robots.txt; turning it off shows in status.")
-    timeout: float = Field(30, description="Seconds before one request is given up.")
+    timeout: Duration = Field(30, description="Seconds before one request is given up.")
     max_bytes: int = Field(10 * 1024 * 1024, description="Largest response body kept, in bytes.")
-    delay: float = Field(0.5, ge=0, description="Seconds between requests to the same host.")
-
-    @field_validator("interval", "timeout", "delay", mode="before")
-    @classmethod
-    def _duration(cls, v):
-        return parse_duration(v) if v not in (0, "0") else 0.0
+    delay: DurationOrZero = Field(0.5, description="Seconds between requests to the same host.")
 
     def next_delay(self) -> float:
         """The interval with its jitter applied."""

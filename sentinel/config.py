@@ -18,9 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from alerting.incidents.settings import IncidentSettings
 from alerting.notify.settings import NotifySettings
-from crawler.base import SourceConfig, parse_duration, source_types
-from sentinel import yamlpos
-from sentinel.errors import ConfigError
+from core import yamlpos
+from core.durations import Duration, OptionalDuration
+from core.errors import ConfigError
+from core.times import set_office_zone
+from crawler.base import SourceConfig, source_types
 
 DEFAULT_PATH = "sentinel.yaml"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -39,12 +41,8 @@ class SmtpConfig(Strict):
     security: Literal["none", "starttls", "ssl"] = Field("none", description="none, starttls or ssl.")
     username: str | None = Field(None, description="Login name; the password is $SENTINEL_SMTP_PASSWORD.")
     from_: str = Field(alias="from", description='Sender, e.g. "舆情监测 <yuqing@example.edu.cn>".')
-    timeout: float = Field(30, description="Seconds before a connection or command is given up.")
+    timeout: Duration = Field(30, description="Seconds before a connection or command is given up.")
 
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _t(cls, v):
-        return parse_duration(v)
 
     @property
     def password(self) -> str | None:
@@ -57,7 +55,7 @@ class DigestConfig(Strict):
     name: str = Field(description="Name of the digest, e.g. daily.")
     cron: str = Field(description='Cron expression in the configured time zone, e.g. "0 8 * * *".')
     to: list[str] = Field(default_factory=lambda: ["office"], description="Recipient groups or addresses.")
-    since: float | None = Field(None, description="Period covered; default: since the previous run.")
+    since: OptionalDuration = Field(None, description="Period covered; default: since the previous run.")
 
     @field_validator("cron")
     @classmethod
@@ -70,22 +68,12 @@ class DigestConfig(Strict):
             raise ValueError(f"cron 表达式 '{v}' 无效（{e}），例如 \"0 8 * * *\" 表示每天 8:00") from None
         return v
 
-    @field_validator("since", mode="before")
-    @classmethod
-    def _since(cls, v):
-        return None if v is None else parse_duration(v)
-
 
 class EscalationLevel(Strict):
     """One level of reporting: who is told, and how long they have to acknowledge."""
 
     notify: list[str] = Field(description="Recipient groups or addresses told at this level.")
-    ack_within: float = Field(1800, description="Time to acknowledge before the next level is told.")
-
-    @field_validator("ack_within", mode="before")
-    @classmethod
-    def _d(cls, v):
-        return parse_duration(v)
+    ack_within: Duration = Field(1800, description="Time to acknowledge before the next level is told.")
 
 
 class EscalationRule(Strict):
@@ -272,7 +260,9 @@ def load(path: str | os.PathLike | None = None) -> Config:
             raise ConfigError(
                 str(path), 1, 1, "找不到配置文件 (config file not found)；可复制 sentinel.example.yaml 后修改"
             )
-        return Config(base_dir=Path.cwd())
+        cfg = Config(base_dir=Path.cwd())
+        set_office_zone(cfg.tz)
+        return cfg
     doc = yamlpos.load_file(path, ConfigError)
     if doc.data is not None and not isinstance(doc.data, dict):
         raise ConfigError(str(path), 1, 1, "配置文件应由“键: 值”组成（database:、sources: ……）")
@@ -282,4 +272,5 @@ def load(path: str | os.PathLike | None = None) -> Config:
     doc.data = data
     cfg = yamlpos.validate(doc, Config, ConfigError, hint=_hint)
     cfg.base_dir = path.resolve().parent
+    set_office_zone(cfg.tz)
     return cfg  # type: ignore[return-value]

@@ -295,7 +295,7 @@ class Pipeline:
 
     # -- one whole pass -----------------------------------------------------------------
     def sources(self, only: str | None = None) -> list[SourceConfig]:
-        from sentinel.errors import SentinelError
+        from core.errors import SentinelError
 
         chosen = [s for s in self.config.sources if (only is None or s.name == only)]
         if only is not None and not chosen:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sentinel.errors import SentinelError
+from core.errors import SentinelError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from sentinel.errors import SentinelError
+from core.errors import SentinelError
 from storage.db import Database
 from storage.models import DaemonLock
 

@@ -11,8 +11,9 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sentinel import yamlpos
-from sentinel.errors import WatchlistError
+from core import yamlpos
+from core.errors import WatchlistError
+from core.vocabulary import Category
 from watchlists.schema import (
     REF_HELP,
     Entity,
@@ -22,8 +23,6 @@ from watchlists.schema import (
     Topic,
     WatchlistFile,
 )
-
-CATEGORIES = ("inquiry", "hype", "illegal", "constructive")
 
 
 @dataclass
@@ -110,11 +109,11 @@ def _check_file(wl: WatchlistFile, doc: yamlpos.PositionedDoc) -> None:
     for i, r in enumerate(wl.rules):
         for key in ("all", "any", "none"):
             for j, ref in enumerate(getattr(r, key)):
-                if ref.startswith("category:") and ref.split(":", 1)[1] not in CATEGORIES:
+                if ref.startswith("category:") and Category.get(ref.split(":", 1)[1]) is None:
                     raise _err(
                         doc,
                         ("rules", i, key, j),
-                        f"'{ref}' 中的类别未知，可选：{', '.join(CATEGORIES)}",
+                        f"'{ref}' 中的类别未知，可选：{', '.join(Category.keys())}",
                     )
                 if ":" in ref and ref.split(":", 1)[0] not in ("topic", "category", "entity"):
                     raise _err(

@@ -21,17 +21,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Category = Literal["inquiry", "hype", "illegal", "constructive"]
-Severity = Literal["I", "II", "III", "IV"]
-
-CATEGORY_NAMES = {
-    "inquiry": "询问质疑诉求",
-    "hype": "恶意传播炒作",
-    "illegal": "捏造诽谤煽动",
-    "constructive": "建设性意见",
-}
-SEVERITY_NAMES = {"I": "Ⅰ级 特别重大", "II": "Ⅱ级 重大", "III": "Ⅲ级 较大", "IV": "Ⅳ级 一般"}
-SEVERITY_ORDER = ["IV", "III", "II", "I"]  # ascending
+from core.vocabulary import CategoryKey as Category
+from core.vocabulary import SeverityKey as Severity
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 

@@ -9,14 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting.incidents import assessment, escalation, evidence, playbooks, users
-from alerting.incidents.workflow import (
-    CATEGORIES,
-    CATEGORY_LABELS,
-    SEVERITIES,
-    WorkflowError,
-    record,
-    transition,
-)
+from alerting.incidents.workflow import WorkflowError, record, transition
+from core.vocabulary import Category, Severity
 from storage.models import ChecklistItem, Incident
 
 
@@ -64,11 +58,13 @@ def _jsonable(d: dict) -> dict:
 
 
 def set_severity(session: Session, incident: Incident, severity: str, *, now: datetime, by: str) -> None:
-    if severity not in SEVERITIES:
-        raise WorkflowError(f"危害程度应为 I、II、III 或 IV，而不是 '{severity}'")
+    level = Severity.get(severity)
+    if level is None:
+        raise WorkflowError(f"危害程度应为 {Severity.choices_text()} 之一，而不是“{severity}”")
+    severity = level.value
     before = incident.severity
     incident.severity = severity
-    record(session, incident, "severity_set", actor=_actor(by), now=now, note=f"危害程度定为 {severity}",
+    record(session, incident, "severity_set", actor=_actor(by), now=now, note=f"危害程度定为{level.label}",
            before=before, severity=severity)
 
 
@@ -77,14 +73,16 @@ def classify(session: Session, incident: Incident, category: str, *, config, now
     """定性分类: confirm or change the category; its checklist follows. From 'escalated'
     (or 'reopened') this starts 分类处理 (handling)."""
     by = _actor(by)
-    if category not in CATEGORIES:
-        raise WorkflowError(f"类别应为 {', '.join(CATEGORIES)} 之一，而不是 '{category}'")
+    cat = Category.get(category)
+    if cat is None:
+        raise WorkflowError(f"类别应为 {Category.choices_text()} 之一，而不是“{category}”")
+    category = cat.value
     if incident.status == "closed":
         raise WorkflowError(f"事件 #{incident.id} 已结案，不能再改定类别")
     before = incident.category
     incident.category = category
     record(session, incident, "classified", actor=by, now=now,
-           note=note or f"定性为 {CATEGORY_LABELS[category]}", before=before, category=category)
+           note=note or f"定性为{cat.plan_name}", before=before, category=category)
     if before != category:
         incident.measures = None
     # Confirming the proposed category keeps every open duty; changing it replaces the

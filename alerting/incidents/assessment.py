@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting.incidents.workflow import SEVERITIES, severity_rank
 from alerting.score import apply_spread
+from core.vocabulary import Severity, severity_rank
 from storage.models import Incident, IncidentEvent, IncidentPost, Match, Post, Source
 
 AUTO_PREFIX = "系统测算："
@@ -148,7 +148,7 @@ def refresh(session: Session, incident: Incident, now: datetime) -> Measures:
     if not confirmed_by_person(session, incident, "severity_set"):
         score = max((mm.score for _, mm in rows if mm is not None), default=incident.score)
         sev = max(
-            (mm.severity for _, mm in rows if mm is not None and mm.severity in SEVERITIES),
+            (mm.severity for _, mm in rows if mm is not None and mm.severity in Severity.keys()),
             key=severity_rank,
             default=incident.severity,
         )

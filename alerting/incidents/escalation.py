@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from alerting.incidents import messages
 from alerting.incidents.settings import settings_of
-from alerting.incidents.workflow import CATEGORIES, get_incident, record
+from alerting.incidents.workflow import get_incident, record
+from core.vocabulary import Category
 from storage.models import Escalation, Incident
 
 
@@ -33,7 +34,7 @@ def levels_for(config, incident: Incident) -> list[Level]:
     for rule in getattr(config, "escalation", None) or []:
         if incident.severity not in rule.severity:
             continue
-        if incident.category is None and set(rule.category) != set(CATEGORIES):
+        if incident.category is None and set(rule.category) != set(Category.keys()):
             continue
         if incident.category is not None and incident.category not in rule.category:
             continue

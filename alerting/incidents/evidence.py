@@ -118,7 +118,7 @@ def export(session: Session, incident: Incident, out: Path | str, *, now: dateti
         z.writestr("events.json", json.dumps(log, ensure_ascii=False, indent=2))
         z.writestr("SHA256SUMS", "\n".join(sums) + ("\n" if sums else ""))
         z.writestr("README.txt", _readme(incident, len(items)))
-    from sentinel.errors import write_output
+    from core.errors import write_output
 
     out = write_output(out, buf.getvalue())
     return {"file": str(out), "items": len(items),

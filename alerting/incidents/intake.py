@@ -14,14 +14,9 @@ from sqlalchemy.orm import Session
 from alerting.incidents import assessment, escalation, evidence, playbooks, tracking
 from alerting.incidents.clustering import find_incident, post_time, story_key
 from alerting.incidents.settings import settings_of
-from alerting.incidents.workflow import record, severity_rank
+from alerting.incidents.workflow import record
+from core.vocabulary import JoinReason, severity_rank
 from storage.models import Incident, IncidentPost, Match, Post
-
-REASONS = {
-    "repost": "转载/复制已有帖文",
-    "near_duplicate": "文本高度相似",
-    "shared_terms": "涉及相同主体和话题",
-}
 
 
 def _title(post: Post) -> str:
@@ -64,7 +59,7 @@ def add_post(session: Session, incident: Incident, post: Post, match: Match | No
     incident.terms = sorted(set(incident.terms or ()) | story_key(match).terms)
     session.flush()
     record(session, incident, "post_added", actor=actor, now=now,
-           note=note or f"{REASONS.get(reason, reason)}：{post.title or post.url}", post_id=post.id, reason=reason)
+           note=note or f"{JoinReason.label_of(reason)}：{post.title or post.url}", post_id=post.id, reason=reason)
 
 
 def intake(session: Session, post: Post, match: Match | None, *, config, outbox, now: datetime,

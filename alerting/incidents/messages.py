@@ -12,24 +12,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from alerting.incidents.workflow import CATEGORY_LABELS, SEVERITY_LABELS, STATE_LABELS
+from core.times import office_time
+from core.vocabulary import Category, IncidentStatus, Severity
 from storage.models import Incident
 
 
 def local(config, t: datetime | None) -> str:
-    if t is None:
-        return "—"
-    tz = getattr(config, "tz", None)
-    return (t.astimezone(tz) if tz else t).strftime("%Y-%m-%d %H:%M")
+    return office_time(t, getattr(config, "tz", None))
 
 
 def incident_facts(incident: Incident, config=None) -> list[tuple[str, str]]:
     """What every incident message shows about its incident."""
     return [
         ("事件编号", f"#{incident.id}"),
-        ("当前状态", STATE_LABELS.get(incident.status, incident.status)),
-        ("性质", CATEGORY_LABELS.get(incident.category or "", "未定性")),
-        ("危害程度", SEVERITY_LABELS.get(incident.severity or "", "未定级")),
+        ("当前状态", IncidentStatus.label_of(incident.status)),
+        ("性质", Category.label_of(incident.category)),
+        ("危害程度", Severity.label_of(incident.severity)),
         ("传播范围", f"帖文 {incident.post_count} 条，网站 {incident.site_count} 个"),
         ("立案时间", local(config, incident.opened_at)),
     ]
@@ -80,4 +78,4 @@ def send(
 
 def tag(incident: Incident) -> str:
     """The subject's prefix: severity and number, e.g. 【Ⅱ 重大·#12】."""
-    return f"【{SEVERITY_LABELS.get(incident.severity or '', '未定级')}·#{incident.id}】"
+    return f"【{Severity.label_of(incident.severity)}·#{incident.id}】"

@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.base import parse_duration
-from sentinel import yamlpos
-from sentinel.errors import PositionedError
+from core import yamlpos
+from core.durations import parse_duration
+from core.errors import PositionedError
+from core.vocabulary import Category
 from storage.models import ChecklistItem, Incident
 
 BUILTIN = Path(__file__).with_name("playbooks.yaml")
@@ -80,11 +81,10 @@ class Playbooks(RootModel[dict[str, Playbook]]):
     @field_validator("root")
     @classmethod
     def _cats(cls, v):
-        from alerting.incidents.workflow import CATEGORIES
 
         for k, book in v.items():
-            if k not in CATEGORIES:
-                raise ValueError(f"未知的类别 '{k}'，可选：{', '.join(CATEGORIES)}")
+            if Category.get(k) is None:
+                raise ValueError(f"未知的类别“{k}”，可选：{Category.choices_text()}")
             keys = [i.key for i in book.items]
             if len(keys) != len(set(keys)):
                 raise ValueError(f"类别 '{k}' 中有两个事项的 key 相同")

@@ -8,18 +8,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment
 from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alerting.incidents import views
-from alerting.incidents.workflow import (
-    CATEGORY_LABELS,
-    SEVERITY_LABELS,
-    STATE_LABELS,
-    WorkflowError,
-)
+from alerting.incidents.workflow import WorkflowError
+from core import templating
+from core.times import office_time
+from core.vocabulary import Category, IncidentStatus, Severity
 from storage.models import Incident, IncidentEvent
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -27,9 +25,7 @@ MAX_BARS = 96
 
 
 def _env(html: bool) -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=html, trim_blocks=True,
-                      lstrip_blocks=True, keep_trailing_newline=True)
-    return env
+    return templating.environment(TEMPLATES, html=html)
 
 
 def volume(posts: list[dict], tz, now: datetime) -> list[tuple[datetime, int]]:
@@ -75,7 +71,7 @@ def svg_chart(series: list[tuple[datetime, int]], *, title: str = "每小时帖�
 def _timeline(d: dict) -> list[dict]:
     rows = [{"at": p["published_at"] or p["fetched_at"], "who": p["site"], "what": "帖文",
              "text": p["title"], "url": p["url"]} for p in d["posts"]]
-    rows += [{"at": e["at"], "who": e["actor"], "what": e["label"], "text": e["note"] or "", "url": None}
+    rows += [{"at": e["at"], "who": e["actor_label"], "what": e["label"], "text": e["note"] or "", "url": None}
              for e in d["events"]]
     return sorted(rows, key=lambda r: r["at"])
 
@@ -89,8 +85,7 @@ def context(session: Session, incident: Incident, config, now: datetime) -> dict
         "i": d, "now": now, "tz": tz, "timeline": _timeline(d), "series": series,
         "chart": svg_chart(series), "peak": max(series, key=lambda s: s[1]) if series else None,
         "notes": [e for e in d["events"] if e["kind"] == "note"],
-        "acks": acks, "fmt": lambda t: t.astimezone(tz).strftime("%Y-%m-%d %H:%M") if t else "—",
-        "labels": {"state": STATE_LABELS, "category": CATEGORY_LABELS, "severity": SEVERITY_LABELS},
+        "acks": acks, "fmt": lambda t: office_time(t, tz),
     }
 
 
@@ -102,7 +97,7 @@ def render(session: Session, incident: Incident, config, now: datetime, fmt: str
 
 
 def write(path: str | Path, text: str) -> Path:
-    from sentinel.errors import write_output
+    from core.errors import write_output
 
     return write_output(path, text)
 
@@ -136,9 +131,9 @@ def weekly_context(session: Session, config, now: datetime, days: int = 7) -> di
         "secondary": [e for r in rows for e in r["events"] if e["kind"] == "secondary_crisis" and e["at"] >= since],
         "ack_avg": round(sum(ack_minutes) / len(ack_minutes)) if ack_minutes else None,
         "overdue_items": overdue_items, "late_done": late_done,
-        "fmt": lambda t: t.astimezone(tz).strftime("%Y-%m-%d %H:%M") if t else "—",
-        "labels": {"state": STATE_LABELS, "category": CATEGORY_LABELS | {"none": "未定性"},
-                   "severity": SEVERITY_LABELS | {"none": "未定级"}},
+        "fmt": lambda t: office_time(t, tz),
+        "labels": {"state": IncidentStatus.labels(), "category": Category.labels() | {"none": Category.label_of(None)},
+                   "severity": Severity.labels() | {"none": Severity.label_of(None)}},
     }
 
 

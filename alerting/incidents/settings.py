@@ -6,23 +6,19 @@ config without the section behaves as documented in ``docs/incidents.md``.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from crawler.base import parse_duration
+from core.durations import Duration, OptionalDuration
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _duration(v):
-    return parse_duration(v)
-
-
 class ClusteringSettings(_Strict):
     """When a matched post joins an open incident instead of opening a new one."""
 
-    window: float = Field(
+    window: Duration = Field(
         48 * 3600,
         description="A post joins an incident whose last post is at most this old (30m, 48h, 7d).",
     )
@@ -40,16 +36,11 @@ class ClusteringSettings(_Strict):
         True, description="Shared terms count only when the post also names one of the incident's entities."
     )
 
-    @field_validator("window", mode="before")
-    @classmethod
-    def _d(cls, v):
-        return _duration(v)
-
 
 class TrackingSettings(_Strict):
     """Dynamic tracking (动态跟踪) of a handled incident."""
 
-    quiet_period: float = Field(
+    quiet_period: Duration = Field(
         72 * 3600, description="With no new post for this long, tracking proposes closing the incident."
     )
     engagement_growth: float = Field(
@@ -57,11 +48,6 @@ class TrackingSettings(_Strict):
         ge=0,
         description="Relative rise of replies+views+likes since tracking began that counts as renewed growth (1.0 = doubled).",
     )
-
-    @field_validator("quiet_period", mode="before")
-    @classmethod
-    def _d(cls, v):
-        return _duration(v)
 
 
 class DefaultEscalation(_Strict):
@@ -71,12 +57,7 @@ class DefaultEscalation(_Strict):
         default_factory=lambda: ["leaders", "superior"],
         description="Groups told at once (dual reporting: the leaders and the superior department).",
     )
-    ack_within: float = Field(3600, description="Time to acknowledge before a reminder.")
-
-    @field_validator("ack_within", mode="before")
-    @classmethod
-    def _d(cls, v):
-        return _duration(v)
+    ack_within: Duration = Field(3600, description="Time to acknowledge before a reminder.")
 
 
 class IncidentSettings(_Strict):
@@ -93,14 +74,9 @@ class IncidentSettings(_Strict):
     default_escalation: DefaultEscalation = Field(
         default_factory=DefaultEscalation, description="Escalation when no rule covers an incident."
     )
-    overdue_repeat: float | None = Field(
+    overdue_repeat: OptionalDuration = Field(
         None, description="Repeat an overdue alert this often; default: once per item."
     )
-
-    @field_validator("overdue_repeat", mode="before")
-    @classmethod
-    def _r(cls, v):
-        return None if v is None else _duration(v)
 
 
 def settings_of(config) -> IncidentSettings:

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from alerting.incidents import assessment, escalation, messages, tracking
 from alerting.incidents.playbooks import PlaybookError, item_spec
 from alerting.incidents.settings import settings_of
-from alerting.incidents.workflow import OPEN_STATES, record, severity_rank
+from alerting.incidents.workflow import record
+from core.vocabulary import OPEN_STATUSES, severity_rank
 from storage.models import ChecklistItem, Incident, User
 
 log = logging.getLogger("sentinel.incidents")
@@ -81,7 +82,7 @@ def growth(session: Session, *, config, outbox, now: datetime) -> int:
     n = 0
     since = now - timedelta(hours=2)
     for incident in session.scalars(
-        select(Incident).where(Incident.status.in_(OPEN_STATES), Incident.last_post_at >= since)
+        select(Incident).where(Incident.status.in_([s.value for s in OPEN_STATUSES]), Incident.last_post_at >= since)
     ).all():
         before = incident.severity
         assessment.refresh(session, incident, now)

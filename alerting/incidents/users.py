@@ -7,10 +7,10 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sentinel.errors import SentinelError
+from core.errors import SentinelError
+from core.vocabulary import Role
 from storage.models import User
 
-ROLES = {"office": "办公室工作人员", "leader": "领导", "unit": "单位信息员"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -18,11 +18,13 @@ class UserError(SentinelError):
     """A user cannot be added, found or changed."""
 
 
-def _check(role: str | None, email: str | None) -> None:
-    if role is not None and role not in ROLES:
-        raise UserError(f"未知角色 '{role}'；可用：office（办公室）、leader（领导）、unit（单位信息员）")
+def _check(role: str | None, email: str | None) -> str | None:
+    """The role's stored key (the office may type 领导 for leader); ``None`` stays ``None``."""
+    if role is not None and Role.get(role) is None:
+        raise UserError(f"未知角色“{role}”；可用：{Role.choices_text()}")
     if email is not None and not _EMAIL.match(email):
         raise UserError(f"'{email}' 不是有效的电子邮件地址")
+    return Role.get(role).value if role is not None else None
 
 
 def add(session: Session, name: str, *, role: str = "office", email: str | None = None,
@@ -30,7 +32,7 @@ def add(session: Session, name: str, *, role: str = "office", email: str | None 
     name = (name or "").strip()
     if not name:
         raise UserError("姓名不能为空")
-    _check(role, email)
+    role = _check(role, email)
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise UserError(f"用户 '{name}' 已存在；修改请用 sentinel user set")
     u = User(name=name, role=role, email=email, unit=unit, active=True)
@@ -49,7 +51,7 @@ def get(session: Session, name: str, *, active_only: bool = True) -> User:
 
 def update(session: Session, name: str, *, role: str | None = None, email: str | None = None,
            unit: str | None = None, active: bool | None = None) -> User:
-    _check(role, email)
+    role = _check(role, email)
     u = get(session, name, active_only=False)
     if role is not None:
         u.role = role
@@ -72,5 +74,5 @@ def listing(session: Session, *, role: str | None = None, include_inactive: bool
 
 
 def to_dict(u: User) -> dict:
-    return {"id": u.id, "name": u.name, "role": u.role, "role_label": ROLES.get(u.role, u.role),
+    return {"id": u.id, "name": u.name, "role": u.role, "role_label": Role.label_of(u.role),
             "email": u.email, "unit": u.unit, "active": u.active, "created_at": u.created_at}

@@ -9,13 +9,8 @@ from sqlalchemy.orm import Session
 
 from alerting.incidents.assessment import incident_posts, measure, site_of
 from alerting.incidents.clustering import StoryKey
-from alerting.incidents.workflow import (
-    CATEGORY_LABELS,
-    EVENT_LABELS,
-    SEVERITY_LABELS,
-    STATE_LABELS,
-    TRANSITIONS,
-)
+from alerting.incidents.workflow import TRANSITIONS
+from core.vocabulary import Category, EventKind, IncidentStatus, Severity, actor_label
 from storage.models import (
     ChecklistItem,
     Escalation,
@@ -57,11 +52,11 @@ def summary(session: Session, inc: Incident, now: datetime) -> dict:
         "id": inc.id,
         "title": inc.title,
         "status": inc.status,
-        "status_label": STATE_LABELS.get(inc.status, inc.status),
+        "status_label": IncidentStatus.label_of(inc.status),
         "category": inc.category,
-        "category_label": CATEGORY_LABELS.get(inc.category or ""),
+        "category_label": Category.label_of(inc.category),
         "severity": inc.severity,
-        "severity_label": SEVERITY_LABELS.get(inc.severity or ""),
+        "severity_label": Severity.label_of(inc.severity),
         "score": inc.score,
         "posts": inc.post_count,
         "sites": inc.site_count,
@@ -76,7 +71,8 @@ def summary(session: Session, inc: Incident, now: datetime) -> dict:
         "reopened": inc.reopened_count,
         "checklist_open": sum(1 for i in items if i.done_at is None),
         "overdue": sum(1 for i in items if i.done_at is None and i.due_at is not None and i.due_at < now),
-        "next_steps": list(TRANSITIONS.get(inc.status, ())),
+        "next_steps": [s.value for s in TRANSITIONS.get(inc.status, ())],
+        "next_steps_label": [s.label for s in TRANSITIONS.get(inc.status, ())],
     }
 
 
@@ -107,8 +103,8 @@ def detail(session: Session, inc: Incident, now: datetime) -> dict:
                       "added_at": e.added_at, "added_by": e.added_by} for e in session.scalars(
             select(EvidenceItem).where(EvidenceItem.incident_id == inc.id).order_by(EvidenceItem.id))],
         "posts": [],
-        "events": [{"id": e.id, "at": e.at, "actor": e.actor, "kind": e.kind,
-                    "label": EVENT_LABELS.get(e.kind, e.kind), "note": e.note, "data": e.data}
+        "events": [{"id": e.id, "at": e.at, "actor": e.actor, "actor_label": actor_label(e.actor),
+                    "kind": e.kind, "label": EventKind.label_of(e.kind), "note": e.note, "data": e.data}
                    for e in session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == inc.id)
                                             .order_by(IncidentEvent.id))],
     })

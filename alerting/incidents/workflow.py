@@ -13,63 +13,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from sentinel.errors import SentinelError
+from core.errors import SentinelError
+from core.vocabulary import Actor, IncidentStatus
+from core.vocabulary import IncidentStatus as S
 from storage.models import Incident, IncidentEvent
 
-STATES = ("reported", "assessing", "escalated", "handling", "tracking", "closed", "reopened")
-
-STATE_LABELS = {
-    "reported": "已报案",
-    "assessing": "研判中",
-    "escalated": "已报告",
-    "handling": "分类处理中",
-    "tracking": "动态跟踪",
-    "closed": "已结案",
-    "reopened": "已重新打开",
-}
-
 # Only the plan's order; nothing skips a step.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "reported": ("assessing",),
-    "assessing": ("escalated",),
-    "escalated": ("handling",),
-    "handling": ("tracking",),
-    "tracking": ("closed", "reopened"),
-    "closed": ("reopened",),
-    "reopened": ("assessing", "handling"),
-}
-
-OPEN_STATES = ("reported", "assessing", "escalated", "handling", "reopened")
-
-CATEGORIES = ("inquiry", "hype", "illegal", "constructive")
-CATEGORY_LABELS = {
-    "inquiry": "询问质疑诉求",
-    "hype": "恶意传播炒作",
-    "illegal": "捏造诽谤煽动",
-    "constructive": "建设性意见",
-}
-SEVERITIES = ("I", "II", "III", "IV")
-SEVERITY_LABELS = {"I": "Ⅰ 特别重大", "II": "Ⅱ 重大", "III": "Ⅲ 较大", "IV": "Ⅳ 一般"}
-
-EVENT_LABELS = {
-    "opened": "立案",
-    "reported": "报案",
-    "post_added": "新增帖文",
-    "transition": "状态变更",
-    "assessed": "研判",
-    "classified": "定性分类",
-    "severity_set": "定级",
-    "assigned": "指派",
-    "escalation_sent": "逐级报告",
-    "acknowledged": "确认收到",
-    "check": "完成事项",
-    "checklist_added": "生成处置清单",
-    "overdue": "事项逾期",
-    "evidence_added": "固定证据",
-    "note": "备注",
-    "secondary_crisis": "二次危机",
-    "close_proposed": "建议结案",
-    "growth": "传播增长",
+TRANSITIONS: dict[IncidentStatus, tuple[IncidentStatus, ...]] = {
+    S.REPORTED: (S.ASSESSING,),
+    S.ASSESSING: (S.ESCALATED,),
+    S.ESCALATED: (S.HANDLING,),
+    S.HANDLING: (S.TRACKING,),
+    S.TRACKING: (S.CLOSED, S.REOPENED),
+    S.CLOSED: (S.REOPENED,),
+    S.REOPENED: (S.ASSESSING, S.HANDLING),
 }
 
 
@@ -77,23 +34,18 @@ class WorkflowError(SentinelError):
     """An action the plan does not allow in the ticket's current state."""
 
 
-def severity_rank(sev: str | None) -> int:
-    """Higher is graver: IV=1 … I=4; None=0."""
-    return {"IV": 1, "III": 2, "II": 3, "I": 4}.get(sev or "", 0)
-
-
 def record(
     session: Session,
     incident: Incident,
     kind: str,
     *,
-    actor: str = "system",
+    actor: str = Actor.SYSTEM,
     now: datetime,
     note: str | None = None,
     **data: Any,
 ) -> IncidentEvent:
     """Append one event to the incident's log (the only way anything is logged)."""
-    ev = IncidentEvent(incident_id=incident.id, at=now, actor=actor or "system", kind=kind, note=note, data=data)
+    ev = IncidentEvent(incident_id=incident.id, at=now, actor=actor or Actor.SYSTEM.value, kind=kind, note=note, data=data)
     session.add(ev)
     incident.updated_at = now
     session.flush()
@@ -101,7 +53,7 @@ def record(
 
 
 def can_move(incident: Incident, to: str) -> bool:
-    return to in TRANSITIONS.get(incident.status, ())
+    return to in TRANSITIONS.get(IncidentStatus(incident.status), ())
 
 
 def transition(
@@ -109,14 +61,16 @@ def transition(
     **data: Any,
 ) -> IncidentEvent:
     """Move the ticket to ``to`` if the plan allows it from its current state."""
-    if to not in STATES:
-        raise WorkflowError(f"未知状态 '{to}'；可用：{', '.join(STATES)}")
+    target = IncidentStatus.get(to)
+    if target is None:
+        raise WorkflowError(f"未知状态“{to}”；可用：{IncidentStatus.choices_text()}")
+    to = target.value
     if not can_move(incident, to):
-        allowed = TRANSITIONS.get(incident.status, ())
-        nxt = "、".join(f"{s}（{STATE_LABELS[s]}）" for s in allowed) or "无"
+        allowed = TRANSITIONS.get(IncidentStatus(incident.status), ())
+        nxt = "、".join(s.label for s in allowed) or "无"
         raise WorkflowError(
-            f"事件 #{incident.id} 当前为 {incident.status}（{STATE_LABELS[incident.status]}），"
-            f"不能转为 {to}（{STATE_LABELS[to]}）；下一步可为：{nxt}"
+            f"事件 #{incident.id} 当前为“{IncidentStatus.label_of(incident.status)}”，"
+            f"不能转为“{target.label}”；下一步可为：{nxt}"
         )
     before = incident.status
     incident.status = to

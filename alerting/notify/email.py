@@ -14,13 +14,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
 
-SEVERITY_LABELS = {"I": "Ⅰ级 特别重大", "II": "Ⅱ级 重大", "III": "Ⅲ级 较大", "IV": "Ⅳ级 一般"}
-CATEGORY_LABELS = {
-    "inquiry": "询问质疑诉求",
-    "hype": "恶意传播炒作",
-    "illegal": "捏造诽谤煽动",
-    "constructive": "建设性意见",
-}
 DEFAULT_FROM = "舆情监测 <sentinel@localhost>"
 
 # Everything that could end a header line or confuse a mail client: C0/C1 controls,
@@ -37,14 +30,6 @@ def clean_line(value: object, cap: int = 80) -> str:
     if len(s) > cap:
         s = s[: cap - 1].rstrip() + "…"
     return s
-
-
-def severity_label(sev: str | None) -> str:
-    return SEVERITY_LABELS.get(sev or "", "未定级")
-
-
-def category_label(cat: str | None) -> str:
-    return CATEGORY_LABELS.get(cat or "", "未分类")
 
 
 def sender(from_: str | None) -> tuple[str, str]:

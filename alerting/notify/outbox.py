@@ -32,20 +32,13 @@ from alerting.notify.channels import DeliveryError, NotConfigured, channel_types
 from alerting.notify.render import GUIDANCE, join_url, local_time, post_view, render
 from alerting.notify.routing import SilenceSet, quiet_until, recipients_for
 from alerting.notify.settings import NotifySettings, settings_of
+from core.vocabulary import DUE_OUTBOX, Category, IncidentStatus, OutboxStatus, Severity
 from storage.models import Incident, IncidentPost, Match, OutboxMessage, Post
 from storage.types import utcnow
 
 log = logging.getLogger("sentinel.notify")
 
-STATUS_LABELS = {
-    "reported": "新发现（待研判）",
-    "assessing": "研判中",
-    "escalated": "已报告",
-    "handling": "分类处理中",
-    "tracking": "动态跟踪中",
-    "closed": "已结案",
-}
-DUE_STATES = ("pending", "retry", "sending")
+DUE_STATES = tuple(s.value for s in DUE_OUTBOX)
 
 
 class Outbox:
@@ -71,10 +64,10 @@ class Outbox:
         return {
             "id": incident.id,
             "title": mail.clean_line(incident.title, 120) or f"事件 #{incident.id}",
-            "severity": mail.severity_label(incident.severity),
-            "category": mail.category_label(incident.category),
+            "severity": Severity.label_of(incident.severity),
+            "category": Category.label_of(incident.category),
             "opened_at": local_time(incident.opened_at, self.config.tz),
-            "status": STATUS_LABELS.get(incident.status, incident.status),
+            "status": IncidentStatus.label_of(incident.status),
             "post_count": incident.post_count,
             "site_count": incident.site_count,
             "terms": [t for t in terms if t][:12],
@@ -239,9 +232,9 @@ class Outbox:
 
     def _subject(self, tag: str, incident: Incident, suffix: str = "") -> str:
         title = mail.clean_line(incident.title, 60) or f"事件 #{incident.id}"
-        parts = [f"【{tag}】", f"【{mail.severity_label(incident.severity)}】"]
+        parts = [f"【{tag}】", f"【{Severity.label_of(incident.severity)}】"]
         if incident.category:
-            parts.append(f"【{mail.category_label(incident.category)}】")
+            parts.append(f"【{Category.label_of(incident.category)}】")
         return "".join(parts) + title + suffix
 
     def incident_opened(
@@ -443,7 +436,7 @@ class Outbox:
                     outcome = self._failed(msg, e)
                     stats[outcome] += 1
                     log.warning("发送消息 #%s 失败（%s）：%s", msg.id,
-                                {"retry": "稍后重试", "failed": "不再重试", "deferred": "暂缓"}.get(outcome, outcome), e)
+                                OutboxStatus.label_of(outcome), e)
                 except Exception as e:  # a bug in a channel must not lose the message
                     log.exception("发送消息 #%s 时出错", msg.id)
                     stats[self._failed(msg, DeliveryError(f"{type(e).__name__}: {e}"))] += 1

@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, TemplateNotFound
+from jinja2 import Environment, TemplateNotFound
 from markupsafe import Markup, escape
 
-from alerting.notify.email import category_label, clean_line, severity_label
+from alerting.notify.email import clean_line
 from alerting.notify.masking import mask as mask_text
-from sentinel.errors import SentinelError
+from core import templating
+from core.errors import SentinelError
+from core.times import office_time
+from core.vocabulary import Category, Severity
 
 TEMPLATES = Path(__file__).parent / "templates"
 # One code point in, one code point out: offsets of matched terms stay valid.
@@ -44,16 +47,7 @@ def environment(html: bool = True) -> Environment:
     """The HTML environment escapes everything not marked safe; the plain-text one
     (text/plain parts, chat messages) has nothing to escape for."""
     if html not in _envs:
-        env = Environment(
-            loader=FileSystemLoader(str(TEMPLATES)),
-            autoescape=html,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
-        env.filters["severity"] = severity_label
-        env.filters["category"] = category_label
-        _envs[html] = env
+        _envs[html] = templating.environment(TEMPLATES, html=html)
     return _envs[html]
 
 
@@ -147,7 +141,7 @@ class PostView:
 
 
 def local_time(dt: datetime | None, tz: ZoneInfo) -> str:
-    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else ""
+    return office_time(dt, tz, empty="")
 
 
 def post_view(post, match, *, tz: ZoneInfo, console_url: str | None, masked: bool, cap: int = 240) -> PostView:
@@ -177,6 +171,6 @@ def post_view(post, match, *, tz: ZoneInfo, console_url: str | None, masked: boo
         console_url=join_url(console_url, f"posts/{post.id}"),
         terms=terms,
         score=match.score if match is not None else 0,
-        severity=severity_label(match.severity) if match is not None and match.severity else "",
-        category=category_label(match.category) if match is not None and match.category else "",
+        severity=Severity.label_of(match.severity) if match is not None and match.severity else "",
+        category=Category.label_of(match.category) if match is not None and match.category else "",
     )

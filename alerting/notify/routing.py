@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting.notify.settings import NotifySettings, QuietHours
-from sentinel.errors import SentinelError
+from core.errors import SentinelError
 from storage.models import Silence
 
 SILENCE_TARGETS = ("incident", "source", "term")

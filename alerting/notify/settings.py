@@ -7,14 +7,12 @@ Every field has a default, so a config without the section behaves as documented
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from crawler.base import parse_duration
-
-Severity = Literal["I", "II", "III", "IV"]
-Category = Literal["inquiry", "hype", "illegal", "constructive"]
+from core.durations import DurationOrZero
+from core.vocabulary import CategoryKey as Category
+from core.vocabulary import SeverityKey as Severity
 
 
 class _Strict(BaseModel):
@@ -69,20 +67,20 @@ class QuietHours(_Strict):
 class NotifySettings(_Strict):
     """The ``notify:`` section of sentinel.yaml."""
 
-    group_window: float = Field(
+    group_window: DurationOrZero = Field(
         300,
         description="Posts that join an incident after its first alert are gathered for this long "
         "and go out together as one follow-up mail (30s, 5m, 1h).",
     )
-    repeat_interval: float = Field(
+    repeat_interval: DurationOrZero = Field(
         4 * 3600, description="A reminder about the same thing is sent at most this often."
     )
-    retry_base: float = Field(30, description="Wait before the first retry; it doubles on each failure.")
-    retry_max: float = Field(3600, description="Longest wait between two retries.")
-    give_up_after: float = Field(
+    retry_base: DurationOrZero = Field(30, description="Wait before the first retry; it doubles on each failure.")
+    retry_max: DurationOrZero = Field(3600, description="Longest wait between two retries.")
+    give_up_after: DurationOrZero = Field(
         3 * 86400, description="A message still failing this long after it was queued is marked failed."
     )
-    send_lease: float = Field(
+    send_lease: DurationOrZero = Field(
         300,
         description="A message left 'sending' by a crashed process is sent again (same Message-ID) after this.",
     )
@@ -101,16 +99,6 @@ class NotifySettings(_Strict):
         description="Chat webhooks (Apprise URLs, ${ENV} allowed for tokens) per recipient group, "
         "e.g. office: ['dingtalk://${DINGTALK_TOKEN}/'].",
     )
-
-    @field_validator(
-        "group_window", "repeat_interval", "retry_base", "retry_max", "give_up_after", "send_lease",
-        mode="before",
-    )
-    @classmethod
-    def _d(cls, v):
-        if v in (0, "0", "0s"):
-            return 0.0
-        return parse_duration(v)
 
 
 def settings_of(config) -> NotifySettings:

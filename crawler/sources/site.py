@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.durations import Duration
 from crawler.base import (
     CollectContext,
     CollectResult,
@@ -27,7 +28,6 @@ from crawler.base import (
     SourceConfig,
     SourceState,
     SourceType,
-    parse_duration,
     register,
 )
 from crawler.urls import canonical
@@ -94,12 +94,7 @@ class SiteConfig(SourceConfig):
     concurrency: int = Field(2, ge=1, le=32, description="Requests at once to one host.")
     max_redirects: int = Field(5, ge=0, le=20, description="Most redirects followed per request.")
     max_requests: int = Field(500, ge=1, description="Most pages fetched per run (a safety stop).")
-    crawl_timeout: float = Field(600, description="Longest a whole run may take (30s, 10m, ...).")
-
-    @field_validator("crawl_timeout", mode="before")
-    @classmethod
-    def _ct(cls, v):
-        return parse_duration(v)
+    crawl_timeout: Duration = Field(600, description="Longest a whole run may take (30s, 10m, ...).")
 
     @field_validator("encoding")
     @classmethod

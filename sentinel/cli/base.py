@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
+from core.errors import SentinelError
 from sentinel import __version__
-from sentinel.errors import SentinelError
 
 
 @dataclass
@@ -110,7 +110,7 @@ class SentinelGroup(click.Group):
             sys.exit(e.exit_code)
 
 
-from sentinel.errors import PositionedError as _Positioned
+from core.errors import PositionedError as _Positioned
 
 
 @click.group(cls=SentinelGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -161,3 +161,21 @@ def _default(o: Any) -> Any:
     if hasattr(o, "isoformat"):
         return o.isoformat()
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+class VocabChoice(click.ParamType):
+    """A choice among a vocabulary's words: the key (``hype``), the label (``恶意传播炒作``)
+    or an alias (``炒作``) all work; the command receives the stored key."""
+
+    def __init__(self, vocab):
+        self.vocab = vocab
+        self.name = vocab.__noun__
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "[" + "|".join(self.vocab.keys()) + "]"
+
+    def convert(self, value, param, ctx):
+        try:
+            return self.vocab.parse(value).value
+        except ValueError as e:
+            self.fail(str(e), param, ctx)

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import click
 from sqlalchemy import func, select
 
-from crawler.base import parse_duration
+from core.durations import parse_duration
+from core.errors import SentinelError
+from core.times import office_time
+from core.vocabulary import FetchErrorKind, OutboxStatus
 from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
-from sentinel.errors import SentinelError
 
 
 def parse_age(value: str, option: str = "--for") -> float:
@@ -23,28 +25,9 @@ def parse_age(value: str, option: str = "--for") -> float:
         ) from None
 
 
-ERROR_LABELS = {
-    "timeout": "超时",
-    "dns": "域名无法解析",
-    "refused": "连接被拒绝",
-    "connection": "连接中断",
-    "http_4xx": "网页不存在或拒绝访问",
-    "http_5xx": "网站服务器出错",
-    "too_large": "内容过大",
-    "redirect": "跳转过多",
-    "offsite": "跳转到允许范围以外的网站",
-    "robots": "robots.txt 禁止采集",
-    "decode": "无法识别文字编码",
-    "bad_feed": "不是有效的订阅源",
-    "crawler": "采集进程出错",
-    "crash": "程序错误",
-    "storage": "保存失败（下次重新采集）",
-}
-
-
 def error_label(kind: str | None) -> str:
     """A source's error kind in the office's words (the kind itself stays in --json)."""
-    return ERROR_LABELS.get(kind or "", kind or "错误")
+    return FetchErrorKind.label_of(kind)
 
 
 def parse_since(value: str | None, option: str = "--since") -> datetime | None:
@@ -65,7 +48,7 @@ def parse_since(value: str | None, option: str = "--since") -> datetime | None:
 
 
 def local(t: datetime | None, tz) -> str:
-    return t.astimezone(tz).strftime("%Y-%m-%d %H:%M") if t else "—"
+    return office_time(t, tz)
 
 
 @cli.command()
@@ -111,13 +94,12 @@ def poll(app: AppContext, only: str | None, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-SENT_LABELS = {"sent": "发送成功", "retry": "待重试", "deferred": "暂缓", "failed": "失败"}
 
 
 def _sent_line(sent: dict) -> str:
     if "error" in sent:
         return f"失败（{sent['error']}），消息仍在发件箱中，稍后重试"
-    return "，".join(f"{SENT_LABELS.get(k, k)} {v}" for k, v in sent.items()) or "无"
+    return "，".join(f"{OutboxStatus.label_of(k)} {v}" for k, v in sent.items()) or "无"
 
 
 @cli.command()
@@ -302,19 +284,8 @@ def status(app: AppContext, as_json: bool) -> None:
         con.print("守护进程：未运行")
 
 
-OUTBOX_LABELS = {
-    "pending": "待发送",
-    "grouping": "合并等待中",
-    "retry": "等待重试",
-    "sending": "发送中",
-    "sent": "已发送",
-    "failed": "发送失败",
-    "silenced": "已静默",
-}
-
-
 def _outbox_line(outbox: dict, tz) -> str:
-    parts = [f"{label} {outbox[k]}" for k, label in OUTBOX_LABELS.items() if k in outbox]
+    parts = [f"{label} {outbox[k]}" for k, label in OutboxStatus.labels().items() if k in outbox]
     oldest = outbox.get("oldest_unsent_at")
     if oldest:
         parts.append(f"最早未发出 {local(oldest, tz)}")
@@ -350,7 +321,7 @@ def _watchlist_error(app: AppContext) -> str | None:
 def run(app: AppContext, verbose: bool) -> None:
     """运行守护进程：按计划采集所有来源，匹配、立案、通知、摘要和跟踪。"""
     import scheduler
-    from sentinel import logs
+    from core import logs
 
     cfg = app.config
     path = logs.setup(cfg.var_path, verbose=verbose)
@@ -367,7 +338,7 @@ def run(app: AppContext, verbose: bool) -> None:
 @click.option("--speed", type=float, default=1.0, show_default=True, help="Scenario speed factor.")
 def demo(for_seconds: float | None, var_dir: str, speed: float) -> None:
     """演示：启动模拟校园网（GBK 论坛、新闻网站、RSS）、本地邮箱和守护进程。"""
-    from sentinel.demo_runner import run_demo
+    from demo.runner import run_demo
 
     run_demo(var_dir=var_dir, for_seconds=for_seconds, speed=speed)
 
@@ -386,8 +357,8 @@ def config_check(app: AppContext, as_json: bool) -> None:
     """校验 sentinel.yaml（以及其中列出的监测词表）。"""
     from sqlalchemy.engine import make_url
 
+    from core.errors import ConfigError
     from sentinel import config as config_mod
-    from sentinel.errors import ConfigError
 
     if config_mod.default_file_missing(app.config_path):
         raise ConfigError(

@@ -9,10 +9,9 @@ from datetime import datetime
 
 import click
 
-from sentinel.cli.base import cli, json_option, pass_app, print_json
-
-STATUS_CHOICES = ("reported", "assessing", "escalated", "handling", "tracking", "closed", "reopened")
-CATEGORY_CHOICES = ("inquiry", "hype", "illegal", "constructive")
+from core.times import office_time
+from core.vocabulary import Category, IncidentStatus, Role, Severity
+from sentinel.cli.base import VocabChoice, cli, json_option, pass_app, print_json
 
 
 def _now() -> datetime:
@@ -35,8 +34,8 @@ def _incident(app, incident_id: int) -> Iterator[tuple]:
         yield s, get_incident(s, incident_id)
 
 
-def _local(app, t: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return t.astimezone(app.config.tz).strftime(fmt) if t else "—"
+def _local(app, t: datetime | None, style: str = "minute") -> str:
+    return office_time(t, app.config.tz, style=style)
 
 
 def _done(app, as_json: bool, incident_id: int, message: str, extra: dict | None = None) -> None:
@@ -53,8 +52,8 @@ def _done(app, as_json: bool, incident_id: int, message: str, extra: dict | None
 
 # -- listing ---------------------------------------------------------------------------
 @cli.command("incidents")
-@click.option("--status", type=click.Choice(STATUS_CHOICES), help="Only incidents in this state.")
-@click.option("--category", type=click.Choice(CATEGORY_CHOICES), help="Only incidents of this category.")
+@click.option("--status", type=VocabChoice(IncidentStatus), help="Only incidents in this state.")
+@click.option("--category", type=VocabChoice(Category), help="Only incidents of this category.")
 @click.option("--overdue", is_flag=True, help="Only incidents with checklist items past their deadline.")
 @click.option("--open", "only_open", is_flag=True, help="Leave out closed incidents.")
 @json_option
@@ -82,7 +81,7 @@ def incidents_cmd(app, status, category, overdue, only_open, as_json):
         click.echo(
             f"#{r['id']:<4} {r['status_label']:<6} {r['severity_label'] or '未定级':<7} "
             f"{r['category_label'] or '未定性':<7} 帖文 {r['posts']:>3} 网站 {r['sites']:>2}  "
-            f"{_local(app, r['opened_at'], '%m-%d %H:%M')}  {r['title'][:40]}"
+            f"{_local(app, r['opened_at'], 'short')}  {r['title'][:40]}"
             + (f"  [{'；'.join(flags)}]" if flags else "")
         )
 
@@ -108,7 +107,7 @@ def show_cmd(app, incident_id, as_json):
     a, m = d["assessment"], d["measured"]
     out = [
         f"事件 #{d['id']}：{d['title']}",
-        f"  状态：{d['status_label']}（{d['status']}）  下一步：{', '.join(d['next_steps']) or '无'}",
+        f"  状态：{d['status_label']}  下一步：{'、'.join(d['next_steps_label']) or '无'}",
         f"  性质：{d['category_label'] or '未定性'}  危害程度：{d['severity_label'] or '未定级'}  评分：{d['score']}",
         f"  立案：{_local(app, d['opened_at'])}  负责人：{d['assignee'] or '未指派'}"
         + (f"  报案人：{d['reporter']}" if d["reporter"] else ""),
@@ -142,7 +141,7 @@ def show_cmd(app, incident_id, as_json):
         out.append(f"  {_local(app, p['published_at'] or p['fetched_at'])}  {p['site']}  {p['title'][:40]}{dup}")
     out.append("处置记录：")
     for e in d["events"]:
-        out.append(f"  {_local(app, e['at'])}  {e['actor']}  {e['label']}  {e['note'] or ''}")
+        out.append(f"  {_local(app, e['at'])}  {e['actor_label']}  {e['label']}  {e['note'] or ''}")
     click.echo("\n".join(out))
 
 
@@ -162,8 +161,8 @@ def _note(f):
 @click.option("--development", help="可能的发展趋势")
 @click.option("--scope", help="影响范围（不填则用系统测算）")
 @click.option("--measures", help="处置措施（不填则用预案建议）")
-@click.option("--severity", type=click.Choice(("I", "II", "III", "IV")), help="危害程度")
-@click.option("--category", type=click.Choice(CATEGORY_CHOICES), help="性质类别")
+@click.option("--severity", type=VocabChoice(Severity), help="危害程度")
+@click.option("--category", type=VocabChoice(Category), help="性质类别")
 @_by
 @_note
 @json_option
@@ -228,8 +227,8 @@ def assign_cmd(app, incident_id, name, by, as_json):
 
 @incident_group.command("classify")
 @click.argument("incident_id", type=int)
-@click.argument("category", type=click.Choice(CATEGORY_CHOICES))
-@click.option("--severity", type=click.Choice(("I", "II", "III", "IV")), help="危害程度")
+@click.argument("category", type=VocabChoice(Category))
+@click.option("--severity", type=VocabChoice(Severity), help="危害程度")
 @_by
 @_note
 @json_option
@@ -242,9 +241,7 @@ def classify_cmd(app, incident_id, category, severity, by, note, as_json):
         if severity:
             actions.set_severity(s, inc, severity, now=_now(), by=by)
         actions.classify(s, inc, category, config=app.config, now=_now(), by=by, note=note)
-    from sentinel.cli.match import CATEGORY
-
-    _done(app, as_json, incident_id, f"已定性为 {CATEGORY[category]}")
+    _done(app, as_json, incident_id, f"已定性为{Category.parse(category).plan_name}")
 
 
 @incident_group.command("check")
@@ -384,7 +381,7 @@ def review_cmd(app, incident_id, out, as_json):
 @click.option("--title", help="A short title.")
 @click.option("--note", help="What was seen, and anything else known.")
 @click.option("--by", "by", metavar="NAME", help="Who reports (报案人).")
-@click.option("--category", type=click.Choice(CATEGORY_CHOICES), help="The reporter's view of its nature.")
+@click.option("--category", type=VocabChoice(Category), help="The reporter's view of its nature.")
 @json_option
 @pass_app
 @click.pass_context
@@ -437,7 +434,7 @@ def _print_user(app, as_json, u_dict):
 
 @user_group.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(("office", "leader", "unit")), default="office", show_default=True)
+@click.option("--role", type=VocabChoice(Role), default="office", show_default=True)
 @click.option("--email", help="E-mail address.")
 @click.option("--unit", help="Unit (for unit information managers).")
 @json_option
@@ -452,7 +449,7 @@ def user_add(app, name, role, email, unit, as_json):
 
 
 @user_group.command("list")
-@click.option("--role", type=click.Choice(("office", "leader", "unit")))
+@click.option("--role", type=VocabChoice(Role))
 @click.option("--all", "include_inactive", is_flag=True, help="Include deactivated users.")
 @json_option
 @pass_app
@@ -473,7 +470,7 @@ def user_list(app, role, include_inactive, as_json):
 
 @user_group.command("set")
 @click.argument("name")
-@click.option("--role", type=click.Choice(("office", "leader", "unit")))
+@click.option("--role", type=VocabChoice(Role))
 @click.option("--email")
 @click.option("--unit")
 @json_option

@@ -8,17 +8,9 @@ from pathlib import Path
 
 import click
 
+from core.errors import SentinelError, WatchlistError
+from core.vocabulary import Category, HitKind, Severity
 from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
-from sentinel.errors import SentinelError, WatchlistError
-
-CATEGORY = {
-    "inquiry": "询问质疑诉求",
-    "hype": "恶意传播炒作",
-    "illegal": "捏造诽谤煽动",
-    "constructive": "建设性意见",
-}
-SEVERITY = {"I": "Ⅰ级 特别重大", "II": "Ⅱ级 重大", "III": "Ⅲ级 较大", "IV": "Ⅳ级 一般"}
-KIND = {"exact": "原文", "variant": "变体", "pinyin": "拼音/谐音", "fuzzy": "近似"}
 
 
 def _matcher(app: AppContext):
@@ -134,16 +126,16 @@ def _print_result(r, text: str, title: str) -> None:
     head = "须处置（预警）" if r.alert else "提及，无需处置"
     parts = [f"{head}；评分 {r.score}"]
     if r.severity:
-        parts.append(SEVERITY[r.severity])
+        parts.append(Severity.label_of(r.severity))
     if r.category:
-        parts.append(f"类别：{CATEGORY[r.category]}")
+        parts.append(f"类别：{Category.label_of(r.category)}")
     click.echo("，".join(parts))
     click.echo("监测对象：" + "、".join(r.entities))
     for h in r.hits:
         what = "名称" if h.topic is None else f"话题 {h.topic}（权重{h.weight}）"
         where = "标题" if h.field == "title" else "正文"
         click.echo(
-            f"  {where}[{h.start}:{h.end}] “{h.surface}” → {h.term}｜{KIND.get(h.kind, h.kind)}｜{what}"
+            f"  {where}[{h.start}:{h.end}] “{h.surface}” → {h.term}｜{HitKind.label_of(h.kind)}｜{what}"
         )
     click.echo("理由：")
     for line in r.reasons:
@@ -214,9 +206,9 @@ def backtest(app: AppContext, since: str, limit: int, as_json: bool) -> None:
             old = row["before"]
             new = row["after"]
             before = (
-                f"{old['score']}分/{CATEGORY.get(old['category'] or '', '—')}" if old else "未匹配"
+                f"{old['score']}分/{Category.label_of(old['category'], '—')}" if old else "未匹配"
             )
-            after = f"{new['score']}分/{CATEGORY.get(new['category'] or '', '—')}"
+            after = f"{new['score']}分/{Category.label_of(new['category'], '—')}"
             click.echo(f"  #{row['id']} {row['title'][:40]}  {before} → {after}")
         if len(rows) > limit:
             click.echo(f"  ……另有 {len(rows) - limit} 条（用 --json 查看全部）")

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import click
 from sqlalchemy import select
 
-from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
-from sentinel.errors import SentinelError, write_output
+from core.errors import SentinelError, write_output
+from core.vocabulary import OutboxStatus
+from sentinel.cli.base import AppContext, VocabChoice, cli, json_option, pass_app, print_json
 
 
 def _now() -> datetime:
@@ -22,7 +23,9 @@ def _duration(value: str, what: str) -> float:
 
 
 def _local(t: datetime | None, tz) -> str:
-    return t.astimezone(tz).strftime("%Y-%m-%d %H:%M") if t else "—"
+    from core.times import office_time
+
+    return office_time(t, tz)
 
 
 # -- digest ----------------------------------------------------------------------------------
@@ -187,12 +190,10 @@ def _silence_dict(x) -> dict:
 
 
 # -- outbox ------------------------------------------------------------------------------------
-STATUS_LABELS = {"pending": "待发送", "grouping": "汇总中", "retry": "待重试", "sending": "发送中",
-                 "sent": "已发送", "failed": "发送失败", "silenced": "已静默"}
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--status", "status", default=None, type=click.Choice(sorted(STATUS_LABELS)), help="Only this status.")
+@click.option("--status", "status", default=None, type=VocabChoice(OutboxStatus), help="只列出这一状态的通知。")
 @click.option("--limit", default=50, show_default=True)
 @json_option
 @pass_app
@@ -223,7 +224,7 @@ def outbox(ctx: click.Context, app: AppContext, status: str | None, limit: int, 
     for r in rows:
         when = _local(r["sent_at"] or r["next_attempt_at"] or r["created_at"], tz)
         err = f"  {r['last_error'][:80]}" if r["last_error"] else ""
-        click.echo(f"#{r['id']} [{STATUS_LABELS.get(r['status'], r['status'])}] {when} {r['channel']} "
+        click.echo(f"#{r['id']} [{OutboxStatus.label_of(r['status'])}] {when} {r['channel']} "
                    f"{r['subject'][:60]} → {', '.join(map(str, r['recipients'] or []))}（尝试 {r['attempts']} 次）{err}")
 
 

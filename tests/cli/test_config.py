@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from core.errors import ConfigError
 from sentinel import config as config_mod
 from sentinel.cli import cli
-from sentinel.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -135,7 +135,7 @@ def test_missing_incident_is_one_line_for_every_action(config, incident):
 
 def test_classify_says_the_category_in_chinese(config, incident):
     r = run(config, "incident", "classify", str(incident), "hype", "--by", "张三")
-    assert r.exit_code == 0 and "已定性为 恶意传播炒作" in r.output and "hype" not in r.output
+    assert r.exit_code == 0 and "已定性为第二类（恶意传播炒作）" in r.output and "hype" not in r.output
 
 
 def test_unknown_user_is_named(config, incident):
@@ -283,7 +283,7 @@ def test_command_line_mistakes_are_explained_in_chinese():
         (["pol"], "没有这个命令：pol", "poll"),
         (["posts", "--limitt", "3"], "没有这个选项：--limitt", "--limit"),
         (["incident", "show", "abc"], "不是整数", "incident show --help"),
-        (["incidents", "--status", "bogus"], "不是以下之一", "reported"),
+        (["incidents", "--status", "bogus"], "不是有效的事件状态", "已报案"),
     ]
     for args, words, more in cases:
         r = _Runner().invoke(_cli, args)

@@ -122,7 +122,7 @@ def test_board_links_resolve_against_the_pages_base_href(server, tmp_path):
 def test_misspelt_site_key_is_reported_with_file_line_and_allowed_keys(tmp_path):
     import pytest
 
-    from sentinel.errors import ConfigError
+    from core.errors import ConfigError
 
     path = tmp_path / "sentinel.yaml"
     path.write_text(textwrap.dedent("""\

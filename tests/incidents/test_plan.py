@@ -228,7 +228,7 @@ def test_the_plan_order_cannot_be_skipped(db, config, outbox, clock, world):
         inc = s.get(Incident, iid)
         with pytest.raises(WorkflowError, match="尚未研判"):
             actions.escalate(s, inc, config=config, outbox=outbox, now=clock.now(), by="赵敏")
-        with pytest.raises(WorkflowError, match="不能转为 closed"):
+        with pytest.raises(WorkflowError, match="不能转为“已结案”"):
             actions.close(s, inc, now=clock.now(), by="赵敏", note="x")
         with pytest.raises(WorkflowError, match="只有分类处理中"):
             actions.resolve(s, inc, config=config, now=clock.now(), by="赵敏")

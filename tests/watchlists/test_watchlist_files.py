@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from alerting.matcher import MatcherHolder
-from sentinel.errors import WatchlistError
+from core.errors import WatchlistError
 from watchlists import loader
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ def run_demo(var_dir: str = "var", for_seconds: float | None = None, speed: floa
     from demo.mailbox import Mailbox
     from demo.world import CampusWorld
     from sentinel import config as config_mod
-    from sentinel import logs
+    from core import logs
 
     var = Path(var_dir).resolve()
     demo_dir = var / "demo"

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sentinel.errors import PositionedError
+from core.errors import PositionedError
 
 Pos = tuple[int, int]  # 1-based line and column
 
