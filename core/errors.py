@@ -29,14 +29,6 @@ class WatchlistError(PositionedError):
     exit_code = 1
 
 
-class SourceError(SentinelError):
-    """A source could not be fetched or parsed. ``kind`` is a short machine name."""
-
-    def __init__(self, kind: str, message: str):
-        self.kind, self.message = kind, message
-        super().__init__(f"{kind}: {message}")
-
-
 class OutputError(SentinelError):
     """A file the user asked for (``--out``) could not be written."""
 
