@@ -234,6 +234,8 @@ class Matcher:
 
 
 def default_cache_dir() -> Path:
+    """Where jieba's cache goes when no folder is given (tests, one-off scripts); the
+    daemon and the CLI pass ``config.cache_dir``, under ``var_dir``."""
     return Path(tempfile.gettempdir()) / "sentinel-cache"
 
 
@@ -246,14 +248,12 @@ def load_matcher(paths: list[Path], cache_dir: Path | None = None) -> Matcher:
 class MatcherHolder:
     """The daemon's current matcher. ``get()`` reloads when a watchlist file changes
     (its list, size, mtime or content) and keeps the last good matcher when the new
-    files are broken; ``error`` then holds the error line (None when all is well)."""
+    files are broken; ``error`` then holds the error line (None when all is well).
+    ``cache_dir`` is where jieba keeps its dictionary cache (``config.cache_dir``)."""
 
     def __init__(self, resolver: Callable[[], list[Path]], cache_dir: Path | None = None):
         self.resolver = resolver
-        owner = getattr(resolver, "__self__", None)
-        if cache_dir is None and owner is not None and hasattr(owner, "var_path"):
-            cache_dir = Path(owner.var_path) / "cache"
-        self.cache_dir = cache_dir
+        self.cache_dir = cache_dir  # the daemon's is config.cache_dir, under var_dir
         self.error: str | None = None
         self._matcher: Matcher | None = None
         self._stamp: tuple | None = None

@@ -171,6 +171,11 @@ class Config(Strict):
         return p if p.is_absolute() else self.base_dir / p
 
     @property
+    def cache_dir(self) -> Path:
+        """jieba's dictionary cache and the like, under ``var_dir``."""
+        return self.var_path / "cache"
+
+    @property
     def database_url(self) -> str:
         """The database URL with a relative SQLite path resolved against the config's folder."""
         prefix = "sqlite:///"

@@ -102,7 +102,7 @@ class Pipeline:
         self.config = config
         self.db = db
         self.now = now
-        self.matchers = matcher_holder or MatcherHolder(config.watchlist_files)
+        self.matchers = matcher_holder or MatcherHolder(config.watchlist_files, cache_dir=config.cache_dir)
         self.outbox = Outbox(db, config, now=now)
         self._store_lock = threading.Lock()
         self._dedup = None

@@ -66,8 +66,7 @@ def intake(session: Session, post: Post, match: Match | None, *, config, outbox,
            reporter: str | None = None, note: str | None = None) -> tuple[Incident, bool]:
     """Place a matched post: (incident, True) when it opened a new incident."""
     settings = settings_of(config)
-    cache_dir = config.var_path / "cache" if hasattr(config, "var_path") else None
-    placement = find_incident(session, post, match, settings.clustering, now, cache_dir)
+    placement = find_incident(session, post, match, settings.clustering, now, config.cache_dir)
     if placement is None:
         inc = open_incident(session, post, match, config=config, now=now, reporter=reporter, note=note)
         outbox.incident_opened(session, inc, [(post, match)])

@@ -13,18 +13,11 @@ from sqlalchemy.orm import Session
 
 from alerting.incidents.intake import intake
 from alerting.incidents.workflow import WorkflowError
+from crawler.urls import canonical
 from storage.models import Incident, Match, Post, Source
 
 MANUAL_SOURCE = "manual-report"
 log = logging.getLogger("sentinel.incidents")
-
-
-def _canonical(url: str) -> str:
-    try:
-        from crawler.urls import canonical
-    except ImportError:  # the crawler's canonicaliser is being written; a trimmed URL is the fallback
-        return url.strip()
-    return canonical(url)
 
 
 def _source(session: Session) -> Source:
@@ -43,7 +36,7 @@ def _match(config, post: Post, by: str, now: datetime) -> Match:
     try:
         from alerting.matcher import MatcherHolder
 
-        matcher = MatcherHolder(config.watchlist_files).get()
+        matcher = MatcherHolder(config.watchlist_files, cache_dir=config.cache_dir).get()
         r = matcher.match(post.text or "", title=post.title or "")
         m.watchlist_version = matcher.version
         m.mentioned, m.score, m.severity, m.category = r.mentioned, r.score, r.severity, r.category
@@ -62,7 +55,7 @@ def report(session: Session, *, url: str, title: str | None, note: str | None, b
     parts = urlsplit((url or "").strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WorkflowError(f"'{url}' 不是有效的网址（应以 http:// 或 https:// 开头）")
-    curl = _canonical(url)
+    curl = canonical(url)
     post = session.scalar(select(Post).where(Post.url == curl))
     if post is None:
         text = (note or "").strip()

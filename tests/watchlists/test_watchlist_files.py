@@ -194,14 +194,18 @@ def test_holder_without_any_good_version_raises(tmp_path):
     assert holder.error and holder.error.startswith(str(p))
 
 
-def test_holder_uses_the_config_var_dir_for_the_jieba_cache(tmp_path):
+def test_the_daemons_matcher_keeps_the_jieba_cache_under_var_dir(tmp_path):
     from sentinel.config import Config
+    from sentinel.pipeline import Pipeline
+    from storage.db import Database
 
-    cfg = Config(base_dir=tmp_path, watchlists=[str(DEFAULT)])
-    holder = MatcherHolder(cfg.watchlist_files)
+    cfg = Config(base_dir=tmp_path, watchlists=[str(DEFAULT)], database=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    db = Database(cfg.database_url)
+    holder = Pipeline(cfg, db).matchers
     holder.get()
-    assert holder.cache_dir == tmp_path / "var" / "cache"
+    assert holder.cache_dir == tmp_path / "var" / "cache" == cfg.cache_dir
     assert any((tmp_path / "var" / "cache").iterdir())
+    db.dispose()
 
 
 def _bump(p: Path) -> None:
