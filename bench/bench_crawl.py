@@ -7,8 +7,9 @@
    the same settings, in the same run. Goal: ours ≥ 80 % of bare Scrapy's pages/s.
 
 ``poll_feeds()`` and ``crawl_site()`` return the figures as dicts; ``crawl_site`` takes
-``on_posts`` (called with the run's posts, timed in) so matching and storage can be
-measured on the same path.
+``on_posts`` (called with the run's posts after the crawl, timed in) or ``stream``
+(called with each batch as the source yields it: the daemon's path) so matching and
+storage can be measured on the same path.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.base import CollectContext, SourceState, source_types
+from crawler.base import CollectContext, Collection, SourceState, collect_all
 from crawler.http import shared_client
+from crawler.registry import source_types
 from tests.servers.http import LoopbackHTTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,14 +58,14 @@ def poll_feeds(n: int = 1000, changed: int = 10, workers: int = 8) -> dict:
             for i in range(n)]
         states = [SourceState() for _ in range(n)]
         with ThreadPoolExecutor(workers) as pool:
-            first = list(pool.map(lambda s: s[0].collect(s[1]), zip(sources, states)))
+            first = list(pool.map(lambda s: collect_all(*s), zip(sources, states)))
         states = [r.state for r in first]
         for i in range(0, n, max(1, n // changed))[:changed]:
             srv.add(f"/feed/{i}.xml", _feed(i, 2), content_type="application/rss+xml", etag=f'"{i}-2"')
         req0, bytes0, log0 = client.requests, client.wire_bytes, len(srv.log)
         t = time.perf_counter()
         with ThreadPoolExecutor(workers) as pool:
-            results = list(pool.map(lambda s: s[0].collect(s[1]), zip(sources, states)))
+            results = list(pool.map(lambda s: collect_all(*s), zip(sources, states)))
         wall = time.perf_counter() - t
         return {
             "feeds": n, "changed": changed, "wall_s": wall,
@@ -176,17 +178,26 @@ def crawl_site(articles: int = 2000, on_posts: Callable[[list], None] | None = N
             "list": {**SITE["list"], "max_pages": pages}, "fields": SITE["fields"],
         })
         t = time.perf_counter()
-        ctx = CollectContext(user_agent="sentinel-bench/0.1", on_posts=stream)
-        result = kind(cfg, context=ctx).collect(SourceState())
+        source = kind(cfg, context=CollectContext(user_agent="sentinel-bench/0.1"))
+        posts: list = []
+        count = 0
+        with Collection(source.collect(SourceState())) as run:
+            for batch in run:
+                count += len(batch.posts)
+                if stream is not None:
+                    stream(batch.posts)
+                else:
+                    posts += batch.posts
         if on_posts is not None:
-            on_posts(result.posts)
+            on_posts(posts)
         ours_wall = time.perf_counter() - t
+    result = run.outcome
     ours_crawl = result.state.data.get("last_crawl_seconds") or ours_wall
     bare_pps = bare["responses"] / bare["elapsed"]
     ours_pps = result.fetched / ours_crawl
     return {
         "articles": articles, "list_pages": pages,
-        "ours_posts": len(result.posts), "ours_responses": result.fetched, "ours_crawl_s": ours_crawl,
+        "ours_posts": count, "ours_responses": result.fetched, "ours_crawl_s": ours_crawl,
         "ours_wall_s": ours_wall, "ours_pages_per_s": ours_pps, "ours_end_to_end_pages_per_s": result.fetched / ours_wall,
         "bare_items": bare["items"], "bare_responses": bare["responses"], "bare_crawl_s": bare["elapsed"],
         "bare_wall_s": bare["wall_s"], "bare_pages_per_s": bare_pps,

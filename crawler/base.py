@@ -1,20 +1,22 @@
-"""What every source type produces, and the registry of source types.
+"""What every source type is and what it produces.
 
 Data flows Source → ``FetchResult`` (bytes and headers exactly as received) →
-``RawPost`` (what the page or feed says) → stored ``Post``. Nothing here touches the
-database: the pipeline stores what a source returns.
+``RawPost`` (what the page or feed says) → stored ``Post``. A source type's
+``collect(state)`` is a generator, like a Scrapy callback: it yields ``Batch``es of
+posts as soon as it has them (a crawl streams them out of its child process) and
+returns the run's ``Outcome``. Nothing here touches the database: the pipeline stores
+and matches each batch as it comes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import random
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,10 +27,9 @@ class SourceConfig(BaseModel):
     """Keys every source has. Each source type adds its own keys in its module."""
 
     model_config = ConfigDict(extra="forbid")
-    type_name: ClassVar[str] = ""
 
     name: str = Field(description="Unique name, used in status, posts and --source.")
-    type: str = Field(description="feed, site or search.")
+    type: str = Field(description="The source type: feed, site, search or a plug-in's name.")
     interval: Duration = Field(300, description="How often to poll: 30s, 5m, 2h or seconds.")
     jitter: float = Field(0.1, ge=0, le=1, description="Random spread of the interval (0–1).")
     enabled: bool = Field(True, description="Set false to keep a source configured but idle.")
@@ -36,10 +37,6 @@ class SourceConfig(BaseModel):
     timeout: Duration = Field(30, description="Seconds before one request is given up.")
     max_bytes: int = Field(10 * 1024 * 1024, description="Largest response body kept, in bytes.")
     delay: DurationOrZero = Field(0.5, description="Seconds between requests to the same host.")
-
-    def next_delay(self) -> float:
-        """The interval with its jitter applied."""
-        return self.interval * (1 + random.uniform(-self.jitter, self.jitter))
 
 
 @dataclass
@@ -85,44 +82,39 @@ class SourceState:
     last_modified: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
+    def copy(self) -> SourceState:
+        return SourceState(etag=self.etag, last_modified=self.last_modified, data=dict(self.data))
+
 
 @dataclass
-class CollectResult:
-    """The outcome of one collection run of one source."""
+class Batch:
+    """Posts a run has found so far, handed over while the run goes on."""
 
     posts: list[RawPost] = field(default_factory=list)
-    state: SourceState = field(default_factory=SourceState)
-    fetched: int = 0  # responses received (a 304 counts)
-    not_modified: bool = False
-    warnings: list[str] = field(default_factory=list)
-    error_kind: str | None = None
-    error: str | None = None
     # Fetches kept as evidence although they produced no post (e.g. an undecodable
     # body: its raw bytes are kept with ``decode_error`` set).
     snapshots: list[FetchResult] = field(default_factory=list)
-    streamed: int = 0  # posts already handed to CollectContext.on_posts (not in ``posts``)
+
+
+@dataclass
+class Outcome:
+    """How one collection run of one source ended: ``collect``'s return value."""
+
+    state: SourceState = field(default_factory=SourceState)
+    fetched: int = 0  # responses received (a 304 counts)
     requests: int = 0  # HTTP requests made, robots.txt included where known
+    not_modified: bool = False
+    warnings: list[str] = field(default_factory=list)
+    error_kind: str | None = None  # a core.vocabulary.FetchErrorKind key
+    error: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
 
-class SourceType(ABC):
-    """A kind of source. Subclasses set ``name`` and ``config_model`` and implement
-    ``collect``; registering makes the type usable in ``sentinel.yaml``."""
-
-    name: ClassVar[str]
-    config_model: ClassVar[type[SourceConfig]]
-
-    def __init__(self, config: SourceConfig, *, context: CollectContext):
-        self.config = config
-        self.context = context
-
-    @abstractmethod
-    def collect(self, state: SourceState) -> CollectResult:
-        """Fetch and parse; never raise for a network or content problem: report it in
-        the result's ``error_kind``/``error`` so one failing source stops nothing else."""
+Batches = Generator[Batch, None, Outcome]
+"""What ``SourceType.collect`` returns: batches as they come, then the ``Outcome``."""
 
 
 @dataclass
@@ -132,24 +124,71 @@ class CollectContext:
     user_agent: str = "sentinel/0.1 (+public-opinion monitor)"
     queries: list[str] = field(default_factory=list)  # entity names, for search sources
     timezone: str = "Asia/Shanghai"
-    # When set, a source that can stream (the site spider) hands posts over in batches
-    # while it is still crawling, and returns a result without them: storage and
-    # matching then run beside the crawl instead of after it.
-    on_posts: Callable[[list[RawPost]], None] | None = None
 
 
-REGISTRY: dict[str, type[SourceType]] = {}
+class SourceType(ABC):
+    """A kind of source. Subclasses set ``name`` and ``config_model`` and implement
+    ``collect``; an entry point in the ``sentinel.sources`` group (see
+    ``crawler.registry``) makes the type usable in ``sentinel.yaml``."""
+
+    name: ClassVar[str]
+    config_model: ClassVar[type[SourceConfig]]
+
+    def __init__(self, config: SourceConfig, *, context: CollectContext):
+        self.config = config
+        self.context = context
+
+    @abstractmethod
+    def collect(self, state: SourceState) -> Batches:
+        """Yield batches of posts as they are found; return the run's ``Outcome``.
+
+        Never raise for a network or content problem: report it in the outcome's
+        ``error_kind``/``error`` so one failing source stops nothing else. The consumer
+        may stop early (``close()``): release what the run holds in ``finally``."""
 
 
-def register(cls: type[SourceType]) -> type[SourceType]:
-    """Class decorator: make a source type available under its ``name``."""
-    REGISTRY[cls.name] = cls
-    return cls
+class Collection:
+    """One run of a source, for the loop that consumes it::
+
+        with Collection(source.collect(state)) as run:
+            for batch in run:
+                store(batch)
+        run.outcome
+
+    Leaving the ``with`` early (an exception in the loop) closes the source's
+    generator, so a crawl child process is never left running behind us."""
+
+    def __init__(self, batches: Batches):
+        self._batches = batches
+        self.outcome: Outcome | None = None
+
+    def __iter__(self) -> Iterator[Batch]:
+        self.outcome = yield from self._batches
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._batches.close()
 
 
-def source_types() -> dict[str, type[SourceType]]:
-    """All registered source types (the built-ins are imported on first use)."""
-    import crawler.sources  # noqa: F401  (registers the built-ins)
+@dataclass
+class CollectResult(Outcome):
+    """A whole run at once: every batch's posts and snapshots, and the outcome."""
 
-    return REGISTRY
+    posts: list[RawPost] = field(default_factory=list)
+    snapshots: list[FetchResult] = field(default_factory=list)
+    batches: int = 0
 
+
+def collect_all(source: SourceType, state: SourceState | None = None) -> CollectResult:
+    """Run ``source`` to the end and gather what it yields (tests, benchmarks, checks)."""
+    result = CollectResult()
+    with Collection(source.collect(state or SourceState())) as run:
+        for batch in run:
+            result.batches += 1
+            result.posts += batch.posts
+            result.snapshots += batch.snapshots
+    for name in Outcome.__dataclass_fields__:
+        setattr(result, name, getattr(run.outcome, name))
+    return result

@@ -8,6 +8,7 @@ near-duplicates. The pipeline links a repost to the earliest of them.
 from __future__ import annotations
 
 import re
+import threading
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
@@ -53,12 +54,13 @@ def similarity(a: bytes, b: bytes) -> float:
 class NearDuplicateIndex:
     """In-memory LSH over signatures. ``threshold`` is the Jaccard similarity above which
     two texts count as near-duplicates (0.7 catches reposts with a changed headline or a
-    source line added)."""
+    source line added). Safe to share between threads (the scheduler's workers)."""
 
     def __init__(self, threshold: float = 0.7):
         self.threshold = threshold
         self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
         self._sigs: dict = {}
+        self._lock = threading.Lock()  # MinHashLSH's tables are plain dicts
 
     def __len__(self) -> int:
         return len(self._sigs)
@@ -68,26 +70,30 @@ class NearDuplicateIndex:
 
     def add(self, key, sig: bytes) -> None:
         """Index ``sig`` under ``key`` (a post id); adding a key again replaces it."""
-        if key in self._sigs:
-            self._lsh.remove(key)
         m = load(sig)
-        self._lsh.insert(key, m)
-        self._sigs[key] = m
+        with self._lock:
+            if key in self._sigs:
+                self._lsh.remove(key)
+            self._lsh.insert(key, m)
+            self._sigs[key] = m
 
     def remove(self, key) -> None:
-        if key in self._sigs:
-            self._lsh.remove(key)
-            del self._sigs[key]
+        with self._lock:
+            if key in self._sigs:
+                self._lsh.remove(key)
+                del self._sigs[key]
 
     def query(self, sig: bytes) -> list:
         """Keys whose texts are near-duplicates of ``sig``'s text, most similar first
         (LSH candidates checked against the threshold)."""
         m = load(sig)
-        keys = list(self._lsh.query(m))
-        if not keys:
-            return []
+        with self._lock:
+            keys = list(self._lsh.query(m))
+            if not keys:
+                return []
+            hashes = np.stack([self._sigs[k].hashvalues for k in keys])
         # Jaccard estimate = share of equal hash values; one vectorised comparison for all
         # candidates (templated pages can bring hundreds of LSH candidates).
-        sims = (np.stack([self._sigs[k].hashvalues for k in keys]) == m.hashvalues).mean(axis=1)
+        sims = (hashes == m.hashvalues).mean(axis=1)
         scored = sorted(zip(sims.tolist(), keys), key=lambda x: -x[0])
         return [k for s, k in scored if s >= self.threshold]

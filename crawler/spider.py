@@ -2,7 +2,7 @@
 entry point (``python -m crawler.spider JOB OUT``).
 
 Scrapy's reactor cannot be restarted, so every collection runs in a fresh child process
-(see ``crawler.sources.site.run_crawl``). The child writes one pickled record per line of
+(see ``crawler.child``). The child writes one pickled record per line of
 work to OUT: ``("page", dict)`` for each fetched page that produced a post, ``("error",
 dict)`` for each failed request, ``("stats", dict)`` at the end.
 """

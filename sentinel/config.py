@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from alerting.incidents.settings import IncidentSettings
 from alerting.notify.settings import NotifySettings
@@ -22,11 +32,39 @@ from core import yamlpos
 from core.durations import Duration, OptionalDuration
 from core.errors import ConfigError
 from core.times import set_office_zone
-from crawler.base import SourceConfig, source_types
+from crawler.base import SourceConfig
+from crawler.registry import source_types
+from storage.health import HealthSettings
 
 DEFAULT_PATH = "sentinel.yaml"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 BUILTIN_WATCHLISTS = PACKAGE_ROOT / "watchlists"
+
+
+def _error(loc: tuple, value: Any, error_type: str, message: str, **ctx: Any) -> ValidationError:
+    """A validation error at ``loc`` (below where it is raised), in the office's words."""
+    error = PydanticCustomError(error_type, message, ctx)
+    return ValidationError.from_exception_data("sentinel.yaml", [{"type": error, "loc": loc, "input": value}])
+
+
+def _source(value: Any) -> SourceConfig:
+    """A source, validated once: by the config model of its type (built-in or plug-in)."""
+    if isinstance(value, SourceConfig):
+        return value
+    types = source_types()
+    choices = "、".join(types)
+    if not isinstance(value, dict):
+        raise _error((), value, "source_shape", "每个来源应写成“键: 值”的形式，包含 name:、type: 和 url:")
+    kind = value.get("type")
+    if kind is None:
+        raise _error((), value, "source_type", "来源缺少 type，可选：{choices}", choices=choices)
+    if not isinstance(kind, str) or kind not in types:
+        raise _error(("type",), kind, "source_type", "未知的来源类型 '{kind}'，可选：{choices}",
+                     kind=str(kind), choices=choices)
+    return types[kind].config_model.model_validate(value)
+
+
+ConfiguredSource = Annotated[SourceConfig, PlainValidator(_source)]
 
 
 class Strict(BaseModel):
@@ -99,7 +137,7 @@ class Config(Strict):
         default_factory=lambda: [str(BUILTIN_WATCHLISTS / "*.yaml")],
         description="Watchlist files or globs.",
     )
-    sources: list[SourceConfig] = Field(default_factory=list, description="What to watch.")
+    sources: list[ConfiguredSource] = Field(default_factory=list, description="What to watch.")
     smtp: SmtpConfig | None = Field(None, description="Mail server; without it mail stays in the outbox.")
     recipients: dict[str, list[str]] = Field(
         default_factory=dict, description="Named groups of addresses: office, leaders, superior, units..."
@@ -120,6 +158,10 @@ class Config(Strict):
         default_factory=NotifySettings,
         description="Notification timers, routes, quiet hours, masking and chat webhooks.",
     )
+    health: HealthSettings = Field(
+        default_factory=HealthSettings,
+        description="When a failing source counts as down and the office is told.",
+    )
 
     # Filled in by load(): where the file was, to resolve relative paths.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -133,31 +175,14 @@ class Config(Strict):
             raise ValueError(f"未知的时区 '{v}'（例如 Asia/Shanghai）") from None
         return v
 
-    @field_validator("sources", mode="before")
-    @classmethod
-    def _sources(cls, v: Any, info: ValidationInfo) -> Any:
-        if not isinstance(v, list):
-            return v
-        types = source_types()
-        out = []
-        for item in v:
-            if isinstance(item, dict) and item.get("type") in types:
-                out.append(types[item["type"]].config_model.model_validate(item))
-            elif isinstance(item, dict) and "type" in item:
-                raise ValueError(
-                    f"unknown source type '{item['type']}'; use one of: {', '.join(sorted(types))}"
-                )
-            else:
-                out.append(item)
-        return out
-
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
         seen: set[str] = set()
-        for s in self.sources:
-            if s.name in seen:
-                raise ValueError(f"有两个来源都叫 '{s.name}'，来源名称不能重复")
-            seen.add(s.name)
+        for i, src in enumerate(self.sources):
+            if src.name in seen:
+                raise _error(("sources", i, "name"), src.name, "source_name",
+                             "有两个来源都叫 '{name}'，来源名称不能重复", name=src.name)
+            seen.add(src.name)
         return self
 
     # -- derived values -------------------------------------------------------
@@ -212,41 +237,50 @@ class Config(Strict):
         return f"{self.user_agent} {self.contact}" if self.contact else self.user_agent
 
 
-def _hint(err: dict) -> str:
-    if err["type"] != "extra_forbidden":
-        return ""
-    loc = err["loc"]
-    if loc and loc[0] == "sources":
-        return "请对照 README.md 中该来源类型的键检查拼写"
-    fields = [f.alias or n for n, f in Config.model_fields.items() if n != "base_dir"]
-    if len(loc) == 1:
-        return "可用的键：" + "、".join(fields)
-    return ""
-
-
-def _load_source(doc: yamlpos.PositionedDoc, i: int) -> SourceConfig:
-    """Validate one source against its type's model, errors positioned in the file."""
-    sub = doc.sub(("sources", i))
-    item = sub.data
-    line, col = sub.where(())
-    if not isinstance(item, dict):
-        raise ConfigError(doc.file, line, col, "每个来源应写成“键: 值”的形式，包含 name:、type: 和 url:")
-    types = source_types()
-    kind = item.get("type")
-    if kind is None:
-        raise ConfigError(doc.file, line, col, f"来源缺少 type，可选：{', '.join(sorted(types))}")
-    if kind not in types:
-        line, col = sub.where(("type",))
-        raise ConfigError(doc.file, line, col, f"未知的来源类型 '{kind}'，可选：{', '.join(sorted(types))}")
-    model = types[kind].config_model
+def _hint(doc: yamlpos.PositionedDoc) -> Callable[[dict], str]:
+    """For an unknown key at the top level or anywhere in a source: the allowed keys."""
 
     def hint(err: dict) -> str:
-        if err["type"] == "extra_forbidden":
-            keys = [f.alias or n for n, f in model.model_fields.items()]
-            return f"{kind} 类型的来源可用的键：" + "、".join(keys)
-        return ""
+        loc = err["loc"]
+        if err["type"] != "extra_forbidden" or not (len(loc) == 1 or loc[0] == "sources"):
+            return ""
+        model = _model_at(doc.data, loc[:-1])
+        if model is None:
+            return ""
+        keys = "、".join(f.alias or n for n, f in model.model_fields.items() if n != "base_dir")
+        if len(loc) == 3 and loc[0] == "sources":
+            return f"{doc.data['sources'][loc[1]]['type']} 类型的来源可用的键：{keys}"
+        return f"可用的键：{keys}"
 
-    return yamlpos.validate(sub, model, ConfigError, hint=hint)  # type: ignore[return-value]
+    return hint
+
+
+def _model_at(data: Any, path: tuple) -> type[BaseModel] | None:
+    """The model whose keys apply at ``path`` of the config document."""
+    model: type[BaseModel] | None = Config
+    node = data
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+        if isinstance(part, int):  # an item of a list: the list's model, or its source type's
+            if model is SourceConfig:
+                kind = source_types().get(node.get("type")) if isinstance(node, dict) else None
+                model = kind.config_model if kind else None
+            continue
+        field = model.model_fields.get(part) if model else None
+        model = _submodel(field.annotation) if field else None
+    return model
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        if (found := _submodel(arg)) is not None:
+            return found
+    return None
 
 
 def default_file_missing(path: str | os.PathLike | None = None) -> bool:
@@ -271,11 +305,7 @@ def load(path: str | os.PathLike | None = None) -> Config:
     doc = yamlpos.load_file(path, ConfigError)
     if doc.data is not None and not isinstance(doc.data, dict):
         raise ConfigError(str(path), 1, 1, "配置文件应由“键: 值”组成（database:、sources: ……）")
-    data = dict(doc.data or {})
-    if isinstance(data.get("sources"), list):
-        data["sources"] = [_load_source(doc, i) for i in range(len(data["sources"]))]
-    doc.data = data
-    cfg = yamlpos.validate(doc, Config, ConfigError, hint=_hint)
+    cfg = yamlpos.validate(doc, Config, ConfigError, hint=_hint(doc))
     cfg.base_dir = path.resolve().parent
     set_office_zone(cfg.tz)
     return cfg  # type: ignore[return-value]

@@ -1,10 +1,17 @@
 """The pipeline from a source to a notification, as the daemon and ``sentinel poll`` run it.
 
-collect (network, no locks) → store posts and snapshots, record health (one transaction)
-→ match every post that has no Match yet, open or join incidents, queue messages (one
-transaction per post) → drain the outbox. Matching works from the database's backlog,
-not from the run's memory, so a crash between the steps loses nothing: the next run
-picks up every post that was stored but not yet matched.
+collect: a source yields batches of posts (network, no database); each batch is stored
+(one transaction) and then matched → after the last batch, the run is recorded on the
+source's health (one transaction) → matching takes every stored post that has no Match
+yet, opens or joins incidents and queues messages (one transaction per post) → the
+outbox is drained. Matching works from the database's backlog, not from the run's
+memory, so a crash between the steps loses nothing: the next run picks up every post
+that was stored but not yet matched.
+
+Nothing here serialises the scheduler's workers: every write is keyed (a post by its
+URL, a match by its post, a message by its key), so two workers storing or matching
+the same posts at once store and queue each thing once; the loser of such a race
+finds the winner's row and moves on.
 """
 
 from __future__ import annotations
@@ -17,25 +24,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from crawler.base import CollectContext, CollectResult, SourceConfig, SourceState, source_types
+from crawler.base import Batch, CollectContext, Collection, Outcome, SourceConfig, SourceState
+from crawler.registry import source_types
 from sentinel.config import Config
 from storage.db import Database
+from storage.health import is_down, record_health
 from storage.models import Match, Post, Source
-from storage.posts import (
-    StoreOutcome,
-    ensure_source,
-    load_recent_signatures,
-    record_health,
-    store_posts,
-    store_snapshot,
-)
+from storage.posts import ensure_source, load_recent_signatures, store_posts, store_snapshot
 from storage.types import utcnow
 
 log = logging.getLogger("sentinel.pipeline")
 
 DEDUP_DAYS = 14
-SOURCE_DOWN_AFTER = 3  # consecutive failures before the office is told a source is down
 
 
 @dataclass
@@ -52,7 +54,7 @@ class SourceRun:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    processed: ProcessStats = field(default_factory=lambda: ProcessStats())  # matched while streaming
+    processed: ProcessStats = field(default_factory=lambda: ProcessStats())  # matched batch by batch
 
     def to_dict(self) -> dict:
         return {
@@ -104,8 +106,8 @@ class Pipeline:
         self.now = now
         self.matchers = matcher_holder or MatcherHolder(config.watchlist_files, cache_dir=config.cache_dir)
         self.outbox = Outbox(db, config, now=now)
-        self._store_lock = threading.Lock()
         self._dedup = None
+        self._dedup_ready = threading.Lock()  # builds the index once; not held while storing
 
     # -- collection -------------------------------------------------------------
     def context(self) -> CollectContext:
@@ -118,65 +120,33 @@ class Pipeline:
         )
 
     def dedup_index(self):
-        if self._dedup is None:
-            from crawler.dedup import NearDuplicateIndex
+        with self._dedup_ready:
+            if self._dedup is None:
+                from crawler.dedup import NearDuplicateIndex
 
-            index = NearDuplicateIndex()
-            with self.db.session() as s:
-                load_recent_signatures(s, self.now() - timedelta(days=DEDUP_DAYS), index)
-            self._dedup = index
+                index = NearDuplicateIndex()
+                with self.db.session() as s:
+                    load_recent_signatures(s, self.now() - timedelta(days=DEDUP_DAYS), index)
+                self._dedup = index
         return self._dedup
 
     def collect(self, cfg: SourceConfig) -> SourceRun:
-        """One collection pass of one source: fetch, store, record health. Never raises
-        for a source's own failure; that is recorded on the source."""
+        """One collection pass of one source: each batch it yields is stored and matched;
+        then the run is recorded on the source. Never raises for a source's own failure:
+        that is recorded on the source."""
         started = time.monotonic()
         run = SourceRun(source=cfg.name)
         with self.db.session() as s:
             src = ensure_source(s, cfg)
             state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
-        outcome = StoreOutcome()
-        streaming = True  # batches handed over during the crawl are matched at once
-
-        def store(posts: list) -> None:
-            """Store a batch (in its own transaction) and match it, while the crawl goes on."""
-            dedup = self.dedup_index()  # primed outside the write
-            with self._store_lock, self.db.session() as s:
-                got = store_posts(s, ensure_source(s, cfg), posts, now=self.now(), dedup=dedup)
-            outcome.new += got.new
-            outcome.changed += got.changed
-            outcome.seen += got.seen
-            if streaming:
-                run.processed.add(self.process_pending())
-
-        ctx = self.context()
-        ctx.on_posts = store
-        try:
-            kind = source_types()[cfg.type]
-            result = kind(cfg, context=ctx).collect(state)
-        except Exception as e:  # a bug in a source type is this source's failure, not the daemon's
-            log.exception("来源 %s 采集时程序出错", cfg.name)
-            result = CollectResult(state=state, error_kind="crash", error=f"{type(e).__name__}: {e}")
-        if result.posts:  # sources that do not stream return their posts at the end
-            streaming = False
-            try:
-                store(result.posts)
-            except Exception as e:
-                # Not stored: keep the old ETag/Last-Modified so the next run fetches the
-                # same posts in full again, instead of a 304 that would lose them.
-                log.exception("来源 %s 的帖子未能保存", cfg.name)
-                result = CollectResult(state=state, fetched=result.fetched, error_kind="storage",
-                                       error=f"{type(e).__name__}: {e}")
-        with self._store_lock, self.db.session() as s:
+        outcome = self._run_source(cfg, state, run)
+        with self.db.session() as s:
             src = ensure_source(s, cfg)
-            for fr in result.snapshots:  # fetched but yielded no post (e.g. undecodable): keep it
-                store_snapshot(s, src, fr)
             last_success = src.last_success_at
-            record_health(s, src, result, outcome, self.now())
+            record_health(s, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen)
             self._source_notice(s, src, last_success)
-        run.fetched, run.not_modified = result.fetched, result.not_modified
-        run.error_kind, run.error, run.warnings = result.error_kind, result.error, list(result.warnings)
-        run.new, run.changed, run.seen = len(outcome.new), len(outcome.changed), outcome.seen
+        run.fetched, run.not_modified = outcome.fetched, outcome.not_modified
+        run.error_kind, run.error, run.warnings = outcome.error_kind, outcome.error, list(outcome.warnings)
         run.seconds = time.monotonic() - started
         if run.error:
             log.warning("来源 %s 采集失败（%s）：%s", cfg.name, run.error_kind, run.error)
@@ -184,13 +154,54 @@ class Pipeline:
             log.info("来源 %s：请求 %d 次，新增 %d 条，更新 %d 条", cfg.name, run.fetched, run.new, run.changed)
         return run
 
+    def _run_source(self, cfg: SourceConfig, state: SourceState, run: SourceRun) -> Outcome:
+        """Loop over the source's batches: store each, then match. A batch that cannot be
+        stored ends the run as a storage failure (the source's generator is closed, a
+        crawl child is stopped) and keeps the old state: the next run fetches the same
+        posts again instead of a 304 that would lose them."""
+        try:
+            source = source_types()[cfg.type](cfg, context=self.context())
+            with Collection(source.collect(state)) as batches:
+                for batch in batches:
+                    try:
+                        self._store(cfg, batch, run)
+                    except Exception as e:
+                        log.exception("来源 %s 的帖子未能保存", cfg.name)
+                        return Outcome(state=state, error_kind="storage", error=f"{type(e).__name__}: {e}")
+                    if batch.posts:
+                        run.processed.add(self.process_pending())
+            return batches.outcome
+        except Exception as e:  # a bug in a source type is this source's failure, not the daemon's
+            log.exception("来源 %s 采集时程序出错", cfg.name)
+            return Outcome(state=state, error_kind="crash", error=f"{type(e).__name__}: {e}")
+
+    def _store(self, cfg: SourceConfig, batch: Batch, run: SourceRun) -> None:
+        """One batch in one transaction: its posts (keyed by URL) and its other snapshots."""
+        dedup = self.dedup_index() if batch.posts else None  # primed outside the write
+        for attempt in (1, 2):
+            try:
+                with self.db.session() as s:
+                    src = ensure_source(s, cfg)
+                    for fr in batch.snapshots:  # fetched but yielded no post: kept as evidence
+                        store_snapshot(s, src, fr)
+                    got = store_posts(s, src, batch.posts, now=self.now(), dedup=dedup)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                # Another worker stored the same post at the same moment; its row is
+                # committed now, so the second attempt finds it and counts it as seen.
+        run.new += len(got.new)
+        run.changed += len(got.changed)
+        run.seen += got.seen
+
     def _source_notice(self, session, src: Source, last_success: datetime | None) -> None:
-        """Tell the office when a source has failed SOURCE_DOWN_AFTER times in a row (once
-        per outage), and again when it works again: what the office does not see matters."""
+        """Tell the office when a source has failed ``health.down_after`` times in a row
+        (once per outage), and again when it works again: what the office does not see matters."""
         outage = (last_success.isoformat() if last_success else "never")
         down_key = f"source_down:{src.name}:{outage}"
         tz = self.config.tz
-        if src.consecutive_failures >= SOURCE_DOWN_AFTER:
+        if is_down(src, self.config.health):
             self.outbox.enqueue(
                 session, key=down_key, kind="source_down", to=["office"], source=src.name,
                 subject=f"【采集异常】来源“{src.name}”连续 {src.consecutive_failures} 次采集失败",
@@ -232,17 +243,16 @@ class Pipeline:
         opened or joined and its messages queued — so an alert is never half-done."""
         stats = ProcessStats()
         matcher = self.matchers.get()
-        with self._store_lock:
-            with self.db.session() as s:
-                ids = s.scalars(
-                    select(Post.id)
-                    .outerjoin(Match, Match.post_id == Post.id)
-                    .where(Match.id.is_(None))
-                    .order_by(Post.id)
-                    .limit(limit)
-                ).all()
-            for i in range(0, len(ids), chunk):
-                self._process_chunk(ids[i : i + chunk], matcher, stats)
+        with self.db.session() as s:
+            ids = s.scalars(
+                select(Post.id)
+                .outerjoin(Match, Match.post_id == Post.id)
+                .where(Match.id.is_(None))
+                .order_by(Post.id)
+                .limit(limit)
+            ).all()
+        for i in range(0, len(ids), chunk):
+            self._process_chunk(ids[i : i + chunk], matcher, stats)
         return stats
 
     def _match_row(self, post: Post, result, matcher) -> Match:
@@ -273,10 +283,13 @@ class Pipeline:
                         alerts.append((post.id, result))
                     else:
                         s.add(self._match_row(post, result, matcher))
-        except Exception:
+        except Exception as e:
             # Left without a Match, so the next run tries again: nothing is lost.
-            log.exception("帖子 %s–%s 匹配出错，下次运行时重试", ids[0], ids[-1])
-            stats.errors += 1
+            if self._lost_race(e, ids):  # another worker matched them at the same moment
+                log.info("帖子 %s–%s 已由另一个进程同时匹配，本次跳过", ids[0], ids[-1])
+            else:
+                log.exception("帖子 %s–%s 匹配出错，下次运行时重试", ids[0], ids[-1])
+                stats.errors += 1
             stats.matched -= len(ids)
             return
         for pid, result in alerts:
@@ -289,9 +302,20 @@ class Pipeline:
                     _incident, opened = intake(s, post, m, config=self.config, outbox=self.outbox, now=self.now())
                     stats.alerts += 1
                     stats.incidents_opened += int(opened)
-            except Exception:
-                log.exception("帖子 %s 立案处理出错，下次运行时重试", pid)
-                stats.errors += 1
+            except Exception as e:
+                if self._lost_race(e, [pid]):  # the same post taken by another worker: done there
+                    log.info("帖子 %s 已由另一个进程同时立案处理", pid)
+                    stats.matched -= 1
+                else:
+                    log.exception("帖子 %s 立案处理出错，下次运行时重试", pid)
+                    stats.errors += 1
+
+    def _lost_race(self, error: Exception, ids: list[int]) -> bool:
+        """A key clash because another worker committed a Match for one of these posts."""
+        if not isinstance(error, IntegrityError):
+            return False
+        with self.db.session() as s:
+            return s.scalar(select(Match.id).where(Match.post_id.in_(ids)).limit(1)) is not None
 
     # -- one whole pass -----------------------------------------------------------------
     def sources(self, only: str | None = None) -> list[SourceConfig]:
@@ -325,7 +349,3 @@ class Pipeline:
 
         return tick(self.db, config=self.config, outbox=self.outbox, now=self.now())
 
-
-def source_health(db: Database) -> list[Source]:
-    with db.session() as s:
-        return list(s.scalars(select(Source).order_by(Source.name)))

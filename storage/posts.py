@@ -1,4 +1,5 @@
-"""Unit-of-work functions for collected material: snapshots, posts, versions, health.
+"""Unit-of-work functions for collected material: snapshots, posts, versions.
+(What a run does to its source's health is ``storage.health``.)
 
 Every write is keyed (a snapshot by its content and URL, a post by its canonical URL),
 so storing the same collection twice after a crash changes nothing.
@@ -9,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crawler.base import CollectResult, FetchResult, RawPost, SourceConfig
+from crawler.base import FetchResult, RawPost, SourceConfig
 from storage.models import Match, Post, PostVersion, Snapshot, Source
 
 
@@ -26,11 +28,14 @@ def ensure_source(session: Session, cfg: SourceConfig) -> Source:
     """The Source row for a configured source (created on first sight)."""
     src = session.scalar(select(Source).where(Source.name == cfg.name))
     if src is None:
-        src = Source(name=cfg.name, type=cfg.type, state={})
-        session.add(src)
-        session.flush()
+        try:
+            with session.begin_nested():
+                src = Source(name=cfg.name, type=cfg.type, state={})
+                session.add(src)
+        except IntegrityError:  # another worker created it at the same moment: use theirs
+            src = session.scalar(select(Source).where(Source.name == cfg.name))
     src.type = cfg.type
-    src.robots_obeyed = bool(getattr(cfg, "obey_robots", True))
+    src.robots_obeyed = cfg.obey_robots
     return src
 
 
@@ -193,32 +198,6 @@ def _refresh_engagement(post: Post, raw: RawPost) -> None:
             setattr(post, attr, value)
 
 
-def record_health(
-    session: Session, source: Source, result: CollectResult, outcome: StoreOutcome | None, now: datetime
-) -> None:
-    """Per-source health: last success, last error, consecutive failures, last counts."""
-    source.last_run_at = now
-    source.last_fetched = result.fetched
-    source.last_warning = "; ".join(result.warnings)[:2000] or None
-    if result.ok:
-        source.last_success_at = now
-        source.consecutive_failures = 0
-        source.etag = result.state.etag
-        source.last_modified = result.state.last_modified
-        source.state = dict(result.state.data or {})
-        source.last_new = len(outcome.new) + len(outcome.changed) if outcome else 0
-        source.last_seen = outcome.seen if outcome else 0
-        if source.last_new:
-            source.last_new_at = now
-    else:
-        source.last_error_at = now
-        source.last_error_kind = result.error_kind or "error"
-        source.last_error = (result.error or "")[:2000]
-        source.consecutive_failures += 1
-        source.last_new = 0
-        source.last_seen = 0
-
-
 def load_recent_signatures(session: Session, since: datetime, dedup) -> int:
     """Prime a near-duplicate index with the signatures of recent posts."""
     n = 0
@@ -230,6 +209,3 @@ def load_recent_signatures(session: Session, since: datetime, dedup) -> int:
         n += 1
     return n
 
-
-def recent(days: int, now: datetime) -> datetime:
-    return now - timedelta(days=days)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from crawler.base import source_types
+from crawler.registry import source_types
 from sentinel.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,36 +9,35 @@ import warnings as warnings_module
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field
 
 from crawler.base import (
-    CollectResult,
+    Batch,
+    Batches,
+    CollectContext,
     FetchResult,
+    Outcome,
     RawPost,
     SourceConfig,
     SourceState,
     SourceType,
-    register,
 )
 from crawler.encoding import decode
 from crawler.http import FetchError, error_kind_for_status, shared_client
+from crawler.options import HostOptions
 from crawler.sources.common import fetch_options, from_fetch_error
 from crawler.text import html_to_text
 from crawler.times import parse_time
 from crawler.urls import canonical
 
 
-class FeedConfig(SourceConfig):
+class FeedConfig(HostOptions, SourceConfig):
     """An RSS, Atom or RDF feed."""
 
     type: Literal["feed"] = Field("feed", description="feed")
     url: str = Field(description="The feed's URL (http or https).")
-    allowed_domains: list[str] = Field(
-        default_factory=list,
-        description="Hosts redirects may lead to (and their subdomains); empty: the feed's own host.",
-    )
-    max_redirects: int = Field(5, ge=0, le=20, description="Most redirects followed per request.")
 
 
 def _struct_to_dt(st) -> datetime | None:
@@ -153,49 +152,49 @@ def _posts(entries, result: FetchResult, tz: str) -> Iterable[RawPost]:
         )
 
 
-@register
 class FeedSource(SourceType):
     """Polls one feed; an unchanged feed costs one 304 and no parsing."""
 
     name = "feed"
     config_model = FeedConfig
 
-    def collect(self, state: SourceState) -> CollectResult:
+    def collect(self, state: SourceState) -> Batches:
         cfg: FeedConfig = self.config  # type: ignore[assignment]
-        return collect_feed_url(cfg.url, cfg, self.context, state, conditional=True)
+        return (yield from collect_feed_url(cfg.url, cfg, self.context, state, conditional=True))
 
 
-def collect_feed_url(url: str, cfg, context, state: SourceState, conditional: bool) -> CollectResult:
-    """Fetch and parse one feed URL (used by feed and search sources)."""
-    from urllib.parse import urlsplit
-
-    allowed = list(getattr(cfg, "allowed_domains", []) or []) or [urlsplit(url).hostname or ""]
+def collect_feed_url(url: str, cfg: HostOptions, context: CollectContext, state: SourceState,
+                     conditional: bool) -> Batches:
+    """Fetch and parse one feed URL (for feed and search sources): one batch, if any."""
+    allowed = list(cfg.allowed_domains) or [urlsplit(url).hostname or ""]
     opts = fetch_options(cfg, context, state if conditional else None, allowed)
-    client = shared_client()
     try:
-        result = client.fetch(url, opts)
+        result = shared_client().fetch(url, opts)
     except FetchError as e:
         return from_fetch_error(state, e, requests=1)
-    new_state = SourceState(etag=state.etag, last_modified=state.last_modified, data=dict(state.data))
+    new_state = state.copy()
     if result.status == 304:
-        return CollectResult(state=new_state, fetched=1, not_modified=True, requests=1)
+        return Outcome(state=new_state, fetched=1, not_modified=True, requests=1)
     kind = error_kind_for_status(result.status)
     if kind:
-        return CollectResult(state=new_state, fetched=1, error_kind=kind, requests=1,
-                             error=f"{url} answered HTTP {result.status}")
-    if conditional:
-        new_state.etag = result.headers.get("etag")
-        new_state.last_modified = result.headers.get("last-modified")
+        return Outcome(state=new_state, fetched=1, error_kind=kind, requests=1,
+                       error=f"{url} answered HTTP {result.status}")
     posts, warnings, error = parse_feed(result, context.timezone)
     if not cfg.obey_robots:
         warnings.append("robots.txt is ignored for this source (obey_robots: false)")
     if result.truncated:
         warnings.append(f"the feed was larger than {cfg.max_bytes} bytes and was cut")
-    out = CollectResult(posts=posts, state=new_state, fetched=1, warnings=warnings, requests=1)
+    out = Outcome(state=new_state, fetched=1, warnings=warnings, requests=1)
     if error:
-        # Not a usable feed: forget its validators so the next run fetches it in full.
-        out.state.etag, out.state.last_modified = state.etag, state.last_modified
+        # Not a usable feed: keep its bytes as evidence, and keep the old validators so
+        # the next run fetches it in full.
+        yield Batch(snapshots=[result])
         out.error_kind = "decode" if result.decode_error else "bad_feed"
         out.error = error
-        out.snapshots.append(result)
+        return out
+    if conditional:
+        new_state.etag = result.headers.get("etag")
+        new_state.last_modified = result.headers.get("last-modified")
+    if posts:
+        yield Batch(posts=posts)
     return out

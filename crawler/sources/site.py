@@ -1,116 +1,49 @@
 """Web sites (news sites, Discuz! boards, Tieba-style lists) crawled by the one generic
-Scrapy spider, configured in YAML. Each collection runs Scrapy in a child process."""
+Scrapy spider, configured in YAML. Each run is a child process (``crawler.child``);
+posts are yielded in batches while it crawls, so storage and matching run beside it."""
 
 from __future__ import annotations
 
 import builtins
-import os
-import pickle
-import queue
 import subprocess
-import sys
-import tempfile
-import threading
 import time
-from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 
-from core.durations import Duration
 from crawler.base import (
+    Batch,
+    Batches,
     CollectContext,
-    CollectResult,
     FetchResult,
+    Outcome,
     RawPost,
     SourceConfig,
     SourceState,
     SourceType,
-    register,
 )
+from crawler.child import CrawlChild
+from crawler.options import CrawlOptions
 from crawler.urls import canonical
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+STREAM_BATCH = 100  # posts per batch while streaming
+STREAM_SECONDS = 2.0  # ... or fewer, when they have waited this long
 
 
-class FieldSelectors(BaseModel):
-    """Per-field selectors: CSS (``h1::text``, ``a::attr(href)``, ``td.t_f``) or XPath
-    (starting with ``/``, ``./`` or ``(``). An element selector yields the element's
-    readable text; several matches of ``body`` are joined, other fields take the first."""
-
-    model_config = ConfigDict(extra="forbid")
-    title: str | None = Field(None, description="The post's title; default: the page's <title>.")
-    body: str | None = Field(
-        None, description="The post's text; without it the main text is extracted automatically."
-    )
-    author: str | None = Field(None, description="The author's name.")
-    published: str | None = Field(
-        None, description='Publication time text ("2026-11-23 08:15", "3分钟前", "昨天 12:30").'
-    )
-    replies: str | None = Field(None, description="Reply count text ('22', '1.2万').")
-    views: str | None = Field(None, description="View count text.")
-
-
-class ListSpec(BaseModel):
-    """How to walk list pages (a board, a news column, a Tieba list)."""
-
-    model_config = ConfigDict(extra="forbid")
-    item: str | None = Field(
-        None, description="Selector of the links to posts, e.g. \"a.s.xst::attr(href)\" (within a row when `row` is set)."
-    )
-    next: str | None = Field(None, description='Selector of the next-page link, e.g. "a.nxt::attr(href)".')
-    max_pages: int = Field(1, ge=1, le=1000, description="Most list pages walked per run (start page included).")
-    row: str | None = Field(
-        None,
-        description="Selector of one post's row on the list page; each row becomes a post "
-        "(its link from `item`, its fields from `fields` below, relative to the row).",
-    )
-    fields: FieldSelectors = Field(
-        default_factory=FieldSelectors, description="Selectors within a row (with `row`)."
-    )
-    follow: bool | None = Field(
-        None, description="Also visit each item link as an article page (default: yes without `row`, no with it)."
-    )
-
-
-class SiteConfig(SourceConfig):
+class SiteConfig(CrawlOptions, SourceConfig):
     """A web site crawled by the configured spider."""
 
     type: Literal["site"] = Field("site", description="site")
-    urls: builtins.list[str] = Field(min_length=1, description="Start URLs: list pages, or article pages when there is no `list`.")
-    list: ListSpec | None = Field(None, description="List pages: item links, pagination, rows.")
-    fields: FieldSelectors = Field(
-        default_factory=FieldSelectors, description="Selectors on article pages; none: automatic extraction."
+    urls: builtins.list[str] = Field(
+        min_length=1,
+        description="Start URLs: list pages, or article pages when there is no `list`.",
     )
-    allowed_domains: builtins.list[str] = Field(
-        default_factory=lambda: [],  # noqa: PIE807 - `list` is a field name in this class
-        description="Hosts the spider may visit (and their subdomains); default: the start URLs' hosts."
-    )
-    encoding: str | None = Field(
-        None, description="Force a page encoding (gbk, big5, utf-8) when a site lies about it; default: detect."
-    )
-    concurrency: int = Field(2, ge=1, le=32, description="Requests at once to one host.")
-    max_redirects: int = Field(5, ge=0, le=20, description="Most redirects followed per request.")
-    max_requests: int = Field(500, ge=1, description="Most pages fetched per run (a safety stop).")
-    crawl_timeout: Duration = Field(600, description="Longest a whole run may take (30s, 10m, ...).")
-
-    @field_validator("encoding")
-    @classmethod
-    def _enc(cls, v):
-        if v is None:
-            return v
-        from crawler.encoding import normalise_label
-
-        if normalise_label(v) is None:
-            raise ValueError(f"unknown encoding '{v}' (e.g. gbk, gb18030, big5, utf-8)")
-        return v
 
 
-def job_for(cfg: SiteConfig, context: CollectContext, urls: list[str] | None = None) -> dict[str, Any]:
-    """The plain-data job the child process runs."""
-    urls = urls or cfg.urls
+def job_for(cfg: CrawlOptions, context: CollectContext, urls: list[str]) -> dict[str, Any]:
+    """The plain-data job the child process runs (``cfg`` is a site or search config)."""
     allowed = cfg.allowed_domains or sorted({urlsplit(u).hostname or "" for u in urls})
     return {
         "urls": urls,
@@ -130,84 +63,17 @@ def job_for(cfg: SiteConfig, context: CollectContext, urls: list[str] | None = N
     }
 
 
-def run_crawl(job: dict[str, Any], timeout: float = 600,
-              on_record: Callable[[str, dict], None] | None = None) -> list[tuple[str, dict]]:
-    """Run the spider on ``job`` in a child process; return its records. With
-    ``on_record``, each record is handed over as soon as the child writes it (through a
-    pipe drained by a reader thread, so the crawl never waits for the caller) and the
-    returned list is empty. Raises ``subprocess.TimeoutExpired`` or ``RuntimeError`` when
-    the child fails."""
-    if on_record is None:
-        records: list[tuple[str, dict]] = []
-        _stream_crawl(job, timeout, lambda kind, rec: records.append((kind, rec)))
-        return records
-    _stream_crawl(job, timeout, on_record)
-    return []
-
-
-def _stream_crawl(job: dict[str, Any], timeout: float, on_record: Callable[[str, dict], None]) -> None:
-    with tempfile.TemporaryDirectory(prefix="sentinel-crawl-") as tmp:
-        job_path = os.path.join(tmp, "job.pickle")
-        with open(job_path, "wb") as fh:
-            pickle.dump(job, fh)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        read_fd, write_fd = os.pipe()
-        with open(os.path.join(tmp, "stderr.txt"), "w+b") as err:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "crawler.spider", job_path, f"fd:{write_fd}"],
-                env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=err, pass_fds=(write_fd,),
-            )
-            os.close(write_fd)
-            inbox: queue.SimpleQueue = queue.SimpleQueue()
-
-            def reader() -> None:
-                with os.fdopen(read_fd, "rb") as pipe:
-                    while True:
-                        try:
-                            inbox.put(pickle.load(pipe))
-                        except EOFError:
-                            break
-                        except (pickle.UnpicklingError, ValueError, OSError):
-                            break  # a child killed mid-write: keep what was complete
-                inbox.put(None)
-
-            t = threading.Thread(target=reader, name="crawl-reader", daemon=True)
-            t.start()
-            deadline = time.monotonic() + timeout
-            got = 0
-            try:
-                while True:
-                    try:
-                        item = inbox.get(timeout=max(0.1, deadline - time.monotonic()))
-                    except queue.Empty:
-                        item = ...
-                    if item is None:
-                        break
-                    if item is ... or time.monotonic() > deadline:
-                        raise subprocess.TimeoutExpired(proc.args, timeout)
-                    got += 1
-                    on_record(*item)
-            except BaseException:
-                # A timeout, or the receiver failed (e.g. the database went away): never
-                # leave the spider running behind us.
-                proc.kill()
-                proc.wait()
-                t.join(timeout=5)
-                raise
-            returncode = proc.wait()
-            t.join(timeout=5)
-            if returncode != 0 and not got:
-                err.seek(0)
-                tail = err.read().decode("utf-8", "replace").strip().splitlines()[-3:]
-                raise RuntimeError(f"the crawler process failed (exit {returncode}): {' | '.join(tail)}")
-
-
 def _snapshot(rec: dict) -> FetchResult:
     return FetchResult(
-        url=rec["url"], final_url=rec["final_url"], status=rec["status"], headers=rec["headers"],
-        body=rec["body"], fetched_at=rec["fetched_at"], encoding=rec.get("encoding"),
-        decode_error=rec.get("decode_error"), truncated=bool(rec.get("truncated")),
+        url=rec["url"],
+        final_url=rec["final_url"],
+        status=rec["status"],
+        headers=rec["headers"],
+        body=rec["body"],
+        fetched_at=rec["fetched_at"],
+        encoding=rec.get("encoding"),
+        decode_error=rec.get("decode_error"),
+        truncated=bool(rec.get("truncated")),
     )
 
 
@@ -226,107 +92,119 @@ def _raw_post(rec: dict) -> RawPost:
     )
 
 
-STREAM_BATCH = 100
-
-
-def records_to_result(records: list[tuple[str, dict]], state: SourceState) -> CollectResult:
-    """Posts, errors and counts from the child's records."""
-    result = CollectResult(state=SourceState(etag=state.etag, last_modified=state.last_modified,
-                                             data=dict(state.data)))
-    errors: list[dict] = []
-    pages = 0
-    for kind, rec in records:
-        if kind == "page":
-            pages += 1
-            result.posts.append(_raw_post(rec))
-        elif kind == "undecodable":
-            pages += 1
-            result.snapshots.append(_snapshot(rec))
-            errors.append({"url": rec["url"], "kind": "decode", "message": rec.get("decode_error") or "undecodable"})
-        elif kind == "error":
-            errors.append(rec)
-        elif kind == "stats":
-            result.requests = int(rec.get("requests", 0))
-            result.fetched = int(rec.get("responses", 0))
-            result.state.data["last_crawl_seconds"] = rec.get("elapsed")
-            if rec.get("robots_forbidden"):
-                result.warnings.append(f"robots.txt forbade {rec['robots_forbidden']} page(s)")
-    cut = sum(1 for p in result.posts if p.snapshot and p.snapshot.truncated)
-    if cut:
-        result.warnings.append(f"{cut} page(s) were larger than max_bytes and were cut")
-    # Unique posts by canonical URL (a row and its article page may both appear).
+def merge_rows(posts: list[RawPost]) -> list[RawPost]:
+    """One post per canonical URL; a row and its article page both seen: the article."""
     seen: dict[str, RawPost] = {}
-    for p in result.posts:
-        if p.url not in seen or (seen[p.url].extra.get("from_list_row") and not p.extra.get("from_list_row")):
+    for p in posts:
+        if p.url not in seen or (
+            seen[p.url].extra.get("from_list_row") and not p.extra.get("from_list_row")
+        ):
             seen[p.url] = p
-    result.posts = list(seen.values())
-    for e in errors[:20]:
-        result.warnings.append(f"{e['kind']}: {e['url']}: {e['message']}")
-    if errors and not result.posts:
-        # Nothing came through: the run failed, with the first error's kind.
-        result.error_kind = errors[0]["kind"]
-        result.error = f"{errors[0]['url']}: {errors[0]['message']}" + (
-            f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else "")
-    return result
+    return list(seen.values())
 
 
-def collect_site(cfg: SiteConfig, context: CollectContext, state: SourceState,
-                 urls: list[str] | None = None) -> CollectResult:
-    job = job_for(cfg, context, urls)
-    # Stream posts to the caller while crawling — except with list rows, where a row and
-    # its article page are merged first (records_to_result keeps the article's version).
-    stream = context.on_posts if not (cfg.list and cfg.list.row) else None
-    batch: list[RawPost] = []
-    others: list[tuple[str, dict]] = []
-    streamed = 0
+@dataclass
+class _Tally:
+    """What the child reported besides posts: errors, counts, the final stats."""
 
-    def on_record(kind: str, rec: dict) -> None:
-        nonlocal streamed
-        if kind != "page":
-            others.append((kind, rec))
-            return
-        batch.append(_raw_post(rec))
-        if len(batch) >= STREAM_BATCH:
-            streamed += len(batch)
-            stream(batch[:])
-            batch.clear()
+    state: SourceState
+    posts: int = 0
+    cut: int = 0
+    errors: list[dict] = field(default_factory=list)
+    outcome: Outcome = field(init=False)
 
+    def __post_init__(self) -> None:
+        self.outcome = Outcome(state=self.state.copy())
+
+    def record(self, kind: str, rec: dict) -> None:
+        if kind == "error":
+            self.errors.append(rec)
+        elif kind == "undecodable":
+            message = rec.get("decode_error") or "undecodable"
+            self.errors.append({"url": rec["url"], "kind": "decode", "message": message})
+        elif kind == "stats":
+            o = self.outcome
+            o.requests = int(rec.get("requests", 0))
+            o.fetched = int(rec.get("responses", 0))
+            o.state.data["last_crawl_seconds"] = rec.get("elapsed")
+            if rec.get("robots_forbidden"):
+                o.warnings.append(f"robots.txt forbade {rec['robots_forbidden']} page(s)")
+
+    def finish(self) -> Outcome:
+        """The outcome of a crawl that ran to its end: failed when errors came and no post."""
+        o = self.outcome
+        if self.cut:
+            o.warnings.append(f"{self.cut} page(s) were larger than max_bytes and were cut")
+        for e in self.errors[:20]:
+            o.warnings.append(f"{e['kind']}: {e['url']}: {e['message']}")
+        if self.errors and not self.posts:
+            first = self.errors[0]
+            o.error_kind = first["kind"]
+            o.error = f"{first['url']}: {first['message']}" + (
+                f" (and {len(self.errors) - 1} more errors)" if len(self.errors) > 1 else ""
+            )
+        return o
+
+    def stopped(self, kind: str, message: str) -> Outcome:
+        """The outcome of a crawl that did not finish (timeout, the child failed)."""
+        warnings = (
+            [f"{self.posts} post(s) were collected before the crawl stopped"] if self.posts else []
+        )
+        return Outcome(state=self.state, error_kind=kind, error=message, warnings=warnings)
+
+
+def crawl(
+    cfg: CrawlOptions, context: CollectContext, state: SourceState, urls: list[str]
+) -> Batches:
+    """Crawl ``urls`` with the spider configured by ``cfg``, yielding posts in batches.
+
+    With list rows (``list.row``) the posts come in one batch at the end: a row and its
+    article page are merged first, so a post is not stored twice in two versions."""
+    streaming = not (cfg.list and cfg.list.row)
+    tally = _Tally(state)
+    posts: list[RawPost] = []
+    snapshots: list[FetchResult] = []
+    since = time.monotonic()
     try:
-        records = run_crawl(job, timeout=cfg.crawl_timeout, on_record=on_record if stream else None)
+        with CrawlChild(job_for(cfg, context, urls), timeout=cfg.crawl_timeout) as child:
+            for kind, rec in child:
+                if kind == "page":
+                    post = _raw_post(rec)
+                    tally.posts += 1
+                    tally.cut += bool(post.snapshot and post.snapshot.truncated)
+                    posts.append(post)
+                elif kind == "undecodable":
+                    snapshots.append(_snapshot(rec))
+                tally.record(kind, rec)
+                due = len(posts) >= STREAM_BATCH or (
+                    bool(posts) and time.monotonic() - since > STREAM_SECONDS
+                )
+                if streaming and due:
+                    yield Batch(posts=posts, snapshots=snapshots)
+                    posts, snapshots, since = [], [], time.monotonic()
     except subprocess.TimeoutExpired:
-        records = None
-        failure = CollectResult(state=state, error_kind="timeout",
-                                error=f"the crawl did not finish within {cfg.crawl_timeout:g} s")
+        outcome = tally.stopped(
+            "timeout", f"the crawl did not finish within {cfg.crawl_timeout:g} s"
+        )
     except (RuntimeError, OSError) as e:
-        records = None
-        failure = CollectResult(state=state, error_kind="crawler", error=str(e))
-    if stream and batch:  # what came before a failure is kept too
-        streamed += len(batch)
-        stream(batch[:])
-        batch.clear()
-    if records is None:
-        if streamed:
-            failure.warnings.append(f"{streamed} post(s) were collected before the crawl stopped")
-        return failure
-    if stream:
-        result = records_to_result(others, state)
-        result.streamed = streamed
-        if streamed and result.error:  # some posts came through: a partial run, not a failure
-            result.warnings.insert(0, f"{result.error_kind}: {result.error}")
-            result.error_kind = result.error = None
+        outcome = tally.stopped("crawler", str(e))
     else:
-        result = records_to_result(records, state)
+        outcome = tally.finish()
+    if not streaming:
+        posts = merge_rows(posts)
+    if posts or snapshots:  # what came before a failure is kept too
+        yield Batch(posts=posts, snapshots=snapshots)
     if not cfg.obey_robots:
-        result.warnings.append("robots.txt is ignored for this source (obey_robots: false)")
-    return result
+        outcome.warnings.append("robots.txt is ignored for this source (obey_robots: false)")
+    return outcome
 
 
-@register
 class SiteSource(SourceType):
     """Crawls list pages and article pages with the configured spider."""
 
     name = "site"
     config_model = SiteConfig
 
-    def collect(self, state: SourceState) -> CollectResult:
-        return collect_site(self.config, self.context, state)  # type: ignore[arg-type]
+    def collect(self, state: SourceState) -> Batches:
+        cfg: SiteConfig = self.config  # type: ignore[assignment]
+        return (yield from crawl(cfg, self.context, state, cfg.urls))

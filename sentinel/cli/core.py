@@ -195,12 +195,12 @@ def _post_json(p, source_name: str, m) -> dict:
 def status(app: AppContext, as_json: bool) -> None:
     """来源健康状况、待处理队列、发件箱和守护进程状态。"""
     from storage import lock
-    from storage.models import Match, Post, Source
+    from storage.health import source_health_rows
+    from storage.models import Match, Post
 
     cfg = app.config
-    configured = {s.name: s for s in cfg.sources}
     with app.db.session() as s:
-        sources = {x.name: x for x in s.scalars(select(Source))}
+        rows = source_health_rows(s, cfg)
         backlog = s.scalar(
             select(func.count(Post.id)).outerjoin(Match, Match.post_id == Post.id).where(Match.id.is_(None))
         )
@@ -208,29 +208,6 @@ def status(app: AppContext, as_json: bool) -> None:
     daemon = lock.current(app.db)
     outbox = _outbox_status(app)
     watchlist_error = _watchlist_error(app)
-    rows = []
-    for name in sorted(set(configured) | set(sources)):
-        src = sources.get(name)
-        c = configured.get(name)
-        rows.append(
-            {
-                "name": name,
-                "type": c.type if c else (src.type if src else None),
-                "configured": c is not None,
-                "enabled": bool(c and c.enabled),
-                "robots_obeyed": bool(c.obey_robots) if c else None,
-                "last_run_at": src.last_run_at if src else None,
-                "last_success_at": src.last_success_at if src else None,
-                "last_error_at": src.last_error_at if src else None,
-                "last_error_kind": src.last_error_kind if src else None,
-                "last_error": src.last_error if src else None,
-                "consecutive_failures": src.consecutive_failures if src else 0,
-                "last_new": src.last_new if src else 0,
-                "last_seen": src.last_seen if src else 0,
-                "last_warning": src.last_warning if src else None,
-                "healthy": bool(src and src.consecutive_failures == 0 and src.last_success_at),
-            }
-        )
     data = {
         "sources": rows,
         "posts": total_posts,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.base import CollectContext, SourceState, source_types
+from crawler.base import CollectContext, SourceState, collect_all
+from crawler.registry import source_types
 from tests.servers.http import LoopbackHTTPServer
 
 
@@ -28,6 +29,6 @@ def collect(context):
         types = source_types()
         kind = types[config["type"]]
         cfg = kind.config_model.model_validate(config)
-        return kind(cfg, context=ctx or context).collect(state or SourceState())
+        return collect_all(kind(cfg, context=ctx or context), state or SourceState())
 
     return run

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import textwrap
 
-from crawler.base import CollectContext, SourceState, source_types
+from crawler.base import CollectContext, SourceState, collect_all
+from crawler.registry import source_types
 from sentinel import config as sentinel_config
 from tests.conftest import CORPUS
 
@@ -59,7 +60,7 @@ def load_sources(tmp_path, **urls):
 
 def run(source, ctx=None):
     kind = source_types()[source.type]
-    return kind(source, context=ctx or CollectContext()).collect(SourceState())
+    return collect_all(kind(source, context=ctx or CollectContext()), SourceState())
 
 
 def test_tieba_list_rows_become_posts_from_yaml_only(server, tmp_path):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from crawler.base import CollectContext, SourceState, source_types
+from crawler.base import CollectContext, SourceState
+from crawler.registry import source_types
 from crawler.sources.search import expand
 
 RSS_GB2312 = """<?xml version="1.0" encoding="gb2312"?>

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.base import CollectContext, SourceState, source_types
+from crawler.base import CollectContext, SourceState, collect_all
+from crawler.registry import source_types
 from demo.scenario import default_scenario
 from demo.world import CampusWorld
 from tests.demo.conftest import HandClock, fetch
@@ -48,7 +49,7 @@ def _collect(world: CampusWorld, tmp_path: Path) -> dict[str, list]:
     for spec in cfg["sources"]:
         kind = types[spec["type"]]
         source = kind(kind.config_model.model_validate(spec), context=CollectContext())
-        result = source.collect(SourceState())
+        result = collect_all(source, SourceState())
         assert result.error is None, (spec["name"], result.error_kind, result.error)
         out[spec["name"]] = result.posts
     return out
@@ -82,12 +83,12 @@ def test_the_feed_source_gets_304_when_nothing_changed(tmp_path):
         assert spec["type"] == "feed"
         kind = source_types()["feed"]
         source = kind(kind.config_model.model_validate(spec), context=CollectContext())
-        first = source.collect(SourceState())
+        first = collect_all(source, SourceState())
         assert first.error is None and first.posts
-        again = source.collect(first.state)
+        again = collect_all(source, first.state)
         assert again.not_modified and not again.posts
         clock.t = SCENARIO.post("canteen-hype-news").appear_after
-        later = source.collect(again.state)
+        later = collect_all(source, again.state)
         assert not later.not_modified
         assert SCENARIO.post("canteen-hype-news").title in {p.title for p in later.posts}
 

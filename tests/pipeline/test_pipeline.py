@@ -7,7 +7,7 @@ import json
 
 import yaml
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from sentinel import config as config_mod
 from sentinel.cli import cli
@@ -57,11 +57,17 @@ def test_posts_stored_but_not_matched_before_a_crash_are_matched_on_the_next_run
         cfg = config_mod.load(path)
         db = Database(cfg.database_url)
         pipeline = Pipeline(cfg, db)
-        # Collection ran and committed; the process "died" before matching.
+        # Collection ran and committed; the process "died" in matching (the database
+        # refuses every match, as a killed process would leave none).
+        with db.engine.begin() as c:
+            c.execute(text("CREATE TRIGGER killed BEFORE INSERT ON matches "
+                           "BEGIN SELECT RAISE(ABORT, 'process killed'); END"))
         run = pipeline.collect(cfg.sources[0])
         assert run.new == 2
         with db.session() as s:
             assert s.scalar(select(func.count(Match.id))) == 0
+        with db.engine.begin() as c:
+            c.execute(text("DROP TRIGGER killed"))
         # A new process: the backlog is matched, the incident opened, nothing twice.
         again = Pipeline(cfg, db)
         runs, stats, _ = again.poll()
@@ -149,7 +155,11 @@ def test_two_processes_matching_the_same_backlog_open_one_incident_and_one_mail(
         path = write_config(tmp_path, [feed("news", srv.url("/rss.xml"))])
         cfg = config_mod.load(path)
         db = Database(cfg.database_url)
+        with db.engine.begin() as c:  # a backlog: stored, not yet matched
+            c.execute(text("CREATE TRIGGER later BEFORE INSERT ON matches BEGIN SELECT RAISE(ABORT, 'later'); END"))
         Pipeline(cfg, db).collect(cfg.sources[0])
+        with db.engine.begin() as c:
+            c.execute(text("DROP TRIGGER later"))
         a, b = Pipeline(cfg, Database(cfg.database_url)), Pipeline(cfg, Database(cfg.database_url))
         a.matchers.get(), b.matchers.get()
         barrier = threading.Barrier(2)
@@ -172,11 +182,52 @@ def test_two_processes_matching_the_same_backlog_open_one_incident_and_one_mail(
         db.dispose()
 
 
+def test_workers_collecting_and_matching_the_same_feed_at_once_open_one_incident_and_one_mail(tmp_path, db_url):
+    """No lock serialises the scheduler's workers: three threads of one pipeline (the
+    daemon's workers) and a second pipeline (`sentinel poll` by hand) collect the same
+    feed and match what they stored, all at once. The keyed writes decide: each post is
+    stored once, matched once, one incident is opened and one alert mail queued — and
+    no run is reported as failed for having lost a race."""
+    import threading
+
+    from storage.models import Incident, OutboxMessage
+
+    with LoopbackHTTPServer() as srv:
+        srv.add("/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml")
+        cfg = config_mod.load(write_config(tmp_path, [feed("news", srv.url("/rss.xml"))], db_url=db_url))
+        daemon_db, hand_db = Database(cfg.database_url), Database(cfg.database_url)
+        daemon, by_hand = Pipeline(cfg, daemon_db), Pipeline(cfg, hand_db)
+        daemon.matchers.get(), by_hand.matchers.get()  # jieba's start-up is not the race
+        workers = [daemon, daemon, daemon, by_hand]
+        barrier = threading.Barrier(len(workers))
+        runs = []
+
+        def work(p):
+            barrier.wait()
+            runs.append(p.collect(cfg.sources[0]))
+            p.process_pending()
+
+        threads = [threading.Thread(target=work, args=(p,)) for p in workers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        daemon.process_pending()  # whatever lost a race is picked up, once
+        assert len(runs) == 4 and all(r.error is None for r in runs), [r.to_dict() for r in runs]
+        assert sum(r.new for r in runs) == 2  # each post stored by exactly one worker
+        with daemon_db.session() as s:
+            assert s.scalar(select(func.count(Post.id))) == 2
+            assert s.scalar(select(func.count(Match.id))) == 2
+            assert s.scalar(select(func.count(Incident.id))) == 1
+            assert s.scalar(select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.kind == "new_incident", OutboxMessage.channel == "email")) == 1
+        daemon_db.dispose()
+        hand_db.dispose()
+
+
 def test_posts_that_could_not_be_stored_are_fetched_again_next_time(tmp_path):
     """A write that fails (the database refuses the insert) must not advance the feed's
     ETag: the next run fetches the same posts in full and stores them."""
-    from sqlalchemy import text
-
     with LoopbackHTTPServer() as srv:
         srv.add("/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml",
                 etag='"v1"')

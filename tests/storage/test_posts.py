@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from crawler.base import CollectResult, FetchResult, RawPost, SourceState
+from crawler.base import FetchResult, Outcome, RawPost, SourceState
+from storage.health import record_health
 from storage.models import Post, PostVersion, Snapshot, Source
-from storage.posts import record_health, snapshot_bytes, store_posts
+from storage.posts import snapshot_bytes, store_posts
 
 T = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
@@ -92,9 +93,9 @@ def test_health_counts_failures_and_resets_on_success(db):
     with db.session() as s:
         src = source(s)
         for _ in range(3):
-            record_health(s, src, CollectResult(error_kind="timeout", error="timed out"), None, T)
+            record_health(s, src, Outcome(error_kind="timeout", error="timed out"), T)
         assert src.consecutive_failures == 3 and src.last_error_kind == "timeout"
-        ok = CollectResult(state=SourceState(etag='"abc"'), fetched=1)
-        record_health(s, src, ok, None, T)
+        ok = Outcome(state=SourceState(etag='"abc"'), fetched=1)
+        record_health(s, src, ok, T)
         assert src.consecutive_failures == 0 and src.last_success_at == T and src.etag == '"abc"'
         assert src.last_error_kind == "timeout"  # the last error stays visible

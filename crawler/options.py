@@ -1,0 +1,103 @@
+"""The keys of sources that crawl pages, defined once.
+
+``HostOptions`` (where a source may go) is shared by every built-in type;
+``CrawlOptions`` (what the spider does and how far) by ``site`` and by ``search`` with
+``format: site``. A source type's config model inherits them next to ``SourceConfig``,
+so the keys stay flat in ``sentinel.yaml`` and mean the same in every type.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.durations import Duration
+
+
+class FieldSelectors(BaseModel):
+    """Per-field selectors: CSS (``h1::text``, ``a::attr(href)``, ``td.t_f``) or XPath
+    (starting with ``/``, ``./`` or ``(``). An element selector yields the element's
+    readable text; several matches of ``body`` are joined, other fields take the first."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(None, description="The post's title; default: the page's <title>.")
+    body: str | None = Field(
+        None, description="The post's text; without it the main text is extracted automatically."
+    )
+    author: str | None = Field(None, description="The author's name.")
+    published: str | None = Field(
+        None, description='Publication time text ("2026-11-23 08:15", "3分钟前", "昨天 12:30").'
+    )
+    replies: str | None = Field(None, description="Reply count text ('22', '1.2万').")
+    views: str | None = Field(None, description="View count text.")
+
+
+class ListSpec(BaseModel):
+    """How to walk list pages (a board, a news column, a Tieba list)."""
+
+    model_config = ConfigDict(extra="forbid")
+    item: str | None = Field(
+        None,
+        description='Selector of the links to posts, e.g. "a.s.xst::attr(href)" '
+        "(within a row when `row` is set).",
+    )
+    next: str | None = Field(
+        None, description='Selector of the next-page link, e.g. "a.nxt::attr(href)".'
+    )
+    max_pages: int = Field(
+        1, ge=1, le=1000, description="Most list pages walked per run (start page included)."
+    )
+    row: str | None = Field(
+        None,
+        description="Selector of one post's row on the list page; each row becomes a post "
+        "(its link from `item`, its fields from `fields` below, relative to the row).",
+    )
+    fields: FieldSelectors = Field(
+        default_factory=FieldSelectors, description="Selectors within a row (with `row`)."
+    )
+    follow: bool | None = Field(
+        None,
+        description="Also visit each item link as an article page "
+        "(default: yes without `row`, no with it).",
+    )
+
+
+class HostOptions(BaseModel):
+    """Where a source may go: the hosts it may visit or be redirected to."""
+
+    allowed_domains: builtins.list[str] = Field(
+        default_factory=builtins.list,
+        description="Hosts that may be visited or redirected to (and their subdomains); "
+        "default: the hosts of the source's own URLs.",
+    )
+    max_redirects: int = Field(5, ge=0, le=20, description="Most redirects followed per request.")
+
+
+class CrawlOptions(HostOptions):
+    """What the one configured spider does on a source's pages, and its safety stops."""
+
+    list: ListSpec | None = Field(None, description="List pages: item links, pagination, rows.")
+    fields: FieldSelectors = Field(
+        default_factory=FieldSelectors,
+        description="Selectors on article pages; none: automatic extraction.",
+    )
+    encoding: str | None = Field(
+        None,
+        description="Force a page encoding (gbk, big5, utf-8) when a site lies about it; "
+        "default: detect.",
+    )
+    concurrency: int = Field(2, ge=1, le=32, description="Requests at once to one host.")
+    max_requests: int = Field(500, ge=1, description="Most pages fetched per run (a safety stop).")
+    crawl_timeout: Duration = Field(
+        600, description="Longest a whole run may take (30s, 10m, ...)."
+    )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str | None) -> str | None:
+        from crawler.encoding import normalise_label
+
+        if v is not None and normalise_label(v) is None:
+            raise ValueError(f"未知的编码 '{v}'（可用 gbk、gb18030、big5、utf-8）")
+        return v
