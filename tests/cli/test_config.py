@@ -106,3 +106,55 @@ def test_a_misspelt_required_key_is_reported_as_the_typo(tmp_path):
     _, result = check(tmp_path, "smtp:\n  host: h\n  port: 25\n  frm: a@b\n")
     assert result.exit_code == 2
     assert result.output.strip().endswith("未知的键 'frm'") and ":4:3:" in result.output
+
+
+def test_a_search_crawled_as_a_site_takes_the_same_crawl_keys_as_a_site(tmp_path):
+    text = (
+        "sources:\n"
+        "  - name: forum-search\n    type: search\n    format: site\n"
+        "    url: 'http://bbs.example.cn/search?kw={query}'\n"
+        "    crawl_timeout: 10m\n    max_requests: 50\n    encoding: gbk\n"
+        "    list: {item: 'a.s.xst::attr(href)', max_pages: 2}\n"
+        "  - name: forum\n    type: site\n    urls: ['http://bbs.example.cn/']\n    crawl_timeout: 10m\n"
+    )
+    p, result = check(tmp_path, text)
+    assert result.exit_code == 0, result.output
+    search, site = config_mod.load(p).sources
+    assert search.crawl_timeout == site.crawl_timeout == 600
+    assert search.list.max_pages == 2 and search.encoding == "gbk" and search.max_requests == 50
+
+
+def test_an_unknown_key_deep_in_a_source_names_the_keys_allowed_there(tmp_path):
+    text = "sources:\n  - name: a\n    type: site\n    urls: ['http://x/']\n    list: {itme: a}\n"
+    p, result = check(tmp_path, text)
+    assert result.exit_code == 2
+    assert result.output.startswith(f"{p}:5:12: 未知的键 'itme'") and "item、next、max_pages" in result.output
+
+
+def test_source_mistakes_are_explained_in_chinese_where_they_are(tmp_path):
+    cases = [
+        ("sources:\n  - name: a\n    url: http://x/\n", 2, 5, "来源缺少 type，可选：feed、search、site"),
+        ("sources:\n  - name: a\n    type: feed\n    url: http://x/1\n  - name: a\n    type: feed\n    url: http://x/2\n",
+         5, 11, "有两个来源都叫 'a'"),
+        ("sources:\n  - name: a\n    type: site\n    urls: [http://x/]\n    encoding: klingon\n", 5, 15, "未知的编码 'klingon'"),
+        ("sources:\n  - name: a\n    type: search\n    url: http://x/\n", 4, 10, "搜索网址中必须有 {query}"),
+        ("sources:\n  - just a line\n", 2, 5, "每个来源应写成“键: 值”的形式"),
+    ]
+    for text, line, col, words in cases:
+        p, result = check(tmp_path, text)
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"{p}:{line}:{col}: ") and words in result.output, result.output
+
+
+def test_the_same_mistake_reads_the_same_through_model_validate_and_load(tmp_path):
+    """Sources are validated in one place: Config itself, whichever way it is built."""
+    import yaml
+    from pydantic import ValidationError
+
+    text = "sources:\n  - name: a\n    type: ftp\n"
+    with pytest.raises(ValidationError) as direct:
+        config_mod.Config.model_validate(yaml.safe_load(text))
+    [err] = direct.value.errors()
+    assert err["loc"] == ("sources", 0, "type") and "未知的来源类型 'ftp'" in err["msg"]
+    _, result = check(tmp_path, text)
+    assert err["msg"] in result.output
