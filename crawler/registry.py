@@ -34,22 +34,20 @@ def source_types() -> dict[str, type[SourceType]]:
 
 @lru_cache(maxsize=4)
 def _load(_path: tuple[str, ...]) -> dict[str, type[SourceType]]:
-    found: dict[str, type[SourceType]] = {}
-    declared: dict[str, str] = {}
+    declared: dict[str, metadata.EntryPoint] = {}
     for ep in metadata.entry_points(group=GROUP):
-        if ep.name in declared:
-            if declared[ep.name] != ep.value:
-                raise SourceTypeError(
-                    f"来源类型 '{ep.name}' 被声明了两次（{declared[ep.name]} 和 {ep.value}），请卸载其中一个插件"
-                )
-            continue
-        declared[ep.name] = ep.value
-        found[ep.name] = _checked(ep)
-    if not found:
+        other = declared.setdefault(ep.name, ep)
+        if other.value != ep.value:
+            raise SourceTypeError(
+                f"来源类型 '{ep.name}' 被声明了两次（{other.value} 和 {ep.value}），"
+                "请卸载其中一个插件"
+            )
+    if not declared:
         raise SourceTypeError(
-            f"没有找到任何来源类型（入口点组 {GROUP}）：sentinel 似乎没有安装，请在项目目录运行 make install"
+            f"没有找到任何来源类型（入口点组 {GROUP}）：sentinel 似乎没有安装，"
+            "请在项目目录运行 make install"
         )
-    return dict(sorted(found.items()))
+    return {name: _checked(declared[name]) for name in sorted(declared)}
 
 
 def _checked(ep: metadata.EntryPoint) -> type[SourceType]:
