@@ -24,8 +24,9 @@ RSS = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><titl
 </channel></rss>"""
 
 
-def write_config(tmp_path, sources, db_url=None) -> str:
-    cfg = {"database": db_url or f"sqlite:///{tmp_path / 'db.sqlite'}", "sources": sources, "var_dir": str(tmp_path / "var")}
+def write_config(tmp_path, sources, db_url=None, **extra) -> str:
+    cfg = {"database": db_url or f"sqlite:///{tmp_path / 'db.sqlite'}", "sources": sources,
+           "var_dir": str(tmp_path / "var"), **extra}
     p = tmp_path / "sentinel.yaml"
     p.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     return str(p)
@@ -141,6 +142,29 @@ def test_a_source_that_stays_down_is_reported_once_and_its_recovery_too(tmp_path
         subjects = [str(m["Subject"]) for m in mailbox.messages()]
         assert sum("采集异常" in x for x in subjects) == 2
         assert sum("采集恢复" in x for x in subjects) == 1
+
+
+def test_the_office_is_told_a_source_is_down_after_health_down_after_failures(tmp_path):
+    from storage.models import OutboxMessage
+
+    dead = feed("flaky", "http://127.0.0.1:9/rss.xml", timeout=2)
+    path = write_config(tmp_path, [dead], health={"down_after": 2})
+    cfg = config_mod.load(path)
+    db = Database(cfg.database_url)
+    pipeline = Pipeline(cfg, db)
+
+    def told() -> int:
+        with db.session() as s:
+            return s.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "source_down"))
+
+    pipeline.collect(cfg.sources[0])
+    assert told() == 0
+    pipeline.collect(cfg.sources[0])
+    assert told() > 0
+    r = CliRunner().invoke(cli, ["--config", path, "status", "--json"])
+    [row] = json.loads(r.output)["sources"]
+    assert row["health"] == "down" and row["consecutive_failures"] == 2
+    db.dispose()
 
 
 def test_two_processes_matching_the_same_backlog_open_one_incident_and_one_mail(tmp_path):
