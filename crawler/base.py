@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar, Self
@@ -189,6 +189,6 @@ def collect_all(source: SourceType, state: SourceState | None = None) -> Collect
             result.batches += 1
             result.posts += batch.posts
             result.snapshots += batch.snapshots
-    for name in Outcome.__dataclass_fields__:
-        setattr(result, name, getattr(run.outcome, name))
+    for f in fields(Outcome):
+        setattr(result, f.name, getattr(run.outcome, f.name))
     return result

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from core.errors import SentinelError
 from crawler.base import Batch, CollectContext, Collection, Outcome, SourceConfig, SourceState
 from crawler.registry import source_types
 from sentinel.config import Config
@@ -169,11 +170,22 @@ class Pipeline:
                         log.exception("来源 %s 的帖子未能保存", cfg.name)
                         return Outcome(state=state, error_kind="storage", error=f"{type(e).__name__}: {e}")
                     if batch.posts:
-                        run.processed.add(self.process_pending())
+                        run.processed.add(self._match_stored())
             return batches.outcome
         except Exception as e:  # a bug in a source type is this source's failure, not the daemon's
             log.exception("来源 %s 采集时程序出错", cfg.name)
             return Outcome(state=state, error_kind="crash", error=f"{type(e).__name__}: {e}")
+
+    def _match_stored(self) -> ProcessStats:
+        """Match what was just stored. A failure here is not the source's (a watchlist
+        broken since start-up, say): the posts stay in the backlog for the next pass."""
+        try:
+            return self.process_pending()
+        except SentinelError as e:
+            log.error("帖子已保存，暂未匹配（下次重试）：%s", e)
+        except Exception:
+            log.exception("帖子已保存，匹配时出错（下次重试）")
+        return ProcessStats(errors=1)
 
     def _store(self, cfg: SourceConfig, batch: Batch, run: SourceRun) -> None:
         """One batch in one transaction: its posts (keyed by URL) and its other snapshots."""
@@ -319,8 +331,6 @@ class Pipeline:
 
     # -- one whole pass -----------------------------------------------------------------
     def sources(self, only: str | None = None) -> list[SourceConfig]:
-        from core.errors import SentinelError
-
         chosen = [s for s in self.config.sources if (only is None or s.name == only)]
         if only is not None and not chosen:
             names = ", ".join(s.name for s in self.config.sources) or "(none configured)"

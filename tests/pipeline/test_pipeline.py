@@ -13,7 +13,7 @@ from sentinel import config as config_mod
 from sentinel.cli import cli
 from sentinel.pipeline import Pipeline
 from storage.db import Database
-from storage.models import Match, Post, Snapshot
+from storage.models import Match, Post, Snapshot, Source
 from storage.posts import snapshot_bytes
 from tests.servers.http import LoopbackHTTPServer
 
@@ -103,6 +103,29 @@ def test_a_broken_watchlist_keeps_the_last_good_one_and_says_so(tmp_path):
         assert pipeline.matchers.error and "college.yaml" in pipeline.matchers.error
         r = CliRunner().invoke(cli, ["--config", str(p), "status", "--json"])
         assert "college.yaml" in json.loads(r.output)["watchlist_error"]
+        db.dispose()
+
+
+def test_a_watchlist_broken_from_the_start_does_not_count_against_the_sources(tmp_path):
+    """Matching runs inside the collection loop; when it cannot run at all, the posts are
+    stored and wait in the backlog, and the source's run is still a success."""
+    good = (config_mod.BUILTIN_WATCHLISTS / "jxpc.yaml").read_text(encoding="utf-8")
+    wl = tmp_path / "college.yaml"
+    wl.write_text("topics: [oops", encoding="utf-8")
+    with LoopbackHTTPServer() as srv:
+        srv.add("/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml")
+        path = write_config(tmp_path, [feed("news", srv.url("/rss.xml"))], watchlists=[str(wl)])
+        cfg = config_mod.load(path)
+        db = Database(cfg.database_url)
+        pipeline = Pipeline(cfg, db)
+        run = pipeline.collect(cfg.sources[0])
+        assert run.error is None and run.new == 2 and run.processed.errors
+        with db.session() as s:
+            assert s.scalar(select(func.count(Match.id))) == 0
+            assert s.scalar(select(Source.consecutive_failures)) == 0
+        wl.write_text(good, encoding="utf-8")
+        stats = pipeline.process_pending()
+        assert stats.matched == 2 and stats.alerts == 1
         db.dispose()
 
 
