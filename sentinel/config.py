@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
+    SerializeAsAny,
     ValidationError,
     field_validator,
     model_validator,
@@ -64,7 +65,7 @@ def _source(value: Any) -> SourceConfig:
     return types[kind].config_model.model_validate(value)
 
 
-ConfiguredSource = Annotated[SourceConfig, PlainValidator(_source)]
+ConfiguredSource = Annotated[SerializeAsAny[SourceConfig], PlainValidator(_source)]
 
 
 class Strict(BaseModel):

@@ -158,3 +158,13 @@ def test_the_same_mistake_reads_the_same_through_model_validate_and_load(tmp_pat
     assert err["loc"] == ("sources", 0, "type") and "未知的来源类型 'ftp'" in err["msg"]
     _, result = check(tmp_path, text)
     assert err["msg"] in result.output
+
+
+def test_a_loaded_config_dumps_each_source_with_its_own_keys_and_reads_back_the_same():
+    cfg = config_mod.load(ROOT / "sentinel.example.yaml")
+    dumped = cfg.model_dump(mode="json")
+    search = next(s for s in dumped["sources"] if s["name"] == "forum-search")
+    assert search["crawl_timeout"] == 300 and search["list"]["max_pages"] == 2
+    again = config_mod.Config.model_validate(dumped)
+    assert [type(s) for s in again.sources] == [type(s) for s in cfg.sources]
+    assert again.sources == cfg.sources
