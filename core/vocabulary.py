@@ -279,6 +279,16 @@ class Role(Vocabulary):
     UNIT = "unit", "单位信息管理员", 3, ("单位", "信息员", "信息管理员", "单位信息员")
 
 
+@_meta("收件组")
+class RecipientGroup(Vocabulary):
+    """The recipient groups the plan names; a config may add others with their own
+    labels (``recipients: {units: {label: 各单位, to: [...]}}``)."""
+
+    OFFICE = "office", "舆情办", 1, ("办公室", "舆情应急处置办公室")
+    LEADERS = "leaders", "学院领导", 2, ("领导", "院领导")
+    SUPERIOR = "superior", "上级主管部门", 3, ("上级", "上级部门")
+
+
 @_meta("命中方式")
 class HitKind(Vocabulary):
     """How a watchlist term was found in a text."""
@@ -318,7 +328,7 @@ class SourceKind(Vocabulary):
 
 ALL: tuple[type[Vocabulary], ...] = (
     IncidentStatus, Category, Severity, EventKind, ChecklistState, OutboxStatus, MessageKind,
-    SourceHealth, FetchErrorKind, Actor, Role, HitKind, JoinReason, Polarity, SourceKind,
+    SourceHealth, FetchErrorKind, Actor, Role, RecipientGroup, HitKind, JoinReason, Polarity, SourceKind,
 )
 
 
@@ -338,7 +348,28 @@ def field_type(vocab: type[Vocabulary]):
     def _parse(v: Any) -> str:
         return vocab.parse(v).value
 
-    return Annotated[str, BeforeValidator(_parse), WithJsonSchema({"enum": list(vocab.keys())})]
+    return Annotated[str, BeforeValidator(_parse), WithJsonSchema({"enum": list(vocab.keys())}), VocabField(vocab)]
+
+
+class VocabField:
+    """Marks a field type as one of a vocabulary's words (so a CLI or a form can offer
+    the choices)."""
+
+    def __init__(self, vocab: type[Vocabulary]):
+        self.vocab = vocab
+
+
+def vocabulary_of(field) -> type[Vocabulary] | None:
+    """The vocabulary a pydantic field takes its words from, if any."""
+    from typing import get_args
+
+    metas = list(getattr(field, "metadata", []) or [])
+    for arg in get_args(getattr(field, "annotation", None)):
+        metas += list(getattr(arg, "__metadata__", ()))
+    for m in metas:
+        if isinstance(m, VocabField):
+            return m.vocab
+    return None
 
 
 CategoryKey = field_type(Category)

@@ -179,3 +179,30 @@ class VocabChoice(click.ParamType):
             return self.vocab.parse(value).value
         except ValueError as e:
             self.fail(str(e), param, ctx)
+
+
+class IncidentId(click.ParamType):
+    """An incident number, typed as mails show it (``#12``) or plain (``12``)."""
+
+    name = "事件编号"
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "ID"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lstrip("#＃")
+        if not text.isdigit():
+            self.fail(f"“{value}”不是事件编号；请写成 12 或 #12", param, ctx)
+        return int(text)
+
+
+def acting_user(by: str | None) -> str:
+    """Who acts: ``--by NAME``, else ``$SENTINEL_USER``; neither is a usage error."""
+    import os
+
+    name = (by or os.environ.get("SENTINEL_USER") or "").strip()
+    if not name:
+        raise click.UsageError("请用 --by 写明操作人姓名（记入处置记录），或设置环境变量 SENTINEL_USER")
+    return name

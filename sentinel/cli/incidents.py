@@ -10,8 +10,16 @@ from datetime import datetime
 import click
 
 from core.times import office_time
-from core.vocabulary import Category, IncidentStatus, Role, Severity
-from sentinel.cli.base import VocabChoice, cli, json_option, pass_app, print_json
+from core.vocabulary import Category, IncidentStatus, Role
+from sentinel.cli.base import (
+    IncidentId,
+    VocabChoice,
+    acting_user,
+    cli,
+    json_option,
+    pass_app,
+    print_json,
+)
 
 
 def _now() -> datetime:
@@ -92,7 +100,7 @@ def incident_group():
 
 
 @incident_group.command("show")
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=IncidentId())
 @json_option
 @pass_app
 def show_cmd(app, incident_id, as_json):
@@ -145,188 +153,61 @@ def show_cmd(app, incident_id, as_json):
     click.echo("\n".join(out))
 
 
-# -- actions -----------------------------------------------------------------------------
-def _by(f):
-    return click.option("--by", "by", required=True, metavar="NAME", help="Who does it (recorded in the log).")(f)
+# -- actions: one command per entry of the domain's action table -------------------------
+def _option_for(name: str, field) -> click.Parameter:
+    """A click parameter for one field of an action's values (see alerting.incidents.service)."""
+    from typing import get_origin
+
+    from core.vocabulary import vocabulary_of
+
+    vocab = vocabulary_of(field)
+    kind = VocabChoice(vocab) if vocab else None
+    if (field.json_schema_extra or {}).get("argument"):
+        return click.Argument([name], type=kind)
+    flag = "--" + name.replace("_", "-")
+    if field.annotation is bool:
+        return click.Option([flag, name], is_flag=True, help=field.description)
+    if get_origin(field.annotation) is list:
+        return click.Option([flag, name], multiple=True, help=field.description)
+    if name == "by":
+        return click.Option([flag, name], metavar="NAME", help=f"{field.description}；默认 $SENTINEL_USER")
+    return click.Option([flag, name], type=kind, required=field.is_required(), help=field.description)
 
 
-def _note(f):
-    return click.option("--note", default=None, help="A note for the log.")(f)
+def _action_command(action) -> click.Command:
+    params: list[click.Parameter] = [click.Argument(["incident_id"], type=IncidentId())]
+    params += [_option_for(n, f) for n, f in action.values.model_fields.items()]
+
+    @json_option
+    @pass_app
+    def run(app, incident_id: int, as_json: bool, **values):
+        from alerting.incidents import service
+
+        values = {k: v for k, v in values.items() if v is not None and v != ()}
+        values["by"] = acting_user(values.get("by"))
+        with app.db.session() as s:
+            out = service.perform(service.Context(s, app.config, _outbox(app), _now()), incident_id,
+                                  action.name, values)
+        _done(app, as_json, incident_id, out.message, out.details)
+
+    cmd = click.command(action.name, help=f"{action.title}：{action.help}")(run)
+    cmd.params[:0] = params
+    return cmd
 
 
-@incident_group.command("assess")
-@click.argument("incident_id", type=int)
-@click.option("--cause", help="原因")
-@click.option("--state", help="现状")
-@click.option("--development", help="可能的发展趋势")
-@click.option("--scope", help="影响范围（不填则用系统测算）")
-@click.option("--measures", help="处置措施（不填则用预案建议）")
-@click.option("--severity", type=VocabChoice(Severity), help="危害程度")
-@click.option("--category", type=VocabChoice(Category), help="性质类别")
-@_by
-@_note
-@json_option
-@pass_app
-def assess_cmd(app, incident_id, cause, state, development, scope, measures, severity, category, by, note, as_json):
-    """快速研判: measure the spread and record the assessment (reported → assessing)."""
-    from alerting.incidents import actions
+def _register_actions() -> None:
+    from alerting.incidents.service import ACTIONS
 
-    with _incident(app, incident_id) as (s, inc):
-        m = actions.assess(s, inc, config=app.config, now=_now(), by=by, cause=cause, state=state,
-                           development=development, scope=scope, measures=measures, severity=severity,
-                           category=category, note=note)
-    _done(app, as_json, incident_id, "已记录研判", {"measured": m})
+    for action in ACTIONS.values():
+        incident_group.add_command(_action_command(action))
 
 
-@incident_group.command("escalate")
-@click.argument("incident_id", type=int)
-@click.option("--to", "groups", multiple=True, help="Groups or addresses to tell instead of the rule's next level.")
-@_by
-@_note
-@json_option
-@pass_app
-def escalate_cmd(app, incident_id, groups, by, note, as_json):
-    """及时报告: tell the next level now (assessing → escalated)."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        r = actions.escalate(s, inc, config=app.config, outbox=_outbox(app), now=_now(), by=by, note=note,
-                             groups=list(groups) or None)
-    _done(app, as_json, incident_id, f"已报告第{r['level']}级：{'、'.join(r['groups'])}", {"escalation": r})
-
-
-@incident_group.command("ack")
-@click.argument("incident_id", type=int)
-@_by
-@_note
-@json_option
-@pass_app
-def ack_cmd(app, incident_id, by, note, as_json):
-    """Acknowledge the incident's reports (the escalation timer stops)."""
-    from alerting.incidents.escalation import acknowledge
-
-    with app.db.session() as s:
-        r = acknowledge(s, incident_id, by, _now(), note=note)
-    _done(app, as_json, incident_id, f"{by} 已确认收到", {"ack": r})
-
-
-@incident_group.command("assign")
-@click.argument("incident_id", type=int)
-@click.argument("name")
-@_by
-@json_option
-@pass_app
-def assign_cmd(app, incident_id, name, by, as_json):
-    """Assign the ticket to a user (负责人/跟踪人)."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        actions.assign(s, inc, name, now=_now(), by=by)
-    _done(app, as_json, incident_id, f"已指派给 {name}")
-
-
-@incident_group.command("classify")
-@click.argument("incident_id", type=int)
-@click.argument("category", type=VocabChoice(Category))
-@click.option("--severity", type=VocabChoice(Severity), help="危害程度")
-@_by
-@_note
-@json_option
-@pass_app
-def classify_cmd(app, incident_id, category, severity, by, note, as_json):
-    """定性分类: confirm the category (escalated → handling); its checklist follows."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        if severity:
-            actions.set_severity(s, inc, severity, now=_now(), by=by)
-        actions.classify(s, inc, category, config=app.config, now=_now(), by=by, note=note)
-    _done(app, as_json, incident_id, f"已定性为{Category.parse(category).plan_name}")
-
-
-@incident_group.command("check")
-@click.argument("incident_id", type=int)
-@click.argument("item")
-@click.option("--undo", is_flag=True, help="Mark the item not done again.")
-@_by
-@_note
-@json_option
-@pass_app
-def check_cmd(app, incident_id, item, undo, by, note, as_json):
-    """Tick a checklist item (by key, title or number) with a note."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        it = actions.check(s, inc, item, now=_now(), by=by, note=note, undo=undo)
-        title = it.title
-    _done(app, as_json, incident_id, f"{'已撤销' if undo else '已完成'}：{title}", {"item": item})
-
-
-@incident_group.command("note")
-@click.argument("incident_id", type=int)
-@click.argument("text")
-@_by
-@json_option
-@pass_app
-def note_cmd(app, incident_id, text, by, as_json):
-    """Add a note to the ticket's log."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        actions.add_note(s, inc, text, now=_now(), by=by)
-    _done(app, as_json, incident_id, "已记录备注")
-
-
-@incident_group.command("resolve")
-@click.argument("incident_id", type=int)
-@click.option("--tracker", help="The person who follows it (动态跟踪人); default: the assignee.")
-@click.option("--force", is_flag=True, help="Even with checklist items open (say why in --note).")
-@_by
-@_note
-@json_option
-@pass_app
-def resolve_cmd(app, incident_id, tracker, force, by, note, as_json):
-    """处置完毕, 转入动态跟踪 (handling → tracking)."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        actions.resolve(s, inc, config=app.config, now=_now(), by=by, note=note, tracker=tracker, force=force)
-    _done(app, as_json, incident_id, "已转入动态跟踪")
-
-
-@incident_group.command("reopen")
-@click.argument("incident_id", type=int)
-@_by
-@_note
-@json_option
-@pass_app
-def reopen_cmd(app, incident_id, by, note, as_json):
-    """Reopen a tracked or closed incident."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        actions.reopen(s, inc, now=_now(), by=by, note=note)
-    _done(app, as_json, incident_id, "已重新打开")
-
-
-@incident_group.command("close")
-@click.argument("incident_id", type=int)
-@_by
-@click.option("--note", required=True, help="总结评估意见 (required).")
-@json_option
-@pass_app
-def close_cmd(app, incident_id, by, note, as_json):
-    """总结评估后结案 (tracking → closed)."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        actions.close(s, inc, now=_now(), by=by, note=note)
-    _done(app, as_json, incident_id, "已结案")
+_register_actions()
 
 
 # -- evidence and review -------------------------------------------------------------
 @incident_group.command("evidence")
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=IncidentId())
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the evidence pack (zip) here.")
 @click.option("--collect", is_flag=True, help="Attach every post's snapshot now (any category).")
 @click.option("--by", default="system", metavar="NAME", help="Who collects (with --collect).")
@@ -357,7 +238,7 @@ def evidence_cmd(app, incident_id, out, collect, by, as_json):
 
 
 @incident_group.command("review")
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=IncidentId())
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.html or FILE.md")
 @json_option
 @pass_app
