@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import click
-from sqlalchemy import func, select
 
 from core.durations import parse_duration
 from core.errors import SentinelError
 from core.times import office_time
-from core.vocabulary import FetchErrorKind, OutboxStatus
+from core.vocabulary import Category, FetchErrorKind, OutboxStatus, Severity
 from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
 
 
@@ -112,81 +111,41 @@ def _sent_line(sent: dict) -> str:
 @pass_app
 def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None:
     """列出已采集的帖子（标题、来源、链接、时间、匹配分值）。"""
-    from storage.models import Match, Post, Source
+    from storage import listing
 
     since_t = parse_since(since)
     with app.db.session() as s:
-        q = (
-            select(Post, Source.name, Match)
-            .join(Source, Source.id == Post.source_id)
-            .outerjoin(Match, Match.post_id == Post.id)
-            .order_by(Post.fetched_at.desc(), Post.id.desc())
-            .limit(limit)
-        )
-        if only:
-            q = q.where(Source.name == only)
-        if since_t:
-            q = q.where(Post.fetched_at >= since_t)
-        if matched:
-            q = q.where(Match.mentioned.is_(True))
-        if alerts:
-            q = q.where(Match.alert.is_(True))
-        rows = s.execute(q).all()
-        if only and not rows and only not in {x.name for x in app.config.sources}:
-            if s.scalar(select(Source.id).where(Source.name == only)) is None:
-                names = ", ".join(x.name for x in app.config.sources) or "（无）"
-                raise SentinelError(f"没有名为 '{only}' 的来源；已配置的来源：{names}")
+        rows = listing.posts(s, source=only, since=since_t, matched=matched, alerts=alerts, limit=limit)
+        if only and not rows and only not in {x.name for x in app.config.sources} and not listing.source_known(s, only):
+            names = ", ".join(x.name for x in app.config.sources) or "（无）"
+            raise SentinelError(f"没有名为 '{only}' 的来源；已配置的来源：{names}")
     if as_json:
-        print_json([_post_json(p, src, m) for p, src, m in rows])
+        print_json(rows)
         return
     if not rows:
         click.echo("没有符合条件的帖子。")
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     tz = app.config.tz
     t = Table(title=f"帖子（{len(rows)} 条）")
     for col in ("ID", "标题", "来源", "发布时间", "采集时间", "分值", "级别", "类别"):
         t.add_column(col)
-    for p, src, m in rows:
+    for p in rows:
+        m = p["match"]
         t.add_row(
-            str(p.id),
-            (p.title or p.text[:30])[:40],
-            src,
-            local(p.published_at, tz),
-            local(p.fetched_at, tz),
-            str(m.score) if m else "未匹配",
-            m.severity or "" if m else "",
-            m.category or "" if m else "",
+            str(p["id"]),
+            Text((p["title"] or p["text"][:30])[:60]),
+            Text(p["source"]),
+            local(p["published_at"], tz),
+            local(p["fetched_at"], tz),
+            str(m["score"]) if m else "未匹配",
+            Severity.label_of(m["severity"], "") if m else "",
+            Category.label_of(m["category"], "") if m else "",
         )
     Console().print(t)
-
-
-def _post_json(p, source_name: str, m) -> dict:
-    return {
-        "id": p.id,
-        "source": source_name,
-        "url": p.url,
-        "title": p.title,
-        "text": p.text,
-        "author": p.author,
-        "published_at": p.published_at,
-        "fetched_at": p.fetched_at,
-        "duplicate_of": p.duplicate_of_id,
-        "replies": p.replies,
-        "views": p.views,
-        "match": None
-        if m is None
-        else {
-            "mentioned": m.mentioned,
-            "alert": m.alert,
-            "score": m.score,
-            "severity": m.severity,
-            "category": m.category,
-            "hits": m.hits,
-        },
-    }
 
 
 @cli.command()
@@ -194,53 +153,12 @@ def _post_json(p, source_name: str, m) -> dict:
 @pass_app
 def status(app: AppContext, as_json: bool) -> None:
     """来源健康状况、待处理队列、发件箱和守护进程状态。"""
-    from storage import lock
-    from storage.models import Match, Post, Source
+    from alerting.status import overview
 
     cfg = app.config
-    configured = {s.name: s for s in cfg.sources}
-    with app.db.session() as s:
-        sources = {x.name: x for x in s.scalars(select(Source))}
-        backlog = s.scalar(
-            select(func.count(Post.id)).outerjoin(Match, Match.post_id == Post.id).where(Match.id.is_(None))
-        )
-        total_posts = s.scalar(select(func.count(Post.id)))
-    daemon = lock.current(app.db)
-    outbox = _outbox_status(app)
-    watchlist_error = _watchlist_error(app)
-    rows = []
-    for name in sorted(set(configured) | set(sources)):
-        src = sources.get(name)
-        c = configured.get(name)
-        rows.append(
-            {
-                "name": name,
-                "type": c.type if c else (src.type if src else None),
-                "configured": c is not None,
-                "enabled": bool(c and c.enabled),
-                "robots_obeyed": bool(c.obey_robots) if c else None,
-                "last_run_at": src.last_run_at if src else None,
-                "last_success_at": src.last_success_at if src else None,
-                "last_error_at": src.last_error_at if src else None,
-                "last_error_kind": src.last_error_kind if src else None,
-                "last_error": src.last_error if src else None,
-                "consecutive_failures": src.consecutive_failures if src else 0,
-                "last_new": src.last_new if src else 0,
-                "last_seen": src.last_seen if src else 0,
-                "last_warning": src.last_warning if src else None,
-                "healthy": bool(src and src.consecutive_failures == 0 and src.last_success_at),
-            }
-        )
-    data = {
-        "sources": rows,
-        "posts": total_posts,
-        "backlog": backlog,
-        "outbox": outbox,
-        "watchlist_error": watchlist_error,
-        "daemon": None
-        if daemon is None
-        else {"holder": daemon.holder, "heartbeat_at": daemon.heartbeat_at, "started_at": daemon.started_at},
-    }
+    data = overview(app.db, cfg)
+    rows, outbox, daemon = data["sources"], data["outbox"], data["daemon"]
+    total_posts, backlog, watchlist_error = data["posts"], data["backlog"], data["watchlist_error"]
     if as_json:
         print_json(data)
         return
@@ -279,7 +197,7 @@ def status(app: AppContext, as_json: bool) -> None:
         con.print(f"  发送失败：{_failure_line(f)}")
     con.print(f"监测词表：{'有误（沿用上一版）：' + watchlist_error if watchlist_error else '正常'}")
     if daemon:
-        con.print(f"守护进程：{daemon.holder}，最近心跳 {local(daemon.heartbeat_at, tz)}")
+        con.print(f"守护进程：{daemon['holder']}，最近心跳 {local(daemon['heartbeat_at'], tz)}")
     else:
         con.print("守护进程：未运行")
 
@@ -296,23 +214,6 @@ def _failure_line(f) -> str:
     if isinstance(f, dict):
         return "，".join(f"{k}: {v}" for k, v in f.items() if v not in (None, ""))
     return str(f)
-
-
-def _outbox_status(app: AppContext) -> dict:
-    from alerting.notify.outbox import Outbox
-
-    return Outbox(app.db, app.config).status()
-
-
-def _watchlist_error(app: AppContext) -> str | None:
-    """What the daemon would say on its next reload (schema only: no jieba start-up)."""
-    from watchlists.loader import load
-
-    try:
-        load(app.config.watchlist_files())
-    except SentinelError as e:
-        return str(e)
-    return None
 
 
 @cli.command()

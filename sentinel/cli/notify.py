@@ -202,19 +202,10 @@ def outbox(ctx: click.Context, app: AppContext, status: str | None, limit: int, 
     """发件箱：列出通知及其发送状态；子命令 send、retry。"""
     if ctx.invoked_subcommand is not None:
         return
-    from storage.models import OutboxMessage
+    from storage import listing
 
     with app.db.session() as s:
-        q = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
-        if status:
-            q = q.where(OutboxMessage.status == status)
-        rows = [
-            {"id": m.id, "kind": m.kind, "channel": m.channel, "status": m.status, "subject": m.subject,
-             "recipients": m.recipients, "message_id": m.message_id, "incident_id": m.incident_id,
-             "created_at": m.created_at, "sent_at": m.sent_at, "attempts": m.attempts,
-             "next_attempt_at": m.next_attempt_at, "last_error": m.last_error}
-            for m in s.scalars(q)
-        ]
+        rows = listing.outbox(s, status=status, limit=limit)
     if as_json:
         print_json(rows)
         return
