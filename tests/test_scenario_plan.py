@@ -76,7 +76,7 @@ def test_the_demo_scenario_follows_the_response_plan(tmp_path, opening):
     epoch = datetime(2026, 11, 23, hour, minute, tzinfo=SHANGHAI)
     clocks = Clocks(epoch.astimezone(UTC))
     with Mailbox(tmp_path / "mail") as mailbox, CampusWorld(clock=clocks.world, epoch=epoch) as world:
-        cfg_dict = world.sentinel_config(tmp_path / "var", mailbox.port)
+        cfg_dict = world.sentinel_config(tmp_path / "var", mailbox.port, delay=0)
         cfg_dict["var_dir"] = str(tmp_path / "var")
         path = tmp_path / "sentinel.yaml"
         path.write_text(yaml.safe_dump(cfg_dict, allow_unicode=True), encoding="utf-8")
