@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from alerting.incidents import assessment, escalation, evidence, playbooks, users
 from alerting.incidents.workflow import WorkflowError, record, transition
 from core.times import office_time
-from core.vocabulary import Category, IncidentStatus, RecipientGroup, Severity, actor_label
+from core.vocabulary import Category, IncidentStatus, Severity, actor_label
 from storage.models import ChecklistItem, Incident
 
 
@@ -99,6 +99,10 @@ def escalate(session: Session, incident: Incident, *, config, outbox, now: datet
              note: str | None = None, groups: list[str] | None = None) -> dict:
     """及时报告: tell the next level (from 'assessing' this moves the ticket to 'escalated')."""
     by = _actor(by)
+    unknown = [g for g in groups or [] if config.unknown_group(g)]
+    if unknown:
+        known = "、".join(f"{config.group_label(g)}（{g}）" for g in config.recipients) or "（未定义任何组）"
+        raise WorkflowError(f"收件组“{'、'.join(unknown)}”未在 recipients 中定义，未作任何报告；已定义的组：{known}")
     if incident.status == "reported":
         raise WorkflowError(f"事件 #{incident.id} 尚未研判；请先 sentinel incident assess {incident.id} --by 姓名")
     if incident.status == "closed":
@@ -108,7 +112,7 @@ def escalate(session: Session, incident: Incident, *, config, outbox, now: datet
     esc = escalation.escalate(session, incident, config=config, outbox=outbox, now=now, actor=by, note=note,
                               groups=groups)
     return {"level": esc.level, "groups": esc.groups, "ack_due_at": esc.ack_due_at,
-            "group_labels": [RecipientGroup.label_of(g) for g in esc.groups]}
+            "group_labels": [config.group_label(g) for g in esc.groups]}
 
 
 def assign(session: Session, incident: Incident, name: str, *, now: datetime, by: str) -> None:

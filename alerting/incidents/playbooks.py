@@ -100,7 +100,7 @@ def load(path: str | Path | None = None) -> dict[str, Playbook]:
     try:
         stamp = p.stat().st_mtime
     except OSError:
-        raise PlaybookError(str(p), 1, 1, "playbooks file not found") from None
+        raise PlaybookError(str(p), 1, 1, "找不到预案文件（playbooks）") from None
     cached = _cache.get((str(p), stamp))
     if cached is not None:
         return cached

@@ -269,6 +269,14 @@ def config_check(app: AppContext, as_json: bool) -> None:
     cfg = app.config
     files = cfg.watchlist_files()
     missing = [str(f) for f in files if not f.exists()]
+    # Every file the daemon will load: a broken watchlist or playbook fails the check
+    # with its FILE:LINE:COL, as the daemon would refuse it.
+    from alerting.incidents import playbooks
+    from watchlists.loader import load as load_watchlists
+
+    if files and not missing:
+        load_watchlists(files)
+    playbooks.for_config(cfg)
     try:
         database = make_url(cfg.database).render_as_string(hide_password=True)
     except Exception:
