@@ -10,7 +10,7 @@ from datetime import datetime
 import click
 
 from core.times import office_time
-from core.vocabulary import Category, IncidentStatus, Role
+from core.vocabulary import Category, IncidentStatus, Role, Severity
 from sentinel.cli.base import (
     IncidentId,
     VocabChoice,
@@ -80,18 +80,33 @@ def incidents_cmd(app, status, category, overdue, only_open, as_json):
     if not rows:
         click.echo("没有符合条件的事件。")
         return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    # Readable at 80 columns: short columns never wrap, the title folds instead of
+    # being cut; the severity shows as its numeral only.
+    t = Table(title=f"事件工单（{len(rows)} 件）", show_lines=False, pad_edge=False)
+    t.add_column("编号", no_wrap=True)
+    t.add_column("状态", no_wrap=True)
+    t.add_column("级别", no_wrap=True)
+    t.add_column("性质", no_wrap=True)
+    t.add_column("帖文/网站", no_wrap=True, justify="right")
+    t.add_column("立案", no_wrap=True)
+    t.add_column("标题", min_width=14, overflow="fold", ratio=1)
     for r in rows:
         flags = []
         if r["overdue"]:
             flags.append(f"逾期 {r['overdue']} 项")
         if r["reopened"]:
             flags.append(f"重开 {r['reopened']} 次")
-        click.echo(
-            f"#{r['id']:<4} {r['status_label']:<6} {r['severity_label'] or '未定级':<7} "
-            f"{r['category_label'] or '未定性':<7} 帖文 {r['posts']:>3} 网站 {r['sites']:>2}  "
-            f"{_local(app, r['opened_at'], 'short')}  {r['title'][:40]}"
-            + (f"  [{'；'.join(flags)}]" if flags else "")
-        )
+        level = Severity.get(r["severity"])
+        title = Text(r["title"] or "（无标题）")
+        if flags:
+            title.append(f" [{'；'.join(flags)}]", style="bold red")
+        t.add_row(f"#{r['id']}", r["status_label"], level.numeral if level else "未定级", r["category_label"],
+                  f"{r['posts']}/{r['sites']}", _local(app, r["opened_at"], "short"), title)
+    Console().print(t)
 
 
 @cli.group("incident")
