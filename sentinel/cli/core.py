@@ -51,7 +51,7 @@ def local(t: datetime | None, tz) -> str:
 
 
 @cli.command()
-@click.option("--source", "only", metavar="NAME", help="Poll only this source.")
+@click.option("--source", "only", metavar="NAME", help="只采集这一来源")
 @json_option
 @pass_app
 def poll(app: AppContext, only: str | None, as_json: bool) -> None:
@@ -102,11 +102,11 @@ def _sent_line(sent: dict) -> str:
 
 
 @cli.command()
-@click.option("--source", "only", metavar="NAME", help="Only posts of this source.")
-@click.option("--since", default=None, metavar="AGE", help="Only posts fetched in this period: 24h, 7d...")
-@click.option("--matched", is_flag=True, help="Only posts that mention a watched entity.")
-@click.option("--alerts", is_flag=True, help="Only posts the office must act on.")
-@click.option("--limit", default=100, show_default=True, help="At most this many posts.")
+@click.option("--source", "only", metavar="NAME", help="只列出这一来源的帖子")
+@click.option("--since", default=None, metavar="AGE", help="只列出这段时间内采集的帖子：24h、7d……")
+@click.option("--matched", is_flag=True, help="只列出提及我校（监测对象）的帖子")
+@click.option("--alerts", is_flag=True, help="只列出需要处置的帖子")
+@click.option("--limit", default=100, show_default=True, help="最多列出多少条")
 @json_option
 @pass_app
 def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None:
@@ -217,7 +217,7 @@ def _failure_line(f) -> str:
 
 
 @cli.command()
-@click.option("--verbose", is_flag=True, help="Log more detail.")
+@click.option("--verbose", is_flag=True, help="记录更详细的日志")
 @pass_app
 def run(app: AppContext, verbose: bool) -> None:
     """运行守护进程：按计划采集所有来源，匹配、立案、通知、摘要和跟踪。"""
@@ -234,9 +234,9 @@ def run(app: AppContext, verbose: bool) -> None:
 
 @cli.command()
 @click.option("--for", "for_seconds", type=float, default=None, metavar="SECONDS",
-              help="Stop by itself after this many seconds.")
-@click.option("--dir", "var_dir", default="var", show_default=True, help="Where the demo keeps its files.")
-@click.option("--speed", type=float, default=1.0, show_default=True, help="Scenario speed factor.")
+              help="运行这么多秒后自动停止")
+@click.option("--dir", "var_dir", default="var", show_default=True, help="演示文件存放的文件夹")
+@click.option("--speed", type=float, default=1.0, show_default=True, help="演示剧情的速度倍数")
 def demo(for_seconds: float | None, var_dir: str, speed: float) -> None:
     """演示：启动模拟校园网（GBK 论坛、新闻网站、RSS）、本地邮箱和守护进程。"""
     from demo.runner import run_demo

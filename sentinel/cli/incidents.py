@@ -13,6 +13,7 @@ from core.times import office_time
 from core.vocabulary import Category, IncidentStatus, Role, Severity
 from sentinel.cli.base import (
     IncidentId,
+    SentinelCommand,
     VocabChoice,
     acting_user,
     cli,
@@ -60,14 +61,14 @@ def _done(app, as_json: bool, incident_id: int, message: str, extra: dict | None
 
 # -- listing ---------------------------------------------------------------------------
 @cli.command("incidents")
-@click.option("--status", type=VocabChoice(IncidentStatus), help="Only incidents in this state.")
-@click.option("--category", type=VocabChoice(Category), help="Only incidents of this category.")
-@click.option("--overdue", is_flag=True, help="Only incidents with checklist items past their deadline.")
-@click.option("--open", "only_open", is_flag=True, help="Leave out closed incidents.")
+@click.option("--status", type=VocabChoice(IncidentStatus), help="只列出这一状态的事件")
+@click.option("--category", type=VocabChoice(Category), help="只列出这一类别的事件")
+@click.option("--overdue", is_flag=True, help="只列出有逾期事项的事件")
+@click.option("--open", "only_open", is_flag=True, help="不列出已结案的事件")
 @json_option
 @pass_app
 def incidents_cmd(app, status, category, overdue, only_open, as_json):
-    """List incident tickets (事件工单列表)."""
+    """列出事件工单。"""
     from alerting.incidents import views
 
     now = _now()
@@ -111,7 +112,7 @@ def incidents_cmd(app, status, category, overdue, only_open, as_json):
 
 @cli.group("incident")
 def incident_group():
-    """Work one incident ticket through the response plan (处置程序)."""
+    """按处置程序办理一个事件工单。"""
 
 
 @incident_group.command("show")
@@ -119,7 +120,7 @@ def incident_group():
 @json_option
 @pass_app
 def show_cmd(app, incident_id, as_json):
-    """Show a ticket: assessment, checklist, escalations, posts and its log."""
+    """查看工单：研判、处置清单、逐级报告、帖文和处置记录。"""
     from alerting.incidents import views
 
     with _incident(app, incident_id) as (s, inc):
@@ -205,7 +206,7 @@ def _action_command(action) -> click.Command:
                                   action.name, values)
         _done(app, as_json, incident_id, out.message, out.details)
 
-    cmd = click.command(action.name, help=f"{action.title}：{action.help}")(run)
+    cmd = click.command(action.name, cls=SentinelCommand, help=f"{action.title}：{action.help}")(run)
     cmd.params[:0] = params
     return cmd
 
@@ -223,9 +224,9 @@ _register_actions()
 # -- evidence and review -------------------------------------------------------------
 @incident_group.command("evidence")
 @click.argument("incident_id", type=IncidentId())
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the evidence pack (zip) here.")
-@click.option("--collect", is_flag=True, help="Attach every post's snapshot now (any category).")
-@click.option("--by", default="system", metavar="NAME", help="Who collects (with --collect).")
+@click.option("--out", type=click.Path(dir_okay=False), help="把证据包（zip）写入这个文件")
+@click.option("--collect", is_flag=True, help="立即固定每条帖文的快照（任何类别）")
+@click.option("--by", default="system", metavar="NAME", help="固定证据的人（与 --collect 一起用）")
 @json_option
 @pass_app
 def evidence_cmd(app, incident_id, out, collect, by, as_json):
@@ -254,7 +255,7 @@ def evidence_cmd(app, incident_id, out, collect, by, as_json):
 
 @incident_group.command("review")
 @click.argument("incident_id", type=IncidentId())
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.html or FILE.md")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="输出文件：文件名.html 或 文件名.md")
 @json_option
 @pass_app
 def review_cmd(app, incident_id, out, as_json):
@@ -273,11 +274,11 @@ def review_cmd(app, incident_id, out, as_json):
 
 # -- manual reports (报案) and the weekly report ----------------------------------------
 @cli.group("report", invoke_without_command=True)
-@click.option("--url", help="The page where the issue was seen.")
-@click.option("--title", help="A short title.")
-@click.option("--note", help="What was seen, and anything else known.")
+@click.option("--url", help="发现问题的网页地址")
+@click.option("--title", help="简短标题")
+@click.option("--note", help="情况说明：看到了什么，还知道什么")
 @click.option("--by", "by", metavar="NAME", help="Who reports (报案人).")
-@click.option("--category", type=VocabChoice(Category), help="The reporter's view of its nature.")
+@click.option("--category", type=VocabChoice(Category), help="报案人认为的性质类别")
 @json_option
 @pass_app
 @click.pass_context
@@ -297,12 +298,12 @@ def report_group(ctx, app, url, title, note, by, category, as_json):
 
 
 @report_group.command("weekly")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.html or FILE.md")
-@click.option("--days", default=7, show_default=True, type=click.IntRange(min=1), help="Days covered.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="输出文件：文件名.html 或 文件名.md")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(min=1), help="统计天数")
 @json_option
 @pass_app
 def weekly_cmd(app, out, days, as_json):
-    """The weekly report of all incidents (网络舆情周报)."""
+    """生成网络舆情周报。"""
     from alerting.incidents import review
 
     fmt = review.format_of(out)
@@ -318,7 +319,7 @@ def weekly_cmd(app, out, days, as_json):
 # -- users -----------------------------------------------------------------------------
 @cli.group("user")
 def user_group():
-    """People: office staff, leaders, unit information managers."""
+    """人员：舆情办工作人员、学院领导、单位信息管理员。"""
 
 
 def _print_user(app, as_json, u_dict):
@@ -331,12 +332,12 @@ def _print_user(app, as_json, u_dict):
 @user_group.command("add")
 @click.argument("name")
 @click.option("--role", type=VocabChoice(Role), default="office", show_default=True)
-@click.option("--email", help="E-mail address.")
-@click.option("--unit", help="Unit (for unit information managers).")
+@click.option("--email", help="电子邮件地址")
+@click.option("--unit", help="所在单位（单位信息管理员填写）")
 @json_option
 @pass_app
 def user_add(app, name, role, email, unit, as_json):
-    """Add a user."""
+    """添加用户。"""
     from alerting.incidents import users
 
     with app.db.session() as s:
@@ -346,11 +347,11 @@ def user_add(app, name, role, email, unit, as_json):
 
 @user_group.command("list")
 @click.option("--role", type=VocabChoice(Role))
-@click.option("--all", "include_inactive", is_flag=True, help="Include deactivated users.")
+@click.option("--all", "include_inactive", is_flag=True, help="包括已停用的用户")
 @json_option
 @pass_app
 def user_list(app, role, include_inactive, as_json):
-    """List users."""
+    """列出用户。"""
     from alerting.incidents import users
 
     with app.db.session() as s:
@@ -372,7 +373,7 @@ def user_list(app, role, include_inactive, as_json):
 @json_option
 @pass_app
 def user_set(app, name, role, email, unit, as_json):
-    """Change a user's role, e-mail or unit."""
+    """修改用户的角色、邮箱或单位。"""
     from alerting.incidents import users
 
     with app.db.session() as s:
@@ -385,7 +386,7 @@ def user_set(app, name, role, email, unit, as_json):
 @json_option
 @pass_app
 def user_remove(app, name, as_json):
-    """Deactivate a user (kept in the records of past incidents)."""
+    """停用用户（以往事件中的记录保留）。"""
     from alerting.incidents import users
 
     with app.db.session() as s:

@@ -72,11 +72,11 @@ def watchlist_check(app: AppContext, files: tuple[Path, ...], as_json: bool) -> 
 # -- sentinel match ----------------------------------------------------------------------------
 @cli.command("match")
 @click.argument("text", required=False)
-@click.option("--title", default="", help="The post's title (matched too).")
+@click.option("--title", default="", help="帖子标题（一并匹配）")
 @click.option(
     "--jsonl",
     is_flag=True,
-    help='Read {"id","title","text"} per line on stdin; write one result per line.',
+    help='从标准输入逐行读取 {"id","title","text"}，每行输出一条结果',
 )
 @json_option
 @pass_app
@@ -145,10 +145,10 @@ def _print_result(r, text: str, title: str) -> None:
 # -- sentinel backtest -------------------------------------------------------------------------
 @cli.command()
 @click.option(
-    "--since", default="30d", show_default=True, metavar="AGE", help="Posts fetched in this period."
+    "--since", default="30d", show_default=True, metavar="AGE", help="这段时间内采集的帖子"
 )
 @click.option(
-    "--limit", default=30, show_default=True, help="Posts listed per change in the text output."
+    "--limit", default=30, show_default=True, help="每类变化列出的帖子条数"
 )
 @json_option
 @pass_app
