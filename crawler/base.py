@@ -53,9 +53,16 @@ class SourceConfig(BaseModel):
     jitter: float = Field(0.1, ge=0, le=1, description="Random spread of the interval (0–1).")
     enabled: bool = Field(True, description="Set false to keep a source configured but idle.")
     obey_robots: bool = Field(True, description="Obey robots.txt; turning it off shows in status.")
-    timeout: float = Field(30, description="Seconds before one request is given up.")
+    timeout: float = Field(
+        30, description="Longest one request may take, from the connect to the last byte (redirects included)."
+    )
     max_bytes: int = Field(10 * 1024 * 1024, description="Largest response body kept, in bytes.")
     delay: float = Field(0.5, ge=0, description="Seconds between requests to the same host.")
+    allow_private: bool = Field(
+        False,
+        description="Let a redirect from another host lead to a loopback or private (intranet) "
+        "address; off by default, so a site cannot steer the crawler inside the network.",
+    )
 
     @field_validator("interval", "timeout", "delay", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import logging
 import warnings as warnings_module
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -22,11 +23,14 @@ from crawler.base import (
     register,
 )
 from crawler.encoding import decode
+from crawler.hosts import own_hosts
 from crawler.http import FetchError, error_kind_for_status, shared_client
 from crawler.sources.common import fetch_options, from_fetch_error
 from crawler.text import html_to_text
 from crawler.times import parse_time
 from crawler.urls import canonical
+
+log = logging.getLogger("sentinel.crawler")
 
 
 class FeedConfig(SourceConfig):
@@ -36,7 +40,8 @@ class FeedConfig(SourceConfig):
     url: str = Field(description="The feed's URL (http or https).")
     allowed_domains: list[str] = Field(
         default_factory=list,
-        description="Hosts redirects may lead to (and their subdomains); empty: the feed's own host.",
+        description="Hosts redirects may lead to (and their subdomains; host:port for another port "
+        "than 80/443); the feed's own host is always allowed.",
     )
     max_redirects: int = Field(5, ge=0, le=20, description="Most redirects followed per request.")
 
@@ -167,9 +172,7 @@ class FeedSource(SourceType):
 
 def collect_feed_url(url: str, cfg, context, state: SourceState, conditional: bool) -> CollectResult:
     """Fetch and parse one feed URL (used by feed and search sources)."""
-    from urllib.parse import urlsplit
-
-    allowed = list(getattr(cfg, "allowed_domains", []) or []) or [urlsplit(url).hostname or ""]
+    allowed = [*(getattr(cfg, "allowed_domains", []) or []), *own_hosts([url])]
     opts = fetch_options(cfg, context, state if conditional else None, allowed)
     client = shared_client()
     try:
