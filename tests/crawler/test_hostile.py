@@ -321,3 +321,44 @@ def test_a_host_entry_without_port_allows_only_the_web_ports():
     assert not host_allowed("http://example.com:notaport/x", ["example.com"])
     assert host_allowed("http://[::1]:81/", ["[::1]:81"])
 
+
+def test_deep_page_through_selectors_is_read_in_bounded_time(server, collect):
+    n = 3000  # deeper than Python's recursion limit, within libxml2's huge-tree depth
+    page = server.add("/deep.html", "<html><head><title>深</title></head><body>" + "<div>" * n + "深层正文"
+                      + "</div>" * n + "</body></html>")
+    t = time.monotonic()
+    r = collect({"name": "d", "type": "site", "urls": [page], "delay": 0, "obey_robots": False,
+                 "fields": {"body": "div", "title": "title::text"}})
+    bounded(t, 15, f"{n}-deep page, every div selected")
+    assert r.ok and [p.title for p in r.posts] == ["深"]
+
+
+def test_json_feed_nested_100000_deep_is_a_failing_source_with_one_line(server, collect):
+    t = time.monotonic()
+    r = collect({"name": "j", "type": "feed", "url": server.url("/hostile/json-deep"), "delay": 0,
+                 "obey_robots": False})
+    bounded(t, 5, "JSON Feed nested 100,000 deep")
+    assert r.error_kind == "bad_feed" and "\n" not in r.error and "嵌套" in r.error
+    assert r.snapshots  # the response is kept as evidence
+
+
+def test_json_feed_fields_of_the_wrong_type_fail_with_one_line(server, collect):
+    t = time.monotonic()
+    r = collect({"name": "j", "type": "feed", "url": server.url("/hostile/json-wrong-types"), "delay": 0,
+                 "obey_robots": False})
+    bounded(t, 5, "JSON Feed with fields of the wrong type")
+    assert r.error_kind == "bad_feed" and "\n" not in r.error and r.posts == []
+    assert "title 应是字符串" in r.error
+
+
+def test_a_json_feed_item_of_the_wrong_type_is_skipped_and_the_others_kept(server, collect):
+    import json
+
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [
+        {"id": 1, "url": "http://a.example/1", "title": "好的条目", "content_text": "正文"},
+        {"id": "2", "url": "http://a.example/2", "title": ["列表"], "content_html": 5},
+    ]}
+    url = server.add("/mixed.json", json.dumps(doc), content_type="application/feed+json")
+    r = collect({"name": "j", "type": "feed", "url": url, "delay": 0, "obey_robots": False})
+    assert r.ok and [p.title for p in r.posts] == ["好的条目"]
+    assert any("第 2 个条目" in w for w in r.warnings)
