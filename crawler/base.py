@@ -108,6 +108,17 @@ class RawPost:
     snapshot: FetchResult | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # The one intake of crawled text: no escape sequence or control character gets
+        # past here into the database, a terminal or a mail header.
+        from crawler.sanitize import clean_line, clean_text
+
+        self.url = clean_line(self.url)
+        self.title = clean_line(self.title)
+        self.text = clean_text(self.text)
+        if self.author is not None:
+            self.author = clean_line(self.author) or None
+
 
 @dataclass
 class SourceState:

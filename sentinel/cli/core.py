@@ -39,6 +39,8 @@ ERROR_LABELS = {
     "crawler": "采集进程出错",
     "crash": "程序错误",
     "storage": "保存失败（下次重新采集）",
+    "parse": "页面无法解析",
+    "bad_url": "网址无效",
 }
 
 
@@ -91,8 +93,7 @@ def poll(app: AppContext, only: str | None, as_json: bool) -> None:
             }
         )
     else:
-        from rich.console import Console
-        from rich.table import Table
+        from sentinel.terminal import Console, Table  # crawled text: no markup, no escapes
 
         t = Table(title="采集结果")
         for col in ("来源", "请求", "新增", "更新", "已有", "错误"):
@@ -160,8 +161,7 @@ def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None
     if not rows:
         click.echo("没有符合条件的帖子。")
         return
-    from rich.console import Console
-    from rich.table import Table
+    from sentinel.terminal import Console, Table  # crawled text: no markup, no escapes
 
     tz = app.config.tz
     t = Table(title=f"帖子（{len(rows)} 条）")
@@ -262,8 +262,7 @@ def status(app: AppContext, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    from rich.console import Console
-    from rich.table import Table
+    from sentinel.terminal import Console, Table  # crawled text: no markup, no escapes
 
     tz = cfg.tz
     con = Console()
