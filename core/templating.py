@@ -19,7 +19,6 @@ from jinja2 import Environment, FileSystemLoader
 from core import times
 from core import vocabulary as v
 
-
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
 
 

@@ -253,6 +253,7 @@ class FetchErrorKind(Vocabulary):
     DECODE = "decode", "无法识别文字编码", 11
     BAD_FEED = "bad_feed", "不是有效的订阅源", 12
     BAD_URL = "bad_url", "网址无效", 13
+    PARSE = "parse", "页面无法解析", 17
     CRAWLER = "crawler", "采集进程出错", 14
     CRASH = "crash", "程序错误", 15
     STORAGE = "storage", "保存失败（下次重新采集）", 16

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from crawler.base import CollectContext, CollectResult, SourceConfig, SourceState, source_types
+from crawler.sanitize import clean_line
 from sentinel.config import Config
 from storage.db import Database
 from storage.models import Match, Post, Source
@@ -167,6 +168,9 @@ class Pipeline:
                 log.exception("来源 %s 的帖子未能保存", cfg.name)
                 result = CollectResult(state=state, fetched=result.fetched, error_kind="storage",
                                        error=f"{type(e).__name__}: {e}")
+        # Errors and warnings quote what servers sent (URLs, reasons): one clean line each.
+        result.error = clean_line(result.error) if result.error else result.error
+        result.warnings = [clean_line(w) for w in result.warnings]
         with self._store_lock, self.db.session() as s:
             src = ensure_source(s, cfg)
             for fr in result.snapshots:  # fetched but yielded no post (e.g. undecodable): keep it

@@ -10,14 +10,13 @@ from xml.sax.saxutils import escape as xml_escape
 
 from jinja2 import Environment
 from markupsafe import Markup
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alerting.incidents import views
 from alerting.incidents.workflow import WorkflowError
 from core import templating
 from core.times import office_time
-from storage.models import Incident, IncidentEvent
+from storage.models import Incident
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_BARS = 96

@@ -15,6 +15,7 @@ def fetch_options(config: SourceConfig, context: CollectContext, state: SourceSt
         max_decompressed=max(config.max_bytes * 5, 50 * 1024 * 1024),
         max_redirects=getattr(config, "max_redirects", 5),
         allowed_domains=list(allowed_domains or []),
+        allow_private=bool(getattr(config, "allow_private", False)),
         obey_robots=config.obey_robots,
         delay=config.delay,
         per_host=getattr(config, "concurrency", 2),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from typing import Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from pydantic import Field, field_validator
 
@@ -34,7 +34,8 @@ class SearchConfig(SourceConfig):
     )
     allowed_domains: builtins.list[str] = Field(
         default_factory=lambda: [],  # noqa: PIE807 - `list` is a field name in this class
-        description="Hosts that may be visited; default: the template's host."
+        description="Hosts that may be visited or redirected to (host:port for another port than "
+        "80/443); the template's host is always allowed."
     )
     encoding: str | None = Field(None, description="With format: site — force a page encoding.")
     concurrency: int = Field(2, ge=1, le=32, description="Requests at once to one host.")
@@ -92,7 +93,7 @@ class SearchSource(SourceType):
             site_cfg = SiteConfig.model_validate({
                 "name": cfg.name, "type": "site", "urls": [u for _, u in pairs], "list": cfg.list,
                 "fields": cfg.fields,
-                "allowed_domains": cfg.allowed_domains or [urlsplit(pairs[0][1]).hostname or ""],
+                "allowed_domains": cfg.allowed_domains, "allow_private": cfg.allow_private,
                 "encoding": cfg.encoding, "concurrency": cfg.concurrency, "timeout": cfg.timeout,
                 "max_bytes": cfg.max_bytes, "delay": cfg.delay, "obey_robots": cfg.obey_robots,
                 "max_redirects": cfg.max_redirects, "max_requests": cfg.max_requests,

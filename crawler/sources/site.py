@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -30,6 +29,7 @@ from crawler.base import (
     SourceType,
     register,
 )
+from crawler.hosts import own_hosts
 from crawler.urls import canonical
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +86,8 @@ class SiteConfig(SourceConfig):
     )
     allowed_domains: builtins.list[str] = Field(
         default_factory=lambda: [],  # noqa: PIE807 - `list` is a field name in this class
-        description="Hosts the spider may visit (and their subdomains); default: the start URLs' hosts."
+        description="Hosts the spider may visit or be redirected to (and their subdomains; host:port for "
+        "another port than 80/443); the start URLs' hosts are always allowed."
     )
     encoding: str | None = Field(
         None, description="Force a page encoding (gbk, big5, utf-8) when a site lies about it; default: detect."
@@ -111,12 +112,13 @@ class SiteConfig(SourceConfig):
 def job_for(cfg: SiteConfig, context: CollectContext, urls: list[str] | None = None) -> dict[str, Any]:
     """The plain-data job the child process runs."""
     urls = urls or cfg.urls
-    allowed = cfg.allowed_domains or sorted({urlsplit(u).hostname or "" for u in urls})
+    allowed = [*cfg.allowed_domains, *own_hosts(urls)]
     return {
         "urls": urls,
         "list": cfg.list.model_dump() if cfg.list else None,
         "fields": cfg.fields.model_dump(),
         "allowed_domains": allowed,
+        "allow_private": cfg.allow_private,
         "encoding": cfg.encoding,
         "user_agent": context.user_agent,
         "timezone": context.timezone,

@@ -73,8 +73,7 @@ def poll(app: AppContext, only: str | None, as_json: bool) -> None:
             }
         )
     else:
-        from rich.console import Console
-        from rich.table import Table
+        from sentinel.terminal import Console, Table  # crawled text: no markup, no escapes
 
         t = Table(title="采集结果")
         for col in ("来源", "请求", "新增", "更新", "已有", "错误"):
@@ -125,9 +124,9 @@ def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None
     if not rows:
         click.echo("没有符合条件的帖子。")
         return
-    from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
+
+    from sentinel.terminal import Console, Table  # crawled text: no markup, no escapes
 
     tz = app.config.tz
     t = Table(title=f"帖子（{len(rows)} 条）")
@@ -162,8 +161,7 @@ def status(app: AppContext, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    from rich.console import Console
-    from rich.table import Table
+    from sentinel.terminal import Console, Table  # crawled text: no markup, no escapes
 
     tz = cfg.tz
     con = Console()

@@ -81,9 +81,9 @@ def incidents_cmd(app, status, category, overdue, only_open, as_json):
     if not rows:
         click.echo("没有符合条件的事件。")
         return
-    from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
+
+    from sentinel.terminal import Console, Table
 
     # Readable at 80 columns: short columns never wrap, the title folds instead of
     # being cut; the severity shows as its numeral only.

@@ -56,7 +56,9 @@ def test_a_failing_receiver_stops_the_spider_child():
         raise RuntimeError("database went away")
 
     def spiders() -> set[str]:
-        out = subprocess.run(["pgrep", "-f", "crawler.spider"], capture_output=True, text=True, check=False)
+        # Our own children only: other worktrees on this machine run crawls too.
+        out = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "crawler.spider"],
+                             capture_output=True, text=True, check=False)
         return set(out.stdout.split()) - {str(os.getpid())}
 
     before = spiders()
