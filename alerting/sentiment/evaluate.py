@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alerting.sentiment import MODEL_FILE, polarity
-from alerting.sentiment.data import Example, test_split
+from alerting.sentiment.data import Example, held_out_split
 from alerting.sentiment.model import SentimentModel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = SentimentModel.load(path)
     polarity("预热", model)
     load_s = time.perf_counter() - started
-    test = test_split(CORPUS)
+    test = held_out_split(CORPUS)
     n_neg = sum(e.label == 0 for e in test)
     print(
         f"model {path.name}: {path.stat().st_size / 1e6:.2f} MB, {len(model.keys)} n-grams, "
