@@ -19,8 +19,10 @@ from alerting.matcher import load_matcher
 from alerting.sentiment import MODEL_FILE, Sentiment, default_model, polarity, polarity_many
 from alerting.sentiment.data import held_out_split, train_split
 from alerting.sentiment.evaluate import accuracy, ours
+from alerting.sentiment.features import normalise
 from alerting.sentiment.model import SentimentModel
-from alerting.sentiment.train import fit
+from alerting.sentiment.table import SlotTable
+from alerting.sentiment.train import design_matrix, fit
 from sentinel.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +86,27 @@ def test_importing_the_matcher_does_not_load_the_model_until_a_post_is_scored():
         "assert s._model is not None\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_prediction_computes_what_the_regression_was_fitted_on(held_out):
+    # The fast path (hash table, sums per occurrence) against the training rows.
+    m = default_model()
+    texts = [e.raw for e in held_out[:200]] + [COMPLAINTS[0], "", "😡😡"]
+    rows = design_matrix(m, [normalise(t) for t in texts])
+    expected = rows @ (m.coef.astype(np.float64) / m.idf) + m.intercept
+    for text, row, z in zip(texts, rows, expected, strict=True):
+        assert m.logit(text) == pytest.approx(z if row.nnz else 0.0, abs=1e-4), text
+
+
+def test_slot_table_finds_every_key_and_gives_absent_keys_zero_weight():
+    rng = np.random.default_rng(3)
+    keys = np.unique(rng.integers(0, 1 << 62, 50_000))
+    weights = rng.random(len(keys)) + 1.0
+    table = SlotTable(keys, weights)
+    assert np.array_equal(table.values[0][table.find(keys)], weights)
+    absent = np.setdiff1d(rng.integers(0, 1 << 62, 20_000), keys)
+    assert not table.values[0][table.find(absent)].any()
+    assert table.max_probe > 1  # collisions happened and were probed past
 
 
 # -- accuracy on reviews it was not trained on ----------------------------------------------
