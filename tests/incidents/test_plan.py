@@ -311,3 +311,16 @@ def test_weekly_report_reads_as_a_leader_reads_it(db, config, outbox, clock, wor
     assert html.count('class="bar"') >= 2 and "每日涉校帖文量" in html
     assert "<th>恶意传播炒作</th>" in html and "<b>x</b>" not in html
     assert "&lt;b&gt;x&lt;/b&gt;\\|y" in md  # crawled HTML is inert in Markdown too
+
+
+def test_an_inquiry_opened_at_2357_gets_a_workable_first_deadline(config):
+    from zoneinfo import ZoneInfo
+
+    from alerting.incidents import playbooks
+
+    tz = ZoneInfo("Asia/Shanghai")
+    reply = next(i for i in playbooks.for_config(config)["inquiry"].items if i.key == "reply_online")
+    late = datetime(2026, 12, 1, 23, 57, tzinfo=tz)
+    evening = datetime(2026, 12, 1, 22, 30, tzinfo=tz)
+    assert reply.due_at(late, tz, min_lead=2 * 3600).astimezone(tz) == datetime(2026, 12, 2, 1, 57, tzinfo=tz)
+    assert reply.due_at(evening, tz, min_lead=2 * 3600).astimezone(tz) == datetime(2026, 12, 1, 23, 59, tzinfo=tz)
