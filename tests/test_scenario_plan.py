@@ -96,11 +96,11 @@ def test_the_demo_scenario_follows_the_response_plan(tmp_path, opening):
                 ChecklistItem.incident_id == inquiry.id, ChecklistItem.key == "reply_online")).one()
             due_local = reply.due_at.astimezone(SHANGHAI)
             opened_local = inquiry.opened_at.astimezone(SHANGHAI)
-            # The same day at 23:59, and never less than two hours (incidents.min_deadline):
-            # opened at 23:57, the reply is due at 01:57.
+            # The same day at 23:59, and never less than an hour (incidents.min_deadline):
+            # opened at 23:57, the reply is due at 00:57.
             same_day = opened_local.replace(hour=23, minute=59, second=0, microsecond=0)
-            assert due_local == max(same_day, opened_local + timedelta(hours=2))
-            if opened_local.hour < 21:
+            assert due_local == max(same_day, opened_local + timedelta(hours=1))
+            if opened_local.hour < 22:
                 assert (due_local.hour, due_local.minute) == (23, 59)
             inquiry_id = inquiry.id
 

@@ -317,10 +317,12 @@ def test_an_inquiry_opened_at_2357_gets_a_workable_first_deadline(config):
     from zoneinfo import ZoneInfo
 
     from alerting.incidents import playbooks
+    from alerting.incidents.settings import settings_of
 
     tz = ZoneInfo("Asia/Shanghai")
     reply = next(i for i in playbooks.for_config(config)["inquiry"].items if i.key == "reply_online")
     late = datetime(2026, 12, 1, 23, 57, tzinfo=tz)
     evening = datetime(2026, 12, 1, 22, 30, tzinfo=tz)
-    assert reply.due_at(late, tz, min_lead=2 * 3600).astimezone(tz) == datetime(2026, 12, 2, 1, 57, tzinfo=tz)
-    assert reply.due_at(evening, tz, min_lead=2 * 3600).astimezone(tz) == datetime(2026, 12, 1, 23, 59, tzinfo=tz)
+    lead = settings_of(config).min_deadline
+    assert reply.due_at(late, tz, min_lead=lead).astimezone(tz) == datetime(2026, 12, 2, 0, 57, tzinfo=tz)
+    assert reply.due_at(evening, tz, min_lead=lead).astimezone(tz) == datetime(2026, 12, 1, 23, 59, tzinfo=tz)
