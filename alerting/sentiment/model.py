@@ -28,6 +28,7 @@ Lookup: the sorted keys fall into blocks (1-grams < 2**21 <= 2- and 3-grams);
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -56,28 +57,36 @@ class SentimentModel:
         self._index()
 
     def _index(self) -> None:
-        """Lookup structures, built once from the arrays (the model is read-only).
-
-        For training, ``occurrences`` finds vocabulary positions by binary search;
-        position ``len(keys)`` (``unknown``) stands for every n-gram not in it. For
-        prediction, 1-grams of the Basic Multilingual Plane index two arrays by code
-        point, and 2- and 3-grams go through a ``SlotTable``; both hold ``coef``
-        and ``idf**2`` with zeros for what is unknown."""
+        """Prediction's lookup structures, built once (the model is read-only): 1-grams
+        of the Basic Multilingual Plane index two arrays by code point, 2- and
+        3-grams go through a ``SlotTable``; both hold ``coef`` and ``idf**2``, with
+        zeros for what the model does not know. About 11 MB in all."""
         n = len(self.keys)
-        self.unknown = n
+        self.unknown = n  # the position ``occurrences`` gives an unknown n-gram
         self._bt0 = int(np.searchsorted(self.keys, 1 << 21))  # first 2-gram
-        big = np.iinfo(np.int64).max  # a sentinel above every key: no bounds check
-        self._bt = np.append(self.keys[self._bt0 :], big)
-        self._uni = np.full(BMP + 1, n, dtype=np.int64)  # BMP + 1: "not in the BMP"
-        uni = self.keys[: self._bt0]
-        bmp = uni < BMP
-        self._uni[uni[bmp]] = np.flatnonzero(bmp)
-        idf2 = self.idf.astype(np.float64) ** 2
-        self._uni_coef = np.append(self.coef, 0.0)[self._uni]
-        self._uni_idf2 = np.append(idf2, 0.0)[self._uni]
+        idf2 = self.idf.astype(np.float32) ** 2
+        uni = self._uni_positions()
+        self._uni_coef = np.append(self.coef, np.float32(0))[uni]
+        self._uni_idf2 = np.append(idf2, np.float32(0))[uni]
         bt = slice(self._bt0, n)
         self._table = SlotTable(self.keys[bt], self.coef[bt], idf2[bt])
         self._bt_coef, self._bt_idf2 = self._table.values
+
+    def _uni_positions(self) -> np.ndarray:
+        """Vocabulary position of each BMP code point as a 1-gram (``unknown`` if
+        none); index ``BMP`` stands for every code point outside the BMP."""
+        out = np.full(BMP + 1, self.unknown, dtype=np.int64)
+        uni = self.keys[: self._bt0]
+        bmp = uni < BMP
+        out[uni[bmp]] = np.flatnonzero(bmp)
+        return out
+
+    @functools.cached_property
+    def _by_position(self) -> tuple[np.ndarray, np.ndarray]:
+        """Training's lookup: 1-gram positions and the sorted 2- and 3-gram keys with a
+        sentinel above every key at the end (so a search never runs off the end)."""
+        big = np.iinfo(np.int64).max
+        return self._uni_positions(), np.append(self.keys[self._bt0 :], big)
 
     # -- the file ------------------------------------------------------------------------
     @classmethod
@@ -109,11 +118,12 @@ class SentimentModel:
         """Vocabulary positions of every n-gram occurrence of a normalised text, repeats
         repeated; an n-gram the model does not know is at position ``unknown``. (The
         training path; ``logit`` gets the same sums from the tables.)"""
+        uni_table, block = self._by_position
         uni, bi, tri = ngram_parts(norm)
-        uni_pos = self._uni[np.minimum(uni, BMP)]
+        uni_pos = uni_table[np.minimum(uni, BMP)]
         grams = np.concatenate((bi, tri))  # 2-gram keys < 2**42 <= 3-gram keys: one block
-        j = np.searchsorted(self._bt, grams)
-        bt_pos = np.where(self._bt[j] == grams, j + self._bt0, self.unknown)
+        j = np.searchsorted(block, grams)
+        bt_pos = np.where(block[j] == grams, j + self._bt0, self.unknown)
         return np.concatenate((uni_pos, bt_pos))
 
     def logit(self, text: str) -> float:
