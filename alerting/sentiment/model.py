@@ -45,7 +45,10 @@ BMP = 0x10000
 
 @dataclass
 class SentimentModel:
-    """A trained polarity model (see the module docstring for the arithmetic)."""
+    """A trained polarity model (see the module docstring for the arithmetic).
+
+    Read-only once made: the lookup tables are built from the arrays when the model
+    is constructed, so changed arrays mean a new ``SentimentModel``."""
 
     keys: np.ndarray
     idf: np.ndarray
