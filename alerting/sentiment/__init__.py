@@ -27,14 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alerting.sentiment.model import SentimentModel
+from core.vocabulary import Polarity
 
 MODEL_FILE = Path(__file__).with_name("model.npz")
 NEGATIVE_BELOW = -0.05  # score < this: negative
 POSITIVE_ABOVE = 0.3  # score > this: positive; neutral in between
-LABELS_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面"}
 
 __all__ = [
-    "LABELS_ZH",
     "MODEL_FILE",
     "Sentiment",
     "default_model",
@@ -54,7 +53,7 @@ class Sentiment:
     @property
     def label_zh(self) -> str:
         """The label in the office's words: 负面, 中性 or 正面."""
-        return LABELS_ZH[self.label]
+        return Polarity.label_of(self.label)
 
     def to_dict(self) -> dict[str, str | float]:
         """The contract JSON: ``{"label": ..., "score": ...}`` (score to 3 decimals)."""
@@ -64,10 +63,10 @@ class Sentiment:
 def label_of(score: float) -> str:
     """The label of a score under the documented neutral band."""
     if score < NEGATIVE_BELOW:
-        return "negative"
+        return Polarity.NEGATIVE.value
     if score > POSITIVE_ABOVE:
-        return "positive"
-    return "neutral"
+        return Polarity.POSITIVE.value
+    return Polarity.NEUTRAL.value
 
 
 _lock = threading.Lock()
