@@ -115,13 +115,13 @@ class NotifySettings(BaseModel):
             return self
         from alerting.notify.channels.registry import channel_types
 
-        sections = {c.section or c.kind: c for c in channel_types().values()}
+        sections = {c.section or c.kind: c for c in channel_types().values() if c.section is not None}
         for key, value in list(extra.items()):
             channel = sections.get(key)
             if channel is None or key in type(self).model_fields:
                 plugins = sorted(k for k in sections if k not in type(self).model_fields)
                 raise ValueError(
-                    f"notify 下没有 {key} 这个键；可用的键：{'、'.join(type(self).model_fields)}"
+                    f"没有 {key} 这个设置；notify 下可用的键：{'、'.join(type(self).model_fields)}"
                     + (f"；已安装渠道的设置：{'、'.join(plugins)}" if plugins else "")
                 )
             try:

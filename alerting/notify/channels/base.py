@@ -77,8 +77,9 @@ class Channel:
     kind: ClassVar[str] = ""
     #: The pydantic model of this channel's settings in sentinel.yaml.
     config_model: ClassVar[type[BaseModel]]
-    #: Where the settings are: ``notify.<section>`` (default: the channel's kind).
-    section: ClassVar[str | None] = None
+    #: The key under ``notify:`` that holds the settings (empty: the channel's kind); None
+    #: when they live elsewhere (the e-mail channel's are the top-level ``smtp:``).
+    section: ClassVar[str | None] = ""
 
     def __init__(self, config, settings: Any):
         self.config = config
@@ -90,6 +91,8 @@ class Channel:
         sentinel.yaml has none."""
         from alerting.notify.settings import settings_of
 
+        if cls.section is None:
+            return None
         notify = settings_of(config)
         name = cls.section or cls.kind
         if name in type(notify).model_fields:

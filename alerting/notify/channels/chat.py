@@ -24,7 +24,9 @@ class ChatWebhooks(RootModel[dict[str, list[str]]]):
     """Chat webhooks (Apprise URLs, ``${ENV}`` allowed for tokens) per recipient group,
     e.g. ``office: ['dingtalk://${DINGTALK_TOKEN}/']``."""
 
-    root: dict[str, list[str]] = Field(default_factory=dict)
+    root: dict[str, list[str]] = Field(
+        default_factory=dict, description="Apprise URLs by recipient group (office, leaders …)."
+    )
 
     def get(self, group: str, default: list[str] | None = None) -> list[str] | None:
         """The webhooks of ``group``."""

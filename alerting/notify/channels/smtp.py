@@ -53,6 +53,7 @@ class SmtpChannel(Channel):
 
     kind = "email"
     config_model = SmtpConfig
+    section = None  # the top-level smtp: of sentinel.yaml, where it always was
 
     def __init__(self, config, settings: SmtpConfig | None):
         super().__init__(config, settings)
