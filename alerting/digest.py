@@ -45,14 +45,24 @@ class Digest:
     def counts(self) -> dict[str, Any]:
         c = self.context
         return {
-            "since": self.since, "until": self.until, "alerts": c["n_alerts"], "mentions": c["n_mentions"],
-            "incidents": len(c["incidents"]), "sources_failed": len(c["coverage_failed"]),
+            "since": self.since,
+            "until": self.until,
+            "alerts": c["n_alerts"],
+            "mentions": c["n_mentions"],
+            "incidents": len(c["incidents"]),
+            "sources_failed": len(c["coverage_failed"]),
             "sources_silent": len(c["coverage_silent"]),
         }
 
 
 def build_digest(
-    db, config, since: datetime, until: datetime, *, name: str = "", max_posts: int = MAX_POSTS_PER_GROUP
+    db,
+    config,
+    since: datetime,
+    until: datetime,
+    *,
+    name: str = "",
+    max_posts: int = MAX_POSTS_PER_GROUP,
 ) -> Digest:
     """Render the digest of posts fetched in (since, until]; at most ``max_posts`` listed per group."""
     with db.session() as s:
@@ -64,7 +74,11 @@ def build_digest(
             .order_by(Post.fetched_at, Post.id)
         ).all()
         ids = {inc_id for _p, _m, inc_id in rows if inc_id is not None}
-        incidents = {i.id: i for i in s.scalars(select(Incident).where(Incident.id.in_(ids)))} if ids else {}
+        incidents = (
+            {i.id: i for i in s.scalars(select(Incident).where(Incident.id.in_(ids)))}
+            if ids
+            else {}
+        )
         known = {x.name: x for x in s.scalars(select(Source))}
         counts = dict(
             s.execute(
@@ -77,15 +91,26 @@ def build_digest(
         coverage = words.coverage(configured, known, counts, since, config.tz)
         # Views read the posts' sources and snapshots: made while the session is open.
         subject, context = words.content(
-            [tuple(r) for r in rows], incidents, coverage=coverage, since=since, until=until, config=config,
-            name=name, max_posts=max_posts,
+            [tuple(r) for r in rows],
+            incidents,
+            coverage=coverage,
+            since=since,
+            until=until,
+            config=config,
+            name=name,
+            max_posts=max_posts,
         )
     html, text = render("digest", context)
     return Digest(since=since, until=until, subject=subject, html=html, text=text, context=context)
 
 
 def queue_digest(
-    db, config, digest: Digest, *, to: Iterable[str], key: str | None = None,
+    db,
+    config,
+    digest: Digest,
+    *,
+    to: Iterable[str],
+    key: str | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> OutboxMessage | None:
     """Queue a built digest as one message: how both the daemon's scheduled digests and
@@ -93,11 +118,15 @@ def queue_digest(
     digest of its own); the same key twice queues one message."""
     key = key or words.manual_key(digest.until)
     with db.session() as s:  # a second run in between finds the key and stores nothing
-        return Outbox(db, config, now=now).queue(s, words.message(digest.subject, digest.context, key=key, to=to))
+        return Outbox(db, config, now=now).queue(
+            s, words.message(digest.subject, digest.context, key=key, to=to)
+        )
 
 
 # -- periods and the scheduled job ---------------------------------------------------------
-def period_for(cron: str, now: datetime, tz, since_seconds: float | None = None) -> tuple[datetime, datetime]:
+def period_for(
+    cron: str, now: datetime, tz, since_seconds: float | None = None
+) -> tuple[datetime, datetime]:
     """(start, end] of the period a digest at ``now`` covers: it ends at the latest cron
     time not after ``now`` and starts at the cron time before (or ``since`` earlier)."""
     from apscheduler.triggers.cron import CronTrigger
@@ -137,4 +166,11 @@ def run_digest(db, config, name: str, now: datetime) -> dict[str, Any]:
         return {"name": name, "key": key, "queued": False, "since": since, "until": until}
     digest = build_digest(db, config, since, until, name=name)
     msg = queue_digest(db, config, digest, to=d.to, key=key, now=lambda: now)
-    return {"name": name, "key": key, "queued": msg is not None, "since": since, "until": until, **digest.counts}
+    return {
+        "name": name,
+        "key": key,
+        "queued": msg is not None,
+        "since": since,
+        "until": until,
+        **digest.counts,
+    }

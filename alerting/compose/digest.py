@@ -32,8 +32,14 @@ def manual_key(until: datetime) -> str:
 
 def message(subject: str, context: dict[str, Any], *, key: str, to: Iterable[str]) -> MessageSpec:
     """The digest as one message to ``to``."""
-    return MessageSpec(key=key, kind=MessageKind.DIGEST.value, to=tuple(to), subject=subject,
-                       template="digest", context=context)
+    return MessageSpec(
+        key=key,
+        kind=MessageKind.DIGEST.value,
+        to=tuple(to),
+        subject=subject,
+        template="digest",
+        context=context,
+    )
 
 
 def period_word(since: datetime, until: datetime) -> str:
@@ -48,8 +54,15 @@ def period_word(since: datetime, until: datetime) -> str:
 
 
 def content(
-    rows: list, incidents: Mapping[int, Any], *, coverage: tuple[list, list, list], since: datetime,
-    until: datetime, config, name: str, max_posts: int,
+    rows: list,
+    incidents: Mapping[int, Any],
+    *,
+    coverage: tuple[list, list, list],
+    since: datetime,
+    until: datetime,
+    config,
+    name: str,
+    max_posts: int,
 ) -> tuple[str, dict[str, Any]]:
     """(subject, template context) of the digest of ``rows`` — ``(post, match,
     incident id or None)`` of every post that named the college in the period —
@@ -68,28 +81,44 @@ def content(
             mentions.append((p, m))
 
     def views(pairs):
-        return [post_view(p, m, tz=tz, console_url=config.console_url, masked=masked)
-                for p, m in pairs[:max_posts]], max(0, len(pairs) - max_posts)
+        return [
+            post_view(p, m, tz=tz, console_url=config.console_url, masked=masked)
+            for p, m in pairs[:max_posts]
+        ], max(0, len(pairs) - max_posts)
 
     shown_incidents = []
     for inc_id, pairs in by_incident.items():
         inc = incidents[inc_id]
         shown, more = views(pairs)
-        shown_incidents.append({
-            "id": inc.id, "title": clean_line(inc.title, 120),
-            "severity": Severity.label_of(inc.severity), "category": Category.label_of(inc.category),
-            "category_key": inc.category, "status": inc.status, "count": len(pairs),
-            "total": inc.post_count, "posts": shown, "more": more,
-            "console_url": join_url(config.console_url, f"incidents/{inc.id}"),
-            "rank": (["I", "II", "III", "IV"].index(inc.severity) if inc.severity in ("I", "II", "III", "IV") else 9),
-        })
+        shown_incidents.append(
+            {
+                "id": inc.id,
+                "title": clean_line(inc.title, 120),
+                "severity": Severity.label_of(inc.severity),
+                "category": Category.label_of(inc.category),
+                "category_key": inc.category,
+                "status": inc.status,
+                "count": len(pairs),
+                "total": inc.post_count,
+                "posts": shown,
+                "more": more,
+                "console_url": join_url(config.console_url, f"incidents/{inc.id}"),
+                "rank": (
+                    ["I", "II", "III", "IV"].index(inc.severity)
+                    if inc.severity in ("I", "II", "III", "IV")
+                    else 9
+                ),
+            }
+        )
     shown_incidents.sort(key=lambda x: (x["rank"], -x["count"]))
     categories = []
     for cat in CATEGORY_ORDER:
         pairs = loose_alerts.get(cat, [])
         if pairs:
             shown, more = views(pairs)
-            categories.append({"label": Category.label_of(cat), "count": len(pairs), "posts": shown, "more": more})
+            categories.append(
+                {"label": Category.label_of(cat), "count": len(pairs), "posts": shown, "more": more}
+            )
     by_cat: dict[str, int] = {}
     term_counts: dict[str, int] = {}
     for _p, m, _i in rows:
@@ -121,15 +150,22 @@ def content(
         "coverage_ok": ok,
         "masked": masked,
     }
-    subject = (f"【{MessageKind.DIGEST.label}】{local_time(since, tz)} 至 {local_time(until, tz)}："
-               f"预警 {n_alerts} 条，事件 {len(shown_incidents)} 起")
+    subject = (
+        f"【{MessageKind.DIGEST.label}】{local_time(since, tz)} 至 {local_time(until, tz)}："
+        f"预警 {n_alerts} 条，事件 {len(shown_incidents)} 起"
+    )
     if failed or silent:
         subject += f"，{len(failed) + len(silent)} 个来源异常"
     return subject, context
 
 
-def coverage(configured: Mapping[str, Any], known: Mapping[str, Any], counts: Mapping[int, int],
-             since: datetime, tz) -> tuple[list, list, list]:
+def coverage(
+    configured: Mapping[str, Any],
+    known: Mapping[str, Any],
+    counts: Mapping[int, int],
+    since: datetime,
+    tz,
+) -> tuple[list, list, list]:
     """(failed, silent, ok) rows of the sources in the period: ``configured`` source
     configs and ``known`` source records by name, ``counts`` of new posts by source id."""
     failed, silent, ok = [], [], []
@@ -139,14 +175,22 @@ def coverage(configured: Mapping[str, Any], known: Mapping[str, Any], counts: Ma
             continue
         if c is None:
             continue  # no longer configured: not part of what we meant to see
-        row = {"name": clean_line(name, 60), "new": counts.get(src.id, 0) if src else 0,
-               "last_success": local_time(src.last_success_at, tz) if src and src.last_success_at else "从未成功",
-               "error": "", "failures": src.consecutive_failures if src else 0}
+        row = {
+            "name": clean_line(name, 60),
+            "new": counts.get(src.id, 0) if src else 0,
+            "last_success": local_time(src.last_success_at, tz)
+            if src and src.last_success_at
+            else "从未成功",
+            "error": "",
+            "failures": src.consecutive_failures if src else 0,
+        }
         if src is None or src.last_run_at is None or src.last_run_at <= since:
             row["error"] = "本时段内未运行" if src is not None else "尚未运行"
             silent.append(row)
         elif (src.last_error_at and src.last_error_at > since) or src.consecutive_failures:
-            row["error"] = clean_line(f"{src.last_error_kind or '错误'}：{src.last_error or ''}", 120)
+            row["error"] = clean_line(
+                f"{src.last_error_kind or '错误'}：{src.last_error or ''}", 120
+            )
             failed.append(row)
         elif row["new"] == 0 and not (src.last_new_at and src.last_new_at > since):
             row["error"] = "本时段内没有新内容"

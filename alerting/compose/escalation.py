@@ -21,17 +21,33 @@ def key(incident_id: int, level: int, group: str) -> str:
 
 
 def level_report(
-    incident, *, level: int, groups: Sequence[str], group: str, ack_due_at: datetime, note: str | None, config
+    incident,
+    *,
+    level: int,
+    groups: Sequence[str],
+    group: str,
+    ack_due_at: datetime,
+    note: str | None,
+    config,
 ) -> MessageSpec:
     """The report of level ``level`` to ``group`` (one of the level's ``groups``)."""
     dual = len(groups) > 1
     return incident_notice(
-        key=key(incident.id, level, group), kind=MessageKind.ESCALATION.value, to=[group],
+        key=key(incident.id, level, group),
+        kind=MessageKind.ESCALATION.value,
+        to=[group],
         subject=f"{tag(incident)}舆情报告（第{level}级{'，双重报告' if dual else ''}）：{incident.title}",
-        incident=incident, config=config, heading=f"舆情报告（第{level}级）",
+        incident=incident,
+        config=config,
+        heading=f"舆情报告（第{level}级）",
         lead=("同时报告：" + "、".join(groups) + "。") if dual else "",
         facts=[("请确认期限", office_time(ack_due_at, config.tz))],
-        paragraphs=[note or "", incident.scope or "",
-                    (f"请在期限前确认收到：sentinel incident ack {incident.id} --by 姓名。"
-                     "期限内无人确认的，系统将自动报告下一级。")],
+        paragraphs=[
+            note or "",
+            incident.scope or "",
+            (
+                f"请在期限前确认收到：sentinel incident ack {incident.id} --by 姓名。"
+                "期限内无人确认的，系统将自动报告下一级。"
+            ),
+        ],
     )

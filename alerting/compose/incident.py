@@ -43,13 +43,18 @@ def subject(tag: str, incident, suffix: str = "") -> str:
     return "".join(parts) + title + suffix
 
 
-def opened(incident, posts: Sequence, *, to: Sequence[str], config, silenced: bool = False) -> MessageSpec:
+def opened(
+    incident, posts: Sequence, *, to: Sequence[str], config, silenced: bool = False
+) -> MessageSpec:
     """The first alert of a new incident, listing ``posts`` (``(post, match)`` pairs)."""
     tag = MessageKind.NEW_INCIDENT.label
     views, more = post_views(list(posts), config)
     return MessageSpec(
-        key=opened_key(incident.id), kind=MessageKind.NEW_INCIDENT.value, to=tuple(to),
-        subject=subject(tag, incident), template="incident",
+        key=opened_key(incident.id),
+        kind=MessageKind.NEW_INCIDENT.value,
+        to=tuple(to),
+        subject=subject(tag, incident),
+        template="incident",
         context={
             "heading": tag,
             "lead": "监测发现一起涉及我校的网络舆情，请及时研判处置。",
@@ -59,18 +64,26 @@ def opened(incident, posts: Sequence, *, to: Sequence[str], config, silenced: bo
             "more": more,
             "posts_heading": "首发帖子" if len(views) == 1 else "相关帖子",
         },
-        incident_id=incident.id, severity=incident.severity, root=True, silenced=silenced,
+        incident_id=incident.id,
+        severity=incident.severity,
+        root=True,
+        silenced=silenced,
     )
 
 
-def update(incident, posts: Sequence, *, key: str, to: Sequence[str], config, silenced: bool = False) -> MessageSpec:
+def update(
+    incident, posts: Sequence, *, key: str, to: Sequence[str], config, silenced: bool = False
+) -> MessageSpec:
     """The follow-up of one group window, listing the ``posts`` that joined in it."""
     tag = MessageKind.INCIDENT_UPDATE.label
     n = len(posts)
     views, more = post_views(list(posts), config)
     return MessageSpec(
-        key=key, kind=MessageKind.INCIDENT_UPDATE.value, to=tuple(to),
-        subject=subject(tag, incident, f"（新增 {n} 条）"), template="incident",
+        key=key,
+        kind=MessageKind.INCIDENT_UPDATE.value,
+        to=tuple(to),
+        subject=subject(tag, incident, f"（新增 {n} 条）"),
+        template="incident",
         context={
             "heading": tag,
             "lead": f"事件 #{incident.id} 新增相关帖子 {n} 条，请关注事态发展。",
@@ -80,5 +93,7 @@ def update(incident, posts: Sequence, *, key: str, to: Sequence[str], config, si
             "more": more,
             "posts_heading": "新增帖子",
         },
-        incident_id=incident.id, severity=incident.severity, silenced=silenced,
+        incident_id=incident.id,
+        severity=incident.severity,
+        silenced=silenced,
     )

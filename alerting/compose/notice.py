@@ -61,6 +61,14 @@ def incident_notice(
     if posts:
         context["posts"], context["more"] = post_views(list(posts), config)
     return MessageSpec(
-        key=key, kind=kind, to=tuple(to), subject=subject, template="notice", context=context,
-        incident_id=incident.id, severity=incident.severity, repeat=repeat, not_before=not_before,
+        key=key,
+        kind=kind,
+        to=tuple(to),
+        subject=subject,
+        template="notice",
+        context=context,
+        incident_id=incident.id,
+        severity=incident.severity,
+        repeat=repeat,
+        not_before=not_before,
     )

@@ -18,8 +18,16 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 # What every template may rely on, so a family only fills in what it shows.
 _DEFAULTS: dict[str, Any] = {
-    "heading": "", "lead": "", "foot": "", "facts": [], "paragraphs": [], "posts": [],
-    "posts_heading": "相关帖子", "more": 0, "incident": None, "guidance": "",
+    "heading": "",
+    "lead": "",
+    "foot": "",
+    "facts": [],
+    "paragraphs": [],
+    "posts": [],
+    "posts_heading": "相关帖子",
+    "more": 0,
+    "incident": None,
+    "guidance": "",
 }
 
 

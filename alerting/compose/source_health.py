@@ -29,7 +29,10 @@ def source_down(source, last_success: datetime | None, *, tz: ZoneInfo) -> Messa
     since ``last_success``."""
     name, n = source.name, source.consecutive_failures
     return MessageSpec(
-        key=down_key(name, last_success), kind=MessageKind.SOURCE_DOWN.value, to=("office",), source=name,
+        key=down_key(name, last_success),
+        kind=MessageKind.SOURCE_DOWN.value,
+        to=("office",),
+        source=name,
         subject=f"【{MessageKind.SOURCE_DOWN.label}】来源“{name}”连续 {n} 次采集失败",
         template="notice",
         context={
@@ -50,8 +53,10 @@ def source_recovered(source, last_success: datetime | None) -> MessageSpec:
     """``source`` works again after the outage that began after ``last_success``."""
     name = source.name
     return MessageSpec(
-        key=f"source_recovered:{name}:{_outage(last_success)}", kind=MessageKind.SOURCE_RECOVERED.value,
-        to=("office",), source=name,
+        key=f"source_recovered:{name}:{_outage(last_success)}",
+        kind=MessageKind.SOURCE_RECOVERED.value,
+        to=("office",),
+        source=name,
         subject=f"【{MessageKind.SOURCE_RECOVERED.label}】来源“{name}”已恢复正常",
         template="notice",
         context={

@@ -6,7 +6,9 @@ import re
 
 # Everything that could end a header line or confuse a mail client: C0/C1 controls,
 # the Unicode line and paragraph separators, and other whitespace runs.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+")
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+"
+)
 _SPACE = re.compile(r"\s+")
 
 

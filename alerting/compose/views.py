@@ -21,7 +21,9 @@ from core.times import office_time
 from core.vocabulary import Category, IncidentStatus, Severity
 
 # One code point in, one code point out: offsets of matched terms stay valid.
-_BLANK = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_BLANK = re.compile(
+    r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -104,14 +106,22 @@ def local_time(dt: datetime | None, tz: ZoneInfo) -> str:
     return office_time(dt, tz, empty="")
 
 
-def post_view(post, match, *, tz: ZoneInfo, console_url: str | None, masked: bool, cap: int = 240) -> PostView:
+def post_view(
+    post, match, *, tz: ZoneInfo, console_url: str | None, masked: bool, cap: int = 240
+) -> PostView:
     """A template's view of a post and its match: cleaned, optionally masked, highlighted."""
     hits = list((match.hits if match is not None else None) or [])
     m = mask_text if masked else (lambda s: s or "")
     title_spans = [(h.get("start", 0), h.get("end", 0)) for h in hits if h.get("field") == "title"]
-    text_spans = [(h.get("start", 0), h.get("end", 0)) for h in hits if h.get("field", "text") == "text"]
+    text_spans = [
+        (h.get("start", 0), h.get("end", 0)) for h in hits if h.get("field", "text") == "text"
+    ]
     raw_title = m(post.title or "")
-    title = excerpt(raw_title, title_spans, cap=120) if raw_title.strip() else Excerpt(Markup("（无标题）"), "（无标题）")
+    title = (
+        excerpt(raw_title, title_spans, cap=120)
+        if raw_title.strip()
+        else Excerpt(Markup("（无标题）"), "（无标题）")
+    )
     terms: list[str] = []
     for h in hits:
         t = clean_line(h.get("term", ""), 30)
@@ -142,7 +152,10 @@ def post_views(posts: list, config, *, masked: bool | None = None) -> tuple[list
     s = config.notify
     masked = s.mask_alerts if masked is None else masked
     shown = list(posts)[: s.max_posts_per_mail]
-    views = [post_view(p, m, tz=config.tz, console_url=config.console_url, masked=masked) for p, m in shown]
+    views = [
+        post_view(p, m, tz=config.tz, console_url=config.console_url, masked=masked)
+        for p, m in shown
+    ]
     return views, len(posts) - len(shown)
 
 

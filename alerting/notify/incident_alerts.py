@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 PostPair = tuple[Post, Match | None]
 
 
-def opened(session: Session, outbox: Outbox, incident: Incident, posts: list[PostPair]) -> OutboxMessage | None:
+def opened(
+    session: Session, outbox: Outbox, incident: Incident, posts: list[PostPair]
+) -> OutboxMessage | None:
     """The first alert of a new incident: queued to go out at once (no group wait)."""
     session.flush()
     if outbox.queued(session, words.opened_key(incident.id)):
@@ -34,12 +36,19 @@ def opened(session: Session, outbox: Outbox, incident: Incident, posts: list[Pos
     silences = SilenceSet.load(session, outbox.now())
     loud = [(p, m) for p, m in posts if not silences.post(p, m)]
     posts_notified(session, incident, [p.id for p, _ in posts])
-    spec = words.opened(incident, loud or list(posts), to=_groups(outbox, incident, posts),
-                        config=outbox.config, silenced=not loud)
+    spec = words.opened(
+        incident,
+        loud or list(posts),
+        to=_groups(outbox, incident, posts),
+        config=outbox.config,
+        silenced=not loud,
+    )
     return outbox.queue(session, spec)
 
 
-def updated(session: Session, outbox: Outbox, incident: Incident, new_posts: list[PostPair]) -> OutboxMessage | None:
+def updated(
+    session: Session, outbox: Outbox, incident: Incident, new_posts: list[PostPair]
+) -> OutboxMessage | None:
     """Posts joined an incident that was already announced. They are gathered for
     ``group_window`` and then go out as ONE follow-up mail. Returns the group's
     placeholder (status ``grouping``) while the window is open, the follow-up once it is
@@ -47,7 +56,9 @@ def updated(session: Session, outbox: Outbox, incident: Incident, new_posts: lis
     session.flush()
     now = outbox.now()
     group = session.scalar(
-        select(OutboxMessage).where(OutboxMessage.incident_id == incident.id, OutboxMessage.status == "grouping")
+        select(OutboxMessage).where(
+            OutboxMessage.incident_id == incident.id, OutboxMessage.status == "grouping"
+        )
     )
     if group is None:
         pending = _pending_posts(session, incident.id)
@@ -57,8 +68,13 @@ def updated(session: Session, outbox: Outbox, incident: Incident, new_posts: lis
         key = words.update_key(incident.id, ids[0])
         if outbox.queued(session, key):
             return None
-        group = outbox.hold(session, key=key, kind=MessageKind.INCIDENT_UPDATE.value, incident_id=incident.id,
-                            until=now + timedelta(seconds=outbox.settings.group_window))
+        group = outbox.hold(
+            session,
+            key=key,
+            kind=MessageKind.INCIDENT_UPDATE.value,
+            incident_id=incident.id,
+            until=now + timedelta(seconds=outbox.settings.group_window),
+        )
     if group.not_before is None or group.not_before <= now:
         return _seal(session, outbox, group, extra=new_posts)
     return group
@@ -80,7 +96,9 @@ def flush_groups(outbox: Outbox) -> int:
     now = outbox.now()
     with outbox.db.session() as s:
         ids = s.scalars(
-            select(OutboxMessage.id).where(OutboxMessage.status == "grouping", OutboxMessage.not_before <= now)
+            select(OutboxMessage.id).where(
+                OutboxMessage.status == "grouping", OutboxMessage.not_before <= now
+            )
         ).all()
     for mid in ids:
         with outbox.db.session() as s:
@@ -100,8 +118,14 @@ def _seal(session: Session, outbox: Outbox, group: OutboxMessage, extra=()) -> O
     posts_notified(session, incident, list(posts))
     silences = SilenceSet.load(session, outbox.now())
     loud = [(p, m) for p, m in ordered if not silences.post(p, m)]
-    spec = words.update(incident, loud or ordered, key=group.key, to=_groups(outbox, incident, ordered),
-                        config=outbox.config, silenced=not loud)
+    spec = words.update(
+        incident,
+        loud or ordered,
+        key=group.key,
+        to=_groups(outbox, incident, ordered),
+        config=outbox.config,
+        silenced=not loud,
+    )
     return outbox.seal(session, group, spec)
 
 
@@ -122,7 +146,11 @@ def _groups(outbox: Outbox, incident: Incident, posts: list[PostPair]) -> list[s
     units: set[str] = set()
     for _p, m in posts:
         for e in (m.entities if m is not None else None) or []:
-            units.add(e if isinstance(e, str) else str(e.get("name", "")) if isinstance(e, dict) else "")
+            units.add(
+                e if isinstance(e, str) else str(e.get("name", "")) if isinstance(e, dict) else ""
+            )
     if incident.assignee is not None and incident.assignee.unit:
         units.add(incident.assignee.unit)
-    return recipients_for(outbox.settings, severity=incident.severity, category=incident.category, units=units)
+    return recipients_for(
+        outbox.settings, severity=incident.severity, category=incident.category, units=units
+    )

@@ -60,7 +60,10 @@ class Outbox:
     # -- storing ----------------------------------------------------------------------
     def queued(self, session: Session, key: str) -> bool:
         """Whether a message with this key is already stored (sent or not)."""
-        return session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key).limit(1)) is not None
+        return (
+            session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key).limit(1))
+            is not None
+        )
 
     def queue(self, session: Session, spec: MessageSpec) -> OutboxMessage | None:
         """Render ``spec`` once and store a copy for every channel that serves its groups.
@@ -85,34 +88,51 @@ class Outbox:
             return None
         return self._store(session, spec, key, now)
 
-    def hold(self, session: Session, *, key: str, kind: str, incident_id: int | None,
-             until: datetime) -> OutboxMessage:
+    def hold(
+        self, session: Session, *, key: str, kind: str, incident_id: int | None, until: datetime
+    ) -> OutboxMessage:
         """A placeholder (status ``grouping``) for a message whose content is still being
         gathered: it keeps the key until ``seal`` replaces it with the composed message."""
         msg = OutboxMessage(
-            key=key, kind=kind, channel="", recipients=[], subject="",
-            message_id=mail.message_id_for(key, mail.id_domain(self.config)), body=b"",
-            incident_id=incident_id, created_at=self.now(), not_before=until, status="grouping",
+            key=key,
+            kind=kind,
+            channel="",
+            recipients=[],
+            subject="",
+            message_id=mail.message_id_for(key, mail.id_domain(self.config)),
+            body=b"",
+            incident_id=incident_id,
+            created_at=self.now(),
+            not_before=until,
+            status="grouping",
             next_attempt_at=None,
         )
         session.add(msg)
         session.flush()
         return msg
 
-    def seal(self, session: Session, placeholder: OutboxMessage, spec: MessageSpec) -> OutboxMessage | None:
+    def seal(
+        self, session: Session, placeholder: OutboxMessage, spec: MessageSpec
+    ) -> OutboxMessage | None:
         """Replace a ``grouping`` placeholder by the message composed for it (``spec`` has
         the placeholder's key). Once only: a second sealer finds nothing to replace."""
         key = placeholder.key
         gone = session.execute(
-            delete(OutboxMessage).where(OutboxMessage.id == placeholder.id, OutboxMessage.status == "grouping")
+            delete(OutboxMessage).where(
+                OutboxMessage.id == placeholder.id, OutboxMessage.status == "grouping"
+            )
         )
         if gone.rowcount != 1:
             return None
         return self._store(session, spec, key, self.now())
 
-    def _store(self, session: Session, spec: MessageSpec, key: str, now: datetime) -> OutboxMessage | None:
+    def _store(
+        self, session: Session, spec: MessageSpec, key: str, now: datetime
+    ) -> OutboxMessage | None:
         silences = SilenceSet.load(session, now)
-        silenced = spec.silenced or silences.incident(spec.incident_id) or silences.source(spec.source)
+        silenced = (
+            spec.silenced or silences.incident(spec.incident_id) or silences.source(spec.source)
+        )
         not_before = spec.not_before
         held = quiet_until(self.settings.quiet_hours, spec.severity, now, self.config.tz)
         if held is not None and (not_before is None or held > not_before):
@@ -128,21 +148,39 @@ class Outbox:
             root = mail.thread_id_for(spec.incident_id, domain)
             thread = (root,) if root != message_id else ()
         draft = Draft(
-            key=key, kind=spec.kind, groups=spec.to, subject=clean_line(spec.subject, 200), html=html,
-            text=text, message_id=message_id, thread=thread, date=now.astimezone(self.config.tz),
+            key=key,
+            kind=spec.kind,
+            groups=spec.to,
+            subject=clean_line(spec.subject, 200),
+            html=html,
+            text=text,
+            message_id=message_id,
+            thread=thread,
+            date=now.astimezone(self.config.tz),
             incident_id=spec.incident_id,
         )
-        copies = [(kind, d) for kind, cls in channel_types().items() for d in cls.deliveries(self.config, draft)]
+        copies = [
+            (kind, d)
+            for kind, cls in channel_types().items()
+            for d in cls.deliveries(self.config, draft)
+        ]
         copies.sort(key=lambda c: c[1].suffix != "")  # the message's own key first
         stored: list[OutboxMessage] = []
         for kind, d in copies:
             copy_key = f"{key}#{d.suffix}" if d.suffix else key
             msg = OutboxMessage(
-                key=copy_key, kind=spec.kind, channel=kind, recipients=list(d.recipients),
+                key=copy_key,
+                kind=spec.kind,
+                channel=kind,
+                recipients=list(d.recipients),
                 subject=draft.subject,
                 message_id=mail.message_id_for(copy_key, domain) if d.suffix else message_id,
-                body=d.body, incident_id=spec.incident_id, created_at=now, not_before=not_before,
-                status="silenced" if silenced else "pending", next_attempt_at=not_before,
+                body=d.body,
+                incident_id=spec.incident_id,
+                created_at=now,
+                not_before=not_before,
+                status="silenced" if silenced else "pending",
+                next_attempt_at=not_before,
             )
             try:
                 with session.begin_nested():
@@ -166,7 +204,12 @@ class Outbox:
             q = (
                 select(OutboxMessage.id)
                 .where(OutboxMessage.status.in_(DUE_STATES))
-                .where(or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+                .where(
+                    or_(
+                        OutboxMessage.next_attempt_at.is_(None),
+                        OutboxMessage.next_attempt_at <= now,
+                    )
+                )
                 .order_by(OutboxMessage.id)
             )
             if limit:
@@ -181,8 +224,15 @@ class Outbox:
             res = s.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == msg_id, OutboxMessage.status.in_(DUE_STATES))
-                .where(or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
-                .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=lease)
+                .where(
+                    or_(
+                        OutboxMessage.next_attempt_at.is_(None),
+                        OutboxMessage.next_attempt_at <= now,
+                    )
+                )
+                .values(
+                    status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=lease
+                )
             )
             if res.rowcount != 1:
                 return None
@@ -220,8 +270,9 @@ class Outbox:
                         down.add(kind)
                     outcome = self._failed(msg, e)
                     stats[outcome] += 1
-                    log.warning("发送消息 #%s 失败（%s）：%s", msg.id,
-                                OutboxStatus.label_of(outcome), e)
+                    log.warning(
+                        "发送消息 #%s 失败（%s）：%s", msg.id, OutboxStatus.label_of(outcome), e
+                    )
                 except Exception as e:  # a bug in a channel must not lose the message
                     log.exception("发送消息 #%s 时出错", msg.id)
                     stats[self._failed(msg, DeliveryError(f"{type(e).__name__}: {e}"))] += 1
@@ -250,12 +301,22 @@ class Outbox:
         elif isinstance(err, NotConfigured):
             # Not an attempt: the message waits for configuration, checked again later.
             status, nxt, outcome = "pending", now + timedelta(seconds=s_.retry_base), "deferred"
-        elif msg.created_at is not None and (now - msg.created_at).total_seconds() > s_.give_up_after:
+        elif (
+            msg.created_at is not None and (now - msg.created_at).total_seconds() > s_.give_up_after
+        ):
             status, nxt, outcome = "failed", None, "failed"
             err = DeliveryError(f"重试超过 {s_.give_up_after / 3600:g} 小时仍失败，已放弃：{err}")
         else:
-            status, nxt, outcome = "retry", now + timedelta(seconds=self._backoff(msg.id, msg.attempts)), "retry"
-        values: dict[str, Any] = {"status": status, "next_attempt_at": nxt, "last_error": str(err)[:2000]}
+            status, nxt, outcome = (
+                "retry",
+                now + timedelta(seconds=self._backoff(msg.id, msg.attempts)),
+                "retry",
+            )
+        values: dict[str, Any] = {
+            "status": status,
+            "next_attempt_at": nxt,
+            "last_error": str(err)[:2000],
+        }
         if isinstance(err, NotConfigured):
             values["attempts"] = OutboxMessage.attempts - 1
         with self.db.session() as s:
@@ -267,16 +328,25 @@ class Outbox:
         """Counts by status and the permanent failures (for ``sentinel status``)."""
         with self.db.session() as s:
             counts = dict(
-                s.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+                s.execute(
+                    select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+                ).all()
             )
             failed = s.scalars(
-                select(OutboxMessage).where(OutboxMessage.status == "failed").order_by(OutboxMessage.id.desc()).limit(20)
+                select(OutboxMessage)
+                .where(OutboxMessage.status == "failed")
+                .order_by(OutboxMessage.id.desc())
+                .limit(20)
             ).all()
             oldest = s.scalar(
-                select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status.in_(DUE_STATES))
+                select(func.min(OutboxMessage.created_at)).where(
+                    OutboxMessage.status.in_(DUE_STATES)
+                )
             )
-        out: dict[str, Any] = {k: int(counts.get(k, 0)) for k in
-                               ("pending", "grouping", "retry", "sending", "sent", "failed", "silenced")}
+        out: dict[str, Any] = {
+            k: int(counts.get(k, 0))
+            for k in ("pending", "grouping", "retry", "sending", "sent", "failed", "silenced")
+        }
         out["oldest_unsent_at"] = oldest
         out["failures"] = [
             f"#{m.id} {m.subject[:60]} → {', '.join(map(str, m.recipients or []))}：{m.last_error or ''}"

@@ -12,6 +12,7 @@ import tomllib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from pydantic import ValidationError
@@ -80,7 +81,9 @@ def install(tmp_path: Path, monkeypatch, entry: str) -> None:
     (tmp_path / "sentinel_pager.py").write_text(textwrap.dedent(PAGER), encoding="utf-8")
     info = tmp_path / "sentinel_pager-1.0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sentinel-pager\nVersion: 1.0\n", encoding="utf-8")
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: sentinel-pager\nVersion: 1.0\n", encoding="utf-8"
+    )
     (info / "entry_points.txt").write_text(f"[sentinel.channels]\n{entry}\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
 
@@ -93,7 +96,7 @@ def pager_plugin(tmp_path, monkeypatch):
 
 
 class Gateway(BaseHTTPRequestHandler):
-    pages: list = []
+    pages: ClassVar[list] = []
 
     def do_POST(self):
         Gateway.pages.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
@@ -117,7 +120,9 @@ def test_builtin_channels_are_entry_points_declared_in_pyproject():
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     declared = declared["project"]["entry-points"]["sentinel.channels"]
     installed = {ep.name: ep.value for ep in entry_points(group="sentinel.channels")}
-    assert declared.items() <= installed.items(), "installed entry points are stale: run make install"
+    assert declared.items() <= installed.items(), (
+        "installed entry points are stale: run make install"
+    )
     types = channel_types()
     for name, value in declared.items():
         module, _, attr = value.partition(":")
@@ -136,7 +141,9 @@ def test_channel_installed_as_a_plugin_is_queued_and_sent_with_no_edit_to_the_ou
     db, clock, world, pager_plugin, gateway
 ):
     assert "pager" in channel_types()
-    cfg = with_notify(make_config(None), pager={"url": gateway, "pagers": {"office": ["13800000000"]}})
+    cfg = with_notify(
+        make_config(None), pager={"url": gateway, "pagers": {"office": ["13800000000"]}}
+    )
     box = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         pm = world.post(s)
@@ -144,14 +151,19 @@ def test_channel_installed_as_a_plugin_is_queued_and_sent_with_no_edit_to_the_ou
         incident_alerts.opened(s, box, inc, [pm])
         inc_id = inc.id
     stats = box.drain()
-    print(f"\nplug-in channel 'pager' from an entry point: drain {stats}; gateway received {Gateway.pages}")
+    print(
+        f"\nplug-in channel 'pager' from an entry point: drain {stats}; gateway received {Gateway.pages}"
+    )
     assert stats == {"sent": 1, "failed": 0, "retry": 0, "deferred": 1}  # e-mail waits: no smtp
     [page] = Gateway.pages
     assert page["to"] == ["13800000000"] and page["text"].startswith("【舆情预警】")
     with db.session() as s:
         rows = {m.channel: m for m in s.scalars(select(OutboxMessage))}
     assert set(rows) == {"email", "pager"}
-    assert rows["pager"].key == f"incident:{inc_id}:opened#pager:office" and rows["pager"].status == "sent"
+    assert (
+        rows["pager"].key == f"incident:{inc_id}:opened#pager:office"
+        and rows["pager"].status == "sent"
+    )
     assert "pager" not in Path(outbox.__file__).read_text(encoding="utf-8")
 
 
@@ -195,13 +207,22 @@ def test_queueing_one_composed_message_twice_stores_one_copy_per_channel(db, clo
     box = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         inc = world.incident(s, world.post(s))
-        spec = incident_notice(key=f"escalation:{inc.id}:1:office", kind="escalation", to=["office"],
-                               subject="【舆情报告】", heading="舆情报告", incident=inc, config=cfg)
+        spec = incident_notice(
+            key=f"escalation:{inc.id}:1:office",
+            kind="escalation",
+            to=["office"],
+            subject="【舆情报告】",
+            heading="舆情报告",
+            incident=inc,
+            config=cfg,
+        )
         first = box.queue(s, spec)
         assert box.queue(s, spec) is None
     with db.session() as s:
         rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [(m.channel, m.key) for m in rows] == [
-        ("email", spec.key), ("chat", spec.key + "#chat:office:0"), ("chat", spec.key + "#chat:office:1"),
+        ("email", spec.key),
+        ("chat", spec.key + "#chat:office:0"),
+        ("chat", spec.key + "#chat:office:1"),
     ]
     assert first.channel == "email" and len({m.message_id for m in rows}) == 3

@@ -20,7 +20,9 @@ def test_the_settings_example_is_valid_and_names_every_setting():
     example = yaml.safe_load(block)["notify"]
     NotifySettings.model_validate(example)
     missing = [k for k in NotifySettings.model_fields if k not in example]
-    assert not missing, f"notify settings missing from the example in docs/notifications.md: {missing}"
+    assert not missing, (
+        f"notify settings missing from the example in docs/notifications.md: {missing}"
+    )
 
 
 def test_every_builtin_channel_has_its_section():
@@ -32,7 +34,9 @@ def test_every_builtin_channel_has_its_section():
 def test_every_compose_module_is_in_the_layout():
     for path in (ROOT / "alerting" / "compose").glob("*.py"):
         if path.name not in ("__init__.py", "spec.py", "text.py", "masking.py"):
-            assert f"`{path.name}`" in DOC, f"alerting/compose/{path.name} is not in docs/notifications.md"
+            assert f"`{path.name}`" in DOC, (
+                f"alerting/compose/{path.name} is not in docs/notifications.md"
+            )
 
 
 def test_the_channel_example_is_python():

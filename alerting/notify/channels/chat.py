@@ -82,7 +82,9 @@ class ChatChannel(Channel):
             if not ap.add(url):
                 failed.append(_redact(url) + "（地址无效）")
                 continue
-            ok = ap.notify(title=payload["title"], body=payload["body"], body_format=apprise.NotifyFormat.TEXT)
+            ok = ap.notify(
+                title=payload["title"], body=payload["body"], body_format=apprise.NotifyFormat.TEXT
+            )
             if not ok:
                 failed.append(_redact(url))
         if failed:

@@ -45,7 +45,7 @@ def _scan() -> dict[str, type[Channel]]:
         where = f"入口点 {GROUP}:{ep.name}（{ep.value}）"
         try:
             cls = ep.load()
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 (a plug-in may fail to import in any way)
             raise ChannelError(f"{where} 无法加载：{type(e).__name__}: {e}") from None
         if not (isinstance(cls, type) and issubclass(cls, Channel)):
             raise ChannelError(f"{where} 不是 Channel 的子类")
@@ -55,7 +55,9 @@ def _scan() -> dict[str, type[Channel]]:
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise ChannelError(f"{where} 没有声明配置模型 config_model（pydantic 模型）")
         if ep.name in found and found[ep.name] is not cls:
-            raise ChannelError(f"有两个渠道都叫 {ep.name!r}：{found[ep.name].__module__} 和 {cls.__module__}")
+            raise ChannelError(
+                f"有两个渠道都叫 {ep.name!r}：{found[ep.name].__module__} 和 {cls.__module__}"
+            )
         found[ep.name] = cls
     if not found:
         raise ChannelError(
