@@ -69,8 +69,8 @@ class Outbox:
         """Render ``spec`` once and store a copy for every channel that serves its groups.
         A key already stored stores nothing new and returns None. With ``spec.repeat`` the
         key names a family: a new one is stored only when none of the family was queued
-        within ``repeat_interval``. Returns the copy stored under the key itself (the
-        e-mail, with the built-in channels), else the first copy stored."""
+        within ``repeat_interval``. Returns the copy stored under the key itself, else
+        the first copy stored (None when no channel serves the groups)."""
         now = self.now()
         key = spec.key
         if spec.repeat:
