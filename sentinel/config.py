@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from alerting.incidents.settings import IncidentSettings
+from alerting.notify.channels.smtp import SmtpConfig
 from alerting.notify.settings import NotifySettings
 from core import yamlpos
 from core.durations import Duration, OptionalDuration
@@ -32,22 +33,6 @@ BUILTIN_WATCHLISTS = PACKAGE_ROOT / "watchlists"
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class SmtpConfig(Strict):
-    """The mail server alerts and digests go through."""
-
-    host: str = Field(description="SMTP server host name.")
-    port: int = Field(25, ge=1, le=65535, description="SMTP port (25, 465 for ssl, 587 for starttls).")
-    security: Literal["none", "starttls", "ssl"] = Field("none", description="none, starttls or ssl.")
-    username: str | None = Field(None, description="Login name; the password is $SENTINEL_SMTP_PASSWORD.")
-    from_: str = Field(alias="from", description='Sender, e.g. "舆情监测 <yuqing@example.edu.cn>".')
-    timeout: Duration = Field(30, description="Seconds before a connection or command is given up.")
-
-
-    @property
-    def password(self) -> str | None:
-        return os.environ.get("SENTINEL_SMTP_PASSWORD") or None
 
 
 class DigestConfig(Strict):

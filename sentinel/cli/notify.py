@@ -38,7 +38,7 @@ def _local(t: datetime | None, tz) -> str:
 @pass_app
 def digest(app: AppContext, since: str, out: str | None, send: bool, to: tuple[str, ...], as_json: bool) -> None:
     """匹配帖子摘要：按事件和类别分组，含监测覆盖情况。"""
-    from alerting.digest import build_digest
+    from alerting.digest import build_digest, queue_digest
     from alerting.notify.outbox import Outbox
 
     cfg = app.config
@@ -60,13 +60,9 @@ def digest(app: AppContext, since: str, out: str | None, send: bool, to: tuple[s
         write_output(out, d.html)
         result["out"] = str(out)
     if send:
-        outbox = Outbox(app.db, cfg)
-        key = f"digest:manual:{until.strftime('%Y%m%dT%H%M%S.%f')}"
-        with app.db.session() as s:
-            msg = outbox.enqueue_rendered(s, key=key, kind="digest", to=groups,
-                                          subject=d.subject, html=d.html, text=d.text)
-            result["message_id"] = msg.message_id if msg else None
-        result["outbox"] = outbox.drain()
+        msg = queue_digest(app.db, cfg, d, to=groups)
+        result["message_id"] = msg.message_id if msg else None
+        result["outbox"] = Outbox(app.db, cfg).drain()
     if as_json:
         print_json(result)
         return

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from alerting.incidents import actions, evidence, intake, review, tick
 from alerting.incidents.escalation import acknowledge
 from alerting.incidents.workflow import WorkflowError
+from alerting.notify import incident_alerts
 from storage.models import (
     ChecklistItem,
     Escalation,
@@ -185,7 +186,7 @@ def test_second_wave_reopens_the_tracked_incident_with_a_secondary_crisis_alert(
                            site="weibo", terms=("食堂", "变质", "拉肚子"), category="hype")
         intake(s, q, m2, config=config, outbox=outbox, now=clock.now())
     clock.advance(minutes=10)
-    outbox.flush_groups()
+    incident_alerts.flush_groups(outbox)
     from email import message_from_bytes, policy
 
     updates = [
