@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install bench lint clean
+.PHONY: run test install bench lint clean train
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Rebuild the polarity model (alerting/sentiment/model.npz) and print its evaluation.
+train: $(STAMP)
+	$(BIN)/python -m alerting.sentiment.train
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -182,8 +182,9 @@ def _category(wl: Watchlist, best: dict[int, tuple[float, Located, bool]]) -> st
     for bucket in (signal, subject):
         if not bucket:
             continue
-        # Fabrication and hype outrank a question about the same story.
-        for cat in ("illegal", "hype"):
+        # Fabrication and hype outrank a question about the same story; a complaint or
+        # demand outranks the suggestion it ends with (it keeps the same-day clock).
+        for cat in ("illegal", "hype", "inquiry"):
             if bucket is signal and cat in bucket:
                 return cat
         return max(bucket, key=lambda c: (bucket[c], -CATEGORY_PRIORITY.index(c)))

@@ -10,12 +10,24 @@ never prints a stored key or a UTC time::
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
 
 from core import times
 from core import vocabulary as v
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+
+
+def markdown_text(value: object) -> str:
+    """Crawled text made inert for Markdown: HTML tags escaped (a Markdown viewer would
+    render them), table pipes and emphasis characters escaped, line breaks folded."""
+    text = " ".join(str(value if value is not None else "").split())
+    text = html.escape(text, quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def environment(folder: str | Path, *, html: bool) -> Environment:
@@ -39,6 +51,7 @@ def environment(folder: str | Path, *, html: bool) -> Environment:
         fetch_error=v.FetchErrorKind.label_of,
         polarity=v.Polarity.label_of,
         hit_kind=v.HitKind.label_of,
+        md=markdown_text,
     )
     env.globals["zone_name"] = times.zone_name
     return env

@@ -253,6 +253,7 @@ class FetchErrorKind(Vocabulary):
     DECODE = "decode", "无法识别文字编码", 11
     BAD_FEED = "bad_feed", "不是有效的订阅源", 12
     BAD_URL = "bad_url", "网址无效", 13
+    PARSE = "parse", "页面无法解析", 17
     CRAWLER = "crawler", "采集进程出错", 14
     CRASH = "crash", "程序错误", 15
     STORAGE = "storage", "保存失败（下次重新采集）", 16
@@ -277,6 +278,16 @@ class Role(Vocabulary):
     OFFICE = "office", "舆情办工作人员", 1, ("办公室", "舆情办", "办公室工作人员")
     LEADER = "leader", "学院领导", 2, ("领导",)
     UNIT = "unit", "单位信息管理员", 3, ("单位", "信息员", "信息管理员", "单位信息员")
+
+
+@_meta("收件组")
+class RecipientGroup(Vocabulary):
+    """The recipient groups the plan names; a config may add others with their own
+    labels (``recipients: {units: {label: 各单位, to: [...]}}``)."""
+
+    OFFICE = "office", "舆情办", 1, ("办公室", "舆情应急处置办公室")
+    LEADERS = "leaders", "学院领导", 2, ("领导", "院领导")
+    SUPERIOR = "superior", "上级主管部门", 3, ("上级", "上级部门")
 
 
 @_meta("命中方式")
@@ -318,7 +329,7 @@ class SourceKind(Vocabulary):
 
 ALL: tuple[type[Vocabulary], ...] = (
     IncidentStatus, Category, Severity, EventKind, ChecklistState, OutboxStatus, MessageKind,
-    SourceHealth, FetchErrorKind, Actor, Role, HitKind, JoinReason, Polarity, SourceKind,
+    SourceHealth, FetchErrorKind, Actor, Role, RecipientGroup, HitKind, JoinReason, Polarity, SourceKind,
 )
 
 
@@ -338,7 +349,28 @@ def field_type(vocab: type[Vocabulary]):
     def _parse(v: Any) -> str:
         return vocab.parse(v).value
 
-    return Annotated[str, BeforeValidator(_parse), WithJsonSchema({"enum": list(vocab.keys())})]
+    return Annotated[str, BeforeValidator(_parse), WithJsonSchema({"enum": list(vocab.keys())}), VocabField(vocab)]
+
+
+class VocabField:
+    """Marks a field type as one of a vocabulary's words (so a CLI or a form can offer
+    the choices)."""
+
+    def __init__(self, vocab: type[Vocabulary]):
+        self.vocab = vocab
+
+
+def vocabulary_of(field) -> type[Vocabulary] | None:
+    """The vocabulary a pydantic field takes its words from, if any."""
+    from typing import get_args
+
+    metas = list(getattr(field, "metadata", []) or [])
+    for arg in get_args(getattr(field, "annotation", None)):
+        metas += list(getattr(arg, "__metadata__", ()))
+    for m in metas:
+        if isinstance(m, VocabField):
+            return m.vocab
+    return None
 
 
 CategoryKey = field_type(Category)

@@ -34,9 +34,16 @@ class SourceConfig(BaseModel):
     jitter: float = Field(0.1, ge=0, le=1, description="Random spread of the interval (0–1).")
     enabled: bool = Field(True, description="Set false to keep a source configured but idle.")
     obey_robots: bool = Field(True, description="Obey robots.txt; turning it off shows in status.")
-    timeout: Duration = Field(30, description="Seconds before one request is given up.")
+    timeout: Duration = Field(
+        30, description="Longest one request may take, from the connect to the last byte (redirects included)."
+    )
     max_bytes: int = Field(10 * 1024 * 1024, description="Largest response body kept, in bytes.")
     delay: DurationOrZero = Field(0.5, description="Seconds between requests to the same host.")
+    allow_private: bool = Field(
+        False,
+        description="Let a redirect from another host lead to a loopback or private (intranet) "
+        "address; off by default, so a site cannot steer the crawler inside the network.",
+    )
 
 
 @dataclass
@@ -72,6 +79,17 @@ class RawPost:
     likes: int | None = None
     snapshot: FetchResult | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # The one intake of crawled text: no escape sequence or control character gets
+        # past here into the database, a terminal or a mail header.
+        from crawler.sanitize import clean_line, clean_text
+
+        self.url = clean_line(self.url)
+        self.title = clean_line(self.title)
+        self.text = clean_text(self.text)
+        if self.author is not None:
+            self.author = clean_line(self.author) or None
 
 
 @dataclass

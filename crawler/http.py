@@ -1,9 +1,11 @@
 """The one hardened HTTP layer for feeds, search pages and robots.txt.
 
-Every limit the open web needs: a deadline for the whole response (not just per read,
-so a trickling server cannot hold us), a maximum body size (a larger body is cut and
+Every limit the open web needs: one deadline for the whole fetch, from the connect to
+the last byte and across redirects (``crawler.deadline``: not just per read, so a server
+trickling its headers cannot hold us), a maximum body size (a larger body is cut and
 flagged ``truncated``), a cap on decompressed size checked while decompressing (no
-gzip or brotli bomb), a redirect limit, allowed domains on every hop, robots.txt,
+gzip or brotli bomb), a redirect limit, allowed hosts on every hop (port included) and
+no redirect from another host into loopback or private addresses, robots.txt,
 per-host delay and concurrency, and a User-Agent that names us.
 
 The body kept in the ``FetchResult`` has its transport compression removed; the header
@@ -23,6 +25,9 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from crawler.base import FetchResult
+from crawler.deadline import Deadline
+from crawler.hosts import host_allowed, redirect_refusal
+from crawler.transport import deadline_transport
 
 DEFAULT_MAX_DECOMPRESSED = 50 * 1024 * 1024
 
@@ -44,21 +49,14 @@ class FetchOptions:
     max_bytes: int = 10 * 1024 * 1024
     max_decompressed: int = DEFAULT_MAX_DECOMPRESSED
     max_redirects: int = 5
-    allowed_domains: list[str] = field(default_factory=list)  # empty: any
+    allowed_domains: list[str] = field(default_factory=list)  # host or host:port; empty: any
+    allow_private: bool = False  # a redirect from another host may reach private addresses
     obey_robots: bool = True
     delay: float = 0.0
     per_host: int = 2
     etag: str | None = None
     last_modified: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def host_allowed(url: str, allowed: list[str]) -> bool:
-    """True when the URL's host is one of ``allowed`` or a subdomain of one."""
-    if not allowed:
-        return True
-    host = (urlsplit(url).hostname or "").lower()
-    return any(host == d.lower() or host.endswith("." + d.lower()) for d in allowed)
 
 
 class _Decoder:
@@ -122,9 +120,8 @@ class HttpClient:
 
     def __init__(self) -> None:
         self._client = httpx.Client(
+            transport=deadline_transport(httpx.Limits(max_connections=100, max_keepalive_connections=50)),
             follow_redirects=False,
-            http2=False,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
             headers={"Accept-Encoding": "gzip, deflate, br"},
             trust_env=False,
         )
@@ -143,7 +140,7 @@ class HttpClient:
         p = urlsplit(url)
         return f"{p.scheme}://{p.netloc.lower()}"
 
-    def _wait_turn(self, host: str, delay: float) -> None:
+    def _wait_turn(self, host: str, delay: float, left: float) -> None:
         if delay <= 0:
             return
         with self._lock:
@@ -151,7 +148,7 @@ class HttpClient:
             slot = max(now, self._next_slot.get(host, 0.0))
             self._next_slot[host] = slot + delay
         if slot > now:
-            time.sleep(slot - now)
+            time.sleep(max(0.0, min(slot - now, left)))  # past the deadline: the request fails
 
     def _semaphore(self, host: str, n: int) -> threading.BoundedSemaphore:
         with self._lock:
@@ -195,13 +192,18 @@ class HttpClient:
 
     # -- fetching -------------------------------------------------------------
     def fetch(self, url: str, opts: FetchOptions | None = None) -> FetchResult:
-        """GET ``url`` under the limits in ``opts``. Returns any HTTP status (the
-        caller decides what a 404 means); raises ``FetchError`` when there is no
-        usable response: timeout, dns, refused, connection, too_large, redirect,
-        offsite, robots, decode."""
+        """GET ``url`` under the limits in ``opts``, all of it (robots.txt, redirects,
+        waiting for the host's turn) within ``opts.timeout``. Returns any HTTP status
+        (the caller decides what a 404 means); raises ``FetchError`` — and nothing else —
+        when there is no usable response: timeout, dns, refused, connection, too_large,
+        redirect, offsite, robots, decode, bad_url."""
         opts = opts or FetchOptions()
         if not host_allowed(url, opts.allowed_domains):
-            raise FetchError("offsite", f"{url} is outside the allowed domains {opts.allowed_domains}")
+            raise FetchError("offsite", f"{url[:200]} 不在允许的网站（allowed_domains，含端口）之内")
+        with Deadline(opts.timeout):
+            return self._fetch(url, opts)
+
+    def _fetch(self, url: str, opts: FetchOptions) -> FetchResult:
         if opts.obey_robots and not self.robots_allows(url, opts):
             raise FetchError("robots", f"robots.txt forbids {url}")
         headers = dict(opts.headers)
@@ -213,11 +215,15 @@ class HttpClient:
         for _hop in range(opts.max_redirects + 1):
             result = self._fetch_once(current, opts, headers)
             if result.status in (301, 302, 303, 307, 308) and "location" in result.headers:
-                nxt = urljoin(current, result.headers["location"])
-                if not nxt.startswith(("http://", "https://")):
-                    raise FetchError("redirect", f"redirect to unsupported URL {nxt}")
-                if not host_allowed(nxt, opts.allowed_domains):
-                    raise FetchError("offsite", f"redirect to {nxt} leaves the allowed domains")
+                location = result.headers["location"].strip()
+                try:
+                    nxt = urljoin(current, location)
+                    urlsplit(nxt).port  # noqa: B018 - raises ValueError for a port that is no number
+                except ValueError:
+                    raise FetchError("redirect", f"{current[:200]} 跳转到无效的地址 {location[:200]!r}") from None
+                refused = redirect_refusal(current, nxt, opts.allowed_domains, opts.allow_private)
+                if refused:
+                    raise FetchError(*refused)
                 if opts.obey_robots and not self.robots_allows(nxt, opts):
                     raise FetchError("robots", f"robots.txt forbids {nxt}")
                 current = nxt
@@ -229,17 +235,25 @@ class HttpClient:
     def _fetch_once(self, url: str, opts: FetchOptions, headers: dict[str, str]) -> FetchResult:
         host = self._host_key(url)
         sem = self._semaphore(host, opts.per_host)
-        with sem:
-            self._wait_turn(host, opts.delay)
-            return self._get(url, opts, headers)
+        with Deadline(opts.timeout) as d:
+            if not sem.acquire(timeout=max(0.0, d.left())):
+                raise FetchError("timeout", f"{url[:200]} 等待同一网站的其他请求结束，{opts.timeout:g} 秒内未轮到")
+            try:
+                self._wait_turn(host, opts.delay, d.left())
+                return self._get(url, opts, headers, d)
+            finally:
+                sem.release()
 
-    def _get(self, url: str, opts: FetchOptions, headers: dict[str, str]) -> FetchResult:
-        start = time.monotonic()
-        deadline = start + opts.timeout
+    def _get(self, url: str, opts: FetchOptions, headers: dict[str, str], d: Deadline) -> FetchResult:
         hdrs = {"User-Agent": opts.user_agent, **headers}
         timeout = httpx.Timeout(opts.timeout, connect=min(opts.timeout, 10))
         truncated = False
         wire = 0
+        late = FetchError("timeout", f"{url[:200]} 在 {opts.timeout:g} 秒内没有完整返回（从连接到最后一个字节）")
+        try:
+            httpx.URL(url)
+        except Exception as e:  # noqa: BLE001 - httpx.InvalidURL, ValueError, UnicodeError
+            raise FetchError("bad_url", f"网址无效：{url[:200]}（{e}）") from None
         try:
             with self._client.stream("GET", url, headers=hdrs, timeout=timeout) as resp:
                 self.requests += 1
@@ -260,26 +274,19 @@ class HttpClient:
                         break
                     parts.append(data)
                     size += len(data)
-                    if time.monotonic() > deadline:
-                        raise FetchError("timeout", f"{url} did not finish within {opts.timeout:g} s")
+                    if d.left() <= 0:
+                        raise late
+                if d.expired:  # the deadline closed the socket: an end by close is no real end
+                    raise late
                 status = resp.status_code
                 out_headers = {k.lower(): v for k, v in resp.headers.items()}
                 final = str(resp.url)
         except FetchError:
             raise
-        except httpx.TimeoutException:
-            raise FetchError("timeout", f"{url} did not answer within {opts.timeout:g} s") from None
-        except httpx.ConnectError as e:
-            msg = str(e)
-            if "Name or service not known" in msg or "nodename" in msg or "getaddrinfo" in msg or "resolution" in msg:
-                raise FetchError("dns", f"cannot resolve the host of {url}") from None
-            if "refused" in msg.lower():
-                raise FetchError("refused", f"connection refused by {urlsplit(url).netloc}") from None
-            raise FetchError("connection", f"cannot connect to {urlsplit(url).netloc}: {msg}") from None
-        except httpx.RemoteProtocolError as e:
-            raise FetchError("connection", f"{url}: the server broke the response ({e})") from None
-        except httpx.HTTPError as e:
-            raise FetchError("connection", f"{url}: {e}") from None
+        except Exception as e:  # noqa: BLE001 - fetch raises FetchError and nothing else
+            if d.expired or isinstance(e, httpx.TimeoutException):
+                raise late from None  # also when the deadline's shutdown surfaced as a broken read
+            raise _fetch_error(url, e) from None
         finally:
             self.wire_bytes += wire
         if decoder is not None:
@@ -289,6 +296,27 @@ class HttpClient:
             url=url, final_url=final, status=status, headers=out_headers, body=b"".join(parts),
             fetched_at=datetime.now(UTC), truncated=truncated,
         )
+
+
+def _fetch_error(url: str, e: Exception) -> FetchError:
+    """A FetchError for what httpx (or anything under it) raised: one line, a kind."""
+    netloc = urlsplit(url).netloc
+    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+    if isinstance(e, httpx.ConnectError):
+        if "Name or service not known" in msg or "nodename" in msg or "getaddrinfo" in msg or "resolution" in msg:
+            return FetchError("dns", f"cannot resolve the host of {url}")
+        if "refused" in msg.lower():
+            return FetchError("refused", f"connection refused by {netloc}")
+        return FetchError("connection", f"cannot connect to {netloc}: {msg}")
+    if isinstance(e, httpx.InvalidURL) or "location" in msg.lower():
+        # The request URL was checked before sending: httpx read a Location header it
+        # cannot use (data:, a broken host or port) while preparing the next hop.
+        return FetchError("redirect", f"{url[:200]} 跳转到无效的地址（{msg[:200]}）")
+    if isinstance(e, httpx.RemoteProtocolError):
+        return FetchError("connection", f"{url}: the server broke the response ({msg})")
+    if isinstance(e, httpx.HTTPError):
+        return FetchError("connection", f"{url}: {msg}")
+    return FetchError("connection", f"{url}: {type(e).__name__}: {msg}")
 
 
 _SHARED: HttpClient | None = None

@@ -68,8 +68,8 @@ class HostOptions(BaseModel):
 
     allowed_domains: builtins.list[str] = Field(
         default_factory=builtins.list,
-        description="Hosts that may be visited or redirected to (and their subdomains); "
-        "default: the hosts of the source's own URLs.",
+        description="Hosts that may be visited or redirected to (and their subdomains; "
+        "host:port for another port than 80/443); the source's own hosts are always allowed.",
     )
     max_redirects: int = Field(5, ge=0, le=20, description="Most redirects followed per request.")
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from lxml import etree
 
-from crawler.text import collapse, element_text
+from crawler.text import Budget, collapse, element_text
 
 _XPATH_START = ("/", "./", "(", "..")
 
@@ -36,20 +36,27 @@ def _root(node):
     return getattr(node, "root", node)
 
 
-def texts(node, expr: str) -> list[str]:
+MAX_MATCHES = 5_000  # matches of one selector read (a thread page has tens of posts)
+
+
+def texts(node, expr: str, limit: int = MAX_MATCHES) -> list[str]:
     """Strings the selector yields: text and attribute values as they are, elements as
     their readable text (scripts and styles dropped, blocks on separate lines).
-    ``node`` is a parsel Selector/response or an lxml element."""
+    ``node`` is a parsel Selector/response or an lxml element. At most ``limit`` values,
+    and a bounded number of nodes read in all (``crawler.text.MAX_NODES``)."""
     root = _root(getattr(node, "selector", node))
     found = compiled(expr)(root)
     if not isinstance(found, list):
         found = [found]
-    out = []
+    out: list[str] = []
+    budget = Budget()
     for item in found:
+        if len(out) >= limit or budget.nodes <= 0:
+            break
         if isinstance(item, str):
             value = collapse(item)
         elif isinstance(item, etree._Element):
-            value = element_text(item)
+            value = element_text(item, budget)
         else:
             value = collapse(str(item))
         if value:
@@ -60,7 +67,7 @@ def texts(node, expr: str) -> list[str]:
 def first(node, expr: str | None) -> str | None:
     if not expr:
         return None
-    found = texts(node, expr)
+    found = texts(node, expr, limit=1)
     return found[0] if found else None
 
 

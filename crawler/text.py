@@ -36,32 +36,48 @@ def html_to_text(fragment: str | None) -> str:
     return element_text(root)
 
 
-def element_text(el) -> str:
-    """Readable text of an lxml element, block elements on separate lines."""
+# Most nodes one text extraction visits: a hostile page nesting 100,000 elements (or a
+# selector matching every one of them) costs a bounded time, not minutes.
+MAX_NODES = 200_000
+
+
+class Budget:
+    """Nodes left to visit, shared by the extractions of one selector."""
+
+    def __init__(self, nodes: int = MAX_NODES):
+        self.nodes = nodes
+
+
+def element_text(el, budget: Budget | None = None) -> str:
+    """Readable text of an lxml element, block elements on separate lines. Iterative, so
+    any depth of nesting works; stops (keeping what it has) when ``budget`` runs out."""
+    budget = budget or Budget()
     parts: list[str] = []
-
-    def walk(node):
-        tag = node.tag if isinstance(node.tag, str) else ""
-        tag = tag.lower().rsplit("}", 1)[-1]
-        if tag in _DROP or not isinstance(node.tag, str):
-            if node.tail:
-                parts.append(node.tail)
-            return
-        if tag in _BLOCK:
-            parts.append("\n")
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-        if tag in _BLOCK:
-            parts.append("\n")
-        if node.tail:
-            parts.append(node.tail)
-
     tail = el.tail
     el.tail = None
     try:
-        walk(el)
+        stack: list[tuple[object, bool]] = [(el, False)]
+        while stack and budget.nodes > 0:
+            node, closing = stack.pop()
+            is_el = isinstance(node.tag, str)
+            tag = node.tag.lower().rsplit("}", 1)[-1] if is_el else ""
+            if closing:
+                if tag in _BLOCK:
+                    parts.append("\n")
+                if node.tail:
+                    parts.append(node.tail)
+                continue
+            budget.nodes -= 1
+            if tag in _DROP or not is_el:
+                if node.tail:
+                    parts.append(node.tail)
+                continue
+            if tag in _BLOCK:
+                parts.append("\n")
+            if node.text:
+                parts.append(node.text)
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node))
     finally:
         el.tail = tail
     return collapse("".join(parts))

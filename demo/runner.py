@@ -20,10 +20,10 @@ import yaml
 
 def run_demo(var_dir: str = "var", for_seconds: float | None = None, speed: float = 1.0) -> None:
     import scheduler
+    from core import logs
     from demo.mailbox import Mailbox
     from demo.world import CampusWorld
     from sentinel import config as config_mod
-    from core import logs
 
     var = Path(var_dir).resolve()
     demo_dir = var / "demo"

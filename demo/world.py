@@ -235,9 +235,19 @@ class CampusWorld:
         return sites.View(posts=self.visible(site), now=self.now(), published=self.published_at)
 
     # -- the demo's configuration ---------------------------------------------------
-    def sentinel_config(self, var_dir: Path, smtp_port: int) -> dict:
-        """A complete sentinel.yaml (as a dict) watching this world and mailing to 127.0.0.1."""
+    def sentinel_config(self, var_dir: Path, smtp_port: int, *, delay: float | None = None) -> dict:
+        """A complete sentinel.yaml (as a dict) watching this world and mailing to 127.0.0.1.
+
+        ``delay`` sets every source's politeness delay between requests to one host (the
+        sources' default when ``None``); tests that do not need it pass ``0``."""
         var_dir = Path(var_dir).resolve()
+        cfg = self._config(var_dir, smtp_port)
+        if delay is not None:
+            for src in cfg["sources"]:
+                src["delay"] = delay
+        return cfg
+
+    def _config(self, var_dir: Path, smtp_port: int) -> dict:
         return {
             "database": f"sqlite:///{var_dir / 'sentinel.db'}",
             "timezone": "Asia/Shanghai",

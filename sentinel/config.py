@@ -12,7 +12,7 @@ import glob
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -28,11 +28,13 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from alerting.incidents.settings import IncidentSettings
+from alerting.notify.channels.smtp import SmtpConfig
 from alerting.notify.settings import NotifySettings
 from core import yamlpos
 from core.durations import Duration, OptionalDuration
 from core.errors import ConfigError
 from core.times import set_office_zone
+from core.vocabulary import CategoryKey, RecipientGroup, SeverityKey
 from crawler.base import SourceConfig
 from crawler.registry import source_types
 from storage.health import HealthSettings
@@ -72,22 +74,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class SmtpConfig(Strict):
-    """The mail server alerts and digests go through."""
-
-    host: str = Field(description="SMTP server host name.")
-    port: int = Field(25, ge=1, le=65535, description="SMTP port (25, 465 for ssl, 587 for starttls).")
-    security: Literal["none", "starttls", "ssl"] = Field("none", description="none, starttls or ssl.")
-    username: str | None = Field(None, description="Login name; the password is $SENTINEL_SMTP_PASSWORD.")
-    from_: str = Field(alias="from", description='Sender, e.g. "舆情监测 <yuqing@example.edu.cn>".')
-    timeout: Duration = Field(30, description="Seconds before a connection or command is given up.")
-
-
-    @property
-    def password(self) -> str | None:
-        return os.environ.get("SENTINEL_SMTP_PASSWORD") or None
-
-
 class DigestConfig(Strict):
     """A digest of matched posts sent on a schedule."""
 
@@ -119,14 +105,21 @@ class EscalationRule(Strict):
     """Which incidents a rule covers and its levels (level by level; a level may name
     several groups, which are told at the same moment: dual reporting)."""
 
-    severity: list[Literal["I", "II", "III", "IV"]] = Field(
+    severity: list[SeverityKey] = Field(
         default_factory=lambda: ["I", "II", "III", "IV"], description="Severities covered."
     )
-    category: list[Literal["inquiry", "hype", "illegal", "constructive"]] = Field(
+    category: list[CategoryKey] = Field(
         default_factory=lambda: ["inquiry", "hype", "illegal", "constructive"],
         description="Categories covered.",
     )
     levels: list[EscalationLevel] = Field(description="Levels in order.")
+
+
+class RecipientGroupConfig(Strict):
+    """A named group of addresses with the name the office reads (院领导, 上级主管部门…)."""
+
+    label: str | None = Field(None, description="Display name in mails and reports, e.g. 院领导.")
+    to: list[str] = Field(default_factory=list, description="E-mail addresses of the group.")
 
 
 class Config(Strict):
@@ -140,8 +133,10 @@ class Config(Strict):
     )
     sources: list[ConfiguredSource] = Field(default_factory=list, description="What to watch.")
     smtp: SmtpConfig | None = Field(None, description="Mail server; without it mail stays in the outbox.")
-    recipients: dict[str, list[str]] = Field(
-        default_factory=dict, description="Named groups of addresses: office, leaders, superior, units..."
+    recipients: dict[str, RecipientGroupConfig] = Field(
+        default_factory=dict,
+        description="Named groups of addresses: office, leaders, superior, units… Each is a list of "
+        "addresses or {label: 院领导, to: [...]}.",
     )
     escalation: list[EscalationRule] = Field(default_factory=list, description="Escalation rules.")
     digests: list[DigestConfig] = Field(default_factory=list, description="Scheduled digests.")
@@ -224,18 +219,72 @@ class Config(Strict):
                     files.append(path)
         return files
 
+    @field_validator("recipients", mode="before")
+    @classmethod
+    def _groups(cls, v):
+        # A plain list of addresses is the short form of {to: [...]}.
+        if isinstance(v, dict):
+            return {k: {"to": g} if isinstance(g, list) else g for k, g in v.items()}
+        return v
+
     def addresses(self, names: list[str]) -> list[str]:
         """Expand recipient group names into addresses; plain addresses pass through."""
         out: list[str] = []
         for n in names:
-            for a in self.recipients.get(n, [n] if "@" in n else []):
+            group = self.recipients.get(n)
+            for a in group.to if group else ([n] if "@" in n else []):
                 if a not in out:
                     out.append(a)
         return out
 
+    def group_label(self, name: str) -> str:
+        """What the office calls a recipient group: its configured label, the plan's
+        name for office/leaders/superior, else the name as written."""
+        group = self.recipients.get(name)
+        if group and group.label:
+            return group.label
+        return RecipientGroup.label_of(name)
+
+    def unknown_group(self, name: str) -> bool:
+        """A name that is neither a configured group nor an e-mail address."""
+        return name not in self.recipients and "@" not in name
+
     @property
     def full_user_agent(self) -> str:
         return f"{self.user_agent} {self.contact}" if self.contact else self.user_agent
+
+
+def _group_references(cfg: Config):
+    """Every place the file names recipient groups: (path in the YAML, name)."""
+    for i, rule in enumerate(cfg.escalation):
+        for j, level in enumerate(rule.levels):
+            for k, n in enumerate(level.notify):
+                yield ("escalation", i, "levels", j, "notify", k), n
+    for i, d in enumerate(cfg.digests):
+        for k, n in enumerate(d.to):
+            yield ("digests", i, "to", k), n
+    for i, r in enumerate(cfg.notify.routes):
+        for k, n in enumerate(r.to):
+            yield ("notify", "routes", i, "to", k), n
+    for k, n in enumerate(cfg.notify.default_to):
+        yield ("notify", "default_to", k), n
+    for n in cfg.notify.channels:
+        yield ("notify", "channels", n), n
+    for k, n in enumerate(cfg.incidents.default_escalation.notify):
+        yield ("incidents", "default_escalation", "notify", k), n
+
+
+def _check_groups(cfg: Config, doc) -> None:
+    """A group named in the file but defined nowhere is an error at its position (a
+    misspelt `leaderz` would otherwise drop the message silently). Names the file does
+    not write itself (the defaults) are checked when they are used."""
+    known = "、".join(cfg.recipients) or "（recipients 中尚未定义任何组）"
+    for loc, name in _group_references(cfg):
+        if loc not in doc.positions:
+            continue
+        if cfg.unknown_group(name):
+            line, col = doc.where(loc)
+            raise ConfigError(doc.file, line, col, f"收件组“{name}”未在 recipients 中定义；已定义的组：{known}")
 
 
 def _hint(doc: yamlpos.PositionedDoc) -> Callable[[dict], str]:
@@ -308,5 +357,6 @@ def load(path: str | os.PathLike | None = None) -> Config:
         raise ConfigError(str(path), 1, 1, "配置文件应由“键: 值”组成（database:、sources: ……）")
     cfg = yamlpos.validate(doc, Config, ConfigError, hint=_hint(doc))
     cfg.base_dir = path.resolve().parent
+    _check_groups(cfg, doc)
     set_office_zone(cfg.tz)
     return cfg  # type: ignore[return-value]

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from core.errors import SentinelError
 from crawler.base import Batch, CollectContext, Collection, Outcome, SourceConfig, SourceState
 from crawler.registry import source_types
+from crawler.sanitize import clean_line
 from sentinel.config import Config
 from storage.db import Database
 from storage.health import is_down, record_health
@@ -141,6 +142,9 @@ class Pipeline:
             src = ensure_source(s, cfg)
             state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
         outcome = self._run_source(cfg, state, run)
+        # Errors and warnings quote what servers sent (URLs, reasons): one clean line each.
+        outcome.error = clean_line(outcome.error) if outcome.error else outcome.error
+        outcome.warnings = [clean_line(w) for w in outcome.warnings]
         with self.db.session() as s:
             src = ensure_source(s, cfg)
             last_success = src.last_success_at
@@ -210,43 +214,13 @@ class Pipeline:
     def _source_notice(self, session, src: Source, last_success: datetime | None) -> None:
         """Tell the office when a source has failed ``health.down_after`` times in a row
         (once per outage), and again when it works again: what the office does not see matters."""
-        outage = (last_success.isoformat() if last_success else "never")
-        down_key = f"source_down:{src.name}:{outage}"
-        tz = self.config.tz
-        if is_down(src, self.config.health):
-            self.outbox.enqueue(
-                session, key=down_key, kind="source_down", to=["office"], source=src.name,
-                subject=f"【采集异常】来源“{src.name}”连续 {src.consecutive_failures} 次采集失败",
-                template="notice",
-                context={
-                    "heading": "采集来源异常",
-                    "lead": f"来源“{src.name}”已连续 {src.consecutive_failures} 次采集失败，"
-                            "在恢复之前，该来源上的新帖文无法被监测到。",
-                    "facts": [
-                        ("来源", src.name),
-                        ("错误类型", src.last_error_kind or "—"),
-                        ("错误信息", (src.last_error or "—")[:300]),
-                        ("最近一次成功", last_success.astimezone(tz).strftime("%Y-%m-%d %H:%M") if last_success else "从未成功"),
-                    ],
-                    "paragraphs": ["请检查该网站是否改版、限制访问或地址变更；恢复后系统会另行通知。"],
-                },
-            )
-        elif src.consecutive_failures == 0 and last_success is not None and src.last_success_at != last_success:
-            from storage.models import OutboxMessage
+        from alerting.compose import source_health
 
-            was_down = session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == down_key).limit(1))
-            if was_down is not None:
-                self.outbox.enqueue(
-                    session, key=f"source_recovered:{src.name}:{outage}", kind="source_recovered",
-                    to=["office"], source=src.name, subject=f"【采集恢复】来源“{src.name}”已恢复正常",
-                    template="notice",
-                    context={
-                        "heading": "采集来源已恢复",
-                        "lead": f"来源“{src.name}”已恢复正常采集。",
-                        "facts": [("来源", src.name), ("本次新增帖文", str(src.last_new))],
-                        "paragraphs": ["中断期间的帖文如仍在网站上，已在本次采集中补采。"],
-                    },
-                )
+        if is_down(src, self.config.health):
+            self.outbox.queue(session, source_health.source_down(src, last_success, tz=self.config.tz))
+        elif (src.consecutive_failures == 0 and last_success is not None and src.last_success_at != last_success
+              and self.outbox.queued(session, source_health.down_key(src.name, last_success))):
+            self.outbox.queue(session, source_health.source_recovered(src, last_success))
 
     # -- matching and incidents -------------------------------------------------------
     def process_pending(self, limit: int = 5000, chunk: int = 200) -> ProcessStats:

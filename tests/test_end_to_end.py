@@ -41,7 +41,7 @@ def make_world(tmp_path, db_url=None):
     mailbox.start()
     world = CampusWorld(clock=clock)
     world.start()
-    cfg = world.sentinel_config(tmp_path / "var", mailbox.port)
+    cfg = world.sentinel_config(tmp_path / "var", mailbox.port, delay=0)
     if db_url:
         cfg["database"] = db_url
     path = tmp_path / "sentinel.yaml"
@@ -178,7 +178,7 @@ def test_daemon_collects_and_mails_then_stops(tmp_path):
 def test_sentinel_demo_for_exits_zero_and_leaves_mail(tmp_path):
     sentinel = Path(sys.executable).parent / "sentinel"
     r = subprocess.run(
-        [str(sentinel), "demo", "--for", "45", "--dir", str(tmp_path / "var")],
+        [str(sentinel), "demo", "--for", "30", "--speed", "2", "--dir", str(tmp_path / "var")],
         capture_output=True, text=True, timeout=180, cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr[-2000:]

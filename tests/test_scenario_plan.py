@@ -76,7 +76,7 @@ def test_the_demo_scenario_follows_the_response_plan(tmp_path, opening):
     epoch = datetime(2026, 11, 23, hour, minute, tzinfo=SHANGHAI)
     clocks = Clocks(epoch.astimezone(UTC))
     with Mailbox(tmp_path / "mail") as mailbox, CampusWorld(clock=clocks.world, epoch=epoch) as world:
-        cfg_dict = world.sentinel_config(tmp_path / "var", mailbox.port)
+        cfg_dict = world.sentinel_config(tmp_path / "var", mailbox.port, delay=0)
         cfg_dict["var_dir"] = str(tmp_path / "var")
         path = tmp_path / "sentinel.yaml"
         path.write_text(yaml.safe_dump(cfg_dict, allow_unicode=True), encoding="utf-8")
@@ -96,7 +96,12 @@ def test_the_demo_scenario_follows_the_response_plan(tmp_path, opening):
                 ChecklistItem.incident_id == inquiry.id, ChecklistItem.key == "reply_online")).one()
             due_local = reply.due_at.astimezone(SHANGHAI)
             opened_local = inquiry.opened_at.astimezone(SHANGHAI)
-            assert due_local.date() == opened_local.date() and (due_local.hour, due_local.minute) == (23, 59)
+            # The same day at 23:59, and never less than an hour (incidents.min_deadline):
+            # opened at 23:57, the reply is due at 00:57.
+            same_day = opened_local.replace(hour=23, minute=59, second=0, microsecond=0)
+            assert due_local == max(same_day, opened_local + timedelta(hours=1))
+            if opened_local.hour < 22:
+                assert (due_local.hour, due_local.minute) == (23, 59)
             inquiry_id = inquiry.id
 
         # 2. The hype wave with reposts on three sites: the same canteen story, so one

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from alerting.incidents import assessment, escalation, evidence, playbooks, users
 from alerting.incidents.workflow import WorkflowError, record, transition
-from core.vocabulary import Category, Severity
+from core.times import office_time
+from core.vocabulary import Category, IncidentStatus, Severity, actor_label
 from storage.models import ChecklistItem, Incident
 
 
@@ -98,6 +99,10 @@ def escalate(session: Session, incident: Incident, *, config, outbox, now: datet
              note: str | None = None, groups: list[str] | None = None) -> dict:
     """及时报告: tell the next level (from 'assessing' this moves the ticket to 'escalated')."""
     by = _actor(by)
+    unknown = [g for g in groups or [] if config.unknown_group(g)]
+    if unknown:
+        known = "、".join(f"{config.group_label(g)}（{g}）" for g in config.recipients) or "（未定义任何组）"
+        raise WorkflowError(f"收件组“{'、'.join(unknown)}”未在 recipients 中定义，未作任何报告；已定义的组：{known}")
     if incident.status == "reported":
         raise WorkflowError(f"事件 #{incident.id} 尚未研判；请先 sentinel incident assess {incident.id} --by 姓名")
     if incident.status == "closed":
@@ -106,7 +111,8 @@ def escalate(session: Session, incident: Incident, *, config, outbox, now: datet
         transition(session, incident, "escalated", actor=by, now=now, note=note or "研判完毕，逐级报告")
     esc = escalation.escalate(session, incident, config=config, outbox=outbox, now=now, actor=by, note=note,
                               groups=groups)
-    return {"level": esc.level, "groups": esc.groups, "ack_due_at": esc.ack_due_at}
+    return {"level": esc.level, "groups": esc.groups, "ack_due_at": esc.ack_due_at,
+            "group_labels": [config.group_label(g) for g in esc.groups]}
 
 
 def assign(session: Session, incident: Incident, name: str, *, now: datetime, by: str) -> None:
@@ -139,7 +145,7 @@ def check(session: Session, incident: Incident, which: str, *, now: datetime, by
                item=item.key, undo=True)
         return item
     if item.done_at is not None:
-        raise WorkflowError(f"事项“{item.title}”已于 {item.done_at:%Y-%m-%d %H:%M} UTC 由 {item.done_by} 完成")
+        raise WorkflowError(f"事项“{item.title}”已于 {office_time(item.done_at)} 由 {actor_label(item.done_by)} 完成")
     item.done_at, item.done_by, item.note = now, by, note
     late = item.due_at is not None and now > item.due_at
     record(session, incident, "check", actor=by, now=now, note=f"{item.title}{'（逾期完成）' if late else ''}：{note or ''}",
@@ -158,7 +164,9 @@ def resolve(session: Session, incident: Incident, *, config, now: datetime, by: 
     """处置完毕 → 动态跟踪, followed by a named person (the assignee, or ``tracker``)."""
     by = _actor(by)
     if incident.status != "handling":
-        raise WorkflowError(f"只有分类处理中的事件才能转入动态跟踪；事件 #{incident.id} 当前为 {incident.status}")
+        raise WorkflowError(
+            f"只有分类处理中的事件才能转入动态跟踪；事件 #{incident.id} 当前为“{IncidentStatus.label_of(incident.status)}”"
+        )
     if tracker:
         assign(session, incident, tracker, now=now, by=by)
     if incident.assignee_id is None:

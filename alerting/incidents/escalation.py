@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alerting.incidents import messages
+from alerting.compose import escalation as words
+from alerting.compose import reminder
 from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import get_incident, record
 from core.vocabulary import Category
@@ -55,19 +56,9 @@ def _send(session, incident, level_no, lv: Level, *, config, outbox, now, actor,
     )
     session.add(esc)
     session.flush()
-    dual = len(lv.notify) > 1
     for group in lv.notify:  # the same moment for every group: dual reporting
-        messages.send(
-            session, outbox, key=f"escalation:{incident.id}:{level_no}:{group}", kind="escalation", to=[group],
-            subject=f"{messages.tag(incident)}舆情报告（第{level_no}级{'，双重报告' if dual else ''}）：{incident.title}",
-            incident=incident, config=config, heading=f"舆情报告（第{level_no}级）",
-            lead=("同时报告：" + "、".join(lv.notify) + "。") if dual else "",
-            facts=[("请确认期限", messages.local(config, esc.ack_due_at))],
-            paragraphs=[note or "", incident.scope or "",
-                        (f"请在期限前确认收到：sentinel incident ack {incident.id} --by 姓名。"
-                         "期限内无人确认的，系统将自动报告下一级。")],
-            level=level_no, groups=list(lv.notify),
-        )
+        outbox.queue(session, words.level_report(incident, level=level_no, groups=lv.notify, group=group,
+                                                 ack_due_at=esc.ack_due_at, note=note, config=config))
     record(session, incident, "escalation_sent", actor=actor, now=now, note=note,
            level=level_no, groups=list(lv.notify), ack_due_at=esc.ack_due_at.isoformat())
     return esc
@@ -145,14 +136,8 @@ def due(session: Session, *, config, outbox, now: datetime) -> dict:
         else:
             # After the last level: remind that level at the outbox's repeat interval
             # (notify.repeat_interval) until somebody acknowledges.
-            msg = messages.send(
-                session, outbox, key=f"escalation-reminder:{incident.id}:{esc.level}", kind="reminder",
-                to=list(esc.groups), subject=f"{messages.tag(incident)}提醒：舆情报告尚未确认：{incident.title}",
-                incident=incident, config=config, heading="舆情报告尚未确认",
-                lead=f"第{esc.level}级报告已超过确认期限 {messages.local(config, esc.ack_due_at)}，仍无人确认。",
-                paragraphs=[f"请确认收到：sentinel incident ack {incident.id} --by 姓名"], level=esc.level,
-                repeat=True,
-            )
+            msg = outbox.queue(session, reminder.unacknowledged(incident, level=esc.level, groups=esc.groups,
+                                                                ack_due_at=esc.ack_due_at, config=config))
             if msg is not None:
                 record(session, incident, "escalation_reminder", now=now, note=f"第{esc.level}级超时未确认，已提醒",
                        level=esc.level)

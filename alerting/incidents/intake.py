@@ -15,6 +15,7 @@ from alerting.incidents import assessment, escalation, evidence, playbooks, trac
 from alerting.incidents.clustering import find_incident, post_time, story_key
 from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import record
+from alerting.notify import incident_alerts
 from core.vocabulary import JoinReason, severity_rank
 from storage.models import Incident, IncidentPost, Match, Post
 
@@ -69,7 +70,7 @@ def intake(session: Session, post: Post, match: Match | None, *, config, outbox,
     placement = find_incident(session, post, match, settings.clustering, now, config.cache_dir)
     if placement is None:
         inc = open_incident(session, post, match, config=config, now=now, reporter=reporter, note=note)
-        outbox.incident_opened(session, inc, [(post, match)])
+        incident_alerts.opened(session, outbox, inc, [(post, match)])
         if settings.escalate_on_open:
             escalation.start(session, inc, config=config, outbox=outbox, now=now)
         return inc, True
@@ -95,9 +96,9 @@ def intake(session: Session, post: Post, match: Match | None, *, config, outbox,
                severity_before=before[1], severity=inc.severity)
     if inc.status in tracking.WATCHED:
         tracking.on_new_post(session, inc, post, known_sites=known_sites, config=config, outbox=outbox, now=now)
-        outbox.posts_notified(session, inc, [post.id])  # the secondary-crisis alert named it
+        incident_alerts.posts_notified(session, inc, [post.id])  # the secondary-crisis alert named it
     else:
-        outbox.incident_updated(session, inc, [(post, match)])
+        incident_alerts.updated(session, outbox, inc, [(post, match)])
     if settings.escalate_on_open:
         escalation.start(session, inc, config=config, outbox=outbox, now=now)
     return inc, False

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerting.incidents.settings import settings_of
 from core import yamlpos
 from core.durations import parse_duration
 from core.errors import PositionedError
@@ -55,8 +56,10 @@ class PlaybookItem(BaseModel):
             raise ValueError("auto 只能是 evidence")
         return v
 
-    def due_at(self, opened_at: datetime, tz: ZoneInfo) -> datetime | None:
-        """The deadline for an incident opened at ``opened_at`` (aware), in UTC."""
+    def due_at(self, opened_at: datetime, tz: ZoneInfo, *, min_lead: float = 0) -> datetime | None:
+        """The deadline for an incident opened at ``opened_at`` (aware), in UTC. A
+        same-day deadline is never closer than ``min_lead`` seconds: an inquiry opened
+        at 23:57 gets a workable deadline, not two minutes."""
         if not self.due:
             return None
         m = _DAY.match(self.due.strip())
@@ -64,7 +67,7 @@ class PlaybookItem(BaseModel):
             local = opened_at.astimezone(tz)
             day = local.date() + timedelta(days=1 if m.group(1) == "next_day" else 0)
             at = datetime.combine(day, time(int(m.group(2)), int(m.group(3))), tzinfo=tz)
-            return at.astimezone(opened_at.tzinfo)
+            return max(at.astimezone(opened_at.tzinfo), opened_at + timedelta(seconds=min_lead))
         return opened_at + timedelta(seconds=parse_duration(self.due))
 
 
@@ -100,7 +103,7 @@ def load(path: str | Path | None = None) -> dict[str, Playbook]:
     try:
         stamp = p.stat().st_mtime
     except OSError:
-        raise PlaybookError(str(p), 1, 1, "playbooks file not found") from None
+        raise PlaybookError(str(p), 1, 1, "找不到预案文件（playbooks）") from None
     cached = _cache.get((str(p), stamp))
     if cached is not None:
         return cached
@@ -143,7 +146,7 @@ def apply(session: Session, incident: Incident, config, *, now: datetime,
                 incident_id=incident.id,
                 key=pi.key,
                 title=pi.title,
-                due_at=pi.due_at(incident.opened_at, config.tz),
+                due_at=pi.due_at(incident.opened_at, config.tz, min_lead=settings_of(config).min_deadline),
             )
             session.add(item)
             added.append(item)

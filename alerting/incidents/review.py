@@ -10,15 +10,13 @@ from xml.sax.saxutils import escape as xml_escape
 
 from jinja2 import Environment
 from markupsafe import Markup
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alerting.incidents import views
 from alerting.incidents.workflow import WorkflowError
 from core import templating
 from core.times import office_time
-from core.vocabulary import Category, IncidentStatus, Severity
-from storage.models import Incident, IncidentEvent
+from storage.models import Incident
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_BARS = 96
@@ -41,7 +39,8 @@ def volume(posts: list[dict], tz, now: datetime) -> list[tuple[datetime, int]]:
     return [(start + timedelta(hours=i * step), bins.get(i, 0)) for i in range(-(-hours // step))]
 
 
-def svg_chart(series: list[tuple[datetime, int]], *, title: str = "每小时帖文量") -> Markup:
+def svg_chart(series: list[tuple[datetime, int]], *, title: str = "每小时帖文量", tick: str = "%d日%H时",
+              tip: str = "%m-%d %H:00") -> Markup:
     """A bar chart as inline SVG; every text in it is escaped."""
     w, h, pad_l, pad_b, pad_t = 720, 220, 36, 42, 24
     if not series:
@@ -61,9 +60,9 @@ def svg_chart(series: list[tuple[datetime, int]], *, title: str = "每小时帖�
         bh = ih * c / top
         x = pad_l + i * bw
         parts.append(f'<rect class="bar" x="{x + 1:.1f}" y="{h - pad_b - bh:.1f}" width="{max(bw - 2, 1):.1f}" '
-                     f'height="{bh:.1f}" fill="#c0392b"><title>{xml_escape(t.strftime("%m-%d %H:00"))}：{c} 条</title></rect>')
+                     f'height="{bh:.1f}" fill="#c0392b"><title>{xml_escape(t.strftime(tip))}：{c} 条</title></rect>')
         if i % label_every == 0:
-            parts.append(f'<text x="{x + 1:.1f}" y="{h - pad_b + 14}" font-size="10">{xml_escape(t.strftime("%d日%H时"))}</text>')
+            parts.append(f'<text x="{x + 1:.1f}" y="{h - pad_b + 14}" font-size="10">{xml_escape(t.strftime(tick))}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -111,32 +110,8 @@ def format_of(path: str | Path) -> str:
     raise WorkflowError(f"不支持的报告格式 '{suffix or '(无扩展名)'}'：请用 .html 或 .md")
 
 
-def weekly_context(session: Session, config, now: datetime, days: int = 7) -> dict:
-    since = now - timedelta(days=days)
-    touched = select(IncidentEvent.incident_id).where(IncidentEvent.at >= since)
-    incs = list(session.scalars(select(Incident).where(
-        or_(Incident.opened_at >= since, Incident.id.in_(touched))).order_by(Incident.id)))
-    rows = [views.detail(session, i, now) for i in incs]
-    ack_minutes = [((r["acknowledged_at"] - r["opened_at"]).total_seconds() / 60) for r in rows if r["acknowledged_at"]]
-    overdue_items = [(r, it) for r in rows for it in r["checklist"] if it["overdue"]]
-    late_done = [(r, it) for r in rows for it in r["checklist"] if it["done_at"] and it["late"]]
-    tz = config.tz
-    return {
-        "since": since, "now": now, "rows": rows,
-        "opened": [r for r in rows if r["opened_at"] >= since],
-        "closed": [r for r in rows if r["closed_at"] and r["closed_at"] >= since],
-        "by_category": Counter(r["category"] or "none" for r in rows),
-        "by_severity": Counter(r["severity"] or "none" for r in rows),
-        "by_status": Counter(r["status"] for r in rows),
-        "secondary": [e for r in rows for e in r["events"] if e["kind"] == "secondary_crisis" and e["at"] >= since],
-        "ack_avg": round(sum(ack_minutes) / len(ack_minutes)) if ack_minutes else None,
-        "overdue_items": overdue_items, "late_done": late_done,
-        "fmt": lambda t: office_time(t, tz),
-        "labels": {"state": IncidentStatus.labels(), "category": Category.labels() | {"none": Category.label_of(None)},
-                   "severity": Severity.labels() | {"none": Severity.label_of(None)}},
-    }
-
-
 def render_weekly(session: Session, config, now: datetime, fmt: str = "html", days: int = 7) -> str:
-    ctx = weekly_context(session, config, now, days)
-    return _env(fmt == "html").get_template(f"weekly.{fmt}.j2").render(**ctx)
+    """The weekly report (网络舆情周报): see ``alerting.incidents.weekly``."""
+    from alerting.incidents import weekly
+
+    return weekly.render(session, config, now, fmt, days=days)

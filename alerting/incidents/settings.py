@@ -74,6 +74,11 @@ class IncidentSettings(_Strict):
     default_escalation: DefaultEscalation = Field(
         default_factory=DefaultEscalation, description="Escalation when no rule covers an incident."
     )
+    min_deadline: Duration = Field(
+        3600,
+        description="A deadline at a time of day (same_day 23:59) is never less than this after the "
+        "incident opens: an inquiry opened at 23:57 is due an hour later, not in two minutes.",
+    )
     overdue_repeat: OptionalDuration = Field(
         None, description="Repeat an overdue alert this often; default: once per item."
     )

@@ -13,10 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting.incidents import assessment, escalation, messages, tracking
+from alerting.compose import reminder
+from alerting.incidents import assessment, escalation, tracking
 from alerting.incidents.playbooks import PlaybookError, item_spec
 from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import record
+from core.times import office_time
 from core.vocabulary import OPEN_STATUSES, severity_rank
 from storage.models import ChecklistItem, Incident, User
 
@@ -61,16 +63,9 @@ def overdue(session: Session, *, config, outbox, now: datetime) -> int:
             u = session.get(User, incident.assignee_id)
             if u and u.email:
                 to.append(u.email)
-        local_due = item.due_at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
-        messages.send(
-            session, outbox, key=f"overdue:{item.id}" if stamp is None else f"overdue:{item.id}:{now.isoformat()}",
-            kind="overdue", to=to, subject=f"{messages.tag(incident)}处置事项逾期：{item.title}（期限 {local_due}）",
-            incident=incident, config=config, heading="处置事项已逾期",
-            lead=f"“{item.title}”的期限 {local_due} 已过，尚未办结。",
-            facts=[("事项", item.title), ("期限", local_due)],
-            paragraphs=[f"办结后请登记：sentinel incident check {incident.id} {item.key} --by 姓名 --note 办理情况"],
-            item=item.key,
-        )
+        outbox.queue(session, reminder.overdue(incident, item, to=to, config=config,
+                                               again_at=None if stamp is None else now))
+        local_due = office_time(item.due_at, config.tz)
         record(session, incident, "overdue", now=now, note=f"{item.title} 已超过期限 {local_due}", item=item.key)
         n += 1
     return n

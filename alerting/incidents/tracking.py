@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting.incidents import messages
+from alerting.compose import reminder, secondary
 from alerting.incidents.assessment import measure, site_of
 from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import record, transition
@@ -52,16 +52,8 @@ def secondary_crisis(
     record(session, incident, "secondary_crisis", now=now, note=reason,
            post_id=post.id if post else None, status_before=was)
     transition(session, incident, "reopened", actor="system", now=now, note=f"二次危机：{reason}")
-    messages.send(
-        session, outbox, key=f"secondary_crisis:{incident.id}:{incident.reopened_count}", kind="secondary_crisis",
-        to=_recipients(session, incident),
-        subject=f"{messages.tag(incident)}二次危机预警：{incident.title}",
-        incident=incident, config=config, heading="二次危机预警",
-        lead=f"已处置、处于{'动态跟踪' if was == 'tracking' else '结案'}状态的事件再次出现动向，系统已重新打开该事件。",
-        facts=[("触发原因", reason)] + ([("新帖文", post.url)] if post else []),
-        paragraphs=["请跟踪人及办公室立即重新研判，必要时再次报告。"],
-        reason=reason, post_id=post.id if post else None,
-    )
+    outbox.queue(session, secondary.secondary_crisis(incident, reason=reason, was=was, post=post,
+                                                     to=_recipients(session, incident), config=config))
 
 
 def on_new_post(session: Session, incident: Incident, post: Post, *, known_sites: set[str], config, outbox,
@@ -98,14 +90,7 @@ def check(session: Session, *, config, outbox, now: datetime) -> dict:
             days = st.quiet_period / 86400
             record(session, incident, "close_proposed", now=now,
                    note=f"已连续 {days:g} 天无新的相关帖文，建议总结评估后结案")
-            messages.send(
-                session, outbox, key=f"close_proposed:{incident.id}:{incident.reopened_count}", kind="reminder",
-                to=["office"], subject=f"{messages.tag(incident)}建议结案：{incident.title}",
-                incident=incident, config=config, heading="建议总结评估并结案",
-                lead=f"该事件已连续 {days:g} 天无新的相关帖文。",
-                paragraphs=[f"生成总结评估报告：sentinel incident review {incident.id} --out review.html",
-                            f"结案：sentinel incident close {incident.id} --by 姓名 --note 总结评估意见"],
-            )
+            outbox.queue(session, reminder.close_proposed(incident, days=days, config=config))
             out["close_proposed"] += 1
     return out
 

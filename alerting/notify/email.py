@@ -8,28 +8,14 @@ from __future__ import annotations
 
 import email.policy
 import hashlib
-import re
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
 
+from alerting.compose.text import clean_line
+
 DEFAULT_FROM = "舆情监测 <sentinel@localhost>"
-
-# Everything that could end a header line or confuse a mail client: C0/C1 controls,
-# the Unicode line and paragraph separators, and other whitespace runs.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+")
-_SPACE = re.compile(r"\s+")
-
-
-def clean_line(value: object, cap: int = 80) -> str:
-    """One line of crawled text fit for a header or a title: control characters and
-    line breaks removed, whitespace collapsed, at most ``cap`` characters."""
-    s = _CONTROL.sub(" ", str(value or ""))
-    s = _SPACE.sub(" ", s).strip()
-    if len(s) > cap:
-        s = s[: cap - 1].rstrip() + "…"
-    return s
 
 
 def sender(from_: str | None) -> tuple[str, str]:
@@ -42,6 +28,13 @@ def sender(from_: str | None) -> tuple[str, str]:
 def mail_domain(from_: str | None) -> str:
     _, addr = sender(from_)
     return addr.rpartition("@")[2] or "localhost"
+
+
+def id_domain(config) -> str:
+    """The domain of every Message-ID, whatever the channel: the sender's (``smtp.from``),
+    ``localhost`` without ``smtp``."""
+    smtp = getattr(config, "smtp", None)
+    return mail_domain(smtp.from_ if smtp else None)
 
 
 def message_id_for(key: str, domain: str) -> str:

@@ -1,15 +1,18 @@
 """Settings of notifications, read from ``sentinel.yaml`` under ``notify:``.
 
 Every field has a default, so a config without the section behaves as documented in
-``docs/notifications.md``.
+``docs/notifications.md``. A channel installed as a plug-in keeps its settings under
+``notify.<its kind>``, validated by the channel's own config model.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from alerting.notify.channels.chat import ChatWebhooks
 from core.durations import DurationOrZero
 from core.vocabulary import CategoryKey as Category
 from core.vocabulary import SeverityKey as Severity
@@ -64,8 +67,11 @@ class QuietHours(_Strict):
         return v
 
 
-class NotifySettings(_Strict):
+class NotifySettings(BaseModel):
     """The ``notify:`` section of sentinel.yaml."""
+
+    # Keys that are not fields are plug-in channels' sections, checked in _channels.
+    model_config = ConfigDict(extra="allow")
 
     group_window: DurationOrZero = Field(
         300,
@@ -94,15 +100,42 @@ class NotifySettings(_Strict):
     mask_alerts: bool = Field(False, description="Mask phone, ID-card and e-mail in alert mails.")
     mask_digests: bool = Field(True, description="Mask phone, ID-card and e-mail in digests.")
     max_posts_per_mail: int = Field(20, ge=1, description="Posts listed in one mail; the rest are counted.")
-    channels: dict[str, list[str]] = Field(
-        default_factory=dict,
+    channels: ChatWebhooks = Field(
+        default_factory=ChatWebhooks,
         description="Chat webhooks (Apprise URLs, ${ENV} allowed for tokens) per recipient group, "
         "e.g. office: ['dingtalk://${DINGTALK_TOKEN}/'].",
     )
 
+    @model_validator(mode="after")
+    def _channels(self) -> NotifySettings:
+        """Every other key names an installed channel whose settings live here, and is
+        validated by that channel's config model."""
+        extra: dict[str, Any] = self.model_extra or {}
+        if not extra:
+            return self
+        from alerting.notify.channels.registry import channel_types
+
+        sections = {c.section or c.kind: c for c in channel_types().values() if c.section is not None}
+        for key, value in list(extra.items()):
+            channel = sections.get(key)
+            if channel is None or key in type(self).model_fields:
+                plugins = sorted(k for k in sections if k not in type(self).model_fields)
+                raise ValueError(
+                    f"没有 {key} 这个设置；notify 下可用的键：{'、'.join(type(self).model_fields)}"
+                    + (f"；已安装渠道的设置：{'、'.join(plugins)}" if plugins else "")
+                )
+            try:
+                extra[key] = channel.config_model.model_validate(value)
+            except ValidationError as e:
+                first = e.errors()[0]
+                where = ".".join(str(x) for x in (key, *first["loc"]))
+                raise ValueError(f"notify.{where}：{first['msg']}（共 {e.error_count()} 处错误）") from None
+        return self
+
 
 def settings_of(config) -> NotifySettings:
-    """The notify settings of a Config (defaults until the key exists there)."""
+    """The notify settings of a config: its ``notify`` (validated when it is a plain
+    dict), or the defaults when it has none."""
     s = getattr(config, "notify", None)
     if isinstance(s, NotifySettings):
         return s

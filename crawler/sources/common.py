@@ -21,6 +21,7 @@ def fetch_options(
         max_decompressed=max(config.max_bytes * 5, 50 * 1024 * 1024),
         max_redirects=config.max_redirects,
         allowed_domains=list(allowed_domains or []),
+        allow_private=config.allow_private,
         obey_robots=config.obey_robots,
         delay=config.delay,
         per_host=config.concurrency if isinstance(config, CrawlOptions) else 2,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import logging
 import warnings as warnings_module
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field
 
@@ -25,12 +25,15 @@ from crawler.base import (
     SourceType,
 )
 from crawler.encoding import decode
+from crawler.hosts import own_hosts
 from crawler.http import FetchError, error_kind_for_status, shared_client
 from crawler.options import HostOptions
 from crawler.sources.common import fetch_options, from_fetch_error
 from crawler.text import html_to_text
 from crawler.times import parse_time
 from crawler.urls import canonical
+
+log = logging.getLogger("sentinel.crawler")
 
 
 class FeedConfig(HostOptions, SourceConfig):
@@ -93,19 +96,61 @@ def parse_feed(result: FetchResult, tz: str = "Asia/Shanghai") -> tuple[list[Raw
     return posts, warnings, None
 
 
+_JSON_TEXT_FIELDS = ("url", "external_url", "title", "content_html", "content_text", "summary",
+                     "date_published", "date_modified")
+
+
+def _json_item_problem(item) -> str | None:
+    """Why a JSON Feed item cannot be read (a field of the wrong type), or None."""
+    if not isinstance(item, dict):
+        return f"条目应是对象，实际是{_json_type(item)}"
+    for key in _JSON_TEXT_FIELDS:
+        if item.get(key) is not None and not isinstance(item[key], str):
+            return f"{key} 应是字符串，实际是{_json_type(item[key])}"
+    ident = item.get("id")
+    if ident is not None and (isinstance(ident, bool) or not isinstance(ident, (str, int, float))):
+        return f"id 应是字符串，实际是{_json_type(ident)}"  # a number is coerced, as the spec says
+    author = item.get("author")
+    if author is not None and not isinstance(author, dict):
+        return f"author 应是对象，实际是{_json_type(author)}"
+    authors = item.get("authors")
+    if authors is not None and not (isinstance(authors, list) and all(isinstance(a, dict) for a in authors)):
+        return "authors 应是对象的列表"
+    for a in ([author] if author else []) + list(authors or []):
+        if a.get("name") is not None and not isinstance(a["name"], str):
+            return f"作者的 name 应是字符串，实际是{_json_type(a['name'])}"
+    return None
+
+
+def _json_type(v) -> str:
+    for t, name in ((bool, "布尔值"), (int, "数字"), (float, "数字"), (str, "字符串"), (list, "列表"), (dict, "对象")):
+        if isinstance(v, t):
+            return name
+    return "空值" if v is None else type(v).__name__
+
+
 def parse_json_feed(text: str, result: FetchResult, tz: str) -> tuple[list[RawPost], list[str], str | None]:
-    """JSON Feed 1.0/1.1 (https://jsonfeed.org), which this feedparser does not read."""
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org), which this feedparser does not read. An
+    item with a field of the wrong type is skipped with a warning; a feed where no item
+    can be read, or nested too deep to read, is not a feed."""
     import json
 
     try:
         doc = json.loads(text)
+    except RecursionError:
+        return [], [], "不是有效的 JSON Feed：嵌套层数过深，无法读取"
     except ValueError as e:
         return [], [], f"not a feed: invalid JSON ({e})"
     if not isinstance(doc, dict) or "jsonfeed.org" not in str(doc.get("version", "")):
         return [], [], "not a feed: JSON without a JSON Feed version"
-    entries = []
-    for item in doc.get("items") or []:
-        if not isinstance(item, dict):
+    items = doc.get("items") or []
+    if not isinstance(items, list):
+        return [], [], f"不是有效的 JSON Feed：items 应是列表，实际是{_json_type(items)}"
+    entries, bad = [], []
+    for i, item in enumerate(items):
+        problem = _json_item_problem(item)
+        if problem:
+            bad.append(f"第 {i + 1} 个条目：{problem}")
             continue
         author = item.get("author") or (item.get("authors") or [{}])[0]
         entries.append({
@@ -114,9 +159,13 @@ def parse_json_feed(text: str, result: FetchResult, tz: str) -> tuple[list[RawPo
             "title": item.get("title") or "",
             "summary": item.get("content_html") or item.get("content_text") or item.get("summary") or "",
             "published": item.get("date_published") or item.get("date_modified") or "",
-            "author": author.get("name") if isinstance(author, dict) else None,
+            "author": author.get("name"),
         })
-    return list(_posts(entries, result, tz)), [], None
+    warnings = [f"{len(bad)} 个条目格式有误，已跳过：" + "；".join(bad[:3])] if bad else []
+    if bad and not entries:
+        more = f"（另有 {len(bad) - 1} 个条目有误）" if len(bad) > 1 else ""
+        return [], warnings, f"不是有效的 JSON Feed：{bad[0]}{more}"
+    return list(_posts(entries, result, tz)), warnings, None
 
 
 def _posts(entries, result: FetchResult, tz: str) -> Iterable[RawPost]:
@@ -166,7 +215,7 @@ class FeedSource(SourceType):
 def collect_feed_url(url: str, cfg: HostOptions, context: CollectContext, state: SourceState,
                      conditional: bool) -> Batches:
     """Fetch and parse one feed URL (for feed and search sources): one batch, if any."""
-    allowed = list(cfg.allowed_domains) or [urlsplit(url).hostname or ""]
+    allowed = [*cfg.allowed_domains, *own_hosts([url])]
     opts = fetch_options(cfg, context, state if conditional else None, allowed)
     try:
         result = shared_client().fetch(url, opts)
@@ -179,7 +228,12 @@ def collect_feed_url(url: str, cfg: HostOptions, context: CollectContext, state:
     if kind:
         return Outcome(state=new_state, fetched=1, error_kind=kind, requests=1,
                        error=f"{url} answered HTTP {result.status}")
-    posts, warnings, error = parse_feed(result, context.timezone)
+    try:
+        posts, warnings, error = parse_feed(result, context.timezone)
+    except Exception as e:  # content must never crash a poll: one line, the source fails
+        log.debug("feed %s could not be parsed", url, exc_info=True)
+        detail = str(e).splitlines()[0][:200] if str(e) else ""
+        posts, warnings, error = [], [], f"内容无法解析（{type(e).__name__}{'：' + detail if detail else ''}）"
     if not cfg.obey_robots:
         warnings.append("robots.txt is ignored for this source (obey_robots: false)")
     if result.truncated:

@@ -9,7 +9,6 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field
 
@@ -25,6 +24,7 @@ from crawler.base import (
     SourceType,
 )
 from crawler.child import CrawlChild
+from crawler.hosts import own_hosts
 from crawler.options import CrawlOptions
 from crawler.urls import canonical
 
@@ -44,12 +44,13 @@ class SiteConfig(CrawlOptions, SourceConfig):
 
 def job_for(cfg: CrawlOptions, context: CollectContext, urls: list[str]) -> dict[str, Any]:
     """The plain-data job the child process runs (``cfg`` is a site or search config)."""
-    allowed = cfg.allowed_domains or sorted({urlsplit(u).hostname or "" for u in urls})
+    allowed = [*cfg.allowed_domains, *own_hosts(urls)]
     return {
         "urls": urls,
         "list": cfg.list.model_dump() if cfg.list else None,
         "fields": cfg.fields.model_dump(),
         "allowed_domains": allowed,
+        "allow_private": cfg.allow_private,
         "encoding": cfg.encoding,
         "user_agent": context.user_agent,
         "timezone": context.timezone,

@@ -81,9 +81,41 @@ def usage_in_chinese(message: str) -> str:
     return message
 
 
-class SentinelGroup(click.Group):
+class ChineseHelp:
+    """--help in Chinese: the usage line, the headings and the help option itself."""
+
+    def get_help_option(self, ctx):
+        opt = super().get_help_option(ctx)
+        if opt is not None:
+            opt.help = "显示此帮助并退出。"
+        return opt
+
+    def format_usage(self, ctx, formatter) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法：")
+
+    def format_options(self, ctx, formatter) -> None:
+        rows = [r for p in self.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
+        if rows:
+            with formatter.section("选项"):
+                formatter.write_dl(rows)
+        if isinstance(self, click.Group):
+            commands = [(n, c) for n in self.list_commands(ctx) if (c := self.get_command(ctx, n)) and not c.hidden]
+            if commands:
+                limit = formatter.width - 6 - max(len(n) for n, _ in commands)
+                with formatter.section("命令"):
+                    formatter.write_dl([(n, c.get_short_help_str(limit)) for n, c in commands])
+
+
+class SentinelCommand(ChineseHelp, click.Command):
+    """A command whose --help is in Chinese."""
+
+
+class SentinelGroup(ChineseHelp, click.Group):
     """Turns domain errors into one clear line and the right exit status, and shows
     Click's usage errors in Chinese."""
+
+    command_class = SentinelCommand
+    group_class = type  # subgroups are SentinelGroups too
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -120,12 +152,12 @@ from core.errors import PositionedError as _Positioned
     envvar="SENTINEL_CONFIG",
     default=None,
     metavar="PATH",
-    help="Config file (default ./sentinel.yaml, or $SENTINEL_CONFIG).",
+    help="配置文件（默认 ./sentinel.yaml，或环境变量 SENTINEL_CONFIG）",
 )
-@click.version_option(__version__, prog_name="sentinel")
+@click.version_option(__version__, prog_name="sentinel", help="显示版本号并退出。")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
-    """sentinel：高校网络舆情监测与应急处置系统 (public-opinion watch and incident response)."""
+    """sentinel：高校网络舆情监测与应急处置系统。"""
     app = AppContext(config_path=config_path)
     ctx.obj = app
     ctx.call_on_close(app.close)
@@ -133,7 +165,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 def json_option(f: Callable) -> Callable:
     """Add ``--json`` (machine-readable output) to a command."""
-    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(f)
+    return click.option("--json", "as_json", is_flag=True, help="以 JSON 格式输出（供程序读取）")(f)
 
 
 def pass_app(f: Callable) -> Callable:
@@ -148,7 +180,7 @@ def pass_app(f: Callable) -> Callable:
         return f(app, *args, **kwargs)
 
     return click.option(
-        "--config", "config_path", default=None, metavar="PATH", help="Config file (same as before the command)."
+        "--config", "config_path", default=None, metavar="PATH", help="配置文件（与写在命令前相同）"
     )(wrapper)
 
 
@@ -179,3 +211,30 @@ class VocabChoice(click.ParamType):
             return self.vocab.parse(value).value
         except ValueError as e:
             self.fail(str(e), param, ctx)
+
+
+class IncidentId(click.ParamType):
+    """An incident number, typed as mails show it (``#12``) or plain (``12``)."""
+
+    name = "事件编号"
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "ID"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lstrip("#＃")
+        if not text.isdigit():
+            self.fail(f"“{value}”不是事件编号；请写成 12 或 #12", param, ctx)
+        return int(text)
+
+
+def acting_user(by: str | None) -> str:
+    """Who acts: ``--by NAME``, else ``$SENTINEL_USER``; neither is a usage error."""
+    import os
+
+    name = (by or os.environ.get("SENTINEL_USER") or "").strip()
+    if not name:
+        raise click.UsageError("请用 --by 写明操作人姓名（记入处置记录），或设置环境变量 SENTINEL_USER")
+    return name

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import click
-from sqlalchemy import func, select
 
 from core.durations import parse_duration
 from core.errors import SentinelError
 from core.times import office_time
-from core.vocabulary import FetchErrorKind, OutboxStatus
+from core.vocabulary import Category, FetchErrorKind, OutboxStatus, Severity
 from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
 
 
@@ -52,7 +51,7 @@ def local(t: datetime | None, tz) -> str:
 
 
 @cli.command()
-@click.option("--source", "only", metavar="NAME", help="Poll only this source.")
+@click.option("--source", "only", metavar="NAME", help="只采集这一来源")
 @json_option
 @pass_app
 def poll(app: AppContext, only: str | None, as_json: bool) -> None:
@@ -74,8 +73,7 @@ def poll(app: AppContext, only: str | None, as_json: bool) -> None:
             }
         )
     else:
-        from rich.console import Console
-        from rich.table import Table
+        from sentinel.terminal import Console, Table  # crawled text: no markup, no escapes
 
         t = Table(title="采集结果")
         for col in ("来源", "请求", "新增", "更新", "已有", "错误"):
@@ -103,90 +101,50 @@ def _sent_line(sent: dict) -> str:
 
 
 @cli.command()
-@click.option("--source", "only", metavar="NAME", help="Only posts of this source.")
-@click.option("--since", default=None, metavar="AGE", help="Only posts fetched in this period: 24h, 7d...")
-@click.option("--matched", is_flag=True, help="Only posts that mention a watched entity.")
-@click.option("--alerts", is_flag=True, help="Only posts the office must act on.")
-@click.option("--limit", default=100, show_default=True, help="At most this many posts.")
+@click.option("--source", "only", metavar="NAME", help="只列出这一来源的帖子")
+@click.option("--since", default=None, metavar="AGE", help="只列出这段时间内采集的帖子：24h、7d……")
+@click.option("--matched", is_flag=True, help="只列出提及我校（监测对象）的帖子")
+@click.option("--alerts", is_flag=True, help="只列出需要处置的帖子")
+@click.option("--limit", default=100, show_default=True, help="最多列出多少条")
 @json_option
 @pass_app
 def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None:
     """列出已采集的帖子（标题、来源、链接、时间、匹配分值）。"""
-    from storage.models import Match, Post, Source
+    from storage import listing
 
     since_t = parse_since(since)
     with app.db.session() as s:
-        q = (
-            select(Post, Source.name, Match)
-            .join(Source, Source.id == Post.source_id)
-            .outerjoin(Match, Match.post_id == Post.id)
-            .order_by(Post.fetched_at.desc(), Post.id.desc())
-            .limit(limit)
-        )
-        if only:
-            q = q.where(Source.name == only)
-        if since_t:
-            q = q.where(Post.fetched_at >= since_t)
-        if matched:
-            q = q.where(Match.mentioned.is_(True))
-        if alerts:
-            q = q.where(Match.alert.is_(True))
-        rows = s.execute(q).all()
-        if only and not rows and only not in {x.name for x in app.config.sources}:
-            if s.scalar(select(Source.id).where(Source.name == only)) is None:
-                names = ", ".join(x.name for x in app.config.sources) or "（无）"
-                raise SentinelError(f"没有名为 '{only}' 的来源；已配置的来源：{names}")
+        rows = listing.posts(s, source=only, since=since_t, matched=matched, alerts=alerts, limit=limit)
+        if only and not rows and only not in {x.name for x in app.config.sources} and not listing.source_known(s, only):
+            names = ", ".join(x.name for x in app.config.sources) or "（无）"
+            raise SentinelError(f"没有名为 '{only}' 的来源；已配置的来源：{names}")
     if as_json:
-        print_json([_post_json(p, src, m) for p, src, m in rows])
+        print_json(rows)
         return
     if not rows:
         click.echo("没有符合条件的帖子。")
         return
-    from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
+
+    from sentinel.terminal import Console, Table  # crawled text: no markup, no escapes
 
     tz = app.config.tz
     t = Table(title=f"帖子（{len(rows)} 条）")
     for col in ("ID", "标题", "来源", "发布时间", "采集时间", "分值", "级别", "类别"):
         t.add_column(col)
-    for p, src, m in rows:
+    for p in rows:
+        m = p["match"]
         t.add_row(
-            str(p.id),
-            (p.title or p.text[:30])[:40],
-            src,
-            local(p.published_at, tz),
-            local(p.fetched_at, tz),
-            str(m.score) if m else "未匹配",
-            m.severity or "" if m else "",
-            m.category or "" if m else "",
+            str(p["id"]),
+            Text((p["title"] or p["text"][:30])[:60]),
+            Text(p["source"]),
+            local(p["published_at"], tz),
+            local(p["fetched_at"], tz),
+            str(m["score"]) if m else "未匹配",
+            Severity.label_of(m["severity"], "") if m else "",
+            Category.label_of(m["category"], "") if m else "",
         )
     Console().print(t)
-
-
-def _post_json(p, source_name: str, m) -> dict:
-    return {
-        "id": p.id,
-        "source": source_name,
-        "url": p.url,
-        "title": p.title,
-        "text": p.text,
-        "author": p.author,
-        "published_at": p.published_at,
-        "fetched_at": p.fetched_at,
-        "duplicate_of": p.duplicate_of_id,
-        "replies": p.replies,
-        "views": p.views,
-        "match": None
-        if m is None
-        else {
-            "mentioned": m.mentioned,
-            "alert": m.alert,
-            "score": m.score,
-            "severity": m.severity,
-            "category": m.category,
-            "hits": m.hits,
-        },
-    }
 
 
 @cli.command()
@@ -194,35 +152,16 @@ def _post_json(p, source_name: str, m) -> dict:
 @pass_app
 def status(app: AppContext, as_json: bool) -> None:
     """来源健康状况、待处理队列、发件箱和守护进程状态。"""
-    from storage import lock
-    from storage.health import source_health_rows
-    from storage.models import Match, Post
+    from alerting.status import overview
 
     cfg = app.config
-    with app.db.session() as s:
-        rows = source_health_rows(s, cfg)
-        backlog = s.scalar(
-            select(func.count(Post.id)).outerjoin(Match, Match.post_id == Post.id).where(Match.id.is_(None))
-        )
-        total_posts = s.scalar(select(func.count(Post.id)))
-    daemon = lock.current(app.db)
-    outbox = _outbox_status(app)
-    watchlist_error = _watchlist_error(app)
-    data = {
-        "sources": rows,
-        "posts": total_posts,
-        "backlog": backlog,
-        "outbox": outbox,
-        "watchlist_error": watchlist_error,
-        "daemon": None
-        if daemon is None
-        else {"holder": daemon.holder, "heartbeat_at": daemon.heartbeat_at, "started_at": daemon.started_at},
-    }
+    data = overview(app.db, cfg)
+    rows, outbox, daemon = data["sources"], data["outbox"], data["daemon"]
+    total_posts, backlog, watchlist_error = data["posts"], data["backlog"], data["watchlist_error"]
     if as_json:
         print_json(data)
         return
-    from rich.console import Console
-    from rich.table import Table
+    from sentinel.terminal import Console, Table  # crawled text: no markup, no escapes
 
     tz = cfg.tz
     con = Console()
@@ -256,7 +195,7 @@ def status(app: AppContext, as_json: bool) -> None:
         con.print(f"  发送失败：{_failure_line(f)}")
     con.print(f"监测词表：{'有误（沿用上一版）：' + watchlist_error if watchlist_error else '正常'}")
     if daemon:
-        con.print(f"守护进程：{daemon.holder}，最近心跳 {local(daemon.heartbeat_at, tz)}")
+        con.print(f"守护进程：{daemon['holder']}，最近心跳 {local(daemon['heartbeat_at'], tz)}")
     else:
         con.print("守护进程：未运行")
 
@@ -275,25 +214,8 @@ def _failure_line(f) -> str:
     return str(f)
 
 
-def _outbox_status(app: AppContext) -> dict:
-    from alerting.notify.outbox import Outbox
-
-    return Outbox(app.db, app.config).status()
-
-
-def _watchlist_error(app: AppContext) -> str | None:
-    """What the daemon would say on its next reload (schema only: no jieba start-up)."""
-    from watchlists.loader import load
-
-    try:
-        load(app.config.watchlist_files())
-    except SentinelError as e:
-        return str(e)
-    return None
-
-
 @cli.command()
-@click.option("--verbose", is_flag=True, help="Log more detail.")
+@click.option("--verbose", is_flag=True, help="记录更详细的日志")
 @pass_app
 def run(app: AppContext, verbose: bool) -> None:
     """运行守护进程：按计划采集所有来源，匹配、立案、通知、摘要和跟踪。"""
@@ -310,9 +232,9 @@ def run(app: AppContext, verbose: bool) -> None:
 
 @cli.command()
 @click.option("--for", "for_seconds", type=float, default=None, metavar="SECONDS",
-              help="Stop by itself after this many seconds.")
-@click.option("--dir", "var_dir", default="var", show_default=True, help="Where the demo keeps its files.")
-@click.option("--speed", type=float, default=1.0, show_default=True, help="Scenario speed factor.")
+              help="运行这么多秒后自动停止")
+@click.option("--dir", "var_dir", default="var", show_default=True, help="演示文件存放的文件夹")
+@click.option("--speed", type=float, default=1.0, show_default=True, help="演示剧情的速度倍数")
 def demo(for_seconds: float | None, var_dir: str, speed: float) -> None:
     """演示：启动模拟校园网（GBK 论坛、新闻网站、RSS）、本地邮箱和守护进程。"""
     from demo.runner import run_demo
@@ -345,6 +267,14 @@ def config_check(app: AppContext, as_json: bool) -> None:
     cfg = app.config
     files = cfg.watchlist_files()
     missing = [str(f) for f in files if not f.exists()]
+    # Every file the daemon will load: a broken watchlist or playbook fails the check
+    # with its FILE:LINE:COL, as the daemon would refuse it.
+    from alerting.incidents import playbooks
+    from watchlists.loader import load as load_watchlists
+
+    if files and not missing:
+        load_watchlists(files)
+    playbooks.for_config(cfg)
     try:
         database = make_url(cfg.database).render_as_string(hide_password=True)
     except Exception:

@@ -11,7 +11,16 @@ import click
 
 from core.times import office_time
 from core.vocabulary import Category, IncidentStatus, Role, Severity
-from sentinel.cli.base import VocabChoice, cli, json_option, pass_app, print_json
+from sentinel.cli.base import (
+    IncidentId,
+    SentinelCommand,
+    VocabChoice,
+    acting_user,
+    cli,
+    json_option,
+    pass_app,
+    print_json,
+)
 
 
 def _now() -> datetime:
@@ -52,14 +61,14 @@ def _done(app, as_json: bool, incident_id: int, message: str, extra: dict | None
 
 # -- listing ---------------------------------------------------------------------------
 @cli.command("incidents")
-@click.option("--status", type=VocabChoice(IncidentStatus), help="Only incidents in this state.")
-@click.option("--category", type=VocabChoice(Category), help="Only incidents of this category.")
-@click.option("--overdue", is_flag=True, help="Only incidents with checklist items past their deadline.")
-@click.option("--open", "only_open", is_flag=True, help="Leave out closed incidents.")
+@click.option("--status", type=VocabChoice(IncidentStatus), help="只列出这一状态的事件")
+@click.option("--category", type=VocabChoice(Category), help="只列出这一类别的事件")
+@click.option("--overdue", is_flag=True, help="只列出有逾期事项的事件")
+@click.option("--open", "only_open", is_flag=True, help="不列出已结案的事件")
 @json_option
 @pass_app
 def incidents_cmd(app, status, category, overdue, only_open, as_json):
-    """List incident tickets (事件工单列表)."""
+    """列出事件工单。"""
     from alerting.incidents import views
 
     now = _now()
@@ -72,31 +81,46 @@ def incidents_cmd(app, status, category, overdue, only_open, as_json):
     if not rows:
         click.echo("没有符合条件的事件。")
         return
+    from rich.text import Text
+
+    from sentinel.terminal import Console, Table
+
+    # Readable at 80 columns: short columns never wrap, the title folds instead of
+    # being cut; the severity shows as its numeral only.
+    t = Table(title=f"事件工单（{len(rows)} 件）", show_lines=False, pad_edge=False)
+    t.add_column("编号", no_wrap=True)
+    t.add_column("状态", no_wrap=True)
+    t.add_column("级别", no_wrap=True)
+    t.add_column("性质", no_wrap=True)
+    t.add_column("帖文/网站", no_wrap=True, justify="right")
+    t.add_column("立案", no_wrap=True)
+    t.add_column("标题", min_width=14, overflow="fold", ratio=1)
     for r in rows:
         flags = []
         if r["overdue"]:
             flags.append(f"逾期 {r['overdue']} 项")
         if r["reopened"]:
             flags.append(f"重开 {r['reopened']} 次")
-        click.echo(
-            f"#{r['id']:<4} {r['status_label']:<6} {r['severity_label'] or '未定级':<7} "
-            f"{r['category_label'] or '未定性':<7} 帖文 {r['posts']:>3} 网站 {r['sites']:>2}  "
-            f"{_local(app, r['opened_at'], 'short')}  {r['title'][:40]}"
-            + (f"  [{'；'.join(flags)}]" if flags else "")
-        )
+        level = Severity.get(r["severity"])
+        title = Text(r["title"] or "（无标题）")
+        if flags:
+            title.append(f" [{'；'.join(flags)}]", style="bold red")
+        t.add_row(f"#{r['id']}", r["status_label"], level.numeral if level else "未定级", r["category_label"],
+                  f"{r['posts']}/{r['sites']}", _local(app, r["opened_at"], "short"), title)
+    Console().print(t)
 
 
 @cli.group("incident")
 def incident_group():
-    """Work one incident ticket through the response plan (处置程序)."""
+    """按处置程序办理一个事件工单。"""
 
 
 @incident_group.command("show")
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=IncidentId())
 @json_option
 @pass_app
 def show_cmd(app, incident_id, as_json):
-    """Show a ticket: assessment, checklist, escalations, posts and its log."""
+    """查看工单：研判、处置清单、逐级报告、帖文和处置记录。"""
     from alerting.incidents import views
 
     with _incident(app, incident_id) as (s, inc):
@@ -145,191 +169,64 @@ def show_cmd(app, incident_id, as_json):
     click.echo("\n".join(out))
 
 
-# -- actions -----------------------------------------------------------------------------
-def _by(f):
-    return click.option("--by", "by", required=True, metavar="NAME", help="Who does it (recorded in the log).")(f)
+# -- actions: one command per entry of the domain's action table -------------------------
+def _option_for(name: str, field) -> click.Parameter:
+    """A click parameter for one field of an action's values (see alerting.incidents.service)."""
+    from typing import get_origin
+
+    from core.vocabulary import vocabulary_of
+
+    vocab = vocabulary_of(field)
+    kind = VocabChoice(vocab) if vocab else None
+    if (field.json_schema_extra or {}).get("argument"):
+        return click.Argument([name], type=kind)
+    flag = "--" + name.replace("_", "-")
+    if field.annotation is bool:
+        return click.Option([flag, name], is_flag=True, help=field.description)
+    if get_origin(field.annotation) is list:
+        return click.Option([flag, name], multiple=True, help=field.description)
+    if name == "by":
+        return click.Option([flag, name], metavar="NAME", help=f"{field.description}；默认 $SENTINEL_USER")
+    return click.Option([flag, name], type=kind, required=field.is_required(), help=field.description)
 
 
-def _note(f):
-    return click.option("--note", default=None, help="A note for the log.")(f)
+def _action_command(action) -> click.Command:
+    params: list[click.Parameter] = [click.Argument(["incident_id"], type=IncidentId())]
+    params += [_option_for(n, f) for n, f in action.values.model_fields.items()]
+
+    @json_option
+    @pass_app
+    def run(app, incident_id: int, as_json: bool, **values):
+        from alerting.incidents import service
+
+        values = {k: v for k, v in values.items() if v is not None and v != ()}
+        values["by"] = acting_user(values.get("by"))
+        with app.db.session() as s:
+            out = service.perform(service.Context(s, app.config, _outbox(app), _now()), incident_id,
+                                  action.name, values)
+        _done(app, as_json, incident_id, out.message, out.details)
+
+    cmd = click.command(action.name, cls=SentinelCommand, help=f"{action.title}：{action.help}")(run)
+    cmd.params[:0] = params
+    return cmd
 
 
-@incident_group.command("assess")
-@click.argument("incident_id", type=int)
-@click.option("--cause", help="原因")
-@click.option("--state", help="现状")
-@click.option("--development", help="可能的发展趋势")
-@click.option("--scope", help="影响范围（不填则用系统测算）")
-@click.option("--measures", help="处置措施（不填则用预案建议）")
-@click.option("--severity", type=VocabChoice(Severity), help="危害程度")
-@click.option("--category", type=VocabChoice(Category), help="性质类别")
-@_by
-@_note
-@json_option
-@pass_app
-def assess_cmd(app, incident_id, cause, state, development, scope, measures, severity, category, by, note, as_json):
-    """快速研判: measure the spread and record the assessment (reported → assessing)."""
-    from alerting.incidents import actions
+def _register_actions() -> None:
+    from alerting.incidents.service import ACTIONS
 
-    with _incident(app, incident_id) as (s, inc):
-        m = actions.assess(s, inc, config=app.config, now=_now(), by=by, cause=cause, state=state,
-                           development=development, scope=scope, measures=measures, severity=severity,
-                           category=category, note=note)
-    _done(app, as_json, incident_id, "已记录研判", {"measured": m})
+    for action in ACTIONS.values():
+        incident_group.add_command(_action_command(action))
 
 
-@incident_group.command("escalate")
-@click.argument("incident_id", type=int)
-@click.option("--to", "groups", multiple=True, help="Groups or addresses to tell instead of the rule's next level.")
-@_by
-@_note
-@json_option
-@pass_app
-def escalate_cmd(app, incident_id, groups, by, note, as_json):
-    """及时报告: tell the next level now (assessing → escalated)."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        r = actions.escalate(s, inc, config=app.config, outbox=_outbox(app), now=_now(), by=by, note=note,
-                             groups=list(groups) or None)
-    _done(app, as_json, incident_id, f"已报告第{r['level']}级：{'、'.join(r['groups'])}", {"escalation": r})
-
-
-@incident_group.command("ack")
-@click.argument("incident_id", type=int)
-@_by
-@_note
-@json_option
-@pass_app
-def ack_cmd(app, incident_id, by, note, as_json):
-    """Acknowledge the incident's reports (the escalation timer stops)."""
-    from alerting.incidents.escalation import acknowledge
-
-    with app.db.session() as s:
-        r = acknowledge(s, incident_id, by, _now(), note=note)
-    _done(app, as_json, incident_id, f"{by} 已确认收到", {"ack": r})
-
-
-@incident_group.command("assign")
-@click.argument("incident_id", type=int)
-@click.argument("name")
-@_by
-@json_option
-@pass_app
-def assign_cmd(app, incident_id, name, by, as_json):
-    """Assign the ticket to a user (负责人/跟踪人)."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        actions.assign(s, inc, name, now=_now(), by=by)
-    _done(app, as_json, incident_id, f"已指派给 {name}")
-
-
-@incident_group.command("classify")
-@click.argument("incident_id", type=int)
-@click.argument("category", type=VocabChoice(Category))
-@click.option("--severity", type=VocabChoice(Severity), help="危害程度")
-@_by
-@_note
-@json_option
-@pass_app
-def classify_cmd(app, incident_id, category, severity, by, note, as_json):
-    """定性分类: confirm the category (escalated → handling); its checklist follows."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        if severity:
-            actions.set_severity(s, inc, severity, now=_now(), by=by)
-        actions.classify(s, inc, category, config=app.config, now=_now(), by=by, note=note)
-    _done(app, as_json, incident_id, f"已定性为{Category.parse(category).plan_name}")
-
-
-@incident_group.command("check")
-@click.argument("incident_id", type=int)
-@click.argument("item")
-@click.option("--undo", is_flag=True, help="Mark the item not done again.")
-@_by
-@_note
-@json_option
-@pass_app
-def check_cmd(app, incident_id, item, undo, by, note, as_json):
-    """Tick a checklist item (by key, title or number) with a note."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        it = actions.check(s, inc, item, now=_now(), by=by, note=note, undo=undo)
-        title = it.title
-    _done(app, as_json, incident_id, f"{'已撤销' if undo else '已完成'}：{title}", {"item": item})
-
-
-@incident_group.command("note")
-@click.argument("incident_id", type=int)
-@click.argument("text")
-@_by
-@json_option
-@pass_app
-def note_cmd(app, incident_id, text, by, as_json):
-    """Add a note to the ticket's log."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        actions.add_note(s, inc, text, now=_now(), by=by)
-    _done(app, as_json, incident_id, "已记录备注")
-
-
-@incident_group.command("resolve")
-@click.argument("incident_id", type=int)
-@click.option("--tracker", help="The person who follows it (动态跟踪人); default: the assignee.")
-@click.option("--force", is_flag=True, help="Even with checklist items open (say why in --note).")
-@_by
-@_note
-@json_option
-@pass_app
-def resolve_cmd(app, incident_id, tracker, force, by, note, as_json):
-    """处置完毕, 转入动态跟踪 (handling → tracking)."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        actions.resolve(s, inc, config=app.config, now=_now(), by=by, note=note, tracker=tracker, force=force)
-    _done(app, as_json, incident_id, "已转入动态跟踪")
-
-
-@incident_group.command("reopen")
-@click.argument("incident_id", type=int)
-@_by
-@_note
-@json_option
-@pass_app
-def reopen_cmd(app, incident_id, by, note, as_json):
-    """Reopen a tracked or closed incident."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        actions.reopen(s, inc, now=_now(), by=by, note=note)
-    _done(app, as_json, incident_id, "已重新打开")
-
-
-@incident_group.command("close")
-@click.argument("incident_id", type=int)
-@_by
-@click.option("--note", required=True, help="总结评估意见 (required).")
-@json_option
-@pass_app
-def close_cmd(app, incident_id, by, note, as_json):
-    """总结评估后结案 (tracking → closed)."""
-    from alerting.incidents import actions
-
-    with _incident(app, incident_id) as (s, inc):
-        actions.close(s, inc, now=_now(), by=by, note=note)
-    _done(app, as_json, incident_id, "已结案")
+_register_actions()
 
 
 # -- evidence and review -------------------------------------------------------------
 @incident_group.command("evidence")
-@click.argument("incident_id", type=int)
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the evidence pack (zip) here.")
-@click.option("--collect", is_flag=True, help="Attach every post's snapshot now (any category).")
-@click.option("--by", default="system", metavar="NAME", help="Who collects (with --collect).")
+@click.argument("incident_id", type=IncidentId())
+@click.option("--out", type=click.Path(dir_okay=False), help="把证据包（zip）写入这个文件")
+@click.option("--collect", is_flag=True, help="立即固定每条帖文的快照（任何类别）")
+@click.option("--by", default="system", metavar="NAME", help="固定证据的人（与 --collect 一起用）")
 @json_option
 @pass_app
 def evidence_cmd(app, incident_id, out, collect, by, as_json):
@@ -357,8 +254,8 @@ def evidence_cmd(app, incident_id, out, collect, by, as_json):
 
 
 @incident_group.command("review")
-@click.argument("incident_id", type=int)
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.html or FILE.md")
+@click.argument("incident_id", type=IncidentId())
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="输出文件：文件名.html 或 文件名.md")
 @json_option
 @pass_app
 def review_cmd(app, incident_id, out, as_json):
@@ -377,11 +274,11 @@ def review_cmd(app, incident_id, out, as_json):
 
 # -- manual reports (报案) and the weekly report ----------------------------------------
 @cli.group("report", invoke_without_command=True)
-@click.option("--url", help="The page where the issue was seen.")
-@click.option("--title", help="A short title.")
-@click.option("--note", help="What was seen, and anything else known.")
+@click.option("--url", help="发现问题的网页地址")
+@click.option("--title", help="简短标题")
+@click.option("--note", help="情况说明：看到了什么，还知道什么")
 @click.option("--by", "by", metavar="NAME", help="Who reports (报案人).")
-@click.option("--category", type=VocabChoice(Category), help="The reporter's view of its nature.")
+@click.option("--category", type=VocabChoice(Category), help="报案人认为的性质类别")
 @json_option
 @pass_app
 @click.pass_context
@@ -401,12 +298,12 @@ def report_group(ctx, app, url, title, note, by, category, as_json):
 
 
 @report_group.command("weekly")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.html or FILE.md")
-@click.option("--days", default=7, show_default=True, type=click.IntRange(min=1), help="Days covered.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="输出文件：文件名.html 或 文件名.md")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(min=1), help="统计天数")
 @json_option
 @pass_app
 def weekly_cmd(app, out, days, as_json):
-    """The weekly report of all incidents (网络舆情周报)."""
+    """生成网络舆情周报。"""
     from alerting.incidents import review
 
     fmt = review.format_of(out)
@@ -422,7 +319,7 @@ def weekly_cmd(app, out, days, as_json):
 # -- users -----------------------------------------------------------------------------
 @cli.group("user")
 def user_group():
-    """People: office staff, leaders, unit information managers."""
+    """人员：舆情办工作人员、学院领导、单位信息管理员。"""
 
 
 def _print_user(app, as_json, u_dict):
@@ -435,12 +332,12 @@ def _print_user(app, as_json, u_dict):
 @user_group.command("add")
 @click.argument("name")
 @click.option("--role", type=VocabChoice(Role), default="office", show_default=True)
-@click.option("--email", help="E-mail address.")
-@click.option("--unit", help="Unit (for unit information managers).")
+@click.option("--email", help="电子邮件地址")
+@click.option("--unit", help="所在单位（单位信息管理员填写）")
 @json_option
 @pass_app
 def user_add(app, name, role, email, unit, as_json):
-    """Add a user."""
+    """添加用户。"""
     from alerting.incidents import users
 
     with app.db.session() as s:
@@ -450,11 +347,11 @@ def user_add(app, name, role, email, unit, as_json):
 
 @user_group.command("list")
 @click.option("--role", type=VocabChoice(Role))
-@click.option("--all", "include_inactive", is_flag=True, help="Include deactivated users.")
+@click.option("--all", "include_inactive", is_flag=True, help="包括已停用的用户")
 @json_option
 @pass_app
 def user_list(app, role, include_inactive, as_json):
-    """List users."""
+    """列出用户。"""
     from alerting.incidents import users
 
     with app.db.session() as s:
@@ -476,7 +373,7 @@ def user_list(app, role, include_inactive, as_json):
 @json_option
 @pass_app
 def user_set(app, name, role, email, unit, as_json):
-    """Change a user's role, e-mail or unit."""
+    """修改用户的角色、邮箱或单位。"""
     from alerting.incidents import users
 
     with app.db.session() as s:
@@ -489,7 +386,7 @@ def user_set(app, name, role, email, unit, as_json):
 @json_option
 @pass_app
 def user_remove(app, name, as_json):
-    """Deactivate a user (kept in the records of past incidents)."""
+    """停用用户（以往事件中的记录保留）。"""
     from alerting.incidents import users
 
     with app.db.session() as s:

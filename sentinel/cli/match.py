@@ -13,6 +13,18 @@ from core.vocabulary import Category, HitKind, Severity
 from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
 
 
+def _scored(matcher, text: str, title: str):
+    """The matcher's result, with the polarity filled in for a post that does not name
+    the college too: the matcher skips it there, the contract always carries it."""
+    from alerting.matcher import post_text
+    from alerting.sentiment import polarity
+
+    r = matcher.match(text, title=title)
+    if r.sentiment is None:
+        r.sentiment = polarity(post_text(text, title))
+    return r
+
+
 def _matcher(app: AppContext):
     from alerting.matcher import load_matcher
 
@@ -72,11 +84,11 @@ def watchlist_check(app: AppContext, files: tuple[Path, ...], as_json: bool) -> 
 # -- sentinel match ----------------------------------------------------------------------------
 @cli.command("match")
 @click.argument("text", required=False)
-@click.option("--title", default="", help="The post's title (matched too).")
+@click.option("--title", default="", help="帖子标题（一并匹配）")
 @click.option(
     "--jsonl",
     is_flag=True,
-    help='Read {"id","title","text"} per line on stdin; write one result per line.',
+    help='从标准输入逐行读取 {"id","title","text"}，每行输出一条结果',
 )
 @json_option
 @pass_app
@@ -92,7 +104,7 @@ def match_cmd(app: AppContext, text: str | None, title: str, jsonl: bool, as_jso
         text = sys.stdin.read()
     if not text.strip() and not title.strip():
         raise SentinelError("没有要评分的文字（输入为空）")
-    result = matcher.match(text, title=title)
+    result = _scored(matcher, text, title)
     if as_json:
         print_json(result.to_dict())
         return
@@ -111,7 +123,7 @@ def _jsonl(matcher) -> None:
             obj = json.loads(line)
             if not isinstance(obj, dict):
                 raise ValueError('应为 {"id": …, "title": …, "text": …} 形式的对象')  # noqa: TRY004
-            r = matcher.match(str(obj.get("text") or ""), title=str(obj.get("title") or ""))
+            r = _scored(matcher, str(obj.get("text") or ""), str(obj.get("title") or ""))
             d = {"id": obj.get("id"), **r.to_dict()}
         except ValueError as e:
             d = {"id": None, "line": lineno, "error": f"第{lineno}行不是有效的 JSON 对象：{e}"}
@@ -131,6 +143,8 @@ def _print_result(r, text: str, title: str) -> None:
         parts.append(f"类别：{Category.label_of(r.category)}")
     click.echo("，".join(parts))
     click.echo("监测对象：" + "、".join(r.entities))
+    if r.sentiment is not None:
+        click.echo(f"情感倾向：{r.sentiment.label_zh}（{r.sentiment.score:+.2f}）")
     for h in r.hits:
         what = "名称" if h.topic is None else f"话题 {h.topic}（权重{h.weight}）"
         where = "标题" if h.field == "title" else "正文"
@@ -145,10 +159,10 @@ def _print_result(r, text: str, title: str) -> None:
 # -- sentinel backtest -------------------------------------------------------------------------
 @cli.command()
 @click.option(
-    "--since", default="30d", show_default=True, metavar="AGE", help="Posts fetched in this period."
+    "--since", default="30d", show_default=True, metavar="AGE", help="这段时间内采集的帖子"
 )
 @click.option(
-    "--limit", default=30, show_default=True, help="Posts listed per change in the text output."
+    "--limit", default=30, show_default=True, help="每类变化列出的帖子条数"
 )
 @json_option
 @pass_app

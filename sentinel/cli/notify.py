@@ -30,15 +30,15 @@ def _local(t: datetime | None, tz) -> str:
 
 # -- digest ----------------------------------------------------------------------------------
 @cli.command()
-@click.option("--since", default="24h", show_default=True, metavar="AGE", help="Period covered: 1h, 24h, 7d, or a date (2026-11-20).")
-@click.option("--out", "out", default=None, metavar="FILE.html", help="Write the digest's HTML to this file.")
-@click.option("--send", is_flag=True, help="Mail it to the recipients (queue it in the outbox and send).")
-@click.option("--to", "to", multiple=True, metavar="GROUP", help="Recipient group or address (default: office).")
+@click.option("--since", default="24h", show_default=True, metavar="AGE", help="统计时段：1h、24h、7d，或日期（如 2026-11-20）")
+@click.option("--out", "out", default=None, metavar="FILE.html", help="把摘要的 HTML 写入这个文件")
+@click.option("--send", is_flag=True, help="发给收件人（存入发件箱并发送）")
+@click.option("--to", "to", multiple=True, metavar="GROUP", help="收件组或地址（默认 office，即舆情办）")
 @json_option
 @pass_app
 def digest(app: AppContext, since: str, out: str | None, send: bool, to: tuple[str, ...], as_json: bool) -> None:
     """匹配帖子摘要：按事件和类别分组，含监测覆盖情况。"""
-    from alerting.digest import build_digest
+    from alerting.digest import build_digest, queue_digest
     from alerting.notify.outbox import Outbox
 
     cfg = app.config
@@ -60,13 +60,9 @@ def digest(app: AppContext, since: str, out: str | None, send: bool, to: tuple[s
         write_output(out, d.html)
         result["out"] = str(out)
     if send:
-        outbox = Outbox(app.db, cfg)
-        key = f"digest:manual:{until.strftime('%Y%m%dT%H%M%S.%f')}"
-        with app.db.session() as s:
-            msg = outbox.enqueue_rendered(s, key=key, kind="digest", to=groups,
-                                          subject=d.subject, html=d.html, text=d.text)
-            result["message_id"] = msg.message_id if msg else None
-        result["outbox"] = outbox.drain()
+        msg = queue_digest(app.db, cfg, d, to=groups)
+        result["message_id"] = msg.message_id if msg else None
+        result["outbox"] = Outbox(app.db, cfg).drain()
     if as_json:
         print_json(result)
         return
@@ -95,12 +91,12 @@ def silence() -> None:
 
 
 @silence.command("add")
-@click.option("--incident", "incident", type=int, default=None, help="Silence one incident by number.")
-@click.option("--source", "source", default=None, help="Silence a source by name.")
-@click.option("--term", "term", default=None, help="Silence posts matched only by this term.")
-@click.option("--for", "duration", default="2h", show_default=True, metavar="AGE", help="How long: 30m, 2h, 1d.")
-@click.option("--reason", default=None, help="Why (kept with the silence).")
-@click.option("--by", "by", default="office", show_default=True, help="Who adds it.")
+@click.option("--incident", "incident", type=int, default=None, help="按编号静默一个事件")
+@click.option("--source", "source", default=None, help="按名称静默一个来源")
+@click.option("--term", "term", default=None, help="静默仅因这个词命中的帖子")
+@click.option("--for", "duration", default="2h", show_default=True, metavar="AGE", help="静默多久：30m、2h、1d")
+@click.option("--reason", default=None, help="原因（随静默记录保存）")
+@click.option("--by", "by", default="office", show_default=True, help="操作人")
 @json_option
 @pass_app
 def silence_add(app: AppContext, incident, source, term, duration, reason, by, as_json) -> None:
@@ -140,7 +136,7 @@ def _known_source(app: AppContext, name: str) -> None:
 
 
 @silence.command("list")
-@click.option("--all", "show_all", is_flag=True, help="Include expired silences.")
+@click.option("--all", "show_all", is_flag=True, help="包括已过期的静默")
 @json_option
 @pass_app
 def silence_list(app: AppContext, show_all: bool, as_json: bool) -> None:
@@ -202,19 +198,10 @@ def outbox(ctx: click.Context, app: AppContext, status: str | None, limit: int, 
     """发件箱：列出通知及其发送状态；子命令 send、retry。"""
     if ctx.invoked_subcommand is not None:
         return
-    from storage.models import OutboxMessage
+    from storage import listing
 
     with app.db.session() as s:
-        q = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
-        if status:
-            q = q.where(OutboxMessage.status == status)
-        rows = [
-            {"id": m.id, "kind": m.kind, "channel": m.channel, "status": m.status, "subject": m.subject,
-             "recipients": m.recipients, "message_id": m.message_id, "incident_id": m.incident_id,
-             "created_at": m.created_at, "sent_at": m.sent_at, "attempts": m.attempts,
-             "next_attempt_at": m.next_attempt_at, "last_error": m.last_error}
-            for m in s.scalars(q)
-        ]
+        rows = listing.outbox(s, status=status, limit=limit)
     if as_json:
         print_json(rows)
         return

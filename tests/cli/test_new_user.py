@@ -282,7 +282,7 @@ def test_command_line_mistakes_are_explained_in_chinese():
     cases = [
         (["pol"], "没有这个命令：pol", "poll"),
         (["posts", "--limitt", "3"], "没有这个选项：--limitt", "--limit"),
-        (["incident", "show", "abc"], "不是整数", "incident show --help"),
+        (["incident", "show", "abc"], "不是事件编号", "incident show --help"),
         (["incidents", "--status", "bogus"], "不是有效的事件状态", "已报案"),
     ]
     for args, words, more in cases:

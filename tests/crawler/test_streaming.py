@@ -50,8 +50,12 @@ def _source(url: str, **extra):
 
 
 def _spiders() -> set[str]:
+    # Our own children only: other worktrees on this machine run crawls too.
     out = subprocess.run(
-        ["pgrep", "-f", "crawler.spider"], capture_output=True, text=True, check=False
+        ["pgrep", "-P", str(os.getpid()), "-f", "crawler.spider"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return set(out.stdout.split()) - {str(os.getpid())}
 

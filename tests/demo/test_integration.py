@@ -43,7 +43,7 @@ def test_stop_closes_kept_alive_connections():
 
 
 def _collect(world: CampusWorld, tmp_path: Path) -> dict[str, list]:
-    cfg = world.sentinel_config(tmp_path, 2525)
+    cfg = world.sentinel_config(tmp_path, 2525, delay=0)
     types = source_types()
     out = {}
     for spec in cfg["sources"]:
@@ -79,7 +79,7 @@ def test_the_projects_crawler_collects_the_whole_scenario(tmp_path):
 def test_the_feed_source_gets_304_when_nothing_changed(tmp_path):
     clock = HandClock(20)
     with CampusWorld(clock=clock) as world:
-        spec = world.sentinel_config(tmp_path, 2525)["sources"][0]
+        spec = world.sentinel_config(tmp_path, 2525, delay=0)["sources"][0]
         assert spec["type"] == "feed"
         kind = source_types()["feed"]
         source = kind(kind.config_model.model_validate(spec), context=CollectContext())

@@ -56,7 +56,7 @@ def test_forum_thread_page_has_discuz_markup_in_gbk(world, clock):
     assert r.status == 200 and r.header("Content-Type") == "text/html; charset=gbk"
     html = r.body.decode("gbk")
     sel = Selector(text=html)
-    fields = _forum_source(world.sentinel_config(Path("/tmp/x"), 25))["fields"]
+    fields = _forum_source(world.sentinel_config(Path("/tmp/x"), 25, delay=0))["fields"]
     assert _css(sel, fields["title"]) == [post.title]
     assert _css(sel, fields["author"]) == ["警院小白"]
     body = " ".join(sel.css(fields["body"] + " ::text").getall())
@@ -80,7 +80,7 @@ def test_forum_shows_relative_times_for_fresh_posts(world, clock):
 
 def test_forum_list_paginates_with_discuz_links(world, clock):
     clock.t = END
-    src = _forum_source(world.sentinel_config(Path("/tmp/x"), 25))
+    src = _forum_source(world.sentinel_config(Path("/tmp/x"), 25, delay=0))
     url, seen, pages = src["urls"][0], [], 0
     while url:
         r = fetch(url)
@@ -195,7 +195,7 @@ def test_hype_is_reposted_on_several_sites(world, clock):
 
 def test_tieba_lists_and_threads(world, clock):
     clock.t = END
-    cfg = world.sentinel_config(Path("/tmp/x"), 25)
+    cfg = world.sentinel_config(Path("/tmp/x"), 25, delay=0)
     src = next(s for s in cfg["sources"] if s["name"] == "tieba-bar")
     r = fetch(src["urls"][0])
     assert r.status == 200 and r.header("Content-Type") == "text/html; charset=utf-8"
@@ -330,7 +330,7 @@ def test_sentinel_config_loads_with_the_project_loader(world, tmp_path):
     from sentinel import config as config_mod
 
     path = tmp_path / "sentinel.yaml"
-    path.write_text(yaml.safe_dump(world.sentinel_config(tmp_path / "var", 2525), allow_unicode=True),
+    path.write_text(yaml.safe_dump(world.sentinel_config(tmp_path / "var", 2525, delay=0), allow_unicode=True),
                     encoding="utf-8")
     cfg = config_mod.load(path)
     assert {s.name for s in cfg.sources} == {"news-feed", "campus-forum", "tieba-bar"}

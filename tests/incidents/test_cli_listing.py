@@ -49,3 +49,18 @@ def test_unknown_incident_is_one_clear_line(tmp_path, clock, config):
     cfg = _setup(tmp_path, clock, config)
     r = CliRunner().invoke(cli, ["--config", str(cfg), "incident", "show", "99"])
     assert r.exit_code == 1 and "没有编号为 99 的事件" in r.output and "Traceback" not in r.output
+
+
+def test_incidents_table_has_a_header_and_stays_readable_at_80_columns(tmp_path, clock, config):
+    cfg = _setup(tmp_path, clock, config)
+    r = CliRunner().invoke(cli, ["--config", str(cfg), "incidents"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    from rich.cells import cell_len
+
+    assert all(cell_len(line) <= 80 for line in lines)  # display width: a Chinese character is two
+    header = next(line for line in lines if "编号" in line)
+    for col in ("状态", "级别", "性质", "帖文/网站", "立案", "标题"):
+        assert col in header
+    assert "食堂饭菜变质" in r.output  # the title folds onto more lines, it is not cut
+    assert "inquiry" not in r.output and "reported" not in r.output

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from alerting.incidents import actions, evidence, intake, review, tick
 from alerting.incidents.escalation import acknowledge
 from alerting.incidents.workflow import WorkflowError
+from alerting.notify import incident_alerts
 from storage.models import (
     ChecklistItem,
     Escalation,
@@ -185,7 +186,7 @@ def test_second_wave_reopens_the_tracked_incident_with_a_secondary_crisis_alert(
                            site="weibo", terms=("食堂", "变质", "拉肚子"), category="hype")
         intake(s, q, m2, config=config, outbox=outbox, now=clock.now())
     clock.advance(minutes=10)
-    outbox.flush_groups()
+    incident_alerts.flush_groups(outbox)
     from email import message_from_bytes, policy
 
     updates = [
@@ -290,3 +291,39 @@ def test_edited_playbook_file_is_used_and_errors_are_positioned(db, config, outb
     with db.session() as s:
         items = s.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == iid)).all()
         assert [(i.title, i.due_at - s.get(Incident, iid).opened_at) for i in items] == [("电话回访", timedelta(hours=2))]
+
+
+def test_weekly_report_reads_as_a_leader_reads_it(db, config, outbox, clock, world):
+    """Each incident in words (posts, sites, category, severity, status, handling), the
+    volume per day as a chart, incidents by category; no reprs, no keys, no UTC."""
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？<b>x</b>|y", CANTEEN)
+    for i in range(3):
+        clock.advance(hours=9)
+        _open(db, world, config, outbox, clock, f"https://m{i}.example.com/p", "转", "【转】" + CANTEEN, site=f"s{i}")
+    with db.session() as s:
+        html = review.render_weekly(s, config, clock.now(), "html")
+        md = review.render_weekly(s, config, clock.now(), "md")
+    for doc in (html, md):
+        for bad in ("{'", "datetime.", "None", "inquiry", "reported", "UTC", "[{"):
+            assert bad not in doc, (bad, doc[:2000])
+        assert f"#{iid}" in doc and "询问质疑诉求" in doc and "已报案" in doc
+        assert "帖文 4 条，涉及网站 4 个" in doc and "m0.example.com" in doc and "处置事项完成 0/" in doc
+        assert "北京时间" in doc
+    assert html.count('class="bar"') >= 2 and "每日涉校帖文量" in html
+    assert "<th>恶意传播炒作</th>" in html and "<b>x</b>" not in html
+    assert "&lt;b&gt;x&lt;/b&gt;\\|y" in md  # crawled HTML is inert in Markdown too
+
+
+def test_an_inquiry_opened_at_2357_gets_a_workable_first_deadline(config):
+    from zoneinfo import ZoneInfo
+
+    from alerting.incidents import playbooks
+    from alerting.incidents.settings import settings_of
+
+    tz = ZoneInfo("Asia/Shanghai")
+    reply = next(i for i in playbooks.for_config(config)["inquiry"].items if i.key == "reply_online")
+    late = datetime(2026, 12, 1, 23, 57, tzinfo=tz)
+    evening = datetime(2026, 12, 1, 22, 30, tzinfo=tz)
+    lead = settings_of(config).min_deadline
+    assert reply.due_at(late, tz, min_lead=lead).astimezone(tz) == datetime(2026, 12, 2, 0, 57, tzinfo=tz)
+    assert reply.due_at(evening, tz, min_lead=lead).astimezone(tz) == datetime(2026, 12, 1, 23, 59, tzinfo=tz)

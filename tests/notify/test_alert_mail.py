@@ -9,6 +9,7 @@ from email.parser import BytesParser
 
 from sqlalchemy import select
 
+from alerting.notify import incident_alerts
 from alerting.notify.outbox import Outbox
 from storage.models import IncidentPost, OutboxMessage
 from tests.notify.conftest import make_config
@@ -20,7 +21,7 @@ def test_new_incident_alert_arrives_as_html_and_text(db, clock, world, smtp_serv
     with db.session() as s:
         pm = world.post(s)
         inc = world.incident(s, pm)
-        msg = outbox.incident_opened(s, inc, [pm])
+        msg = incident_alerts.opened(s, outbox, inc, [pm])
         assert msg is not None and msg.status == "pending"
         inc_id = inc.id
     stats = outbox.drain()
@@ -54,7 +55,7 @@ def test_new_incident_alert_arrives_as_html_and_text(db, clock, world, smtp_serv
     with db.session() as s:
         from storage.models import Incident
 
-        assert outbox.incident_opened(s, s.get(Incident, inc_id), []) is None
+        assert incident_alerts.opened(s, outbox, s.get(Incident, inc_id), []) is None
     assert len(smtp_server.mailbox.received) == 1
 
 
@@ -65,7 +66,7 @@ def test_chinese_subject_decodes_back_exactly_with_stdlib(db, clock, world, smtp
     with db.session() as s:
         pm = world.post(s, title=title)
         inc = world.incident(s, pm, severity="I", category="hype")
-        outbox.incident_opened(s, inc, [pm])
+        incident_alerts.opened(s, outbox, inc, [pm])
     outbox.drain()
     raw = smtp_server.mailbox.received[0]["data"]
     # The header on the wire is pure ASCII (RFC 2047 encoded words)...

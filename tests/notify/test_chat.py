@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
+from alerting.notify import incident_alerts
 from alerting.notify.outbox import Outbox
 from storage.models import OutboxMessage
 from tests.notify.conftest import make_config, with_notify
@@ -64,7 +65,7 @@ def test_alert_goes_to_dingtalk_wecom_and_feishu_per_group(db, clock, world, hoo
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         pm = world.post(s)
-        outbox.incident_opened(s, world.incident(s, pm), [pm])
+        incident_alerts.opened(s, outbox, world.incident(s, pm), [pm])
     stats = outbox.drain()
     paths = sorted(p.split("/")[1] for p, _ in Hook.calls)
     print(f"\nchat webhooks: {stats}; local stand-in received {paths}")
@@ -83,7 +84,7 @@ def test_failing_webhook_is_retried_without_repeating_others(db, clock, world, h
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         pm = world.post(s)
-        outbox.incident_opened(s, world.incident(s, pm), [pm])
+        incident_alerts.opened(s, outbox, world.incident(s, pm), [pm])
     Hook.fail = True
     first = outbox.drain()
     assert first["sent"] == 0 and first["retry"] == 2

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from alerting.compose.notice import incident_notice
+from alerting.notify import incident_alerts
 from alerting.notify.outbox import Outbox
 from storage.models import OutboxMessage
 from tests.notify.conftest import SmtpServer, free_port, make_config, parse, with_notify
@@ -26,7 +28,7 @@ def test_fifty_alerts_raised_while_server_down_each_arrive_exactly_once(db, cloc
         for i in range(50):
             pm = world.post(s, title=f"江西警察学院第{i}号帖：食堂问题")
             inc = world.incident(s, pm)
-            outbox.incident_opened(s, inc, [pm])
+            incident_alerts.opened(s, outbox, inc, [pm])
     drains = []
     # The server is down: nothing is lost, nothing is marked sent, backoff grows.
     for _ in range(4):
@@ -62,7 +64,7 @@ def test_retries_back_off_exponentially(db, clock, world):
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         pm = world.post(s)
-        outbox.incident_opened(s, world.incident(s, pm), [pm])
+        incident_alerts.opened(s, outbox, world.incident(s, pm), [pm])
     waits = []
     for _ in range(6):
         outbox.drain()
@@ -82,7 +84,7 @@ def test_refused_address_is_a_permanent_failure_shown_in_status(db, clock, world
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         pm = world.post(s)
-        outbox.incident_opened(s, world.incident(s, pm), [pm])
+        incident_alerts.opened(s, outbox, world.incident(s, pm), [pm])
     assert outbox.drain() == {"sent": 0, "failed": 1, "retry": 0, "deferred": 0}
     st = outbox.status()
     assert st["failed"] == 1 and "550" in st["failures"][0] and "leader@example.edu.cn" in st["failures"][0]
@@ -98,7 +100,7 @@ def test_partly_refused_recipients_still_count_as_sent(db, clock, world, smtp_se
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         pm = world.post(s)
-        outbox.incident_opened(s, world.incident(s, pm), [pm])
+        incident_alerts.opened(s, outbox, world.incident(s, pm), [pm])
     assert outbox.drain()["sent"] == 1
     with db.session() as s:
         m = s.scalar(select(OutboxMessage))
@@ -136,7 +138,7 @@ def test_sigkill_between_acceptance_and_mark_resends_same_message_id(db, db_url,
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         pm = world.post(s)
-        outbox.incident_opened(s, world.incident(s, pm), [pm])
+        incident_alerts.opened(s, outbox, world.incident(s, pm), [pm])
     child = subprocess.run(
         [sys.executable, "-c", CHILD.format(root=str(ROOT), port=smtp_server.port, url=db_url, now=clock.now().isoformat())],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
@@ -168,7 +170,7 @@ def test_without_smtp_messages_wait_in_the_outbox(db, clock, world):
     outbox = Outbox(db, make_config(None), now=clock.now)
     with db.session() as s:
         pm = world.post(s)
-        outbox.incident_opened(s, world.incident(s, pm), [pm])
+        incident_alerts.opened(s, outbox, world.incident(s, pm), [pm])
     assert outbox.drain()["deferred"] == 1
     with db.session() as s:
         m = s.scalar(select(OutboxMessage))
@@ -176,14 +178,15 @@ def test_without_smtp_messages_wait_in_the_outbox(db, clock, world):
 
 
 def test_same_key_twice_queues_one_message(db, clock, world):
-    outbox = Outbox(db, make_config(None), now=clock.now)
+    cfg = make_config(None)
+    outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         pm = world.post(s)
         inc = world.incident(s, pm)
-        kw = dict(key="overdue:1:reply", kind="overdue", to=["office"], subject="【逾期提醒】答复已逾期",
-                  template="notice", context={"heading": "逾期提醒"}, incident=inc)
-        assert outbox.enqueue(s, **kw) is not None
-        assert outbox.enqueue(s, **kw) is None
+        spec = incident_notice(key="overdue:1:reply", kind="overdue", to=["office"], subject="【逾期提醒】答复已逾期",
+                               heading="逾期提醒", incident=inc, config=cfg)
+        assert outbox.queue(s, spec) is not None
+        assert outbox.queue(s, spec) is None
     with db.session() as s:
         assert len(s.scalars(select(OutboxMessage)).all()) == 1
 
@@ -199,9 +202,9 @@ def test_repeat_interval_limits_reminders(db, clock, world):
         with db.session() as s:
             from storage.models import Incident
 
-            m = outbox.enqueue(s, key=f"reminder:incident:{inc_id}", kind="reminder", to=["office"],
-                               subject="【催办】事件尚未确认", template="notice",
-                               context={"heading": "催办提醒"}, incident=s.get(Incident, inc_id), repeat=True)
+            m = outbox.queue(s, incident_notice(key=f"reminder:incident:{inc_id}", kind="reminder", to=["office"],
+                                                subject="【催办】事件尚未确认", heading="催办提醒",
+                                                incident=s.get(Incident, inc_id), config=cfg, repeat=True))
             queued.append(m is not None)
         clock.advance(minutes=30)
     print(f"\nrepeat interval 4h, asked {len(queued)} times over 9 h: {sum(queued)} reminders queued")

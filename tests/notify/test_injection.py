@@ -7,7 +7,9 @@ import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
+from alerting.compose.notice import incident_notice
 from alerting.digest import build_digest
+from alerting.notify import incident_alerts
 from alerting.notify.outbox import Outbox
 from tests.notify.conftest import make_config, parse
 
@@ -66,7 +68,7 @@ def test_header_injection_in_titles_and_authors_is_inert(db, clock, world, smtp_
     with db.session() as s:
         for bad in INJECTIONS:
             pm = world.post(s, title="江西警察学院" + bad, author=bad)
-            outbox.incident_opened(s, world.incident(s, pm), [pm])
+            incident_alerts.opened(s, outbox, world.incident(s, pm), [pm])
     assert outbox.drain()["sent"] == len(INJECTIONS)
     for raw in smtp_server.mailbox.received:
         assert raw["to"] == ["yuqing@example.edu.cn"]  # no smuggled recipient
@@ -97,8 +99,8 @@ def test_feedparser_xss_payloads_are_inert_in_mails_and_digest(db, clock, world,
         # Every payload in an alert mail (chunks so that each mail lists its posts).
         for k in range(0, len(posts), 20):
             chunk = posts[k:k + 20]
-            outbox.enqueue(s, key=f"xss:{k}", kind="test", to=["office"], subject=chunk[0][0].title,
-                           template="notice", context={"heading": "测试", "posts": chunk}, incident=inc)
+            outbox.queue(s, incident_notice(key=f"xss:{k}", kind="test", to=["office"], subject=chunk[0][0].title,
+                                            heading="测试", posts=chunk, incident=inc, config=cfg))
     outbox.drain()
     mails = [parse(r["data"]) for r in smtp_server.mailbox.received]
     bad_mail = [b for m in mails for b in inert(m.get_body(("html",)).get_content())]

@@ -1,7 +1,7 @@
 """Personal data masking keeps text length (highlight offsets stay valid)."""
 
-from alerting.notify.masking import mask
-from alerting.notify.render import excerpt
+from alerting.compose.masking import mask
+from alerting.compose.views import excerpt
 
 
 def test_phone_id_card_and_email_are_masked_keeping_length():

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from alerting.compose.notice import incident_notice
+from alerting.notify import incident_alerts
 from alerting.notify.outbox import Outbox
 from alerting.notify.routing import add_silence, expire_silence
 from storage.models import Incident, OutboxMessage
@@ -22,7 +24,7 @@ def test_burst_of_100_posts_in_group_window_gives_one_mail(db, clock, world, smt
     with db.session() as s:
         first = world.post(s)
         inc = world.incident(s, first)
-        outbox.incident_opened(s, inc, [first])
+        incident_alerts.opened(s, outbox, inc, [first])
         inc_id = inc.id
     assert outbox.drain()["sent"] == 1  # the first alert: at once, no wait
     for i in range(100):  # 100 posts join, one every 2.9 s: all within the 5 minutes
@@ -30,7 +32,7 @@ def test_burst_of_100_posts_in_group_window_gives_one_mail(db, clock, world, smt
             inc = s.get(Incident, inc_id)
             pm = world.post(s, title=f"转发扩散：江西警察学院食堂事件 {i}")
             world.join(s, inc, pm)
-            outbox.incident_updated(s, inc, [pm])
+            incident_alerts.updated(s, outbox, inc, [pm])
         clock.advance(seconds=2.9)
         assert outbox.drain()["sent"] == 0
     clock.advance(seconds=15)
@@ -50,7 +52,7 @@ def test_burst_of_100_posts_in_group_window_gives_one_mail(db, clock, world, smt
         inc = s.get(Incident, inc_id)
         pm = world.post(s, title="江西警察学院食堂事件后续")
         world.join(s, inc, pm)
-        outbox.incident_updated(s, inc, [pm])
+        incident_alerts.updated(s, outbox, inc, [pm])
     clock.advance(minutes=6)
     outbox.drain()
     assert len(_sent(smtp_server)) == 3
@@ -62,10 +64,10 @@ def test_zero_group_window_sends_each_follow_up_at_once(db, clock, world, smtp_s
     with db.session() as s:
         first = world.post(s)
         inc = world.incident(s, first)
-        outbox.incident_opened(s, inc, [first])
+        incident_alerts.opened(s, outbox, inc, [first])
         pm = world.post(s)
         world.join(s, inc, pm)
-        m = outbox.incident_updated(s, inc, [pm])
+        m = incident_alerts.updated(s, outbox, inc, [pm])
         assert m.status == "pending"
     assert outbox.drain()["sent"] == 2
 
@@ -79,28 +81,28 @@ def test_silence_suppresses_what_it_should_and_nothing_else(db, clock, world, sm
         add_silence(s, target="term", value="虫子", ends_at=end, now=clock.now())
         # 1: from the silenced source → silenced
         a = world.post(s, source="spam-forum", title="江西警察学院 A")
-        outbox.incident_opened(s, world.incident(s, a), [a])
+        incident_alerts.opened(s, outbox, world.incident(s, a), [a])
         # 2: only matched the silenced term 虫子 → silenced
         b = world.post(s, title="江西警察学院 B", text="江西警察学院 饭里有虫子",
                        hits=[{"term": "虫子", "start": 9, "end": 11, "topic": "canteen", "field": "text"}])
-        outbox.incident_opened(s, world.incident(s, b), [b])
+        incident_alerts.opened(s, outbox, world.incident(s, b), [b])
         # 3: matched 虫子 AND 投诉 → goes out
         c = world.post(s, title="江西警察学院 C")
-        outbox.incident_opened(s, world.incident(s, c), [c])
+        incident_alerts.opened(s, outbox, world.incident(s, c), [c])
         # 4: another source, other terms → goes out
         d = world.post(s, source="campus-news", title="江西警察学院 D", text="江西警察学院 收费 质疑",
                        hits=[{"term": "收费", "start": 7, "end": 9, "topic": "fees", "field": "text"}])
         inc_d = world.incident(s, d)
-        outbox.incident_opened(s, inc_d, [d])
+        incident_alerts.opened(s, outbox, inc_d, [d])
         # 5: an incident silence holds back its escalation, not other incidents' messages
         e = world.post(s, title="江西警察学院 E")
         inc_e = world.incident(s, e)
         add_silence(s, target="incident", value=str(inc_e.id), ends_at=end, now=clock.now())
-        outbox.incident_opened(s, inc_e, [e])
-        outbox.enqueue(s, key=f"escalation:{inc_e.id}:1", kind="escalation", to=["leaders"],
-                       subject="【舆情报告】E", template="notice", context={"heading": "舆情报告"}, incident=inc_e)
-        outbox.enqueue(s, key=f"escalation:{inc_d.id}:1", kind="escalation", to=["leaders"],
-                       subject="【舆情报告】D", template="notice", context={"heading": "舆情报告"}, incident=inc_d)
+        incident_alerts.opened(s, outbox, inc_e, [e])
+        outbox.queue(s, incident_notice(key=f"escalation:{inc_e.id}:1", kind="escalation", to=["leaders"],
+                                        subject="【舆情报告】E", heading="舆情报告", incident=inc_e, config=cfg))
+        outbox.queue(s, incident_notice(key=f"escalation:{inc_d.id}:1", kind="escalation", to=["leaders"],
+                                        subject="【舆情报告】D", heading="舆情报告", incident=inc_d, config=cfg))
     outbox.drain()
     got = sorted(str(m["Subject"])[-1] if "报告" not in str(m["Subject"]) else "esc-" + str(m["Subject"])[-1]
                  for m in _sent(smtp_server))
@@ -114,7 +116,7 @@ def test_silence_suppresses_what_it_should_and_nothing_else(db, clock, world, sm
         for sid in (1, 2, 3):
             expire_silence(s, sid, clock.now())
         f = world.post(s, source="spam-forum", title="江西警察学院 F")
-        outbox.incident_opened(s, world.incident(s, f), [f])
+        incident_alerts.opened(s, outbox, world.incident(s, f), [f])
     outbox.drain()
     assert str(_sent(smtp_server)[-1]["Subject"]).endswith("F")
 
@@ -126,11 +128,11 @@ def test_silenced_posts_are_left_out_of_a_follow_up(db, clock, world, smtp_serve
         add_silence(s, target="source", value="spam-forum", ends_at=clock.now() + timedelta(hours=1), now=clock.now())
         first = world.post(s)
         inc = world.incident(s, first)
-        outbox.incident_opened(s, inc, [first])
+        incident_alerts.opened(s, outbox, inc, [first])
         for src in ("spam-forum", "spam-forum", "campus-news"):
             pm = world.post(s, source=src)
             world.join(s, inc, pm)
-            outbox.incident_updated(s, inc, [pm])
+            incident_alerts.updated(s, outbox, inc, [pm])
     clock.advance(minutes=2)
     outbox.drain()
     mails = _sent(smtp_server)
@@ -148,9 +150,9 @@ def test_quiet_hours_hold_back_a_IV_and_let_a_I_through(db, clock, world, smtp_s
     clock.t = _at_local(23, 40)
     with db.session() as s:
         low = world.post(s, title="江西警察学院 Ⅳ级帖子", severity="IV")
-        outbox.incident_opened(s, world.incident(s, low, severity="IV"), [low])
+        incident_alerts.opened(s, outbox, world.incident(s, low, severity="IV"), [low])
         high = world.post(s, title="江西警察学院 Ⅰ级帖子", severity="I")
-        outbox.incident_opened(s, world.incident(s, high, severity="I"), [high])
+        incident_alerts.opened(s, outbox, world.incident(s, high, severity="I"), [high])
     night = outbox.drain()
     at_night = [str(m["Subject"]) for m in _sent(smtp_server)]
     clock.t = _at_local(7, 29, day=24)
@@ -177,12 +179,12 @@ def test_routes_pick_recipients_by_severity_category_and_unit(db, clock, world, 
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         a = world.post(s, severity="II")
-        outbox.incident_opened(s, world.incident(s, a, severity="II"), [a])
+        incident_alerts.opened(s, outbox, world.incident(s, a, severity="II"), [a])
         b = world.post(s, severity="III", category="illegal")
-        outbox.incident_opened(s, world.incident(s, b, severity="III", category="illegal"), [b])
+        incident_alerts.opened(s, outbox, world.incident(s, b, severity="III", category="illegal"), [b])
         c = world.post(s, severity="IV")
         c[1].entities = ["江西警察学院", "刑侦系"]
-        outbox.incident_opened(s, world.incident(s, c, severity="IV"), [c])
+        incident_alerts.opened(s, outbox, world.incident(s, c, severity="IV"), [c])
     outbox.drain()
     to = [sorted(m["to"]) for m in smtp_server.mailbox.received]
     assert to == [["leader@example.edu.cn", "yuqing@example.edu.cn"],

@@ -12,15 +12,26 @@ Last-Modified answered with 304 on a matching conditional GET) and, under
 - ``/hostile/brotli-bomb``     the same with brotli
 - ``/hostile/redirect-loop``   redirects to itself forever
 - ``/hostile/big``             a 50 MB body (``?nolength=1``: without Content-Length)
+- ``/hostile/trickle-headers`` the status line and headers one byte a second, never ending
+                               (``?every=0.5``: seconds between bytes)
+- ``/hostile/trickle-body``    complete headers, then a body one byte a second
+- ``/hostile/redirect-data``   a redirect to a ``data:`` URL
+- ``/hostile/redirect-bad``    a redirect to a URL no client can parse (``http://[::1``)
+- ``/hostile/json-deep``       a JSON Feed nested 100,000 deep (``?depth=N``)
+- ``/hostile/json-wrong-types`` a JSON Feed whose fields have the wrong types
+- ``/hostile/terminal``        a JSON Feed whose titles carry Rich markup, control
+                               characters and terminal escape sequences (OSC, CSI, C1)
 - ``/redirect?to=URL``         one redirect to URL (``&code=301``)
 
-Every request is logged (method, path, headers) in ``server.log``.
+POST is answered like GET (the body is read and logged), so webhooks can be pointed at
+any of these. Every request is logged (method, path, headers) in ``server.log``.
 Use as a context manager: ``with LoopbackHTTPServer() as srv: srv.url('/x')``.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import socket
 import threading
 import time
@@ -47,6 +58,35 @@ def _bomb(kind: str) -> bytes:
 
                 _cache[kind] = brotli.compress(zeros, quality=5)
         return _cache[kind]
+
+
+# Escape sequences a hostile title may carry: Rich markup, OSC (set the window title,
+# hyperlinks), CSI (clear the screen, colours), an 8-bit CSI, BEL, backspace, NUL.
+TERMINAL_TITLES = [
+    "[/x] 江西警察学院 [bold red]通知[/]",
+    "\x1b]0;pwned\x07江西警察学院食堂\x1b[2J\x1b[31m红字\x1b[0m",
+    "\x9b31m八位控制\x08\x00\x07结束\x1b]8;;http://evil.example/\x1b\\链接\x1b]8;;\x1b\\",
+]
+TERMINAL_FEED = {
+    "version": "https://jsonfeed.org/version/1.1",
+    "title": "\x1b]0;feed\x07",
+    "items": [
+        {"id": f"t{i}", "url": f"http://t.example/{i}", "title": t,
+         "content_text": f"正文{i}：\x1b[1m粗体\x1b[0m\t制表\n第二行\x1b]52;c;cHduZWQ=\x07",
+         "authors": [{"name": "[red]作者\x1b[5m"}]}
+        for i, t in enumerate(TERMINAL_TITLES)
+    ],
+}
+WRONG_TYPES_FEED = {
+    "version": "https://jsonfeed.org/version/1.1",
+    "title": "wrong types",
+    "items": [
+        {"id": "a", "url": "http://w.example/a", "title": ["a", "list"], "content_html": 5},
+        {"id": 7, "url": 8, "title": {"x": 1}, "content_text": None, "date_published": [2026],
+         "author": "not-an-object", "authors": {"name": "x"}},
+        "not an item",
+    ],
+}
 
 
 @dataclass
@@ -78,10 +118,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.do_GET(head=True)
 
-    def do_GET(self, head: bool = False):
+    def do_POST(self):
+        length = self.headers.get("Content-Length", "0")
+        self.request_body = self.rfile.read(int(length)) if length.isdigit() else b""
+        self.do_GET(method="POST")
+
+    def do_GET(self, head: bool = False, method: str = "GET"):
         owner = self.server.owner
         with owner._lock:
-            owner.log.append(("GET", self.path, {k.lower(): v for k, v in self.headers.items()}))
+            owner.log.append((method, self.path, {k.lower(): v for k, v in self.headers.items()}))
             owner.hits[urlsplit(self.path).path] = owner.hits.get(urlsplit(self.path).path, 0) + 1
         parts = urlsplit(self.path)
         if parts.path.startswith("/hostile/"):
@@ -178,7 +223,47 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if name in ("trickle-headers", "trickle-body"):
+            return self._trickle(name == "trickle-headers", float(q.get("every", ["1"])[0]))
+        if name == "redirect-data":
+            return self._send(302, b"", {"Location": "data:text/html;base64,PGgxPnB3bmVkPC9oMT4="})
+        if name == "redirect-bad":
+            return self._send(302, b"", {"Location": "http://[::1"})
+        if name == "json-deep":
+            depth = int(q.get("depth", ["100000"])[0])
+            body = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "deep", "items": '
+                    + b"[" * depth + b"]" * depth + b"}")
+            return self._send(200, body, {"Content-Type": "application/feed+json"})
+        if name == "json-wrong-types":
+            return self._send(200, json.dumps(WRONG_TYPES_FEED).encode(), {"Content-Type": "application/feed+json"})
+        if name == "terminal":
+            return self._send(200, json.dumps(TERMINAL_FEED).encode(), {"Content-Type": "application/feed+json"})
         self._send(404, b"no such hostile resource", {"Content-Type": "text/plain"})
+
+    def _trickle(self, headers: bool, every: float) -> None:
+        """One byte every ``every`` seconds until the client gives up (or the server
+        stops): in the status line and headers, or in the body after whole headers."""
+        stop = self.server.owner._stop
+        if headers:
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+            pad = b"X-Pad: " + b"a" * 1_000_000
+            data = head + pad
+        else:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            self.wfile.flush()
+            data = b"<rss>" + b" " * 999_995
+        self.close_connection = True
+        try:
+            for i in range(len(data)):
+                if stop.wait(every):
+                    return
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+        except OSError:
+            return  # the client hung up: what a bounded client does
 
 
 class _Server(ThreadingHTTPServer):

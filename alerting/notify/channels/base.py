@@ -1,8 +1,17 @@
-"""The channel interface, its errors and the registry."""
+"""The channel interface: what a channel stores for a message, how it sends it, and
+the errors it raises.
+
+A channel is one module with one ``Channel`` subclass and its pydantic config model,
+declared as an entry point in the ``sentinel.channels`` group (see ``registry``).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from storage.models import OutboxMessage
@@ -29,15 +38,72 @@ class NotConfigured(DeliveryError):
     unreachable = True
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A message rendered once, before any channel has made its copy of it."""
+
+    key: str
+    kind: str
+    #: Recipient groups or plain addresses, as the message was composed.
+    groups: tuple[str, ...]
+    subject: str
+    html: str
+    text: str
+    message_id: str
+    #: Message-IDs this one replies to (the incident's first alert), oldest first.
+    thread: tuple[str, ...]
+    #: When it was queued, in the office's time zone.
+    date: datetime
+    incident_id: int | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One stored copy of a message for one channel: the exact ``body`` it will send and
+    the ``recipients`` it sends to. ``suffix`` tells the copies of one message apart
+    (its key becomes ``key#suffix``); the empty suffix is the message's own key."""
+
+    recipients: list[str]
+    body: bytes
+    suffix: str = ""
+
+
 class Channel:
-    """Sends stored messages. ``open``/``close`` bracket one drain, so a channel may
-    keep one connection for a batch."""
+    """Makes its copies of a message when the message is queued, and sends a stored copy
+    as it is (never rendering again). One instance serves one drain: ``close`` ends it,
+    so a channel may keep one connection for the batch."""
 
+    #: The name stored with each copy (``outbox.channel``) and the entry point's name.
     kind: ClassVar[str] = ""
+    #: The pydantic model of this channel's settings in sentinel.yaml.
+    config_model: ClassVar[type[BaseModel]]
+    #: The key under ``notify:`` that holds the settings (empty: the channel's kind); None
+    #: when they live elsewhere (the e-mail channel's are the top-level ``smtp:``).
+    section: ClassVar[str | None] = ""
 
-    def __init__(self, config, settings):
+    def __init__(self, config, settings: Any):
         self.config = config
         self.settings = settings
+
+    @classmethod
+    def settings_of(cls, config) -> BaseModel | None:
+        """This channel's settings (an instance of ``config_model``), or None when
+        sentinel.yaml has none."""
+        from alerting.notify.settings import settings_of
+
+        if cls.section is None:
+            return None
+        notify = settings_of(config)
+        name = cls.section or cls.kind
+        if name in type(notify).model_fields:
+            return getattr(notify, name)
+        return (notify.model_extra or {}).get(name)
+
+    @classmethod
+    def deliveries(cls, config, draft: Draft) -> list[Delivery]:
+        """The copies to store for ``draft`` (none when this channel does not serve any
+        of its groups). Called inside the transaction that queues the message."""
+        raise NotImplementedError
 
     def send(self, message: OutboxMessage) -> str | None:
         """Deliver ``message``; return a note (e.g. refused addresses) or None.
@@ -46,19 +112,3 @@ class Channel:
 
     def close(self) -> None:
         """Release connections at the end of a drain."""
-
-
-_registry: dict[str, type[Channel]] = {}
-
-
-def register(cls: type[Channel]) -> type[Channel]:
-    """Class decorator: make a channel available under its ``kind``."""
-    _registry[cls.kind] = cls
-    return cls
-
-
-def channel_types() -> dict[str, type[Channel]]:
-    """Every registered channel by kind (built-ins loaded on first use)."""
-    from alerting.notify.channels import chat, smtp  # noqa: F401  (register themselves)
-
-    return dict(_registry)

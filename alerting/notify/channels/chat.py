@@ -1,8 +1,10 @@
 """Chat webhooks (DingTalk, WeCom, Feishu, and every other service Apprise knows),
 configured as Apprise URLs per recipient group under ``notify.channels``.
 
-The stored message is JSON ``{"title", "body"}`` rendered once; the URLs are looked up
-at send time so tokens stay in the config (or the environment), not in the database.
+Each webhook of a message's groups gets its own stored copy, JSON ``{"title", "body",
+"url_index"}`` rendered once, so a failing webhook is retried without repeating the
+others. The URLs are looked up at send time, so tokens stay in the config (or the
+environment), never in the database.
 """
 
 from __future__ import annotations
@@ -11,9 +13,24 @@ import json
 import os
 import re
 
-from alerting.notify.channels.base import Channel, DeliveryError, NotConfigured, register
+from pydantic import Field, RootModel
+
+from alerting.notify.channels.base import Channel, Delivery, DeliveryError, Draft, NotConfigured
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ChatWebhooks(RootModel[dict[str, list[str]]]):
+    """Chat webhooks (Apprise URLs, ``${ENV}`` allowed for tokens) per recipient group,
+    e.g. ``office: ['dingtalk://${DINGTALK_TOKEN}/']``."""
+
+    root: dict[str, list[str]] = Field(
+        default_factory=dict, description="Apprise URLs by recipient group (office, leaders …)."
+    )
+
+    def get(self, group: str, default: list[str] | None = None) -> list[str] | None:
+        """The webhooks of ``group``."""
+        return self.root.get(group, default)
 
 
 def expand(url: str) -> str:
@@ -27,18 +44,31 @@ def expand(url: str) -> str:
     return _ENV.sub(sub, url)
 
 
-@register
 class ChatChannel(Channel):
     """One stored message to one webhook of its recipient group, through Apprise."""
 
     kind = "chat"
+    config_model = ChatWebhooks
+    section = "channels"
+
+    @classmethod
+    def deliveries(cls, config, draft: Draft) -> list[Delivery]:
+        """One copy per webhook of each of the message's groups."""
+        hooks = cls.settings_of(config)
+        out = []
+        for group in draft.groups:
+            for i, _url in enumerate((hooks.get(group) if hooks else None) or []):
+                payload = {"title": draft.subject, "body": draft.text, "url_index": i}
+                body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+                out.append(Delivery(recipients=[group], body=body, suffix=f"chat:{group}:{i}"))
+        return out
 
     def send(self, message) -> str | None:
         import apprise
 
         payload = json.loads(message.body.decode("utf-8"))
         groups = list(message.recipients or [])
-        urls = [u for g in groups for u in self.settings.channels.get(g, [])]
+        urls = [u for g in groups for u in (self.settings.get(g) or [])] if self.settings else []
         index = payload.get("url_index")
         if index is not None:
             # One message per webhook, so a retry never repeats a webhook that worked.
@@ -52,7 +82,9 @@ class ChatChannel(Channel):
             if not ap.add(url):
                 failed.append(_redact(url) + "（地址无效）")
                 continue
-            ok = ap.notify(title=payload["title"], body=payload["body"], body_format=apprise.NotifyFormat.TEXT)
+            ok = ap.notify(
+                title=payload["title"], body=payload["body"], body_format=apprise.NotifyFormat.TEXT
+            )
             if not ok:
                 failed.append(_redact(url))
         if failed:

@@ -1,19 +1,46 @@
 """E-mail over SMTP: plain, STARTTLS or SSL, login with $SENTINEL_SMTP_PASSWORD,
-a timeout on every connection. One connection serves a whole drain."""
+a timeout on every connection. One connection serves a whole drain.
+
+Its settings are the top-level ``smtp:`` of sentinel.yaml. Every message has an e-mail
+copy, even without ``smtp:``: it waits in the outbox until a server is configured.
+"""
 
 from __future__ import annotations
 
+import os
 import smtplib
 import ssl
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from alerting.notify import email as mail
 from alerting.notify.channels.base import (
     Channel,
+    Delivery,
     DeliveryError,
+    Draft,
     NotConfigured,
     PermanentFailure,
-    register,
 )
-from alerting.notify.email import envelope_from
+from core.durations import Duration
+
+
+class SmtpConfig(BaseModel):
+    """The mail server alerts and digests go through."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    host: str = Field(description="SMTP server host name.")
+    port: int = Field(25, ge=1, le=65535, description="SMTP port (25, 465 for ssl, 587 for starttls).")
+    security: Literal["none", "starttls", "ssl"] = Field("none", description="none, starttls or ssl.")
+    username: str | None = Field(None, description="Login name; the password is $SENTINEL_SMTP_PASSWORD.")
+    from_: str = Field(alias="from", description='Sender, e.g. "舆情监测 <yuqing@example.edu.cn>".')
+    timeout: Duration = Field(30, description="Seconds before a connection or command is given up.")
+
+    @property
+    def password(self) -> str | None:
+        return os.environ.get("SENTINEL_SMTP_PASSWORD") or None
 
 
 def _classify(code: int, text: str) -> DeliveryError:
@@ -21,18 +48,38 @@ def _classify(code: int, text: str) -> DeliveryError:
     return cls(f"SMTP {code} {text}")
 
 
-@register
 class SmtpChannel(Channel):
     """The mail server from ``smtp:`` in sentinel.yaml."""
 
     kind = "email"
+    config_model = SmtpConfig
+    section = None  # the top-level smtp: of sentinel.yaml, where it always was
 
-    def __init__(self, config, settings):
+    def __init__(self, config, settings: SmtpConfig | None):
         super().__init__(config, settings)
         self._conn: smtplib.SMTP | None = None
 
+    @classmethod
+    def settings_of(cls, config) -> SmtpConfig | None:
+        return getattr(config, "smtp", None)
+
+    @classmethod
+    def deliveries(cls, config, draft: Draft) -> list[Delivery]:
+        """One mail to every address of the message's groups, as MIME bytes built once."""
+        smtp = cls.settings_of(config)
+        to = config.addresses(list(draft.groups))
+        headers = {"X-Sentinel-Kind": draft.kind}
+        if draft.incident_id is not None:
+            headers["X-Sentinel-Incident"] = str(draft.incident_id)
+        body = mail.build(
+            from_=smtp.from_ if smtp else None, to=to, subject=draft.subject, html=draft.html,
+            text=draft.text, message_id=draft.message_id, date=draft.date,
+            thread=list(draft.thread) or None, extra_headers=headers,
+        )
+        return [Delivery(recipients=to, body=body)]
+
     def _connect(self) -> smtplib.SMTP:
-        cfg = self.config.smtp
+        cfg = self.settings
         if cfg is None:
             raise NotConfigured("未配置 smtp，邮件保留在发件箱中")
         try:
@@ -67,7 +114,7 @@ class SmtpChannel(Channel):
         if not to:
             raise PermanentFailure("没有收件人地址（收件组为空或未配置）")
         try:
-            refused = self._conn.sendmail(envelope_from(self.config.smtp.from_), to, message.body)
+            refused = self._conn.sendmail(mail.envelope_from(self.settings.from_), to, message.body)
         except smtplib.SMTPRecipientsRefused as e:
             self._reset()
             codes = [c for c, _ in e.recipients.values()]

@@ -1,7 +1,8 @@
-"""Rendering with Jinja2 (autoescape on) and the views of posts that templates show.
+"""What a message shows of an incident and of its posts: cleaned, masked, highlighted.
 
 Post text is never marked safe: it is escaped piece by piece, and only the ``<mark>``
-tags around matched terms are ours. Links are shown only for http(s) URLs.
+tags around matched terms are ours. Links are shown only for http(s) URLs. Views are
+built from records already loaded; nothing here writes.
 """
 
 from __future__ import annotations
@@ -9,59 +10,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, TemplateNotFound
 from markupsafe import Markup, escape
 
-from alerting.notify.email import clean_line
-from alerting.notify.masking import mask as mask_text
-from core import templating
-from core.errors import SentinelError
+from alerting.compose.masking import mask as mask_text
+from alerting.compose.text import clean_line
 from core.times import office_time
-from core.vocabulary import Category, Severity
+from core.vocabulary import Category, IncidentStatus, Severity
 
-TEMPLATES = Path(__file__).parent / "templates"
 # One code point in, one code point out: offsets of matched terms stay valid.
-_BLANK = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
-GUIDANCE = {
-    "inquiry": "属第一类（询问、质疑、诉求）：请责任部门经领导审核后及时网上答复；不能立即答复的，当日内给出处理意见。",
-    "hype": "属第二类（恶意传播、炒作）：请及时说明事实真相或处理情况，尽快查找信息源头并处理，正面引导舆论。",
-    "illegal": "属第三类（捏造、歪曲事实，诽谤，煽动闹事）：请及时澄清事实、发布法律责任警示，查找源头并移交执法部门；"
-    "系统已保存原始页面快照作为证据。",
-    "constructive": "属第四类（建设性意见）：请相关部门研究采纳，并按要求予以答复。",
-}
-
-
-class TemplateError(SentinelError):
-    """A notification template is missing or broken."""
-
-
-_envs: dict[bool, Environment] = {}
-
-
-def environment(html: bool = True) -> Environment:
-    """The HTML environment escapes everything not marked safe; the plain-text one
-    (text/plain parts, chat messages) has nothing to escape for."""
-    if html not in _envs:
-        _envs[html] = templating.environment(TEMPLATES, html=html)
-    return _envs[html]
-
-
-def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
-    """(html, text) of ``template`` (``templates/<template>.html.j2`` and ``.txt.j2``)."""
-    context = {"heading": "", "lead": "", "foot": "", "facts": [], "paragraphs": [], "posts": [],
-               "posts_heading": "相关帖子", "more": 0, "incident": None, "guidance": "", **context}
-    try:
-        html = environment(True).get_template(f"{template}.html.j2").render(**context)
-        text = environment(False).get_template(f"{template}.txt.j2").render(**context)
-    except TemplateNotFound as e:
-        names = sorted({p.name.split(".")[0] for p in TEMPLATES.glob("*.html.j2")})
-        raise TemplateError(f"没有通知模板 {e.name}；可用模板：{', '.join(names)}") from None
-    return html, text
+_BLANK = re.compile(
+    r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -144,14 +106,22 @@ def local_time(dt: datetime | None, tz: ZoneInfo) -> str:
     return office_time(dt, tz, empty="")
 
 
-def post_view(post, match, *, tz: ZoneInfo, console_url: str | None, masked: bool, cap: int = 240) -> PostView:
+def post_view(
+    post, match, *, tz: ZoneInfo, console_url: str | None, masked: bool, cap: int = 240
+) -> PostView:
     """A template's view of a post and its match: cleaned, optionally masked, highlighted."""
     hits = list((match.hits if match is not None else None) or [])
     m = mask_text if masked else (lambda s: s or "")
     title_spans = [(h.get("start", 0), h.get("end", 0)) for h in hits if h.get("field") == "title"]
-    text_spans = [(h.get("start", 0), h.get("end", 0)) for h in hits if h.get("field", "text") == "text"]
+    text_spans = [
+        (h.get("start", 0), h.get("end", 0)) for h in hits if h.get("field", "text") == "text"
+    ]
     raw_title = m(post.title or "")
-    title = excerpt(raw_title, title_spans, cap=120) if raw_title.strip() else Excerpt(Markup("（无标题）"), "（无标题）")
+    title = (
+        excerpt(raw_title, title_spans, cap=120)
+        if raw_title.strip()
+        else Excerpt(Markup("（无标题）"), "（无标题）")
+    )
     terms: list[str] = []
     for h in hits:
         t = clean_line(h.get("term", ""), 30)
@@ -174,3 +144,33 @@ def post_view(post, match, *, tz: ZoneInfo, console_url: str | None, masked: boo
         severity=Severity.label_of(match.severity) if match is not None and match.severity else "",
         category=Category.label_of(match.category) if match is not None and match.category else "",
     )
+
+
+def post_views(posts: list, config, *, masked: bool | None = None) -> tuple[list[PostView], int]:
+    """(views of at most ``notify.max_posts_per_mail`` of ``(post, match)`` pairs, how many
+    more were left out). Masked when ``notify.mask_alerts`` says so, unless ``masked``."""
+    s = config.notify
+    masked = s.mask_alerts if masked is None else masked
+    shown = list(posts)[: s.max_posts_per_mail]
+    views = [
+        post_view(p, m, tz=config.tz, console_url=config.console_url, masked=masked)
+        for p, m in shown
+    ]
+    return views, len(posts) - len(shown)
+
+
+def incident_view(incident, config) -> dict[str, Any]:
+    """What every message about an incident shows of it (labels, office times, a link)."""
+    terms = [clean_line(t, 30) for t in (incident.terms or []) if isinstance(t, str)]
+    return {
+        "id": incident.id,
+        "title": clean_line(incident.title, 120) or f"事件 #{incident.id}",
+        "severity": Severity.label_of(incident.severity),
+        "category": Category.label_of(incident.category),
+        "opened_at": local_time(incident.opened_at, config.tz),
+        "status": IncidentStatus.label_of(incident.status),
+        "post_count": incident.post_count,
+        "site_count": incident.site_count,
+        "terms": [t for t in terms if t][:12],
+        "console_url": join_url(config.console_url, f"incidents/{incident.id}"),
+    }

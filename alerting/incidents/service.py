@@ -1,0 +1,183 @@
+"""The actions people take on a ticket, as one table.
+
+Each ``Action`` names a domain function in ``actions`` (or ``escalation``), the values
+it takes (a pydantic model whose field descriptions are the help text the office reads)
+and what to say when it is done. The CLI builds its ``sentinel incident …`` commands
+from this table and the web console its forms, so both call the same function with the
+same checks; neither adds rules of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
+
+from alerting.incidents import actions, views
+from alerting.incidents.escalation import acknowledge
+from alerting.incidents.workflow import WorkflowError, get_incident
+from core.vocabulary import Category, CategoryKey, SeverityKey
+
+
+class Values(BaseModel):
+    """What every action takes: who does it (recorded in the log)."""
+
+    model_config = ConfigDict(extra="forbid")
+    by: str = Field(description="操作人姓名（记入处置记录）")
+
+
+class WithNote(Values):
+    note: str | None = Field(None, description="备注（记入处置记录）")
+
+
+class AssessValues(WithNote):
+    cause: str | None = Field(None, description="原因")
+    state: str | None = Field(None, description="现状")
+    development: str | None = Field(None, description="可能的发展趋势")
+    scope: str | None = Field(None, description="影响范围（不填则用系统测算）")
+    measures: str | None = Field(None, description="处置措施（不填则用预案建议）")
+    severity: SeverityKey | None = Field(None, description="危害程度")
+    category: CategoryKey | None = Field(None, description="性质类别")
+
+
+class EscalateValues(WithNote):
+    to: list[str] = Field(default_factory=list, description="改为报告这些组或地址（可多次给出）；不填则按规则报告下一级")
+
+
+class AssignValues(Values):
+    name: str = Field(description="负责人姓名", json_schema_extra={"argument": True})
+
+
+class ClassifyValues(WithNote):
+    category: CategoryKey = Field(description="性质类别", json_schema_extra={"argument": True})
+    severity: SeverityKey | None = Field(None, description="危害程度")
+
+
+class CheckValues(WithNote):
+    item: str = Field(description="事项（编号、代号或名称）", json_schema_extra={"argument": True})
+    undo: bool = Field(False, description="撤销“已完成”")
+
+
+class NoteValues(Values):
+    text: str = Field(description="备注内容", json_schema_extra={"argument": True})
+
+
+class ResolveValues(WithNote):
+    tracker: str | None = Field(None, description="动态跟踪人（默认为负责人）")
+    force: bool = Field(False, description="仍有未完成事项时也转入跟踪（请在备注中说明原因）")
+
+
+class CloseValues(Values):
+    note: str = Field(description="总结评估意见（必填）")
+
+
+@dataclass
+class Context:
+    """What an action runs with besides its values."""
+
+    session: Session
+    config: Any
+    outbox: Any
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    title: str  # what the office calls it, e.g. 确认收到
+    help: str  # one sentence for --help and the console
+    values: type[Values]
+    run: Callable[[Context, Any, Any], dict | None]
+    done: Callable[[Any, dict], str]
+
+
+def _assess(c: Context, inc, v: AssessValues) -> dict:
+    m = actions.assess(c.session, inc, config=c.config, now=c.now, by=v.by, cause=v.cause, state=v.state,
+                       development=v.development, scope=v.scope, measures=v.measures, severity=v.severity,
+                       category=v.category, note=v.note)
+    return {"measured": m}
+
+
+def _escalate(c: Context, inc, v: EscalateValues) -> dict:
+    r = actions.escalate(c.session, inc, config=c.config, outbox=c.outbox, now=c.now, by=v.by, note=v.note,
+                         groups=list(v.to) or None)
+    return {"escalation": r}
+
+
+def _ack(c: Context, inc, v: WithNote) -> dict:
+    return {"ack": acknowledge(c.session, inc.id, v.by, c.now, note=v.note)}
+
+
+def _classify(c: Context, inc, v: ClassifyValues) -> None:
+    if v.severity:
+        actions.set_severity(c.session, inc, v.severity, now=c.now, by=v.by)
+    actions.classify(c.session, inc, v.category, config=c.config, now=c.now, by=v.by, note=v.note)
+
+
+def _check(c: Context, inc, v: CheckValues) -> dict:
+    item = actions.check(c.session, inc, v.item, now=c.now, by=v.by, note=v.note, undo=v.undo)
+    return {"item": item.key, "item_title": item.title}
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action("assess", "快速研判", "测算传播范围并记录研判意见（已报案 → 研判中）。", AssessValues, _assess,
+               lambda v, r: "已记录研判"),
+        Action("escalate", "逐级报告", "立即报告下一级（研判中 → 已报告）。", EscalateValues, _escalate,
+               lambda v, r: f"已报告第{r['escalation']['level']}级：{'、'.join(r['escalation']['group_labels'])}"),
+        Action("ack", "确认收到", "确认收到报告（该级报告的催办随之停止）。", WithNote, _ack,
+               lambda v, r: f"{v.by} 已确认收到"),
+        Action("assign", "指派", "指派负责人（跟踪人）。", AssignValues,
+               lambda c, inc, v: actions.assign(c.session, inc, v.name, now=c.now, by=v.by),
+               lambda v, r: f"已指派给 {v.name}"),
+        Action("classify", "定性分类", "确认性质类别（已报告 → 分类处理中），生成该类别的处置清单。", ClassifyValues,
+               _classify, lambda v, r: f"已定性为{Category.parse(v.category).plan_name}"),
+        Action("check", "完成事项", "勾选处置清单中的一项并填写说明。", CheckValues, _check,
+               lambda v, r: f"{'已撤销' if v.undo else '已完成'}：{r['item_title']}"),
+        Action("note", "备注", "在处置记录中添加备注。", NoteValues,
+               lambda c, inc, v: actions.add_note(c.session, inc, v.text, now=c.now, by=v.by),
+               lambda v, r: "已记录备注"),
+        Action("resolve", "转入跟踪", "处置完毕，转入动态跟踪（分类处理中 → 动态跟踪中）。", ResolveValues,
+               lambda c, inc, v: actions.resolve(c.session, inc, config=c.config, now=c.now, by=v.by, note=v.note,
+                                                 tracker=v.tracker, force=v.force),
+               lambda v, r: "已转入动态跟踪"),
+        Action("reopen", "重新打开", "重新打开已跟踪或已结案的事件。", WithNote,
+               lambda c, inc, v: actions.reopen(c.session, inc, now=c.now, by=v.by, note=v.note),
+               lambda v, r: "已重新打开"),
+        Action("close", "结案", "总结评估后结案（动态跟踪中 → 已结案）。", CloseValues,
+               lambda c, inc, v: actions.close(c.session, inc, now=c.now, by=v.by, note=v.note),
+               lambda v, r: "已结案"),
+    )
+}
+
+
+@dataclass
+class Outcome:
+    """What an action did: the sentence to show, the ticket as it is now, and details."""
+
+    message: str
+    incident: dict
+    details: dict
+
+
+def perform(context: Context, incident_id: int, name: str, values: dict[str, Any]) -> Outcome:
+    """Run one action on one ticket. Unknown actions and invalid values are
+    ``WorkflowError`` with a sentence the office can act on; nothing is changed then."""
+    action = ACTIONS.get(name)
+    if action is None:
+        raise WorkflowError(f"没有“{name}”这一操作；可用：{'、'.join(a.name for a in ACTIONS.values())}")
+    try:
+        v = action.values.model_validate(values)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise WorkflowError(f"{action.title}：{field} {err['msg'].removeprefix('Value error, ')}") from None
+    inc = get_incident(context.session, incident_id)
+    details = action.run(context, inc, v) or {}
+    context.session.flush()
+    return Outcome(action.done(v, details), views.summary(context.session, inc, context.now), details)

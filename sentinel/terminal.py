@@ -1,0 +1,39 @@
+"""Rich tables and lines that crawled text can neither break nor steer.
+
+A title such as ``[/x]`` is Rich markup (a closing tag with no opening one crashes the
+whole table), and escape sequences in a title reach the terminal as they are. Every
+string cell becomes a ``rich.text.Text`` (never parsed as markup) with control
+characters removed; the console parses no markup either, and strips the same from
+every line it prints. Our own lines carry no markup, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console as _Console
+from rich.table import Table as _Table
+from rich.text import Text
+
+from crawler.sanitize import clean_line, clean_text
+
+
+def cell(value):
+    """A table cell: a string as plain text (no markup), one line, no control characters."""
+    return Text(clean_line(value)) if isinstance(value, str) else value
+
+
+class Table(_Table):
+    """``rich.table.Table`` whose string cells are plain text."""
+
+    def add_row(self, *renderables, **kwargs) -> None:
+        super().add_row(*(cell(r) for r in renderables), **kwargs)
+
+
+class Console(_Console):
+    """``rich.console.Console`` that reads no markup and prints no control characters."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("markup", False)
+        super().__init__(*args, **kwargs)
+
+    def print(self, *objects, **kwargs) -> None:
+        super().print(*(Text(clean_text(o)) if isinstance(o, str) else o for o in objects), **kwargs)

@@ -1,0 +1,225 @@
+"""Compose: every family's wording is a pure function from records to a keyed message."""
+
+from __future__ import annotations
+
+import ast
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import inspect
+
+from alerting.compose import digest, escalation, incident, reminder, secondary, source_health
+from alerting.compose.render import render
+from alerting.compose.spec import MessageSpec
+from core.vocabulary import MessageKind
+from sentinel.config import Config
+from storage.models import ChecklistItem, Incident, Match, Post, Source
+
+COMPOSE = Path(incident.__file__).parent
+T = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+def _config() -> Config:
+    return Config.model_validate(
+        {
+            "timezone": "Asia/Shanghai",
+            "console_url": "https://yuqing.example.edu.cn",
+            "sources": [
+                {"name": "college-bar", "type": "feed", "url": "https://forum.example.com/rss"}
+            ],
+        }
+    )
+
+
+def _records():
+    """Records as the database would hand them over, but never added to a session."""
+    inc = Incident(
+        id=7,
+        title="江西警察学院食堂饭菜里吃出虫子",
+        status="tracking",
+        category="inquiry",
+        severity="III",
+        post_count=2,
+        site_count=1,
+        opened_at=T,
+        terms=["食堂", "虫子"],
+        reopened_count=1,
+        scope="涉及二食堂",
+    )
+    post = Post(
+        id=11,
+        url="https://forum.example.com/thread-1.html",
+        title="江西警察学院食堂有虫子",
+        text="今天在江西警察学院二食堂吃饭，饭菜里吃出虫子。",
+        author="网友",
+        fetched_at=T,
+    )
+    match = Match(
+        post_id=11,
+        mentioned=True,
+        alert=True,
+        score=70,
+        severity="III",
+        category="inquiry",
+        entities=["江西警察学院"],
+        reasons=[],
+        hits=[{"term": "虫子", "start": 18, "end": 20, "topic": "canteen", "field": "text"}],
+    )
+    item = ChecklistItem(id=3, incident_id=7, key="reply", title="网上答复", due_at=T)
+    src = Source(
+        id=2,
+        name="college-bar",
+        type="feed",
+        consecutive_failures=3,
+        last_error_kind="timeout",
+        last_error="读取超时（30 秒）",
+        last_new=4,
+        last_run_at=T,
+        last_error_at=T,
+    )
+    return inc, post, match, item, src
+
+
+def every_family(config) -> list[MessageSpec]:
+    inc, post, match, item, src = _records()
+    since = T - timedelta(days=1)
+    coverage = digest.coverage(
+        {c.name: c for c in config.sources}, {src.name: src}, {2: 1}, since, config.tz
+    )
+    subject, context = digest.content(
+        [(post, match, 7)],
+        {7: inc},
+        coverage=coverage,
+        since=since,
+        until=T,
+        config=config,
+        name="daily",
+        max_posts=30,
+    )
+    return [
+        incident.opened(inc, [(post, match)], to=["office"], config=config),
+        incident.update(
+            inc, [(post, match)], key=incident.update_key(7, 11), to=["office"], config=config
+        ),
+        escalation.level_report(
+            inc,
+            level=2,
+            groups=["leaders", "superior"],
+            group="leaders",
+            ack_due_at=T,
+            note="第1级超时未确认",
+            config=config,
+        ),
+        reminder.unacknowledged(inc, level=2, groups=["leaders"], ack_due_at=T, config=config),
+        reminder.overdue(inc, item, to=["office"], config=config),
+        reminder.close_proposed(inc, days=7, config=config),
+        secondary.secondary_crisis(
+            inc,
+            reason="事件出现在新的网站",
+            was="tracking",
+            post=post,
+            to=["office", "leaders"],
+            config=config,
+        ),
+        source_health.source_down(src, T - timedelta(hours=3), tz=config.tz),
+        source_health.source_recovered(src, T - timedelta(hours=3)),
+        digest.message(
+            subject, context, key=digest.period_key("daily", T, config.tz), to=["office"]
+        ),
+    ]
+
+
+def _imports(path: Path) -> set[str]:
+    """Modules a file imports at run time (not those under ``if TYPE_CHECKING``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            node.body = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_compose_imports_no_database_and_nothing_that_sends():
+    for path in sorted(COMPOSE.glob("*.py")):
+        bad = {
+            m
+            for m in _imports(path)
+            if m.split(".")[0] in ("sqlalchemy", "storage")
+            or m.startswith(("alerting.notify", "alerting.incidents"))
+        }
+        assert not bad, f"{path.name} imports {sorted(bad)}"
+
+
+def test_every_family_composes_from_records_outside_any_session():
+    config = _config()
+    specs = every_family(config)
+    for record in _records():
+        assert inspect(record).transient  # nothing was loaded, added or flushed
+    assert all(isinstance(s, MessageSpec) for s in specs)
+    assert {s.kind for s in specs} == set(MessageKind.keys())
+    assert len({s.key for s in specs}) == len(specs)
+    for spec in specs:
+        html, text = render(spec.template, spec.context)
+        assert spec.subject and "<html" in html and text.strip(), spec.key
+    print(
+        f"\n{len(specs)} messages composed without a database: "
+        + "; ".join(s.subject for s in specs)
+    )
+
+
+def test_composing_twice_gives_the_same_messages_so_queueing_twice_stores_nothing_new():
+    config = _config()
+    assert every_family(config) == every_family(config)
+
+
+def test_keys_name_what_is_told_once():
+    tz = _config().tz
+    before = T - timedelta(hours=3)
+    # One source-down notice per outage: the same outage asked again, the same key.
+    assert source_health.down_key("bar", before) == source_health.down_key("bar", before)
+    assert source_health.down_key("bar", before) != source_health.down_key("bar", T)
+    assert source_health.down_key("bar", None).endswith(":never")
+    # One scheduled digest per period; each digest asked for by hand is its own.
+    assert (
+        digest.period_key("daily", T, tz)
+        == digest.period_key("daily", T, tz)
+        == "digest:daily:20261123T0900"
+    )
+    assert digest.manual_key(T) != digest.manual_key(T + timedelta(microseconds=1))
+    # One report per group of a level (dual reporting), one overdue alert per repeat.
+    inc, _post, _match, item, _src = _records()
+    keys = {
+        escalation.level_report(
+            inc,
+            level=1,
+            groups=["leaders", "superior"],
+            group=g,
+            ack_due_at=T,
+            note=None,
+            config=_config(),
+        ).key
+        for g in ("leaders", "superior")
+    }
+    assert keys == {"escalation:7:1:leaders", "escalation:7:1:superior"}
+    first = reminder.overdue(inc, item, to=["office"], config=_config())
+    again = reminder.overdue(inc, item, to=["office"], config=_config(), again_at=T)
+    assert first.key == "overdue:3" and again.key == f"overdue:3:{T.isoformat()}"
+    # An unacknowledged report is a family reminded once per repeat interval.
+    assert reminder.unacknowledged(
+        inc, level=2, groups=["leaders"], ack_due_at=T, config=_config()
+    ).repeat
+
+
+def test_first_alert_roots_the_thread_and_carries_the_category_guidance():
+    inc, post, match, _item, _src = _records()
+    spec = incident.opened(inc, [(post, match)], to=["office"], config=_config())
+    assert spec.root and spec.incident_id == 7 and spec.severity == "III"
+    assert spec.subject == "【舆情预警】【Ⅲ级 较大】【询问质疑诉求】江西警察学院食堂饭菜里吃出虫子"
+    assert spec.context["guidance"] == incident.GUIDANCE["inquiry"]
+    update = incident.update(inc, [(post, match)] * 3, key="k", to=["office"], config=_config())
+    assert not update.root and update.subject.endswith("（新增 3 条）")
