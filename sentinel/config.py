@@ -268,7 +268,7 @@ def _group_references(cfg: Config):
             yield ("notify", "routes", i, "to", k), n
     for k, n in enumerate(cfg.notify.default_to):
         yield ("notify", "default_to", k), n
-    for n in cfg.notify.channels:
+    for n in cfg.notify.channels.root:
         yield ("notify", "channels", n), n
     for k, n in enumerate(cfg.incidents.default_escalation.notify):
         yield ("incidents", "default_escalation", "notify", k), n

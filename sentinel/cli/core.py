@@ -124,8 +124,6 @@ def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None
     if not rows:
         click.echo("没有符合条件的帖子。")
         return
-    from rich.text import Text
-
     from sentinel.terminal import Console, Table  # crawled text: no markup, no escapes
 
     tz = app.config.tz
@@ -136,8 +134,8 @@ def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None
         m = p["match"]
         t.add_row(
             str(p["id"]),
-            Text((p["title"] or p["text"][:30])[:60]),
-            Text(p["source"]),
+            (p["title"] or p["text"][:30])[:60],
+            p["source"],
             local(p["published_at"], tz),
             local(p["fetched_at"], tz),
             str(m["score"]) if m else "未匹配",

@@ -81,9 +81,7 @@ def incidents_cmd(app, status, category, overdue, only_open, as_json):
     if not rows:
         click.echo("没有符合条件的事件。")
         return
-    from rich.text import Text
-
-    from sentinel.terminal import Console, Table
+    from sentinel.terminal import Console, Table, cell
 
     # Readable at 80 columns: short columns never wrap, the title folds instead of
     # being cut; the severity shows as its numeral only.
@@ -102,7 +100,7 @@ def incidents_cmd(app, status, category, overdue, only_open, as_json):
         if r["reopened"]:
             flags.append(f"重开 {r['reopened']} 次")
         level = Severity.get(r["severity"])
-        title = Text(r["title"] or "（无标题）")
+        title = cell(r["title"] or "（无标题）")
         if flags:
             title.append(f" [{'；'.join(flags)}]", style="bold red")
         t.add_row(f"#{r['id']}", r["status_label"], level.numeral if level else "未定级", r["category_label"],
