@@ -18,7 +18,6 @@ Accuracy is measured by ``make train`` (``alerting.sentiment.evaluate``).
 from __future__ import annotations
 
 import os
-import random
 import time
 
 from bench.bench_match import ROOT, _rate, build_stream, read_all
@@ -26,15 +25,9 @@ from bench.bench_match import ROOT, _rate, build_stream, read_all
 
 def glued(pool: list[str], n: int, size: int = 550, seed: int = 11) -> list[str]:
     """``n`` posts of exactly ``size`` characters glued from real posts."""
-    rnd = random.Random(seed)
-    out = []
-    for _ in range(n):
-        parts, length = [], 0
-        while length < size:
-            parts.append(rnd.choice(pool))
-            length += len(parts[-1]) + 1
-        out.append("\n".join(parts)[:size])
-    return out
+    from alerting.sentiment.evaluate import glue
+
+    return glue(pool, n, size=size, seed=seed)
 
 
 def main() -> None:

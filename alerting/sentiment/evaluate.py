@@ -90,8 +90,12 @@ def accuracy(is_negative: Callable[[str], bool], examples: Sequence[Example]) ->
 
 def long_posts(examples: Sequence[Example], n: int, size: int = 550, seed: int = 4) -> list[str]:
     """``n`` posts of about ``size`` characters glued from the reviews' lines."""
+    return glue([e.raw or e.text for e in examples], n, size=size, seed=seed)
+
+
+def glue(lines: Sequence[str], n: int, size: int = 550, seed: int = 4) -> list[str]:
+    """``n`` posts of exactly ``size`` characters glued from ``lines`` (seeded)."""
     rnd = random.Random(seed)
-    lines = [e.raw or e.text for e in examples]
     out = []
     for _ in range(n):
         parts, length = [], 0
