@@ -290,6 +290,15 @@ class RecipientGroup(Vocabulary):
     SUPERIOR = "superior", "上级主管部门", 3, ("上级", "上级部门")
 
 
+@_meta("静默对象")
+class SilenceTarget(Vocabulary):
+    """What a silence holds back."""
+
+    INCIDENT = "incident", "事件", 1
+    SOURCE = "source", "来源", 2
+    TERM = "term", "关键词", 3
+
+
 @_meta("命中方式")
 class HitKind(Vocabulary):
     """How a watchlist term was found in a text."""
@@ -329,7 +338,7 @@ class SourceKind(Vocabulary):
 
 ALL: tuple[type[Vocabulary], ...] = (
     IncidentStatus, Category, Severity, EventKind, ChecklistState, OutboxStatus, MessageKind,
-    SourceHealth, FetchErrorKind, Actor, Role, RecipientGroup, HitKind, JoinReason, Polarity, SourceKind,
+    SourceHealth, FetchErrorKind, Actor, Role, RecipientGroup, SilenceTarget, HitKind, JoinReason, Polarity, SourceKind,
 )
 
 

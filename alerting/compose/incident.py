@@ -16,11 +16,11 @@ from core.vocabulary import Category, MessageKind, Severity
 
 # What the plan asks for each handling category (分类处理), shown in every alert.
 GUIDANCE = {
-    "inquiry": "属第一类（询问、质疑、诉求）：请责任部门经领导审核后及时网上答复；不能立即答复的，当日内给出处理意见。",
-    "hype": "属第二类（恶意传播、炒作）：请及时说明事实真相或处理情况，尽快查找信息源头并处理，正面引导舆论。",
-    "illegal": "属第三类（捏造、歪曲事实，诽谤，煽动闹事）：请及时澄清事实、发布法律责任警示，查找源头并移交执法部门；"
+    Category.INQUIRY: "属第一类（询问、质疑、诉求）：请责任部门经领导审核后及时网上答复；不能立即答复的，当日内给出处理意见。",
+    Category.HYPE: "属第二类（恶意传播、炒作）：请及时说明事实真相或处理情况，尽快查找信息源头并处理，正面引导舆论。",
+    Category.ILLEGAL: "属第三类（捏造、歪曲事实，诽谤，煽动闹事）：请及时澄清事实、发布法律责任警示，查找源头并移交执法部门；"
     "系统已保存原始页面快照作为证据。",
-    "constructive": "属第四类（建设性意见）：请相关部门研究采纳，并按要求予以答复。",
+    Category.CONSTRUCTIVE: "属第四类（建设性意见）：请相关部门研究采纳，并按要求予以答复。",
 }
 
 

@@ -8,7 +8,7 @@ import click
 from sqlalchemy import select
 
 from core.errors import SentinelError, write_output
-from core.vocabulary import OutboxStatus
+from core.vocabulary import OutboxStatus, SilenceTarget
 from sentinel.cli.base import AppContext, VocabChoice, cli, json_option, pass_app, print_json
 
 
@@ -177,7 +177,7 @@ def silence_expire(app: AppContext, silence_id: int, as_json: bool) -> None:
 
 
 def _target_label(t: str) -> str:
-    return {"incident": "事件", "source": "来源", "term": "关键词"}.get(t, t)
+    return SilenceTarget.label_of(t)
 
 
 def _silence_dict(x) -> dict:
