@@ -38,6 +38,9 @@ class SmtpConfig(Strict):
     port: int = Field(25, ge=1, le=65535, description="SMTP port (25, 465 for ssl, 587 for starttls).")
     security: Literal["none", "starttls", "ssl"] = Field("none", description="none, starttls or ssl.")
     username: str | None = Field(None, description="Login name; the password is $SENTINEL_SMTP_PASSWORD.")
+    allow_plaintext_auth: bool = Field(
+        False, description="Allow the login (and so the password) over an unencrypted connection (security: none)."
+    )
     from_: str = Field(alias="from", description='Sender, e.g. "舆情监测 <yuqing@example.edu.cn>".')
     timeout: float = Field(30, description="Seconds before a connection or command is given up.")
 

@@ -101,10 +101,13 @@ class NotifySettings(_Strict):
         description="Chat webhooks (Apprise URLs, ${ENV} allowed for tokens) per recipient group, "
         "e.g. office: ['dingtalk://${DINGTALK_TOKEN}/'].",
     )
+    webhook_timeout: float = Field(
+        30, description="Longest one chat webhook call may take, from the connect to the last byte."
+    )
 
     @field_validator(
         "group_window", "repeat_interval", "retry_base", "retry_max", "give_up_after", "send_lease",
-        mode="before",
+        "webhook_timeout", mode="before",
     )
     @classmethod
     def _d(cls, v):

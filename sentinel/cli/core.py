@@ -409,6 +409,9 @@ def config_check(app: AppContext, as_json: bool) -> None:
         notes.append("未配置 smtp，通知将保存在发件箱中，不会发出。")
     elif cfg.smtp.username and not cfg.smtp.password:
         notes.append("smtp 配置了 username，但环境变量 SENTINEL_SMTP_PASSWORD 未设置。")
+    from alerting.notify.channels.smtp import smtp_warnings  # password over plain TCP
+
+    notes.extend(smtp_warnings(cfg.smtp))
     if as_json:
         print_json({"ok": True, "sources": [x.name for x in cfg.sources], "watchlists": [str(f) for f in files],
                     "database": database, "smtp": cfg.smtp is not None, "notes": notes})
