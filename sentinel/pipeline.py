@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.base import CollectContext, CollectResult, SourceConfig, SourceState, source_types
 from crawler.sanitize import clean_line
 from sentinel.config import Config
-from storage.db import Database
+from storage.db import Database, StorageError, describe_error
 from storage.models import Match, Post, Source
 from storage.posts import (
     StoreOutcome,
@@ -130,20 +131,31 @@ class Pipeline:
 
     def collect(self, cfg: SourceConfig) -> SourceRun:
         """One collection pass of one source: fetch, store, record health. Never raises
-        for a source's own failure; that is recorded on the source."""
+        for a source's own failure (a hostile site, a full disk); that is recorded on the
+        source as one line."""
         started = time.monotonic()
         run = SourceRun(source=cfg.name)
-        with self.db.session() as s:
-            src = ensure_source(s, cfg)
-            state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
+        try:
+            with self.db.session() as s:
+                src = ensure_source(s, cfg)
+                state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
+        except Exception as e:  # noqa: BLE001 - the database is full or gone: this run cannot start
+            run.error_kind, run.error = "storage", f"无法读写来源状态：{describe_error(e)}"
+            run.seconds = time.monotonic() - started
+            log.error("来源 %s 采集失败（storage）：%s", cfg.name, run.error)
+            return run
         outcome = StoreOutcome()
         streaming = True  # batches handed over during the crawl are matched at once
 
         def store(posts: list) -> None:
             """Store a batch (in its own transaction) and match it, while the crawl goes on."""
-            dedup = self.dedup_index()  # primed outside the write
-            with self._store_lock, self.db.session() as s:
-                got = store_posts(s, ensure_source(s, cfg), posts, now=self.now(), dedup=dedup)
+            try:
+                dedup = self.dedup_index()  # primed outside the write
+                with self._store_lock, self.db.session() as s:
+                    got = store_posts(s, ensure_source(s, cfg), posts, now=self.now(), dedup=dedup)
+            except Exception as e:
+                log.debug("来源 %s 的帖子未能保存", cfg.name, exc_info=True)
+                raise StorageError(f"帖子未能保存：{describe_error(e)}") from e
             outcome.new += got.new
             outcome.changed += got.changed
             outcome.seen += got.seen
@@ -155,6 +167,8 @@ class Pipeline:
         try:
             kind = source_types()[cfg.type]
             result = kind(cfg, context=ctx).collect(state)
+        except StorageError as e:  # a streamed batch could not be stored: the crawl was stopped
+            result = CollectResult(state=state, error_kind="storage", error=str(e))
         except Exception as e:  # a bug in a source type is this source's failure, not the daemon's
             log.exception("来源 %s 采集时程序出错", cfg.name)
             result = CollectResult(state=state, error_kind="crash", error=f"{type(e).__name__}: {e}")
@@ -162,22 +176,25 @@ class Pipeline:
             streaming = False
             try:
                 store(result.posts)
-            except Exception as e:
+            except StorageError as e:
                 # Not stored: keep the old ETag/Last-Modified so the next run fetches the
                 # same posts in full again, instead of a 304 that would lose them.
-                log.exception("来源 %s 的帖子未能保存", cfg.name)
-                result = CollectResult(state=state, fetched=result.fetched, error_kind="storage",
-                                       error=f"{type(e).__name__}: {e}")
+                result = CollectResult(state=state, fetched=result.fetched, error_kind="storage", error=str(e))
         # Errors and warnings quote what servers sent (URLs, reasons): one clean line each.
         result.error = clean_line(result.error) if result.error else result.error
         result.warnings = [clean_line(w) for w in result.warnings]
-        with self._store_lock, self.db.session() as s:
-            src = ensure_source(s, cfg)
-            for fr in result.snapshots:  # fetched but yielded no post (e.g. undecodable): keep it
-                store_snapshot(s, src, fr)
-            last_success = src.last_success_at
-            record_health(s, src, result, outcome, self.now())
-            self._source_notice(s, src, last_success)
+        try:
+            with self._store_lock, self.db.session() as s:
+                src = ensure_source(s, cfg)
+                for fr in result.snapshots:  # fetched but yielded no post (e.g. undecodable): keep it
+                    store_snapshot(s, src, fr)
+                last_success = src.last_success_at
+                record_health(s, src, result, outcome, self.now())
+                self._source_notice(s, src, last_success)
+        except Exception as e:  # noqa: BLE001 - e.g. the disk filled up just now
+            result = CollectResult(state=state, fetched=result.fetched, error_kind="storage",
+                                   error=f"采集结果未能保存：{describe_error(e)}")
+            self._record_failure(cfg, result)
         run.fetched, run.not_modified = result.fetched, result.not_modified
         run.error_kind, run.error, run.warnings = result.error_kind, result.error, list(result.warnings)
         run.new, run.changed, run.seen = len(outcome.new), len(outcome.changed), outcome.seen
@@ -187,6 +204,15 @@ class Pipeline:
         else:
             log.info("来源 %s：请求 %d 次，新增 %d 条，更新 %d 条", cfg.name, run.fetched, run.new, run.changed)
         return run
+
+    def _record_failure(self, cfg: SourceConfig, result: CollectResult) -> None:
+        """Mark the source failing with the smallest write there is (the fuller one just
+        failed); when even that fails, the log and the run's output still say why."""
+        try:
+            with self._store_lock, self.db.session() as s:
+                record_health(s, ensure_source(s, cfg), result, None, self.now())
+        except Exception as e:  # noqa: BLE001
+            log.error("来源 %s 的采集状态未能保存：%s", cfg.name, describe_error(e))
 
     def _source_notice(self, session, src: Source, last_success: datetime | None) -> None:
         """Tell the office when a source has failed SOURCE_DOWN_AFTER times in a row (once
@@ -277,9 +303,9 @@ class Pipeline:
                         alerts.append((post.id, result))
                     else:
                         s.add(self._match_row(post, result, matcher))
-        except Exception:
+        except Exception as e:  # noqa: BLE001 - logged by _log_failure
             # Left without a Match, so the next run tries again: nothing is lost.
-            log.exception("帖子 %s–%s 匹配出错，下次运行时重试", ids[0], ids[-1])
+            _log_failure(f"帖子 {ids[0]}–{ids[-1]} 匹配出错，下次运行时重试", e)
             stats.errors += 1
             stats.matched -= len(ids)
             return
@@ -293,8 +319,8 @@ class Pipeline:
                     _incident, opened = intake(s, post, m, config=self.config, outbox=self.outbox, now=self.now())
                     stats.alerts += 1
                     stats.incidents_opened += int(opened)
-            except Exception:
-                log.exception("帖子 %s 立案处理出错，下次运行时重试", pid)
+            except Exception as e:  # noqa: BLE001 - logged by _log_failure
+                _log_failure(f"帖子 {pid} 立案处理出错，下次运行时重试", e)
                 stats.errors += 1
 
     # -- one whole pass -----------------------------------------------------------------
@@ -319,15 +345,26 @@ class Pipeline:
     def drain(self) -> dict:
         try:
             return self.outbox.drain()
-        except Exception as e:  # the outbox keeps everything; a failed drain is retried later
-            log.exception("发件箱发送出错，消息保留，稍后重试")
-            return {"error": str(e)}
+        # The outbox keeps everything; a failed drain is retried later.
+        except Exception as e:  # noqa: BLE001 - logged by _log_failure
+            _log_failure("发件箱发送出错，消息保留，稍后重试", e)
+            return {"error": describe_error(e) if isinstance(e, SQLAlchemyError) else str(e)}
 
     def tick(self) -> dict:
         """Deadlines, escalation timeouts and tracking: once a minute in the daemon."""
         from alerting.incidents import tick
 
         return tick(self.db, config=self.config, outbox=self.outbox, now=self.now())
+
+
+def _log_failure(what: str, e: BaseException) -> None:
+    """A database error is one line (the disk is full: nothing to debug); anything else is
+    a bug and keeps its traceback in the log."""
+    if isinstance(e, (SQLAlchemyError, OSError)):
+        log.error("%s：%s", what, describe_error(e))
+        log.debug("%s", what, exc_info=e)
+    else:
+        log.exception(what)
 
 
 def source_health(db: Database) -> list[Source]:

@@ -383,10 +383,9 @@ def config_group() -> None:
 @pass_app
 def config_check(app: AppContext, as_json: bool) -> None:
     """校验 sentinel.yaml（以及其中列出的监测词表）。"""
-    from sqlalchemy.engine import make_url
-
     from sentinel import config as config_mod
     from sentinel.errors import ConfigError
+    from storage.db import mask_url
 
     if config_mod.default_file_missing(app.config_path):
         raise ConfigError(
@@ -396,10 +395,7 @@ def config_check(app: AppContext, as_json: bool) -> None:
     cfg = app.config
     files = cfg.watchlist_files()
     missing = [str(f) for f in files if not f.exists()]
-    try:
-        database = make_url(cfg.database).render_as_string(hide_password=True)
-    except Exception:
-        database = cfg.database
+    database = mask_url(cfg.database)  # also when the URL cannot be parsed
     notes = []
     if not files:
         notes.append("watchlists 没有匹配到任何监测词表文件，系统将无法匹配任何帖子。")
