@@ -53,33 +53,29 @@ def element_text(el, budget: Budget | None = None) -> str:
     any depth of nesting works; stops (keeping what it has) when ``budget`` runs out."""
     budget = budget or Budget()
     parts: list[str] = []
-    tail = el.tail
-    el.tail = None
-    try:
-        stack: list[tuple[object, bool]] = [(el, False)]
-        while stack and budget.nodes > 0:
-            node, closing = stack.pop()
-            is_el = isinstance(node.tag, str)
-            tag = node.tag.lower().rsplit("}", 1)[-1] if is_el else ""
-            if closing:
-                if tag in _BLOCK:
-                    parts.append("\n")
-                if node.tail:
-                    parts.append(node.tail)
-                continue
-            budget.nodes -= 1
-            if tag in _DROP or not is_el:
-                if node.tail:
-                    parts.append(node.tail)
-                continue
+    stack: list[tuple[object, bool]] = [(el, False)]
+    while stack and budget.nodes > 0:
+        node, closing = stack.pop()
+        is_el = isinstance(node.tag, str)
+        tag = node.tag.lower().rsplit("}", 1)[-1] if is_el else ""
+        tail = node.tail if node is not el else None  # the element's own tail is not its text
+        if closing:
             if tag in _BLOCK:
                 parts.append("\n")
-            if node.text:
-                parts.append(node.text)
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(node))
-    finally:
-        el.tail = tail
+            if tail:
+                parts.append(tail)
+            continue
+        budget.nodes -= 1
+        if tag in _DROP or not is_el:
+            if tail:
+                parts.append(tail)
+            continue
+        if tag in _BLOCK:
+            parts.append("\n")
+        if node.text:
+            parts.append(node.text)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node))
     return collapse("".join(parts))
 
 
@@ -129,7 +125,11 @@ def densest_block(page_html: str) -> str:
     except (etree.ParserError, ValueError):
         return ""
     for bad in root.xpath("|".join(f"//{t}" for t in _NOT_CONTENT)):
-        bad.drop_tree()
+        try:
+            bad.drop_tree()
+        except ValueError:  # its tail holds a control character lxml will not write back
+            bad.tail = None
+            bad.drop_tree()
 
     def link_len(el) -> int:
         return sum(len((a.text_content() or "").strip()) for a in el.iter("a"))
