@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 
 import pytest
 import yaml
@@ -72,7 +73,9 @@ def test_a_full_disk_marks_the_source_failing_loses_nothing_and_the_next_run_res
         with sqlite3.connect(db_file) as c:
             disk["pages"] = c.execute("PRAGMA page_count").fetchone()[0]  # the disk is full now
         srv.add("/rss.xml", rss(first + more), content_type="application/rss+xml", etag='"v2"')
+        t = time.monotonic()
         r = _cli(path, "poll", "--json")
+        assert time.monotonic() - t < 30  # a full disk costs a failed run, not a stuck one
         assert r.exit_code == 1
         [run] = json.loads(r.stdout)["sources"]
         assert run["error_kind"] == "storage", run
