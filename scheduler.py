@@ -4,7 +4,8 @@ here; every job calls into sentinel.pipeline.
 Jobs: one per source at its interval (with jitter), matching and the outbox right after
 each collection, an outbox retry job, a once-a-minute incident tick (deadlines,
 escalations, tracking), the watchlist reload check, the digests by cron, and the
-heartbeat of the one-daemon-per-database lock.
+heartbeat of the one-daemon-per-database lock. Feeds, crawls, housekeeping and the
+heartbeat run in separate thread pools, so a hostile source delays only itself.
 
 Run it with ``sentinel run`` or ``python scheduler.py [--config PATH]``.
 """
@@ -21,6 +22,7 @@ log = logging.getLogger("sentinel.daemon")
 # APScheduler's defaults drop a run that starts more than a second late; a slow feed
 # or a busy machine must delay a run, never silently skip it.
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+MAX_FEED_THREADS = 32  # feeds polled at once (threads mostly waiting on the network)
 
 
 def build_scheduler(pipeline, config):
@@ -30,9 +32,20 @@ def build_scheduler(pipeline, config):
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
+    sources = pipeline.sources()
+    feeds = [c for c in sources if not _crawls(c)]
+    # Separate pools, so no kind of job waits for another's threads: each feed has its
+    # own (a slow or hostile one holds only itself, for at most its timeout), crawls run
+    # two at a time (each is a Scrapy child process), and matching, mail, deadlines and
+    # the heartbeat never wait for a source.
     sched = BackgroundScheduler(
         timezone=config.tz,
-        executors={"default": ThreadPoolExecutor(max_workers=4)},
+        executors={
+            "default": ThreadPoolExecutor(max_workers=4),
+            "fetch": ThreadPoolExecutor(max_workers=max(1, min(len(feeds), MAX_FEED_THREADS))),
+            "crawl": ThreadPoolExecutor(max_workers=2),
+            "heartbeat": ThreadPoolExecutor(max_workers=1),
+        },
         job_defaults=JOB_DEFAULTS,
     )
     now = datetime.now(UTC)
@@ -42,13 +55,14 @@ def build_scheduler(pipeline, config):
         pipeline.process_pending()
         pipeline.drain()
 
-    for cfg in pipeline.sources():
+    for cfg in sources:
         sched.add_job(
             collect_job,
             IntervalTrigger(seconds=cfg.interval, jitter=cfg.interval * cfg.jitter),
             args=[cfg],
             id=f"source:{cfg.name}",
             name=f"collect {cfg.name}",
+            executor="crawl" if _crawls(cfg) else "fetch",
             next_run_time=now,
             misfire_grace_time=max(60, int(cfg.interval)),
         )
@@ -65,6 +79,11 @@ def build_scheduler(pipeline, config):
             misfire_grace_time=3600,
         )
     return sched
+
+
+def _crawls(cfg) -> bool:
+    """A source collected by the Scrapy spider (a child process), not a single fetch."""
+    return cfg.type == "site" or getattr(cfg, "format", None) == "site"
 
 
 def _reload_watchlists(pipeline):
@@ -118,7 +137,7 @@ def run_daemon(config, *, stop: threading.Event | None = None, for_seconds: floa
                 log.error("守护进程锁已被其他进程接管，本进程停止。")
                 stop.set()
 
-        sched.add_job(beat, "interval", seconds=20, id="heartbeat", name="heartbeat")
+        sched.add_job(beat, "interval", seconds=20, id="heartbeat", name="heartbeat", executor="heartbeat")
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: stop.set())

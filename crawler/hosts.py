@@ -20,11 +20,8 @@ def _entry(entry: str) -> tuple[str, int | None]:
     """``host`` / ``host:port`` / ``[v6]:port`` / a URL → (host, port or None)."""
     e = entry.strip().lower()
     if "://" in e:
-        p = urlsplit(e)
-        try:
-            return (p.hostname or "").rstrip("."), p.port
-        except ValueError:
-            return (p.hostname or "").rstrip("."), None
+        host, port = host_port(e)
+        return host, None if port in WEB_PORTS.values() and f":{port}" not in e else port
     if e.startswith("["):
         host, _, rest = e[1:].partition("]")
         return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
@@ -42,8 +39,11 @@ def entry_host(entry: str) -> str:
 def host_port(url: str) -> tuple[str, int | None]:
     """The URL's host (lower case) and port (the scheme's default when not written);
     port None when the URL's port is not a number."""
-    p = urlsplit(url)
-    host = (p.hostname or "").lower().rstrip(".")
+    try:
+        p = urlsplit(url)
+        host = (p.hostname or "").lower().rstrip(".")
+    except ValueError:  # "http://[" and the like: no host at all
+        return "", None
     try:
         port = p.port
     except ValueError:
@@ -109,7 +109,7 @@ def redirect_refusal(src: str, dst: str, allowed: list[str], allow_private: bool
     """(kind, why) when a redirect (or a request reached by one) from ``src`` to ``dst``
     is refused — kind ``redirect`` for an unusable target, ``offsite`` for a forbidden
     one — or None when it may go ahead."""
-    scheme = urlsplit(dst).scheme.lower()
+    scheme = dst.partition(":")[0].strip().lower()
     if scheme not in WEB_PORTS:
         return "redirect", f"跳转到不支持的地址 {dst[:200]}（只允许 http 和 https）"
     if not host_allowed(dst, allowed):

@@ -49,38 +49,75 @@ class Budget:
 
 
 def element_text(el, budget: Budget | None = None) -> str:
-    """Readable text of an lxml element, block elements on separate lines. Iterative, so
-    any depth of nesting works; stops (keeping what it has) when ``budget`` runs out."""
+    """Readable text of an lxml element, block elements on separate lines. Any depth of
+    nesting works; stops (keeping what it has) when ``budget`` runs out. The element is
+    never modified (lxml refuses to write back some text it parsed)."""
     budget = budget or Budget()
-    parts: list[str] = []
-    tail = el.tail
-    el.tail = None
+    start = budget.nodes
     try:
-        stack: list[tuple[object, bool]] = [(el, False)]
-        while stack and budget.nodes > 0:
-            node, closing = stack.pop()
-            is_el = isinstance(node.tag, str)
-            tag = node.tag.lower().rsplit("}", 1)[-1] if is_el else ""
-            if closing:
-                if tag in _BLOCK:
-                    parts.append("\n")
-                if node.tail:
-                    parts.append(node.tail)
-                continue
-            budget.nodes -= 1
-            if tag in _DROP or not is_el:
-                if node.tail:
-                    parts.append(node.tail)
-                continue
+        return collapse("".join(_walk_recursive(el, budget)))  # the fast path
+    except RecursionError:  # nested deeper than Python's stack: the same walk, iteratively
+        budget.nodes = start
+        return collapse("".join(_walk_iterative(el, budget)))
+
+
+def _local(tag) -> str:
+    return tag.lower().rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _walk_recursive(el, budget: Budget) -> list[str]:
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        if budget.nodes <= 0:
+            return
+        budget.nodes -= 1
+        tag = _local(node.tag)
+        tail = node.tail if node is not el else None  # the element's own tail is not its text
+        if tag in _DROP or not isinstance(node.tag, str):
+            if tail:
+                parts.append(tail)
+            return
+        if tag in _BLOCK:
+            parts.append("\n")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+        if tag in _BLOCK:
+            parts.append("\n")
+        if tail:
+            parts.append(tail)
+
+    walk(el)
+    return parts
+
+
+def _walk_iterative(el, budget: Budget) -> list[str]:
+    parts: list[str] = []
+    stack: list[tuple[object, bool]] = [(el, False)]
+    while stack and budget.nodes > 0:
+        node, closing = stack.pop()
+        tag = _local(node.tag)
+        tail = node.tail if node is not el else None
+        if closing:
             if tag in _BLOCK:
                 parts.append("\n")
-            if node.text:
-                parts.append(node.text)
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(node))
-    finally:
-        el.tail = tail
-    return collapse("".join(parts))
+            if tail:
+                parts.append(tail)
+            continue
+        budget.nodes -= 1
+        if tag in _DROP or not isinstance(node.tag, str):
+            if tail:
+                parts.append(tail)
+            continue
+        if tag in _BLOCK:
+            parts.append("\n")
+        if node.text:
+            parts.append(node.text)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node))
+    return parts
 
 
 # Short lines that open the block of links after an article on Chinese news sites.
@@ -129,7 +166,11 @@ def densest_block(page_html: str) -> str:
     except (etree.ParserError, ValueError):
         return ""
     for bad in root.xpath("|".join(f"//{t}" for t in _NOT_CONTENT)):
-        bad.drop_tree()
+        try:
+            bad.drop_tree()
+        except ValueError:  # its tail holds a control character lxml will not write back
+            bad.tail = None
+            bad.drop_tree()
 
     def link_len(el) -> int:
         return sum(len((a.text_content() or "").strip()) for a in el.iter("a"))

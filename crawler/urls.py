@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
+from crawler.sanitize import clean_line
+
 # Query parameters that only say how a reader arrived, never which page it is.
 TRACKING_PARAMS = frozenset(
     {
@@ -24,11 +26,15 @@ def _is_tracking(name: str) -> bool:
 def canonical(url: str) -> str:
     """The URL that identifies a page: scheme and host lower-cased, default port and
     fragment dropped, tracking parameters (utm_*, spm, from, ...) removed, the remaining
-    query kept in its original order, an empty path written as ``/``."""
-    url = url.strip()
-    parts = urlsplit(url)
+    query kept in its original order, an empty path written as ``/``. A URL that cannot
+    be parsed is returned as it is (never an exception: it comes from crawled pages)."""
+    url = clean_line(url).strip()  # no control character or lone surrogate in a URL
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().rstrip(".")
+    except ValueError:  # "http://[::1" and the like: it names itself, as written
+        return url
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower().rstrip(".")
     if host and ":" in host:  # IPv6 literal
         host = f"[{host}]"
     try:

@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from core.errors import SentinelError
 from crawler.base import Batch, CollectContext, Collection, Outcome, SourceConfig, SourceState
 from crawler.registry import source_types
 from crawler.sanitize import clean_line
 from sentinel.config import Config
-from storage.db import Database
+from storage.db import Database, describe_error
 from storage.health import is_down, record_health
 from storage.models import Match, Post, Source
 from storage.posts import ensure_source, load_recent_signatures, store_posts, store_snapshot
@@ -134,22 +134,33 @@ class Pipeline:
 
     def collect(self, cfg: SourceConfig) -> SourceRun:
         """One collection pass of one source: each batch it yields is stored and matched;
-        then the run is recorded on the source. Never raises for a source's own failure:
-        that is recorded on the source."""
+        then the run is recorded on the source. Never raises for a source's own failure (a
+        hostile site, a full disk): that is recorded on the source as one line."""
         started = time.monotonic()
         run = SourceRun(source=cfg.name)
-        with self.db.session() as s:
-            src = ensure_source(s, cfg)
-            state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
+        try:
+            with self.db.session() as s:
+                src = ensure_source(s, cfg)
+                state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
+        except Exception as e:  # noqa: BLE001 - the database is full or gone: this run cannot start
+            run.error_kind, run.error = "storage", f"无法读写来源状态：{describe_error(e)}"
+            run.seconds = time.monotonic() - started
+            log.error("来源 %s 采集失败（storage）：%s", cfg.name, run.error)
+            return run
         outcome = self._run_source(cfg, state, run)
         # Errors and warnings quote what servers sent (URLs, reasons): one clean line each.
         outcome.error = clean_line(outcome.error) if outcome.error else outcome.error
         outcome.warnings = [clean_line(w) for w in outcome.warnings]
-        with self.db.session() as s:
-            src = ensure_source(s, cfg)
-            last_success = src.last_success_at
-            record_health(s, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen)
-            self._source_notice(s, src, last_success)
+        try:
+            with self.db.session() as s:
+                src = ensure_source(s, cfg)
+                last_success = src.last_success_at
+                record_health(s, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen)
+                self._source_notice(s, src, last_success)
+        except Exception as e:  # noqa: BLE001 - e.g. the disk filled up just now
+            outcome = Outcome(state=state, fetched=outcome.fetched, error_kind="storage",
+                              error=f"采集结果未能保存：{describe_error(e)}")
+            self._record_failure(cfg, outcome)
         run.fetched, run.not_modified = outcome.fetched, outcome.not_modified
         run.error_kind, run.error, run.warnings = outcome.error_kind, outcome.error, list(outcome.warnings)
         run.seconds = time.monotonic() - started
@@ -170,15 +181,24 @@ class Pipeline:
                 for batch in batches:
                     try:
                         self._store(cfg, batch, run)
-                    except Exception as e:
-                        log.exception("来源 %s 的帖子未能保存", cfg.name)
-                        return Outcome(state=state, error_kind="storage", error=f"{type(e).__name__}: {e}")
+                    except Exception as e:  # noqa: BLE001 - logged by _log_failure
+                        _log_failure(f"来源 {cfg.name} 的帖子未能保存", e)
+                        return Outcome(state=state, error_kind="storage", error=f"帖子未能保存：{describe_error(e)}")
                     if batch.posts:
                         run.processed.add(self._match_stored())
             return batches.outcome
         except Exception as e:  # a bug in a source type is this source's failure, not the daemon's
             log.exception("来源 %s 采集时程序出错", cfg.name)
             return Outcome(state=state, error_kind="crash", error=f"{type(e).__name__}: {e}")
+
+    def _record_failure(self, cfg: SourceConfig, outcome: Outcome) -> None:
+        """Mark the source failing with the smallest write there is (the fuller one just
+        failed); when even that fails, the log and the run's output still say why."""
+        try:
+            with self.db.session() as s:
+                record_health(s, ensure_source(s, cfg), outcome, self.now())
+        except Exception as e:  # noqa: BLE001
+            log.error("来源 %s 的采集状态未能保存：%s", cfg.name, describe_error(e))
 
     def _match_stored(self) -> ProcessStats:
         """Match what was just stored. A failure here is not the source's (a watchlist
@@ -274,7 +294,7 @@ class Pipeline:
             if self._lost_race(e, ids):  # another worker matched them at the same moment
                 log.info("帖子 %s–%s 已由另一个进程同时匹配，本次跳过", ids[0], ids[-1])
             else:
-                log.exception("帖子 %s–%s 匹配出错，下次运行时重试", ids[0], ids[-1])
+                _log_failure(f"帖子 {ids[0]}–{ids[-1]} 匹配出错，下次运行时重试", e)
                 stats.errors += 1
             stats.matched -= len(ids)
             return
@@ -293,7 +313,7 @@ class Pipeline:
                     log.info("帖子 %s 已由另一个进程同时立案处理", pid)
                     stats.matched -= 1
                 else:
-                    log.exception("帖子 %s 立案处理出错，下次运行时重试", pid)
+                    _log_failure(f"帖子 {pid} 立案处理出错，下次运行时重试", e)
                     stats.errors += 1
 
     def _lost_race(self, error: Exception, ids: list[int]) -> bool:
@@ -323,9 +343,10 @@ class Pipeline:
     def drain(self) -> dict:
         try:
             return self.outbox.drain()
-        except Exception as e:  # the outbox keeps everything; a failed drain is retried later
-            log.exception("发件箱发送出错，消息保留，稍后重试")
-            return {"error": str(e)}
+        # The outbox keeps everything; a failed drain is retried later.
+        except Exception as e:  # noqa: BLE001 - logged by _log_failure
+            _log_failure("发件箱发送出错，消息保留，稍后重试", e)
+            return {"error": describe_error(e) if isinstance(e, SQLAlchemyError) else str(e)}
 
     def tick(self) -> dict:
         """Deadlines, escalation timeouts and tracking: once a minute in the daemon."""
@@ -333,3 +354,12 @@ class Pipeline:
 
         return tick(self.db, config=self.config, outbox=self.outbox, now=self.now())
 
+
+def _log_failure(what: str, e: BaseException) -> None:
+    """A database error is one line (the disk is full: nothing to debug); anything else is
+    a bug and keeps its traceback in the log."""
+    if isinstance(e, (SQLAlchemyError, OSError)):
+        log.error("%s：%s", what, describe_error(e))
+        log.debug("%s", what, exc_info=e)
+    else:
+        log.exception(what)

@@ -25,6 +25,53 @@ class DatabaseError(SentinelError):
     """The database cannot be opened or migrated."""
 
 
+class StorageError(SentinelError):
+    """A write failed (disk full, database locked or gone): one line, nothing half-stored."""
+
+
+def mask_url(url: str) -> str:
+    """The database URL with its password hidden — also when SQLAlchemy cannot parse it
+    (a typo in the port) or misreads it (an unencoded ``@`` in the password)."""
+    try:
+        url = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001, S110 - unparsable: masked by hand below
+        pass
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    at = rest.rfind("@")  # the last @ ends the credentials, whatever the password holds
+    user, colon, _password = rest[:at].partition(":") if at > 0 else ("", "", "")
+    if not colon or "/" in user:
+        return url
+    return f"{scheme}{sep}{user}:***{rest[at:]}"
+
+
+def _password_pieces(url: str) -> list[str]:
+    """The password as written in the URL, and its pieces around any ``@`` (a driver that
+    misreads the URL quotes those as a host name)."""
+    _scheme, sep, rest = url.partition("://")
+    rest = rest if sep else url
+    at = rest.rfind("@")
+    _user, colon, password = rest[:at].partition(":") if at > 0 else ("", "", "")
+    if not colon or not password:
+        return []
+    pieces = [password, *password.split("@")]
+    return sorted({p for p in pieces if len(p) >= 3}, key=len, reverse=True)
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` (a driver's message) without any piece of the URL's password."""
+    for piece in _password_pieces(url):
+        text = text.replace(piece, "***")
+    return text
+
+
+def describe_error(e: BaseException) -> str:
+    """A database error as one line for the office: the reason in Chinese where known and
+    the driver's own first line — never the SQL statement and its parameters."""
+    return _reason(e)
+
+
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -47,9 +94,9 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except Exception:  # sqlalchemy.exc.ArgumentError
         raise DatabaseError(
-            f"数据库地址 {url!r} 无效；应写成 sqlite:///var/sentinel.db 或 postgresql+psycopg://用户@主机/库名"
+            f"数据库地址 '{mask_url(url)}' 无效；应写成 sqlite:///var/sentinel.db 或 postgresql+psycopg://用户@主机/库名"
         ) from None
-    safe = parsed.render_as_string(hide_password=True)
+    safe = mask_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
             db = parsed.database
@@ -76,7 +123,7 @@ def _reason(e: BaseException) -> str:
     SQLAlchemy's statement dump and documentation link."""
     orig = getattr(e, "orig", None) or e
     text = str(orig).strip().splitlines()
-    first = text[0].strip() if text else type(orig).__name__
+    first = text[0].strip()[:300] if text else type(orig).__name__
     whole = str(orig)
     for needle, said in _REASONS:
         if needle in whole:
@@ -85,6 +132,11 @@ def _reason(e: BaseException) -> str:
 
 
 _REASONS = (
+    ("database or disk is full", "磁盘已满（或数据库已达大小上限），已保存的数据不受影响"),
+    ("No space left on device", "磁盘已满，已保存的数据不受影响"),
+    ("disk I/O error", "磁盘读写出错"),
+    ("database is locked", "数据库被其他进程锁定，稍后重试"),
+    ("attempt to write a readonly database", "数据库文件只读，无法写入"),
     ("Connection refused", "连接被拒绝，数据库服务未运行或主机、端口有误"),
     ("timeout expired", "连接超时，主机不可达"),
     ("could not translate host name", "找不到该主机名"),
@@ -107,7 +159,8 @@ def migrate(engine: Engine) -> None:
         try:
             command.upgrade(cfg, "head")
         except Exception as e:
-            raise DatabaseError(f"数据库结构升级失败：{_reason(e)}") from e
+            url = engine.url.render_as_string(hide_password=False)
+            raise DatabaseError(f"数据库结构升级失败：{scrub(_reason(e), url)}") from e
 
 
 class Database:
@@ -123,13 +176,13 @@ class Database:
                 raise
             except Exception as e:  # connection refused, permission denied...
                 raise DatabaseError(
-                    f"无法打开数据库 {self.safe_url}：{_reason(e)}；请检查 sentinel.yaml 中的 database"
+                    f"无法打开数据库 {self.safe_url}：{scrub(_reason(e), url)}；请检查 sentinel.yaml 中的 database"
                 ) from None
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
     def safe_url(self) -> str:
-        return make_url(self.url).render_as_string(hide_password=True)
+        return mask_url(self.url)
 
     @property
     def dialect(self) -> str:

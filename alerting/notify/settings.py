@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from alerting.notify.channels.chat import ChatWebhooks
-from core.durations import DurationOrZero
+from core.durations import Duration, DurationOrZero
 from core.vocabulary import CategoryKey as Category
 from core.vocabulary import SeverityKey as Severity
 
@@ -104,6 +104,9 @@ class NotifySettings(BaseModel):
         default_factory=ChatWebhooks,
         description="Chat webhooks (Apprise URLs, ${ENV} allowed for tokens) per recipient group, "
         "e.g. office: ['dingtalk://${DINGTALK_TOKEN}/'].",
+    )
+    webhook_timeout: Duration = Field(
+        30, description="Longest one chat webhook call may take, from the connect to the last byte."
     )
 
     @model_validator(mode="after")

@@ -252,10 +252,9 @@ def config_group() -> None:
 @pass_app
 def config_check(app: AppContext, as_json: bool) -> None:
     """校验 sentinel.yaml（以及其中列出的监测词表）。"""
-    from sqlalchemy.engine import make_url
-
     from core.errors import ConfigError
     from sentinel import config as config_mod
+    from storage.db import mask_url
 
     if config_mod.default_file_missing(app.config_path):
         raise ConfigError(
@@ -273,10 +272,7 @@ def config_check(app: AppContext, as_json: bool) -> None:
     if files and not missing:
         load_watchlists(files)
     playbooks.for_config(cfg)
-    try:
-        database = make_url(cfg.database).render_as_string(hide_password=True)
-    except Exception:
-        database = cfg.database
+    database = mask_url(cfg.database)  # also when the URL cannot be parsed
     notes = []
     if not files:
         notes.append("watchlists 没有匹配到任何监测词表文件，系统将无法匹配任何帖子。")
@@ -286,6 +282,9 @@ def config_check(app: AppContext, as_json: bool) -> None:
         notes.append("未配置 smtp，通知将保存在发件箱中，不会发出。")
     elif cfg.smtp.username and not cfg.smtp.password:
         notes.append("smtp 配置了 username，但环境变量 SENTINEL_SMTP_PASSWORD 未设置。")
+    from alerting.notify.channels.smtp import smtp_warnings  # password over plain TCP
+
+    notes.extend(smtp_warnings(cfg.smtp))
     if as_json:
         print_json({"ok": True, "sources": [x.name for x in cfg.sources], "watchlists": [str(f) for f in files],
                     "database": database, "smtp": cfg.smtp is not None, "notes": notes})

@@ -6,6 +6,7 @@ the hostile loopback server."""
 from __future__ import annotations
 
 import json
+import time
 
 import yaml
 from click.testing import CliRunner
@@ -37,7 +38,9 @@ def test_markup_and_escape_sequences_in_crawled_titles_never_reach_the_terminal(
     with LoopbackHTTPServer() as srv:
         path = _config(tmp_path, [{"name": "hostile[/x]", "type": "feed", "url": srv.url("/hostile/terminal"),
                                    "delay": 0, "obey_robots": False}])
+        t = time.monotonic()
         outputs = [_run(path, "poll").output, _run(path, "posts").output, _run(path, "status").output]
+        assert time.monotonic() - t < 30
     posts = outputs[1]
     assert "[/x]" in posts and "[bold" in posts  # markup shown as the text it is
     for out in outputs:

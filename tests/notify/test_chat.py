@@ -94,3 +94,32 @@ def test_failing_webhook_is_retried_without_repeating_others(db, clock, world, h
     assert second["sent"] == 2
     clock.advance(hours=1)
     assert outbox.drain()["sent"] == 0
+
+
+def test_a_webhook_that_trickles_its_answer_is_cut_off_at_webhook_timeout(db, clock, world, monkeypatch):
+    import time
+
+    from apprise.plugins.dingtalk import NotifyDingTalk
+
+    from tests.servers.http import LoopbackHTTPServer
+
+    with LoopbackHTTPServer() as srv:
+        # Headers one byte every 0.5 s: Apprise's own 4 s read timeout never fires.
+        monkeypatch.setattr(NotifyDingTalk, "notify_url",
+                            srv.url("/hostile/trickle-headers") + "?every=0.5&access_token={token}")
+        cfg = with_notify(make_config(None), channels={"office": ["dingtalk://" + "b" * 64 + "/"]},
+                          webhook_timeout=2)
+        outbox = Outbox(db, cfg, now=clock.now)
+        with db.session() as s:
+            pm = world.post(s)
+            incident_alerts.opened(s, outbox, world.incident(s, pm), [pm])
+        t = time.monotonic()
+        stats = outbox.drain()
+        took = time.monotonic() - t
+        print(f"\nwebhook header trickle: stopped after {took:.2f} s (webhook_timeout 2 s)")
+        assert took < 3.5
+        assert stats["retry"] == 1 and stats["sent"] == 0
+        assert srv.requests_to("/hostile/trickle-headers") == 1
+    with db.session() as s:
+        [chat] = s.scalars(select(OutboxMessage).where(OutboxMessage.channel == "chat")).all()
+        assert "2 秒内未完成" in (chat.last_error or "") and "\n" not in chat.last_error

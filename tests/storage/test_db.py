@@ -76,3 +76,21 @@ def test_evidence_and_incident_log_cannot_be_changed(db):
             s.execute(text(stmt))
     with db.session() as s:
         assert s.scalar(select(Snapshot.sha256)) == "0" * 64
+
+
+def test_a_malformed_database_url_never_shows_its_password(tmp_path):
+    from click.testing import CliRunner
+
+    from sentinel.cli import cli
+    from storage.db import mask_url
+
+    for url in ("postgresql+psycopg://yuqing:S3cretPW@db.example:notaport/sentinel",
+                "yuqing:S3cretPW@127.0.0.1/sentinel",
+                "postgresql+psycopg://yuqing:S3c@retPW@127.0.0.1:1/sentinel"):  # an unencoded @ in it
+        assert "S3c" not in mask_url(url) and "retPW" not in mask_url(url)
+        p = tmp_path / "sentinel.yaml"
+        p.write_text(f'database: "{url}"\n', encoding="utf-8")
+        for args in (["status"], ["posts"], ["config", "check"]):
+            out = CliRunner().invoke(cli, ["--config", str(p), *args]).output
+            assert "retPW" not in out and "Traceback" not in out, (args, out)
+            assert "yuqing:***@" in out or args != ["config", "check"], out

@@ -16,6 +16,7 @@ import re
 from pydantic import Field, RootModel
 
 from alerting.notify.channels.base import Channel, Delivery, DeliveryError, Draft, NotConfigured
+from crawler.deadline import Deadline
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -77,15 +78,22 @@ class ChatChannel(Channel):
             raise NotConfigured(f"收件组 {', '.join(groups)} 未配置聊天机器人地址")
         urls = [expand(u) for u in urls]
         failed = []
+        from alerting.notify.settings import settings_of
+
+        limit = float(settings_of(self.config).webhook_timeout)
         for url in urls:
-            ap = apprise.Apprise()
+            # Inline in this thread, so our deadline reaches its sockets. Apprise's own
+            # service_timeout only stops waiting for a worker thread, which then keeps
+            # the connection for as long as the server trickles.
+            ap = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False, service_timeout=0))
             if not ap.add(url):
                 failed.append(_redact(url) + "（地址无效）")
                 continue
-            ok = ap.notify(
-                title=payload["title"], body=payload["body"], body_format=apprise.NotifyFormat.TEXT
-            )
-            if not ok:
+            with Deadline(limit) as deadline:
+                ok = ap.notify(title=payload["title"], body=payload["body"], body_format=apprise.NotifyFormat.TEXT)
+            if deadline.expired:
+                failed.append(_redact(url) + f"（{limit:g} 秒内未完成）")
+            elif not ok:
                 failed.append(_redact(url))
         if failed:
             # Apprise does not tell a refused token from a network error: retry with backoff.

@@ -1,5 +1,8 @@
-"""E-mail over SMTP: plain, STARTTLS or SSL, login with $SENTINEL_SMTP_PASSWORD,
-a timeout on every connection. One connection serves a whole drain.
+"""E-mail over SMTP: plain, STARTTLS or SSL, login with $SENTINEL_SMTP_PASSWORD.
+Connecting (with the login) and sending one message each end within ``smtp.timeout``,
+whatever the server does (smtplib's own timeout is per socket operation). The password
+never goes out over an unencrypted connection unless ``allow_plaintext_auth`` says so.
+One connection serves a whole drain.
 
 Its settings are the top-level ``smtp:`` of sentinel.yaml. Every message has an e-mail
 copy, even without ``smtp:``: it waits in the outbox until a server is configured.
@@ -24,6 +27,26 @@ from alerting.notify.channels.base import (
     PermanentFailure,
 )
 from core.durations import Duration
+from crawler.deadline import Deadline
+
+PLAINTEXT_REFUSED = (
+    "拒绝登录邮件服务器：smtp.security 为 none，密码会以明文经网络发送；请改用 starttls 或 ssl，"
+    "确需明文登录时在 smtp 中设置 allow_plaintext_auth: true"
+)
+
+
+def smtp_warnings(cfg) -> list[str]:
+    """What ``sentinel config check`` should say about the ``smtp:`` section."""
+    if cfg is None or not cfg.username or cfg.security != "none":
+        return []
+    if getattr(cfg, "allow_plaintext_auth", False):
+        return ["警告：smtp.security 为 none 且设置了 allow_plaintext_auth，密码将以明文经网络发送。"]
+    return [("警告：smtp 配置了 username 但 security 为 none：为保护密码，系统将拒绝登录，邮件会留在发件箱中；"
+             "请改用 starttls 或 ssl（确需明文登录时设置 allow_plaintext_auth: true）。")]
+
+
+class PlaintextAuthRefused(NotConfigured):
+    """A login over plain TCP that the config does not allow: the mail waits."""
 
 
 class SmtpConfig(BaseModel):
@@ -35,8 +58,13 @@ class SmtpConfig(BaseModel):
     port: int = Field(25, ge=1, le=65535, description="SMTP port (25, 465 for ssl, 587 for starttls).")
     security: Literal["none", "starttls", "ssl"] = Field("none", description="none, starttls or ssl.")
     username: str | None = Field(None, description="Login name; the password is $SENTINEL_SMTP_PASSWORD.")
+    allow_plaintext_auth: bool = Field(
+        False, description="Allow the login (and so the password) over an unencrypted connection (security: none)."
+    )
     from_: str = Field(alias="from", description='Sender, e.g. "舆情监测 <yuqing@example.edu.cn>".')
-    timeout: Duration = Field(30, description="Seconds before a connection or command is given up.")
+    timeout: Duration = Field(
+        30, description="Longest the connection (with the login) or the sending of one message may take."
+    )
 
     @property
     def password(self) -> str | None:
@@ -82,9 +110,28 @@ class SmtpChannel(Channel):
         cfg = self.settings
         if cfg is None:
             raise NotConfigured("未配置 smtp，邮件保留在发件箱中")
+        if cfg.username and cfg.security == "none" and not getattr(cfg, "allow_plaintext_auth", False):
+            raise PlaintextAuthRefused(PLAINTEXT_REFUSED)  # before connecting: nothing goes out
+        late = f"连接邮件服务器 {cfg.host}:{cfg.port} 在 {cfg.timeout:g} 秒内未完成"
+        with Deadline(cfg.timeout) as deadline:
+            try:
+                conn = self._open(cfg)
+            except DeliveryError as e:
+                if deadline.expired:
+                    e.args = (late,)
+                raise
+        if deadline.expired:  # smtplib may take a reply cut short by the deadline for a whole one
+            _close(conn)
+            err = DeliveryError(late)
+            err.unreachable = True
+            raise err
+        return conn
+
+    def _open(self, cfg) -> smtplib.SMTP:
+        conn: smtplib.SMTP | None = None
         try:
             if cfg.security == "ssl":
-                conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                conn = smtplib.SMTP_SSL(
                     cfg.host, cfg.port, timeout=cfg.timeout, context=ssl.create_default_context()
                 )
             else:
@@ -98,10 +145,12 @@ class SmtpChannel(Channel):
                     raise NotConfigured("smtp.username 已配置，但未设置环境变量 SENTINEL_SMTP_PASSWORD")
                 conn.login(cfg.username, cfg.password)
         except smtplib.SMTPAuthenticationError as e:
+            _close(conn)
             err = DeliveryError(f"SMTP 登录失败：{e.smtp_code} {_text(e.smtp_error)}")
             err.unreachable = True
             raise err from None
         except (OSError, smtplib.SMTPException) as e:
+            _close(conn)
             err = DeliveryError(f"无法连接邮件服务器 {cfg.host}:{cfg.port}：{type(e).__name__}: {e}")
             err.unreachable = True
             raise err from None
@@ -113,6 +162,21 @@ class SmtpChannel(Channel):
         to = list(message.recipients or [])
         if not to:
             raise PermanentFailure("没有收件人地址（收件组为空或未配置）")
+        limit = self.config.smtp.timeout
+        late = f"发送一封邮件在 {limit:g} 秒内未完成，稍后重试"
+        with Deadline(limit) as deadline:
+            deadline.watch(self._conn.sock)
+            try:
+                note = self._send(message, to)
+            except DeliveryError as e:
+                if deadline.expired:
+                    e.args = (late,)
+                raise
+        if deadline.expired:  # accepted (250) just before the cut: sent; only the connection is gone
+            self._reset()
+        return note
+
+    def _send(self, message, to: list[str]) -> str | None:
         try:
             refused = self._conn.sendmail(mail.envelope_from(self.settings.from_), to, message.body)
         except smtplib.SMTPRecipientsRefused as e:
@@ -154,6 +218,14 @@ class SmtpChannel(Channel):
                     conn.close()
                 except Exception:
                     pass
+
+
+def _close(conn: smtplib.SMTP | None) -> None:
+    if conn is not None:
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001, S110 - closing a broken connection
+            pass
 
 
 def _text(t) -> str:
