@@ -174,5 +174,5 @@ def time_left(timeout: float | None, on_passed: type[Exception]) -> float | None
     left = d.left()
     if left <= 0:
         d.expired = True
-        raise on_passed("the deadline of the whole request has passed")
+        raise on_passed("整个请求已超过时限")
     return left if timeout is None else min(timeout, left)

@@ -74,12 +74,12 @@ class _Decoder:
 
             self._br = brotli.Decompressor()
         else:
-            raise FetchError("decode", f"unsupported content encoding '{coding}'")
+            raise FetchError("decode", f"不支持的内容压缩方式“{coding}”")
 
     def _count(self, data: bytes) -> bytes:
         self.out += len(data)
         if self.out > self.cap:
-            raise FetchError("too_large", f"decompressed body exceeds {self.cap} bytes (compression bomb?)")
+            raise FetchError("too_large", f"解压后内容超过 {self.cap} 字节（疑似压缩炸弹），已停止读取")
         return data
 
     def feed(self, chunk: bytes) -> bytes:
@@ -111,7 +111,7 @@ class _Decoder:
         except FetchError:
             raise
         except Exception as e:  # noqa: BLE001 - zlib.error, brotli.error
-            raise FetchError("decode", f"corrupt {self.coding} body: {e}") from None
+            raise FetchError("decode", f"{self.coding} 压缩的内容已损坏：{e}") from None
 
 
 class HttpClient:
@@ -205,7 +205,7 @@ class HttpClient:
 
     def _fetch(self, url: str, opts: FetchOptions) -> FetchResult:
         if opts.obey_robots and not self.robots_allows(url, opts):
-            raise FetchError("robots", f"robots.txt forbids {url}")
+            raise FetchError("robots", f"robots.txt 禁止采集 {url}")
         headers = dict(opts.headers)
         if opts.etag:
             headers["If-None-Match"] = opts.etag
@@ -225,12 +225,12 @@ class HttpClient:
                 if refused:
                     raise FetchError(*refused)
                 if opts.obey_robots and not self.robots_allows(nxt, opts):
-                    raise FetchError("robots", f"robots.txt forbids {nxt}")
+                    raise FetchError("robots", f"robots.txt 禁止采集 {nxt}")
                 current = nxt
                 continue
             result.url = url
             return result
-        raise FetchError("redirect", f"more than {opts.max_redirects} redirects from {url}")
+        raise FetchError("redirect", f"从 {url} 起跳转超过 {opts.max_redirects} 次")
 
     def _fetch_once(self, url: str, opts: FetchOptions, headers: dict[str, str]) -> FetchResult:
         host = self._host_key(url)
@@ -304,16 +304,16 @@ def _fetch_error(url: str, e: Exception) -> FetchError:
     msg = str(e).splitlines()[0] if str(e) else type(e).__name__
     if isinstance(e, httpx.ConnectError):
         if "Name or service not known" in msg or "nodename" in msg or "getaddrinfo" in msg or "resolution" in msg:
-            return FetchError("dns", f"cannot resolve the host of {url}")
+            return FetchError("dns", f"无法解析 {url} 的域名")
         if "refused" in msg.lower():
-            return FetchError("refused", f"connection refused by {netloc}")
-        return FetchError("connection", f"cannot connect to {netloc}: {msg}")
+            return FetchError("refused", f"{netloc} 拒绝连接")
+        return FetchError("connection", f"无法连接 {netloc}：{msg}")
     if isinstance(e, httpx.InvalidURL) or "location" in msg.lower():
         # The request URL was checked before sending: httpx read a Location header it
         # cannot use (data:, a broken host or port) while preparing the next hop.
         return FetchError("redirect", f"{url[:200]} 跳转到无效的地址（{msg[:200]}）")
     if isinstance(e, httpx.RemoteProtocolError):
-        return FetchError("connection", f"{url}: the server broke the response ({msg})")
+        return FetchError("connection", f"{url}：服务器中途断开了响应（{msg}）")
     if isinstance(e, httpx.HTTPError):
         return FetchError("connection", f"{url}: {msg}")
     return FetchError("connection", f"{url}: {type(e).__name__}: {msg}")

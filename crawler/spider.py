@@ -153,9 +153,9 @@ def error_kind(failure) -> tuple[str, str]:
             if text.startswith(kind + ": "):
                 return kind, text[len(kind) + 2:]
         if "DOWNLOAD_MAXSIZE" in text:
-            return "too_large", "the body exceeded the size limit while decompressing (compression bomb?)"
+            return "too_large", "解压后内容超过大小限制（疑似压缩炸弹），已停止读取"
         if "robots" in text.lower() or name == "IgnoreRequest" and "Forbidden by robots.txt" in text:
-            return "robots", "robots.txt forbids it"
+            return "robots", "robots.txt 禁止采集"
         return "ignored", text or name
     text = str(exc)
     by_name = {
@@ -168,15 +168,15 @@ def error_kind(failure) -> tuple[str, str]:
     if name in by_name:
         return by_name[name], text or name
     if isinstance(exc, (terr.TimeoutError, terr.TCPTimedOutError)):
-        return "timeout", "no complete answer in time"
+        return "timeout", "未在时限内收到完整响应"
     if isinstance(exc, terr.DNSLookupError):
-        return "dns", "cannot resolve the host"
+        return "dns", "无法解析域名"
     if isinstance(exc, terr.ConnectionRefusedError):
-        return "refused", "connection refused"
+        return "refused", "对方拒绝连接"
     if name == "DownloadCancelledError" or "maxsize" in text.lower() or "max size" in text.lower():
-        return "too_large", f"the response is larger than the size limit ({text or name})"
+        return "too_large", f"响应超过大小限制（{text or name}）"
     if "DataLoss" in text or "ResponseFailed" in text:
-        return "connection", f"the server broke the response ({name})"
+        return "connection", f"服务器中途断开了响应（{name}）"
     return "connection", f"{name}: {text}"
 
 

@@ -185,7 +185,7 @@ def crawl(
                     posts, snapshots, since = [], [], time.monotonic()
     except subprocess.TimeoutExpired:
         outcome = tally.stopped(
-            "timeout", f"the crawl did not finish within {cfg.crawl_timeout:g} s"
+            "timeout", f"整站采集未在 {cfg.crawl_timeout:g} 秒内完成"
         )
     except (RuntimeError, OSError) as e:
         outcome = tally.stopped("crawler", str(e))
