@@ -45,6 +45,8 @@ def one_line_error(result, code: int = 1) -> str:
 @pytest.fixture
 def incident(config):
     """A ticket opened the way a unit opens one: a manual report (报案)."""
+    assert run(config, "user", "add", "王五", "--role", "unit", "--unit", "后勤处").exit_code == 0
+    assert run(config, "user", "add", "张三", "--role", "office").exit_code == 0
     r = run(config, "report", "--url", "https://forum.example.com/t/1", "--title", "食堂涨价",
             "--by", "王五", "--json")
     assert r.exit_code == 0, r.output
@@ -58,7 +60,7 @@ def incident(config):
         ("digest", "--out", "{bad}/d.html"),
         ("report", "weekly", "--out", "{bad}/w.html"),
         ("incident", "review", "{id}", "--out", "{bad}/r.html"),
-        ("incident", "evidence", "{id}", "--collect", "--out", "{bad}/e.zip"),
+        ("incident", "evidence", "{id}", "--collect", "--by", "张三", "--out", "{bad}/e.zip"),
     ],
 )
 def test_unwritable_out_path_is_one_line(config, incident, tmp_path, args):
