@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from core.vocabulary import Category, Role
@@ -201,7 +203,7 @@ def user_passwd(app, name, password_stdin, as_json):
     from alerting.incidents import users
 
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("新密码", hide_input=True, prompt_suffix="：")
         if click.prompt("再输入一次", hide_input=True, prompt_suffix="：") != password:
