@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zipfile
 import struct
+import zipfile
 import zlib
 
 import pytest
