@@ -2,7 +2,9 @@
 
 Records are nouns: a Source is fetched into Snapshots, which yield Posts; a Post gets
 a Match; matched posts gather into an Incident with its append-only IncidentEvents,
-checklist items, evidence and escalations; every message goes through the Outbox.
+checklist items, evidence (snapshots, and EvidenceFiles people hand in) and escalations,
+the units that follow it, its Replies, its Meeting and its TakedownChecks; Users act on
+it; every message goes through the Outbox.
 Schema changes go through an Alembic revision in ``storage/migrations/versions``.
 """
 

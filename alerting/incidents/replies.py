@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from alerting.compose import replies as words
 from alerting.incidents import playbooks, roles
 from alerting.incidents.workflow import WorkflowError, record
-from core.times import office_time
 from core.vocabulary import ReplyState, Role
 from storage.models import ChecklistItem, Incident, Reply, User
 
@@ -332,13 +331,3 @@ def listing(session: Session, incident: Incident) -> list[dict]:
             select(Reply).where(Reply.incident_id == incident.id).order_by(Reply.version)
         )
     ]
-
-
-def summary_line(r: Reply, tz) -> str:
-    """One line for the ticket: 第2稿 已审定（李书记 11-23 14:05）."""
-    who = {
-        S.APPROVED.value: (r.decided_by, r.decided_at),
-        S.REJECTED.value: (r.decided_by, r.decided_at),
-        S.PUBLISHED.value: (r.published_by, r.published_at),
-    }.get(r.state, (r.drafted_by, r.drafted_at))
-    return f"第{r.version}稿 {S.label_of(r.state)}（{who[0]} {office_time(who[1], tz)}）"

@@ -317,15 +317,16 @@ def evidence_cmd(app, incident_id, out, collect, by, as_json):
 @incident_group.command("review")
 @click.argument("incident_id", type=IncidentId())
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="输出文件：文件名.html 或 文件名.md")
+@click.option("--by", metavar="NAME", help="以这位用户的身份生成；默认 $SENTINEL_USER")
 @json_option
 @pass_app
-def review_cmd(app, incident_id, out, as_json):
+def review_cmd(app, incident_id, out, by, as_json):
     """总结评估: write the incident's review report (timeline, chart, sources, deadlines)."""
     from alerting.incidents import review
 
     fmt = review.format_of(out)
     with _incident(app, incident_id) as (s, inc):
-        text = review.render(s, inc, app.config, _now(), fmt)
+        text = review.render(s, inc, app.config, _now(), fmt, viewer=_viewer(by))
     path = review.write(out, text)
     if as_json:
         print_json({"incident": incident_id, "file": str(path), "format": fmt})
