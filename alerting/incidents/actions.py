@@ -162,7 +162,7 @@ def check(session: Session, incident: Incident, which: str, *, config, now: date
 def _by_its_record(session: Session, incident: Incident, item: ChecklistItem, config) -> None:
     from alerting.incidents import meeting, replies
 
-    spec = playbooks.item_spec(config, incident.category, item.key)
+    spec = playbooks.spec_of_item(config, incident.category, item.key)
     auto = spec.auto if spec else None
     if auto == "reply" and replies.published(session, incident) is None:
         raise WorkflowError(

@@ -85,7 +85,7 @@ def record_meeting(
             ChecklistItem.incident_id == incident.id, ChecklistItem.done_at.is_(None)
         )
     ):
-        spec = playbooks.item_spec(config, incident.category, item.key)
+        spec = playbooks.spec_of_item(config, incident.category, item.key)
         if spec is None or spec.auto != "meeting":
             continue
         late = held_at > item.due_at if item.due_at is not None else False

@@ -178,3 +178,12 @@ def apply(session: Session, incident: Incident, config, *, now: datetime,
 def item_spec(config, category: str | None, key: str) -> PlaybookItem | None:
     book = for_config(config).get(category or "")
     return next((i for i in book.items if i.key == key), None) if book else None
+
+
+def spec_of_item(config, category: str | None, key: str) -> PlaybookItem | None:
+    """The spec of an incident's checklist item: from its category's playbook, else from
+    the playbook it came from (an inquiry's reply item stays when the story turns hype)."""
+    spec = item_spec(config, category, key)
+    if spec is not None:
+        return spec
+    return next((i for book in for_config(config).values() for i in book.items if i.key == key), None)

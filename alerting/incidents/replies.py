@@ -286,7 +286,7 @@ def publish(
             ChecklistItem.incident_id == incident.id, ChecklistItem.done_at.is_(None)
         )
     ):
-        spec = playbooks.item_spec(config, incident.category, item.key)
+        spec = playbooks.spec_of_item(config, incident.category, item.key)
         if spec is None or spec.auto != "reply":
             continue
         late = item.due_at is not None and now > item.due_at

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting.incidents.playbooks import PlaybookError, item_spec
+from alerting.incidents.playbooks import PlaybookError, spec_of_item
 from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import record
 from core.vocabulary import FetchErrorKind, TakedownState
@@ -60,7 +60,7 @@ def watched_since(session: Session, incident: Incident, config) -> datetime | No
     times = []
     for item in done:
         try:
-            spec = item_spec(config, incident.category, item.key)
+            spec = spec_of_item(config, incident.category, item.key)
         except PlaybookError:
             spec = None
         if spec is not None and spec.takedown:

@@ -100,10 +100,10 @@ def item_dict(item: ChecklistItem, now: datetime, spec=None) -> dict:
 def _spec(config, inc: Incident, key: str):
     if config is None:
         return None
-    from alerting.incidents.playbooks import PlaybookError, item_spec
+    from alerting.incidents.playbooks import PlaybookError, spec_of_item
 
     try:
-        return item_spec(config, inc.category, key)
+        return spec_of_item(config, inc.category, key)
     except PlaybookError:
         return None
 
