@@ -53,7 +53,8 @@ def record_meeting(
         held_at = held_at.replace(tzinfo=config.tz)
     if held_at > now:
         raise WorkflowError(f"答疑会时间 {office_time(held_at, config.tz)} 还没到；开完会再登记")
-    if held_at < incident.opened_at.replace(second=0, microsecond=0):  # times are typed to the minute
+    # Times are typed to the minute: one in the minute the incident opened is not before it.
+    if held_at < incident.opened_at.replace(second=0, microsecond=0):
         raise WorkflowError(
             f"答疑会时间 {office_time(held_at, config.tz)} 早于立案时间 "
             f"{office_time(incident.opened_at, config.tz)}，请核对 --at"

@@ -131,7 +131,11 @@ def probe(url: str, title: str, config, client=None) -> tuple[str, int | None, s
         return T.UNREACHABLE.value, fr.status, f"网站返回 HTTP {fr.status}"
     text = decode(fr.body, fr.headers.get("content-type")).text or ""
     shown = len(title.strip()) >= 4 and title.strip() in text
-    said = max((p for p in settings_of(config).takedown.removed_phrases if p in text), key=len, default=None)
+    said = max(
+        (p for p in settings_of(config).takedown.removed_phrases if p in text),
+        key=len,
+        default=None,
+    )
     if said and not shown:
         return T.DELETED.value, fr.status, f"页面提示“{said}”，原帖内容已不在页面上"
     return T.STILL_ONLINE.value, fr.status, "原帖仍可访问"

@@ -284,9 +284,12 @@ def test_the_reply_item_is_not_ticked_by_hand(db, config, outbox, clock, world, 
         )
 
 
-def test_an_inquiry_turned_hype_still_owes_its_reply_and_publishing_ticks_it(db, config, outbox, clock, world,
-                                                                              people):
-    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN)
+def test_an_inquiry_turned_hype_still_owes_its_reply_and_publishing_ticks_it(
+    db, config, outbox, clock, world, people
+):
+    iid = _open(
+        db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN
+    )
     with db.session() as s:
         inc = s.get(Incident, iid)
         inc.category = "hype"  # the story grew into a hype wave: the inquiry's open items stay
@@ -295,11 +298,14 @@ def test_an_inquiry_turned_hype_still_owes_its_reply_and_publishing_ticks_it(db,
         playbooks.apply(s, inc, config, now=clock.now(), keep_open=True)
         with pytest.raises(WorkflowError, match="须在答复经领导审定并发布后"):
             actions.check(s, inc, "reply_online", config=config, now=clock.now(), by="赵敏")
-        _ = [replies.draft(s, inc, "情况说明", by="赵敏", config=config, outbox=outbox, now=clock.now()),
-             replies.approve(s, inc, by="李书记", config=config, outbox=outbox, now=clock.now()),
-             replies.publish(s, inc, by="赵敏", config=config, now=clock.now())]
-        item = s.scalar(select(ChecklistItem).where(ChecklistItem.incident_id == iid,
-                                                    ChecklistItem.key == "reply_online"))
+        replies.draft(s, inc, "情况说明", by="赵敏", config=config, outbox=outbox, now=clock.now())
+        replies.approve(s, inc, by="李书记", config=config, outbox=outbox, now=clock.now())
+        replies.publish(s, inc, by="赵敏", config=config, now=clock.now())
+        item = s.scalar(
+            select(ChecklistItem).where(
+                ChecklistItem.incident_id == iid, ChecklistItem.key == "reply_online"
+            )
+        )
         assert item.done_at == clock.now()
 
 
