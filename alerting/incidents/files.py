@@ -128,12 +128,14 @@ def attach(
     now: datetime,
     note: str | None = None,
     post: Post | None = None,
-    checked: bool = False,
+    role_checked: bool = False,
 ) -> list[EvidenceItem]:
     """补充材料: attach files to the incident (the office, or the incident's unit). Every
     file is checked before any is stored; the same file twice is kept once."""
     name = (
-        by if checked else roles.require(session, by, "添加材料", incident, own_unit_may=True).name
+        by
+        if role_checked
+        else roles.require(session, by, "添加材料", incident, own_unit_may=True).name
     )
     if not uploads:
         raise FileRefused("请用 --file 给出要添加的文件")

@@ -81,6 +81,14 @@ def _match(config, post: Post, by: str, now: datetime) -> Match:
     return m
 
 
+def needs_fetch(session: Session, url: str | None) -> bool:
+    """Whether reporting ``url`` would fetch it: an http(s) URL of no stored post."""
+    url = (url or "").strip()
+    if not url.startswith(("http://", "https://")):
+        return False
+    return session.scalar(select(Post.id).where(Post.url == canonical(url))) is None
+
+
 def fetch_page(url: str, config, client=None):
     """(FetchResult, None) for a page that answered 2xx, else (result or None, why not in
     Chinese). A person asked for this one page, so robots.txt is not consulted; every
@@ -224,7 +232,7 @@ def report(
             now=now,
             post=post,
             note="报案附件",
-            checked=True,
+            role_checked=True,
         )
         if uploads
         else []

@@ -45,15 +45,12 @@ def report_group(ctx, app, title, note, url, paths, by, category, as_json):
 
     with app.db.session() as s:  # the reporter first: a stranger causes no fetch at all
         roles.require(s, by, "报案", roles=roles.EVERYONE)
+        fetch = manual.needs_fetch(s, url)
     uploads = [files.read_path(p, app.config) for p in paths]
     for u in uploads:
         files.check(u, app.config)
     # The page is fetched outside the transaction, so a slow site holds no database lock.
-    fetched = (
-        manual.fetch_page(url.strip(), app.config)
-        if url and url.strip().startswith(("http://", "https://"))
-        else None
-    )
+    fetched = manual.fetch_page(url.strip(), app.config) if fetch else None
     with app.db.session() as s:
         r = manual.report(
             s,
