@@ -91,7 +91,7 @@ def test_digest_since_takes_a_date_like_posts(config):
 
 
 def test_wrong_silence_duration_is_chinese(config):
-    r = run(config, "silence", "add", "--term", "食堂", "--for", "soon")
+    r = run(config, "silence", "add", "--term", "食堂", "--for", "soon", "--by", "张三")
     assert r.exit_code == 2 and "不是有效的时间段" in r.output and "is not a duration" not in r.output
 
 
@@ -146,14 +146,15 @@ def test_unknown_user_is_named(config, incident):
 
 
 def test_silence_on_a_missing_incident_is_refused(config, incident):
-    out = one_line_error(run(config, "silence", "add", "--incident", "999"))
+    out = one_line_error(run(config, "silence", "add", "--incident", "999", "--by", "张三"))
     assert "没有编号为 999 的事件" in out
-    r = run(config, "silence", "add", "--incident", str(incident), "--json")
+    r = run(config, "silence", "add", "--incident", str(incident), "--json", "--by", "张三")
     assert r.exit_code == 0 and json.loads(r.output)["value"] == str(incident)
 
 
 def test_silence_on_an_unknown_source_warns(config):
-    r = run(config, "silence", "add", "--source", "colege-bar")
+    assert run(config, "user", "add", "张三", "--role", "office").exit_code == 0
+    r = run(config, "silence", "add", "--source", "colege-bar", "--by", "张三")
     assert r.exit_code == 0 and "没有名为 'colege-bar' 的来源" in r.output
 
 
