@@ -180,6 +180,15 @@ class EventKind(Vocabulary):
     SECONDARY_CRISIS = "secondary_crisis", "二次危机", 16
     CLOSE_PROPOSED = "close_proposed", "建议结案", 17
     GROWTH = "growth", "传播增长", 18
+    REPLY_DRAFTED = "reply_drafted", "起草答复", 19
+    REPLY_SUBMITTED = "reply_submitted", "答复送审", 20
+    REPLY_APPROVED = "reply_approved", "答复审定通过", 21
+    REPLY_REJECTED = "reply_rejected", "答复退回修改", 22
+    REPLY_PUBLISHED = "reply_published", "发布答复", 23
+    MEETING = "meeting", "网下答疑会", 24
+    FILE_ADDED = "file_added", "补充材料", 25
+    UNIT_SET = "unit_set", "责任单位", 26
+    TAKEDOWN = "takedown", "删帖复查", 27
 
 
 @_meta("处置事项状态")
@@ -221,6 +230,9 @@ class MessageKind(Vocabulary):
     SOURCE_DOWN = "source_down", "采集异常", 7
     SOURCE_RECOVERED = "source_recovered", "采集恢复", 8
     DIGEST = "digest", "舆情摘要", 9
+    REPLY_APPROVAL = "reply_approval", "答复待审定", 10
+    REPLY_DECISION = "reply_decision", "答复审定结果", 11
+    UNIT_NOTICE = "unit_notice", "报案回执", 12
 
 
 @_meta("来源状态")
@@ -278,6 +290,36 @@ class Role(Vocabulary):
     OFFICE = "office", "舆情办工作人员", 1, ("办公室", "舆情办", "办公室工作人员")
     LEADER = "leader", "学院领导", 2, ("领导",)
     UNIT = "unit", "单位信息管理员", 3, ("单位", "信息员", "信息管理员", "单位信息员")
+
+
+@_meta("答复状态")
+class ReplyState(Vocabulary):
+    """A reply (统一回复) on its way: drafted, approved by a leader, published."""
+
+    DRAFT = "draft", "草稿", 1
+    PENDING = "pending", "待审定", 2, ("送审",)
+    APPROVED = "approved", "已审定", 3, ("审定",)
+    REJECTED = "rejected", "已退回", 4, ("退回",)
+    PUBLISHED = "published", "已发布", 5, ("发布",)
+    SUPERSEDED = "superseded", "已被新稿取代", 6
+
+
+@_meta("事件单位来源")
+class UnitSource(Vocabulary):
+    """Why a unit follows an incident."""
+
+    REPORTER = "by_reporter", "报案人所在单位", 1
+    WATCHLIST = "by_watchlist", "监测名单中的单位名称", 2
+    OFFICE = "by_office", "舆情办指定", 3
+
+
+@_meta("删帖复查结果")
+class TakedownState(Vocabulary):
+    """What a re-fetch of an offending post found after its source was dealt with."""
+
+    DELETED = "deleted", "已删除", 1, ("已删帖",)
+    STILL_ONLINE = "still_online", "仍可访问", 2
+    UNREACHABLE = "unreachable", "无法确认（访问出错）", 3
 
 
 @_meta("收件组")
@@ -338,7 +380,8 @@ class SourceKind(Vocabulary):
 
 ALL: tuple[type[Vocabulary], ...] = (
     IncidentStatus, Category, Severity, EventKind, ChecklistState, OutboxStatus, MessageKind,
-    SourceHealth, FetchErrorKind, Actor, Role, RecipientGroup, SilenceTarget, HitKind, JoinReason, Polarity, SourceKind,
+    SourceHealth, FetchErrorKind, Actor, Role, RecipientGroup, SilenceTarget, HitKind, JoinReason, Polarity,
+    SourceKind, ReplyState, UnitSource, TakedownState,
 )
 
 

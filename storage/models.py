@@ -2,7 +2,9 @@
 
 Records are nouns: a Source is fetched into Snapshots, which yield Posts; a Post gets
 a Match; matched posts gather into an Incident with its append-only IncidentEvents,
-checklist items, evidence and escalations; every message goes through the Outbox.
+checklist items, evidence (snapshots, and EvidenceFiles people hand in) and escalations,
+the units that follow it, its Replies, its Meeting and its TakedownChecks; Users act on
+it; every message goes through the Outbox.
 Schema changes go through an Alembic revision in ``storage/migrations/versions``.
 """
 
@@ -163,6 +165,8 @@ class User(Base):
     unit: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The console password as an argon2 hash (never the password itself).
+    password_hash: Mapped[str | None] = mapped_column(String(200))
 
 
 class Incident(Base):
@@ -244,8 +248,22 @@ class ChecklistItem(Base):
     __table_args__ = (UniqueConstraint("incident_id", "key"),)
 
 
+class EvidenceFile(Base):
+    """A file handed in as evidence (a screenshot of a chat group, a photo, a PDF),
+    stored once by its SHA-256, exactly as received. Never modified after insert."""
+
+    __tablename__ = "evidence_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class EvidenceItem(Base):
-    """A preserved snapshot attached to an incident, with its hash (category 3)."""
+    """Evidence attached to an incident with its hash: a post's snapshot as fetched
+    (category 3, a report's page) or a file someone handed in."""
 
     __tablename__ = "evidence_items"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -256,7 +274,75 @@ class EvidenceItem(Base):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
     added_by: Mapped[str] = mapped_column(String(100), default="system")
     note: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_files.id"))
+    filename: Mapped[str | None] = mapped_column(String(300))  # the name it was handed in under
     __table_args__ = (UniqueConstraint("incident_id", "snapshot_id"),)
+
+
+class IncidentUnit(Base):
+    """A unit (单位) that follows an incident: its information manager sees it, adds
+    notes and files to it, and may draft its reply."""
+
+    __tablename__ = "incident_units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    unit: Mapped[str] = mapped_column(String(200), index=True)
+    via: Mapped[str] = mapped_column(String(20))  # core.vocabulary.UnitSource
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(100), default="system")
+    __table_args__ = (UniqueConstraint("incident_id", "unit"),)
+
+
+class Reply(Base):
+    """One version of an incident's reply (统一回复): drafted, approved or sent back by
+    a leader, published. Every step is also in the incident's log."""
+
+    __tablename__ = "replies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))  # core.vocabulary.ReplyState
+    drafted_by: Mapped[str] = mapped_column(String(100))
+    drafted_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    published_by: Mapped[str | None] = mapped_column(String(100))
+    published_at: Mapped[datetime | None]
+    published_url: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("incident_id", "version"),)
+
+
+class Meeting(Base):
+    """The offline Q&A meeting (网下答疑会) held for an incident, as a record."""
+
+    __tablename__ = "meetings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    held_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(Text)
+    attendees: Mapped[str] = mapped_column(Text)
+    questions: Mapped[str] = mapped_column(Text)
+    answers: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TakedownCheck(Base):
+    """One re-fetch of an offending post after its source was dealt with: is it gone?
+    Never modified after insert."""
+
+    __tablename__ = "takedown_checks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None]
+    state: Mapped[str] = mapped_column(String(20))  # core.vocabulary.TakedownState
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class Escalation(Base):

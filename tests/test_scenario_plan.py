@@ -146,7 +146,7 @@ def test_the_demo_scenario_follows_the_response_plan(tmp_path, opening):
             actions.escalate(s, inc, config=cfg, outbox=pipeline.outbox, now=now, by="赵敏")
             actions.classify(s, inc, "hype", config=cfg, now=now, by="赵敏")
             for key in ("state_facts", "trace_and_deal"):  # the inquiry's reply stays open
-                actions.check(s, inc, key, now=now, by="赵敏", note="已完成")
+                actions.check(s, inc, key, config=cfg, now=now, by="赵敏", note="已完成")
             actions.resolve(s, inc, config=cfg, now=now, by="赵敏", tracker="赵敏", force=True,
                             note="已发布情况说明，转入动态跟踪")
             assert inc.status == "tracking"

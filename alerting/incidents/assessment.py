@@ -60,6 +60,8 @@ class Measures:
 
 
 def site_of(post: Post) -> str:
+    if (post.url or "").startswith("report:"):  # reported without a URL (a chat group, a screenshot)
+        return "人工报案（无网址）"
     return (urlsplit(post.url or "").hostname or "").removeprefix("www.") or "未知"
 
 
@@ -89,7 +91,7 @@ def measure(session: Session, incident: Incident, now: datetime) -> Measures:
     src = session.get(Source, first.source_id)
     m.first_source = {
         "post_id": first.id,
-        "url": first.url,
+        "url": first.url if first.url.startswith(("http://", "https://")) else "",
         "title": first.title,
         "author": first.author,
         "site": site_of(first),

@@ -91,14 +91,18 @@ def escalate(session: Session, incident: Incident, *, config, outbox, now: datet
     return _send(session, incident, level_no, lv, config=config, outbox=outbox, now=now, actor=actor, note=note)
 
 
-def acknowledge(session: Session, incident_id: int, by: str, now: datetime, note: str | None = None) -> dict:
-    """Acknowledge the incident's escalations: the timers stop. Safe to call twice."""
-    if not by or not by.strip():
-        from alerting.incidents.workflow import WorkflowError
+def acknowledge(session: Session, incident_id: int, by: str, now: datetime, note: str | None = None, *,
+                config=None) -> dict:
+    """Acknowledge the incident's escalations: the timers stop. Safe to call twice.
+    Counts only from the office or a person a report was addressed to (their e-mail
+    among the recipients of a level told; ``roles.acknowledger``): anyone else is
+    refused before anything is written. Without ``config`` only the office may."""
+    from alerting.incidents import roles
 
-        raise WorkflowError("确认收到需要写明确认人（--by 姓名）")
     incident = get_incident(session, incident_id)
-    open_levels = [e for e in sent_levels(session, incident) if e.acked_at is None]
+    levels = sent_levels(session, incident)
+    by = roles.acknowledger(session, incident, by, levels, config).name
+    open_levels = [e for e in levels if e.acked_at is None]
     for esc in open_levels:
         esc.acked_at, esc.acked_by = now, by
     first = incident.acknowledged_at is None

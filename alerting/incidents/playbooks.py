@@ -22,6 +22,7 @@ from storage.models import ChecklistItem, Incident
 
 BUILTIN = Path(__file__).with_name("playbooks.yaml")
 _DAY = re.compile(r"^(same_day|next_day)\s+(\d{1,2}):(\d{2})$")
+AUTO = (None, "evidence", "reply", "meeting")
 
 
 class PlaybookError(PositionedError):
@@ -38,7 +39,16 @@ class PlaybookItem(BaseModel):
     title: str = Field(description="Name of the item, as the office reads it.")
     due: str | None = Field(None, description="same_day HH:MM, next_day HH:MM, or a duration (2h, 3d).")
     optional: bool = Field(False, description="Done only when the situation calls for it.")
-    auto: str | None = Field(None, description="'evidence': done by the system when evidence is preserved.")
+    auto: str | None = Field(
+        None,
+        description="'evidence': done by the system when evidence is preserved; 'reply': done only by "
+        "publishing a leader-approved reply; 'meeting': done by recording the Q&A meeting.",
+    )
+    takedown: bool = Field(
+        False, description="Dealing with the source: once done, the offending posts are re-fetched to see "
+        "whether they are gone (删帖复查).",
+    )
+    means: str | None = Field(None, description="One line saying what the item means, in the plan's words.")
     hint: str | None = Field(None, description="How to do it.")
 
     @field_validator("due")
@@ -52,8 +62,8 @@ class PlaybookItem(BaseModel):
     @field_validator("auto")
     @classmethod
     def _auto(cls, v):
-        if v not in (None, "evidence"):
-            raise ValueError("auto 只能是 evidence")
+        if v not in AUTO:
+            raise ValueError("auto 只能是 evidence（系统固定证据）、reply（发布经审定的答复）或 meeting（登记答疑会）")
         return v
 
     def due_at(self, opened_at: datetime, tz: ZoneInfo, *, min_lead: float = 0) -> datetime | None:
@@ -168,3 +178,12 @@ def apply(session: Session, incident: Incident, config, *, now: datetime,
 def item_spec(config, category: str | None, key: str) -> PlaybookItem | None:
     book = for_config(config).get(category or "")
     return next((i for i in book.items if i.key == key), None) if book else None
+
+
+def spec_of_item(config, category: str | None, key: str) -> PlaybookItem | None:
+    """The spec of an incident's checklist item: from its category's playbook, else from
+    the playbook it came from (an inquiry's reply item stays when the story turns hype)."""
+    spec = item_spec(config, category, key)
+    if spec is not None:
+        return spec
+    return next((i for book in for_config(config).values() for i in book.items if i.key == key), None)

@@ -75,9 +75,9 @@ def _timeline(d: dict) -> list[dict]:
     return sorted(rows, key=lambda r: r["at"])
 
 
-def context(session: Session, incident: Incident, config, now: datetime) -> dict:
+def context(session: Session, incident: Incident, config, now: datetime, viewer=None) -> dict:
     tz = config.tz
-    d = views.detail(session, incident, now)
+    d = views.detail(session, incident, now, config=config, viewer=viewer)
     series = volume(d["posts"], tz, now)
     acks = [e for e in d["escalations"] if e["acked_at"]]
     return {
@@ -88,10 +88,12 @@ def context(session: Session, incident: Incident, config, now: datetime) -> dict
     }
 
 
-def render(session: Session, incident: Incident, config, now: datetime, fmt: str = "html") -> str:
+def render(session: Session, incident: Incident, config, now: datetime, fmt: str = "html", *,
+           viewer=None) -> str:
+    """The review report; with ``viewer`` only when that person may see the incident."""
     if fmt not in ("html", "md"):
         raise WorkflowError("报告格式只能是 .html 或 .md")
-    ctx = context(session, incident, config, now)
+    ctx = context(session, incident, config, now, viewer=viewer)
     return _env(fmt == "html").get_template(f"review.{fmt}.j2").render(**ctx)
 
 

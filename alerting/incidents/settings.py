@@ -6,7 +6,7 @@ config without the section behaves as documented in ``docs/incidents.md``.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ByteSize, ConfigDict, Field
 
 from core.durations import Duration, OptionalDuration
 
@@ -60,6 +60,40 @@ class DefaultEscalation(_Strict):
     ack_within: Duration = Field(3600, description="Time to acknowledge before a reminder.")
 
 
+class ReportSettings(_Strict):
+    """Manual reports (报案): the files and the page a reporter hands in."""
+
+    max_file_size: ByteSize = Field(
+        ByteSize(20 * 1024 * 1024),
+        description="Largest file a report may attach (20MiB, 5MB, or bytes); a larger one is refused.",
+    )
+    fetch_timeout: Duration = Field(
+        30, description="Longest the fetch of a reported page may take, from the connect to the last byte."
+    )
+    allow_private: bool = Field(
+        False,
+        description="Fetch a reported URL on a loopback or private address (an intranet page). Off: a "
+        "reporter cannot make the server read the college's internal network.",
+    )
+
+
+class TakedownSettings(_Strict):
+    """After the source of an incident was dealt with (信息源已处置): is each post gone?"""
+
+    interval: Duration = Field(6 * 3600, description="Re-fetch each offending post this often.")
+    stop_after: Duration = Field(
+        14 * 24 * 3600, description="Stop re-checking this long after the source item was done."
+    )
+    removed_phrases: list[str] = Field(
+        default_factory=lambda: [
+            "已被删除", "不存在或已被删除", "帖子不存在", "主题不存在", "内容不存在",
+            "页面不存在", "该内容已被屏蔽", "因违规无法查看", "该帖已被屏蔽",
+        ],
+        description="A page that still answers, no longer shows the post's title and says one of "
+        "these counts as deleted.",
+    )
+
+
 class IncidentSettings(_Strict):
     """The ``incidents:`` section of sentinel.yaml."""
 
@@ -81,6 +115,10 @@ class IncidentSettings(_Strict):
     )
     overdue_repeat: OptionalDuration = Field(
         None, description="Repeat an overdue alert this often; default: once per item."
+    )
+    reports: ReportSettings = Field(default_factory=ReportSettings, description="Manual reports and their files.")
+    takedown: TakedownSettings = Field(
+        default_factory=TakedownSettings, description="Re-checks of offending posts after the source was dealt with."
     )
 
 

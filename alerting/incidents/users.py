@@ -1,4 +1,5 @@
-"""People (工作保障): office staff, leaders and unit information managers."""
+"""People (工作保障): office staff, leaders and unit information managers, and their
+console passwords (argon2 hashes; the password itself is never stored)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ def add(session: Session, name: str, *, role: str = "office", email: str | None 
     if not name:
         raise UserError("姓名不能为空")
     role = _check(role, email)
+    unit = (unit or "").strip() or None
+    if role == Role.UNIT and not unit:
+        raise UserError("单位信息管理员须写明所在单位：--unit 单位名称")
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise UserError(f"用户 '{name}' 已存在；修改请用 sentinel user set")
     u = User(name=name, role=role, email=email, unit=unit, active=True)
@@ -58,9 +62,11 @@ def update(session: Session, name: str, *, role: str | None = None, email: str |
     if email is not None:
         u.email = email
     if unit is not None:
-        u.unit = unit
+        u.unit = unit.strip() or None
     if active is not None:
         u.active = active
+    if u.role == Role.UNIT and not u.unit:
+        raise UserError("单位信息管理员须写明所在单位：--unit 单位名称")
     return u
 
 
@@ -73,6 +79,46 @@ def listing(session: Session, *, role: str | None = None, include_inactive: bool
     return list(session.scalars(q))
 
 
+MIN_PASSWORD = 8
+
+
+def _hasher():
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+def set_password(session: Session, name: str, password: str) -> User:
+    """Store the argon2 hash of ``password`` as the user's console password."""
+    u = get(session, name)
+    if password is None or len(password) < MIN_PASSWORD:
+        raise UserError(f"密码至少 {MIN_PASSWORD} 个字符")
+    if password != password.strip() or any(c in password for c in "\r\n\x00"):
+        raise UserError("密码首尾不能有空格，也不能含换行")
+    u.password_hash = _hasher().hash(password)
+    return u
+
+
+def check_password(session: Session, name: str, password: str) -> User | None:
+    """The active user when ``password`` is theirs, else None (also for an unknown name,
+    so a login form cannot tell the two apart). An old hash is upgraded on success."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    u = session.scalar(select(User).where(User.name == (name or "").strip(), User.active.is_(True)))
+    ph = _hasher()
+    if u is None or not u.password_hash:
+        ph.hash(password or "x")  # the same work either way
+        return None
+    try:
+        ph.verify(u.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if ph.check_needs_rehash(u.password_hash):
+        u.password_hash = ph.hash(password)
+    return u
+
+
 def to_dict(u: User) -> dict:
     return {"id": u.id, "name": u.name, "role": u.role, "role_label": Role.label_of(u.role),
-            "email": u.email, "unit": u.unit, "active": u.active, "created_at": u.created_at}
+            "email": u.email, "unit": u.unit, "active": u.active, "created_at": u.created_at,
+            "has_password": bool(u.password_hash)}

@@ -118,8 +118,13 @@ class SilenceSet:
 
 def add_silence(
     session: Session, *, target: str, value: str, ends_at: datetime, now: datetime,
-    created_by: str = "office", reason: str | None = None,
+    created_by: str, reason: str | None = None,
 ) -> Silence:
+    """A silence, added by ``created_by`` — an active office user (a silence holds back
+    alerts, so nobody else may add one)."""
+    from alerting.incidents import roles
+
+    created_by = roles.require(session, created_by, "添加静默规则").name
     if target not in SILENCE_TARGETS:
         raise SilenceError(f"静默对象须为 {' / '.join(SILENCE_TARGETS)}，而不是 {target!r}")
     value = str(value).strip()
@@ -138,7 +143,11 @@ def add_silence(
     return s
 
 
-def expire_silence(session: Session, silence_id: int, now: datetime) -> Silence:
+def expire_silence(session: Session, silence_id: int, now: datetime, *, by: str) -> Silence:
+    """End a silence now (an active office user)."""
+    from alerting.incidents import roles
+
+    roles.require(session, by, "结束静默规则")
     s = session.get(Silence, silence_id)
     if s is None:
         raise SilenceError(f"没有编号为 {silence_id} 的静默规则")

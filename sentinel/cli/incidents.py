@@ -1,8 +1,10 @@
-"""Incident commands: ``sentinel incidents``, ``sentinel incident ...``,
-``sentinel report`` (报案 and the weekly report) and ``sentinel user ...``."""
+"""Incident commands: ``sentinel incidents`` and ``sentinel incident ...`` (the actions
+come from the domain's table, alerting.incidents.service). Reports and users are in
+``sentinel.cli.people``."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -10,7 +12,7 @@ from datetime import datetime
 import click
 
 from core.times import office_time
-from core.vocabulary import Category, IncidentStatus, Role, Severity
+from core.vocabulary import Category, IncidentStatus, Severity
 from sentinel.cli.base import (
     IncidentId,
     SentinelCommand,
@@ -47,6 +49,12 @@ def _local(app, t: datetime | None, style: str = "minute") -> str:
     return office_time(t, app.config.tz, style=style)
 
 
+def _viewer(by: str | None) -> str | None:
+    """Who reads: ``--by``, else ``$SENTINEL_USER``; neither means the operator at the
+    server's console, who sees everything."""
+    return (by or os.environ.get("SENTINEL_USER") or "").strip() or None
+
+
 def _done(app, as_json: bool, incident_id: int, message: str, extra: dict | None = None) -> None:
     from alerting.incidents import views
 
@@ -65,16 +73,19 @@ def _done(app, as_json: bool, incident_id: int, message: str, extra: dict | None
 @click.option("--category", type=VocabChoice(Category), help="只列出这一类别的事件")
 @click.option("--overdue", is_flag=True, help="只列出有逾期事项的事件")
 @click.option("--open", "only_open", is_flag=True, help="不列出已结案的事件")
+@click.option("--unit", metavar="UNIT", help="只列出这一单位跟进的事件")
+@click.option("--by", metavar="NAME", help="以这位用户的身份查看（单位信息管理员只看到本单位的事件）；默认 $SENTINEL_USER")
 @json_option
 @pass_app
-def incidents_cmd(app, status, category, overdue, only_open, as_json):
+def incidents_cmd(app, status, category, overdue, only_open, unit, by, as_json):
     """列出事件工单。"""
     from alerting.incidents import views
 
     now = _now()
     with app.db.session() as s:
         rows = [views.summary(s, i, now) for i in views.query(
-            s, now=now, status=status, category=category, overdue=overdue, include_closed=not only_open)]
+            s, now=now, status=status, category=category, overdue=overdue, include_closed=not only_open,
+            unit=unit, viewer=_viewer(by))]
     if as_json:
         print_json(rows)
         return
@@ -113,16 +124,45 @@ def incident_group():
     """按处置程序办理一个事件工单。"""
 
 
+def _people_lines(app, d: dict) -> list[str]:
+    """The reports, replies, meetings and take-down checks of a ticket, as lines."""
+    out = []
+    if d["reports"]:
+        out.append("报案：")
+        for r in d["reports"]:
+            view = f"  报案人认为：{r['category_label']}" if r["category_label"] else ""
+            out.append(f"  {_local(app, r['at'])}  {r['by']}{'（' + r['unit'] + '）' if r['unit'] else ''}{view}")
+    if d["replies"]:
+        out.append("网上答复：")
+        for r in d["replies"]:
+            step = {"approved": (r["decided_by"], r["decided_at"]), "rejected": (r["decided_by"], r["decided_at"]),
+                    "published": (r["published_by"], r["published_at"])}.get(r["state"], (r["drafted_by"], r["drafted_at"]))
+            said = f"  意见：{r['decision_note']}" if r["decision_note"] else ""
+            where = f"  {r['published_url']}" if r["published_url"] else ""
+            out.append(f"  第{r['version']}稿 {r['state_label']}（{step[0]} {_local(app, step[1])}）{said}{where}")
+            out.append(f"       {r['text'][:200]}")
+    for m in d["meetings"]:
+        out.append(f"网下答疑会：{_local(app, m['held_at'])} {m['place']}；参加：{m['attendees']}")
+        out.append(f"  问题：{m['questions']}")
+        out.append(f"  解答：{m['answers']}")
+    if d["takedown"]:
+        out.append("删帖复查：")
+        for t in d["takedown"]:
+            out.append(f"  {t['state_label']}  {_local(app, t['checked_at'])}（共查 {t['checks']} 次）  {t['url']}")
+    return out
+
+
 @incident_group.command("show")
 @click.argument("incident_id", type=IncidentId())
+@click.option("--by", metavar="NAME", help="以这位用户的身份查看；默认 $SENTINEL_USER")
 @json_option
 @pass_app
-def show_cmd(app, incident_id, as_json):
-    """查看工单：研判、处置清单、逐级报告、帖文和处置记录。"""
+def show_cmd(app, incident_id, by, as_json):
+    """查看工单：研判、处置清单、逐级报告、答复、帖文和处置记录。"""
     from alerting.incidents import views
 
     with _incident(app, incident_id) as (s, inc):
-        d = views.detail(s, inc, _now())
+        d = views.detail(s, inc, _now(), config=app.config, viewer=_viewer(by))
     if as_json:
         print_json(d)
         return
@@ -132,7 +172,8 @@ def show_cmd(app, incident_id, as_json):
         f"  状态：{d['status_label']}  下一步：{'、'.join(d['next_steps_label']) or '无'}",
         f"  性质：{d['category_label'] or '未定性'}  危害程度：{d['severity_label'] or '未定级'}  评分：{d['score']}",
         f"  立案：{_local(app, d['opened_at'])}  负责人：{d['assignee'] or '未指派'}"
-        + (f"  报案人：{d['reporter']}" if d["reporter"] else ""),
+        + (f"  报案人：{d['reporter']}" if d["reporter"] else "")
+        + (f"  责任单位：{'、'.join(d['units'])}" if d["units"] else ""),
         f"  确认：{(d['acknowledged_by'] + ' ' + _local(app, d['acknowledged_at'])) if d['acknowledged_by'] else '尚未确认'}",
         "研判：",
         f"  原因：{a['cause'] or '—'}",
@@ -150,13 +191,18 @@ def show_cmd(app, incident_id, as_json):
             mark = "✔" if it["done_at"] else ("✘ 逾期" if it["overdue"] else "☐")
             done = f" 完成于 {_local(app, it['done_at'])}（{it['done_by']}）" if it["done_at"] else ""
             out.append(f"  {i}. {mark} {it['title']} [{it['key']}] 期限 {_local(app, it['due_at'])}{done}")
+            if it["means"]:
+                out.append(f"       {it['means']}")
+    out += _people_lines(app, d)
     if d["escalations"]:
         out.append("逐级报告：")
         for e in d["escalations"]:
             ack = f"已确认（{e['acked_by']} {_local(app, e['acked_at'])}）" if e["acked_at"] else f"待确认，期限 {_local(app, e['ack_due_at'])}"
             out.append(f"  第{e['level']}级 → {'、'.join(e['groups'])}  {_local(app, e['sent_at'])}  {ack}")
     if d["evidence"]:
-        out.append(f"证据：{len(d['evidence'])} 份（sentinel incident evidence {d['id']} --out 证据包.zip）")
+        n_files = sum(1 for e in d["evidence"] if e["file_id"])
+        out.append(f"证据：{len(d['evidence'])} 份{f'（其中文件 {n_files} 份）' if n_files else ''}"
+                   f"（sentinel incident evidence {d['id']} --out 证据包.zip）")
     out.append(f"帖文（{len(d['posts'])}）：")
     for p in d["posts"][:20]:
         dup = "  [转载]" if p["duplicate_of_id"] else ""
@@ -176,9 +222,12 @@ def _option_for(name: str, field) -> click.Parameter:
 
     vocab = vocabulary_of(field)
     kind = VocabChoice(vocab) if vocab else None
+    flag = "--" + name.replace("_", "-")
+    if (field.json_schema_extra or {}).get("file"):
+        return click.Option([flag, name], multiple=True, required=field.is_required(),
+                            type=click.Path(dir_okay=False), help=field.description)
     if (field.json_schema_extra or {}).get("argument"):
         return click.Argument([name], type=kind)
-    flag = "--" + name.replace("_", "-")
     if field.annotation is bool:
         return click.Option([flag, name], is_flag=True, help=field.description)
     if get_origin(field.annotation) is list:
@@ -199,6 +248,11 @@ def _action_command(action) -> click.Command:
 
         values = {k: v for k, v in values.items() if v is not None and v != ()}
         values["by"] = acting_user(values.get("by"))
+        for name, f in action.values.model_fields.items():  # files named on the command line: read them
+            if (f.json_schema_extra or {}).get("file") and name in values:
+                from alerting.incidents.files import read_path
+
+                values[name] = [read_path(path, app.config) for path in values[name]]
         with app.db.session() as s:
             out = service.perform(service.Context(s, app.config, _outbox(app), _now()), incident_id,
                                   action.name, values)
@@ -224,17 +278,21 @@ _register_actions()
 @click.argument("incident_id", type=IncidentId())
 @click.option("--out", type=click.Path(dir_okay=False), help="把证据包（zip）写入这个文件")
 @click.option("--collect", is_flag=True, help="立即固定每条帖文的快照（任何类别）")
-@click.option("--by", default="system", metavar="NAME", help="固定证据的人（与 --collect 一起用）")
+@click.option("--by", metavar="NAME", help="操作人（查看时以其身份查看；与 --collect 一起用时记为固定证据的人）；"
+              "默认 $SENTINEL_USER")
 @json_option
 @pass_app
 def evidence_cmd(app, incident_id, out, collect, by, as_json):
     """固定证据: list the evidence items; --out exports the pack as a zip."""
-    from alerting.incidents import evidence, views
+    from alerting.incidents import evidence, roles, views
 
     result: dict = {}
     with _incident(app, incident_id) as (s, inc):
+        viewer = acting_user(by) if collect else _viewer(by)
+        if viewer:
+            roles.require_see(s, viewer, inc)
         if collect:
-            result["added"] = len(evidence.preserve(s, inc, now=_now(), actor=by))
+            result["added"] = len(evidence.collect(s, inc, by=viewer, now=_now()))
         if out:
             result["export"] = evidence.export(s, inc, out, now=_now())
         items = views.detail(s, inc, _now())["evidence"]
@@ -244,7 +302,12 @@ def evidence_cmd(app, incident_id, out, collect, by, as_json):
     if not items:
         click.echo(f"事件 #{incident_id} 尚无证据（第三类事件自动固定；其他类别可加 --collect）。")
     for e in items:
-        click.echo(f"  快照 #{e['snapshot_id']}  帖文 #{e['post_id']}  SHA-256 {e['sha256']}  {_local(app, e['added_at'])}")
+        if e["file_id"]:
+            click.echo(f"  文件 {e['filename']}（{e['media_type']}，{e['size']} 字节）  SHA-256 {e['sha256']}  "
+                       f"{e['added_by']} {_local(app, e['added_at'])}")
+        else:
+            click.echo(f"  快照 #{e['snapshot_id']}  帖文 #{e['post_id']}  SHA-256 {e['sha256']}  "
+                       f"{_local(app, e['added_at'])}")
     if "export" in result:
         ex = result["export"]
         state = "哈希全部校验一致" if ex["verified"] else "注意：有快照哈希校验不一致"
@@ -254,139 +317,18 @@ def evidence_cmd(app, incident_id, out, collect, by, as_json):
 @incident_group.command("review")
 @click.argument("incident_id", type=IncidentId())
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="输出文件：文件名.html 或 文件名.md")
+@click.option("--by", metavar="NAME", help="以这位用户的身份生成；默认 $SENTINEL_USER")
 @json_option
 @pass_app
-def review_cmd(app, incident_id, out, as_json):
+def review_cmd(app, incident_id, out, by, as_json):
     """总结评估: write the incident's review report (timeline, chart, sources, deadlines)."""
     from alerting.incidents import review
 
     fmt = review.format_of(out)
     with _incident(app, incident_id) as (s, inc):
-        text = review.render(s, inc, app.config, _now(), fmt)
+        text = review.render(s, inc, app.config, _now(), fmt, viewer=_viewer(by))
     path = review.write(out, text)
     if as_json:
         print_json({"incident": incident_id, "file": str(path), "format": fmt})
     else:
         click.echo(f"总结评估报告已写入 {path}")
-
-
-# -- manual reports (报案) and the weekly report ----------------------------------------
-@cli.group("report", invoke_without_command=True)
-@click.option("--url", help="发现问题的网页地址")
-@click.option("--title", help="简短标题")
-@click.option("--note", help="情况说明：看到了什么，还知道什么")
-@click.option("--by", "by", metavar="NAME", help="Who reports (报案人).")
-@click.option("--category", type=VocabChoice(Category), help="报案人认为的性质类别")
-@json_option
-@pass_app
-@click.pass_context
-def report_group(ctx, app, url, title, note, by, category, as_json):
-    """报案: report an issue (creates or joins an incident). `sentinel report weekly` writes the weekly report."""
-    if ctx.invoked_subcommand is not None:
-        return
-    if not url or not by:
-        raise click.UsageError("报案需要 --url 网址 和 --by 报案人（可加 --title 标题 --note 情况说明）")
-    from alerting.incidents.manual import report
-
-    with app.db.session() as s:
-        inc, opened = report(s, url=url, title=title, note=note, by=by, config=app.config,
-                             outbox=_outbox(app), now=_now(), category=category)
-        iid = inc.id
-    _done(app, as_json, iid, "已立案" if opened else "已并入已有事件", {"opened": opened})
-
-
-@report_group.command("weekly")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="输出文件：文件名.html 或 文件名.md")
-@click.option("--days", default=7, show_default=True, type=click.IntRange(min=1), help="统计天数")
-@json_option
-@pass_app
-def weekly_cmd(app, out, days, as_json):
-    """生成网络舆情周报。"""
-    from alerting.incidents import review
-
-    fmt = review.format_of(out)
-    with app.db.session() as s:
-        text = review.render_weekly(s, app.config, _now(), fmt, days=days)
-    path = review.write(out, text)
-    if as_json:
-        print_json({"file": str(path), "format": fmt, "days": days})
-    else:
-        click.echo(f"周报已写入 {path}")
-
-
-# -- users -----------------------------------------------------------------------------
-@cli.group("user")
-def user_group():
-    """人员：舆情办工作人员、学院领导、单位信息管理员。"""
-
-
-def _print_user(app, as_json, u_dict):
-    if as_json:
-        print_json(u_dict)
-    else:
-        click.echo(f"{u_dict['name']}（{u_dict['role_label']}）{u_dict['email'] or ''} {u_dict['unit'] or ''}".strip())
-
-
-@user_group.command("add")
-@click.argument("name")
-@click.option("--role", type=VocabChoice(Role), default="office", show_default=True)
-@click.option("--email", help="电子邮件地址")
-@click.option("--unit", help="所在单位（单位信息管理员填写）")
-@json_option
-@pass_app
-def user_add(app, name, role, email, unit, as_json):
-    """添加用户。"""
-    from alerting.incidents import users
-
-    with app.db.session() as s:
-        d = users.to_dict(users.add(s, name, role=role, email=email, unit=unit))
-    _print_user(app, as_json, d)
-
-
-@user_group.command("list")
-@click.option("--role", type=VocabChoice(Role))
-@click.option("--all", "include_inactive", is_flag=True, help="包括已停用的用户")
-@json_option
-@pass_app
-def user_list(app, role, include_inactive, as_json):
-    """列出用户。"""
-    from alerting.incidents import users
-
-    with app.db.session() as s:
-        rows = [users.to_dict(u) for u in users.listing(s, role=role, include_inactive=include_inactive)]
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
-        click.echo("尚无用户；添加：sentinel user add 姓名 --role office --email 地址")
-    for r in rows:
-        _print_user(app, False, r)
-
-
-@user_group.command("set")
-@click.argument("name")
-@click.option("--role", type=VocabChoice(Role))
-@click.option("--email")
-@click.option("--unit")
-@json_option
-@pass_app
-def user_set(app, name, role, email, unit, as_json):
-    """修改用户的角色、邮箱或单位。"""
-    from alerting.incidents import users
-
-    with app.db.session() as s:
-        d = users.to_dict(users.update(s, name, role=role, email=email, unit=unit))
-    _print_user(app, as_json, d)
-
-
-@user_group.command("remove")
-@click.argument("name")
-@json_option
-@pass_app
-def user_remove(app, name, as_json):
-    """停用用户（以往事件中的记录保留）。"""
-    from alerting.incidents import users
-
-    with app.db.session() as s:
-        d = users.to_dict(users.update(s, name, active=False))
-    _print_user(app, as_json, d)

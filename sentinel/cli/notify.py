@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.errors import SentinelError, write_output
 from core.vocabulary import OutboxStatus, SilenceTarget
-from sentinel.cli.base import AppContext, VocabChoice, cli, json_option, pass_app, print_json
+from sentinel.cli.base import AppContext, VocabChoice, acting_user, cli, json_option, pass_app, print_json
 
 
 def _now() -> datetime:
@@ -96,13 +96,14 @@ def silence() -> None:
 @click.option("--term", "term", default=None, help="静默仅因这个词命中的帖子")
 @click.option("--for", "duration", default="2h", show_default=True, metavar="AGE", help="静默多久：30m、2h、1d")
 @click.option("--reason", default=None, help="原因（随静默记录保存）")
-@click.option("--by", "by", default="office", show_default=True, help="操作人")
+@click.option("--by", "by", metavar="NAME", help="操作人（舆情办工作人员）；默认 $SENTINEL_USER")
 @json_option
 @pass_app
 def silence_add(app: AppContext, incident, source, term, duration, reason, by, as_json) -> None:
     """添加静默规则（--incident、--source、--term 三选一）。"""
     from alerting.notify.routing import add_silence
 
+    by = acting_user(by)
     chosen = [(k, v) for k, v in (("incident", incident), ("source", source), ("term", term)) if v is not None]
     if len(chosen) != 1:
         raise SentinelError("请在 --incident、--source、--term 中指定且只指定一项")
@@ -162,14 +163,16 @@ def silence_list(app: AppContext, show_all: bool, as_json: bool) -> None:
 
 @silence.command("expire")
 @click.argument("silence_id", type=int)
+@click.option("--by", "by", metavar="NAME", help="操作人（舆情办工作人员）；默认 $SENTINEL_USER")
 @json_option
 @pass_app
-def silence_expire(app: AppContext, silence_id: int, as_json: bool) -> None:
+def silence_expire(app: AppContext, silence_id: int, by, as_json: bool) -> None:
     """立即结束一条静默规则。"""
     from alerting.notify.routing import expire_silence
 
+    by = acting_user(by)
     with app.db.session() as s:
-        data = _silence_dict(expire_silence(s, silence_id, _now()))
+        data = _silence_dict(expire_silence(s, silence_id, _now(), by=by))
     if as_json:
         print_json(data)
     else:

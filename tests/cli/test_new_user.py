@@ -45,6 +45,8 @@ def one_line_error(result, code: int = 1) -> str:
 @pytest.fixture
 def incident(config):
     """A ticket opened the way a unit opens one: a manual report (报案)."""
+    assert run(config, "user", "add", "王五", "--role", "unit", "--unit", "后勤处").exit_code == 0
+    assert run(config, "user", "add", "张三", "--role", "office").exit_code == 0
     r = run(config, "report", "--url", "https://forum.example.com/t/1", "--title", "食堂涨价",
             "--by", "王五", "--json")
     assert r.exit_code == 0, r.output
@@ -58,7 +60,7 @@ def incident(config):
         ("digest", "--out", "{bad}/d.html"),
         ("report", "weekly", "--out", "{bad}/w.html"),
         ("incident", "review", "{id}", "--out", "{bad}/r.html"),
-        ("incident", "evidence", "{id}", "--collect", "--out", "{bad}/e.zip"),
+        ("incident", "evidence", "{id}", "--collect", "--by", "张三", "--out", "{bad}/e.zip"),
     ],
 )
 def test_unwritable_out_path_is_one_line(config, incident, tmp_path, args):
@@ -89,7 +91,7 @@ def test_digest_since_takes_a_date_like_posts(config):
 
 
 def test_wrong_silence_duration_is_chinese(config):
-    r = run(config, "silence", "add", "--term", "食堂", "--for", "soon")
+    r = run(config, "silence", "add", "--term", "食堂", "--for", "soon", "--by", "张三")
     assert r.exit_code == 2 and "不是有效的时间段" in r.output and "is not a duration" not in r.output
 
 
@@ -144,14 +146,15 @@ def test_unknown_user_is_named(config, incident):
 
 
 def test_silence_on_a_missing_incident_is_refused(config, incident):
-    out = one_line_error(run(config, "silence", "add", "--incident", "999"))
+    out = one_line_error(run(config, "silence", "add", "--incident", "999", "--by", "张三"))
     assert "没有编号为 999 的事件" in out
-    r = run(config, "silence", "add", "--incident", str(incident), "--json")
+    r = run(config, "silence", "add", "--incident", str(incident), "--json", "--by", "张三")
     assert r.exit_code == 0 and json.loads(r.output)["value"] == str(incident)
 
 
 def test_silence_on_an_unknown_source_warns(config):
-    r = run(config, "silence", "add", "--source", "colege-bar")
+    assert run(config, "user", "add", "张三", "--role", "office").exit_code == 0
+    r = run(config, "silence", "add", "--source", "colege-bar", "--by", "张三")
     assert r.exit_code == 0 and "没有名为 'colege-bar' 的来源" in r.output
 
 

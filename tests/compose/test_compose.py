@@ -8,12 +8,12 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from alerting.compose import digest, escalation, incident, reminder, secondary, source_health
+from alerting.compose import digest, escalation, incident, reminder, replies, secondary, source_health, units
 from alerting.compose.render import render
 from alerting.compose.spec import MessageSpec
 from core.vocabulary import MessageKind
 from sentinel.config import Config
-from storage.models import ChecklistItem, Incident, Match, Post, Source
+from storage.models import ChecklistItem, Incident, Match, Post, Reply, Source, User
 
 COMPOSE = Path(incident.__file__).parent
 T = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -126,6 +126,25 @@ def every_family(config) -> list[MessageSpec]:
         digest.message(
             subject, context, key=digest.period_key("daily", T, config.tz), to=["office"]
         ),
+        *_people_families(inc, config),
+    ]
+
+
+def _people_families(inc, config) -> list[MessageSpec]:
+    """The reply on its way to the leaders and back, and a unit's receipts."""
+    reply = Reply(incident_id=7, version=2, text="学校已核查，涉事食材已封存送检。", state="pending",
+                  drafted_by="赵敏", drafted_at=T, submitted_at=T)
+    approved = Reply(incident_id=7, version=2, text=reply.text, state="approved", drafted_by="赵敏",
+                     drafted_at=T, decided_by="李书记", decided_at=T, decision_note="同意")
+    rejected = Reply(incident_id=7, version=1, text="初稿", state="rejected", drafted_by="赵敏",
+                     drafted_at=T, decided_by="李书记", decided_at=T, decision_note="补充送检机构")
+    unit_user = User(id=5, name="刘老师", role="unit", unit="保卫处", email="liu@example.edu.cn")
+    return [
+        replies.approval_request(inc, reply, to=["leaders"], config=config),
+        replies.decision(inc, approved, to=["office"], config=config),
+        replies.decision(inc, rejected, to=["office"], config=config),
+        units.report_received(inc, user=unit_user, opened=True, report_id=11, config=config),
+        units.resolved(inc, user=unit_user, config=config),
     ]
 
 

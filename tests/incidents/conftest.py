@@ -82,3 +82,29 @@ class World:
 @pytest.fixture
 def world(db, clock):
     return World(db, clock)
+
+
+# The people of the tests: office staff, a leader on the leaders' list (leader@ in the
+# config above) and a unit's information manager. Acting as anyone else is refused.
+PEOPLE = [
+    ("赵敏", "office", "zhaomin@example.edu.cn", None),
+    ("张老师", "office", "zhang@example.edu.cn", None),
+    ("王主任", "office", "wang.zr@example.edu.cn", None),
+    ("李书记", "leader", "leader@example.edu.cn", None),
+    ("陈副院长", "leader", "vice@example.edu.cn", None),
+    ("保卫处刘老师", "unit", "liu@example.edu.cn", "保卫处"),
+]
+
+
+def add_people(db) -> None:
+    from alerting.incidents import users
+
+    with db.session() as s:
+        for name, role, email, unit in PEOPLE:
+            users.add(s, name, role=role, email=email, unit=unit)
+
+
+@pytest.fixture
+def people(db):
+    add_people(db)
+    return {p[0]: p for p in PEOPLE}

@@ -28,7 +28,7 @@ def test_new_story_opens_an_incident_with_checklist_and_alert(db, config, outbox
         assert inc.post_count == 1 and inc.site_count == 1 and inc.first_post_id is not None
         assert inc.scope.startswith("系统测算")
         keys = {c.key for c in s.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == iid))}
-        assert keys == {"reply_online", "offline_qa", "trace_source"}
+        assert keys == {"reply_online", "offline_qa", "trace_source", "positive_guidance"}
         kinds = [e.kind for e in s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == iid))]
         assert "opened" in kinds and "checklist_added" in kinds
         assert s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.incident_id == iid)) >= 1

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from alerting.incidents import actions, evidence, intake, review, tick
+from alerting.incidents import actions, evidence, intake, replies, review, tick
 from alerting.incidents.escalation import acknowledge
 from alerting.incidents.workflow import WorkflowError
 from alerting.notify import incident_alerts
@@ -66,15 +66,22 @@ def test_inquiry_reply_is_due_the_same_day_and_raises_one_overdue_alert(db, conf
     assert "yuqing@example.edu.cn" in overdue[0].recipients
 
 
-def test_checked_item_does_not_go_overdue(db, config, outbox, clock, world):
+def _publish_reply(s, inc, config, outbox, clock, by="张老师"):
+    replies.draft(s, inc, "学校已核查，涉事批次食材已封存送检。", by=by, config=config, outbox=outbox, now=clock.now())
+    replies.approve(s, inc, by="李书记", config=config, outbox=outbox, now=clock.now())
+    replies.publish(s, inc, by=by, config=config, now=clock.now(), url="https://bbs.example.com/t/1#reply")
+
+
+def test_published_reply_meets_the_same_day_clock(db, config, outbox, clock, world, people):
     iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN)
     with db.session() as s:
-        actions.check(s, s.get(Incident, iid), "reply_online", now=clock.now(), by="张老师", note="已在论坛答复")
+        _publish_reply(s, s.get(Incident, iid), config, outbox, clock)
     clock.advance(days=1)
     tick(db, config=config, outbox=outbox, now=clock.now())
     with db.session() as s:
         item = s.scalar(select(ChecklistItem).where(ChecklistItem.key == "reply_online"))
         assert item.done_by == "张老师" and item.overdue_alerted_at is None
+        assert "李书记" in item.note and "第1稿" in item.note
 
 
 def test_rumour_evidence_carries_the_snapshots_sha256_and_the_pack_opens(db, config, outbox, clock, world, tmp_path):
@@ -109,7 +116,8 @@ def test_rumour_evidence_carries_the_snapshots_sha256_and_the_pack_opens(db, con
         assert any(e["kind"] == "evidence_added" for e in json.loads(z.read("events.json")))
 
 
-def test_escalation_goes_level_by_level_with_dual_reporting_until_acknowledged(db, config, outbox, clock, world):
+def test_escalation_goes_level_by_level_with_dual_reporting_until_acknowledged(db, config, outbox, clock, world,
+                                                                               people):
     iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/66", "食堂毒死三人？！", RUMOUR,
                 category="illegal", severity="II", score=90, terms=("毒死",))
     assert [m.recipients for m in _messages(db, iid, "escalation")] == [["yuqing@example.edu.cn"]]
@@ -128,20 +136,20 @@ def test_escalation_goes_level_by_level_with_dual_reporting_until_acknowledged(d
     clock.advance(seconds=outbox.settings.repeat_interval)  # nobody has acknowledged: remind again
     assert tick(db, config=config, outbox=outbox, now=clock.now())["escalation"]["reminded"] == 1
     with db.session() as s:
-        r = acknowledge(s, iid, "李书记", clock.now())
+        r = acknowledge(s, iid, "李书记", clock.now(), config=config)
         assert r["levels"] == [1, 2]
     with db.session() as s:
         escs = s.scalars(select(Escalation).where(Escalation.incident_id == iid)).all()
         assert all(e.acked_by == "李书记" for e in escs)
         assert s.get(Incident, iid).acknowledged_by == "李书记"
-        assert acknowledge(s, iid, "李书记", clock.now())["changed"] is False
+        assert acknowledge(s, iid, "李书记", clock.now(), config=config)["changed"] is False
 
 
-def test_acknowledged_level_does_not_escalate(db, config, outbox, clock, world):
+def test_acknowledged_level_does_not_escalate(db, config, outbox, clock, world, people):
     iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/66", "食堂毒死三人？！", RUMOUR,
                 category="illegal", severity="I", score=95, terms=("毒死",))
     with db.session() as s:
-        acknowledge(s, iid, "王主任", clock.now())
+        acknowledge(s, iid, "王主任", clock.now(), config=config)  # the office
     clock.advance(hours=3)
     tick(db, config=config, outbox=outbox, now=clock.now())
     assert len(_messages(db, iid, "escalation")) == 1
@@ -153,17 +161,29 @@ def test_minor_incident_is_not_escalated_automatically(db, config, outbox, clock
 
 
 def _work_to_tracking(db, config, outbox, clock, iid):
-    with db.session() as s:
-        s.add(User(name="赵敏", role="office", email="zhaomin@example.edu.cn"))
+    from alerting.incidents import meeting
+
+    if not _has_people(db):
+        from tests.incidents.conftest import add_people
+
+        add_people(db)
     with db.session() as s:
         inc = s.get(Incident, iid)
         actions.assess(s, inc, config=config, now=clock.now(), by="赵敏", cause="食堂卫生")
         actions.escalate(s, inc, config=config, outbox=outbox, now=clock.now(), by="赵敏")
         actions.classify(s, inc, "inquiry", config=config, now=clock.now(), by="赵敏")
-        for key in ("reply_online", "offline_qa", "trace_source"):
-            actions.check(s, inc, key, now=clock.now(), by="赵敏", note="已办")
+        _publish_reply(s, inc, config, outbox, clock, by="赵敏")
+        meeting.record_meeting(s, inc, held_at=clock.now(), place="二食堂", attendees="后勤处、学生代表",
+                               questions="饭菜是否变质", answers="已送检", by="赵敏", config=config, now=clock.now())
+        for key in ("trace_source", "positive_guidance"):
+            actions.check(s, inc, key, config=config, now=clock.now(), by="赵敏", note="已办")
         actions.resolve(s, inc, config=config, now=clock.now(), by="赵敏", tracker="赵敏")
         assert inc.status == "tracking"
+
+
+def _has_people(db) -> bool:
+    with db.session() as s:
+        return s.scalar(select(User.id).where(User.name == "赵敏")) is not None
 
 
 def test_second_wave_reopens_the_tracked_incident_with_a_secondary_crisis_alert(db, config, outbox, clock, world):
@@ -223,7 +243,7 @@ def test_engagement_growth_in_tracking_is_a_secondary_crisis(db, config, outbox,
         assert s.get(Incident, iid).status == "reopened"
 
 
-def test_the_plan_order_cannot_be_skipped(db, config, outbox, clock, world):
+def test_the_plan_order_cannot_be_skipped(db, config, outbox, clock, world, people):
     iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN)
     with db.session() as s:
         inc = s.get(Incident, iid)
@@ -259,14 +279,15 @@ def test_review_report_renders_with_its_chart(db, config, outbox, clock, world):
     assert "网络舆情周报" in weekly and f"#{iid}" in weekly
 
 
-def test_category_change_replaces_open_checklist_items(db, config, outbox, clock, world):
+def test_category_change_replaces_open_checklist_items(db, config, outbox, clock, world, people):
     iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN)
     with db.session() as s:
         inc = s.get(Incident, iid)
-        actions.check(s, inc, "trace_source", now=clock.now(), by="赵敏", note="发帖人为学生")
+        actions.check(s, inc, "trace_source", config=config, now=clock.now(), by="赵敏", note="发帖人为学生")
         actions.classify(s, inc, "hype", config=config, now=clock.now(), by="赵敏")
         keys = {c.key for c in s.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == iid))}
-    assert keys == {"trace_source", "state_facts", "trace_and_deal", "refer_police"}
+    # 正面引导 is a duty of both categories: the inquiry's open item carries over.
+    assert keys == {"trace_source", "state_facts", "trace_and_deal", "educate", "positive_guidance", "refer_police"}
     clock.advance(days=2)
     tick(db, config=config, outbox=outbox, now=clock.now())
     subjects = [m.subject for m in _messages(db, iid, "overdue")]

@@ -105,15 +105,20 @@ def test_cli_digest_writes_html_and_sends(tmp_path, smtp_server):
     # The mailed HTML is the same as the file.
     m = parse(smtp_server.mailbox.received[0]["data"])
     assert m.get_body(("html",)).get_content().replace("\r\n", "\n") == out.read_text(encoding="utf-8")
-    r = CliRunner().invoke(cli, ["--config", str(path), "silence", "add", "--source", "college-bar", "--for", "2h"])
+    r = CliRunner().invoke(cli, ["--config", str(path), "silence", "add", "--source", "college-bar", "--for", "2h",
+                                 "--by", "赵敏"])
+    assert r.exit_code == 1 and "没有名为 '赵敏' 的用户" in r.output  # silences are the office's
+    assert CliRunner().invoke(cli, ["--config", str(path), "user", "add", "赵敏", "--role", "office"]).exit_code == 0
+    r = CliRunner().invoke(cli, ["--config", str(path), "silence", "add", "--source", "college-bar", "--for", "2h",
+                                 "--by", "赵敏"])
     assert r.exit_code == 0 and "已添加静默规则 #1" in r.output, r.output
     r = CliRunner().invoke(cli, ["--config", str(path), "silence", "list"])
     assert "college-bar" in r.output
-    r = CliRunner().invoke(cli, ["--config", str(path), "silence", "expire", "1"])
+    r = CliRunner().invoke(cli, ["--config", str(path), "silence", "expire", "1", "--by", "赵敏"])
     assert r.exit_code == 0
     r = CliRunner().invoke(cli, ["--config", str(path), "silence", "list"])
     assert "没有生效中的静默规则" in r.output
-    r = CliRunner().invoke(cli, ["--config", str(path), "silence", "add", "--for", "2h"])
+    r = CliRunner().invoke(cli, ["--config", str(path), "silence", "add", "--for", "2h", "--by", "赵敏"])
     assert r.exit_code == 1 and "错误" in r.output
     r = CliRunner().invoke(cli, ["--config", str(path), "outbox"])
     assert r.exit_code == 0 and "已发送" in r.output, r.output

@@ -10,7 +10,7 @@ from alerting.compose.notice import incident_notice
 from alerting.notify import incident_alerts
 from alerting.notify.outbox import Outbox
 from alerting.notify.routing import add_silence, expire_silence
-from storage.models import Incident, OutboxMessage
+from storage.models import Incident, OutboxMessage, User
 from tests.notify.conftest import make_config, parse, with_notify
 
 
@@ -72,13 +72,21 @@ def test_zero_group_window_sends_each_follow_up_at_once(db, clock, world, smtp_s
     assert outbox.drain()["sent"] == 2
 
 
+def _office(s, name: str = "赵敏") -> str:
+    """Silences are the office's: the person who adds one is an active office user."""
+    if s.scalar(select(User.id).where(User.name == name)) is None:
+        s.add(User(name=name, role="office"))
+        s.flush()
+    return name
+
+
 def test_silence_suppresses_what_it_should_and_nothing_else(db, clock, world, smtp_server):
     cfg = make_config(smtp_server.port)
     outbox = Outbox(db, cfg, now=clock.now)
     end = clock.now() + timedelta(hours=2)
     with db.session() as s:
-        add_silence(s, target="source", value="spam-forum", ends_at=end, now=clock.now(), reason="广告站")
-        add_silence(s, target="term", value="虫子", ends_at=end, now=clock.now())
+        add_silence(s, created_by=_office(s), target="source", value="spam-forum", ends_at=end, now=clock.now(), reason="广告站")
+        add_silence(s, created_by=_office(s), target="term", value="虫子", ends_at=end, now=clock.now())
         # 1: from the silenced source → silenced
         a = world.post(s, source="spam-forum", title="江西警察学院 A")
         incident_alerts.opened(s, outbox, world.incident(s, a), [a])
@@ -97,7 +105,7 @@ def test_silence_suppresses_what_it_should_and_nothing_else(db, clock, world, sm
         # 5: an incident silence holds back its escalation, not other incidents' messages
         e = world.post(s, title="江西警察学院 E")
         inc_e = world.incident(s, e)
-        add_silence(s, target="incident", value=str(inc_e.id), ends_at=end, now=clock.now())
+        add_silence(s, created_by=_office(s), target="incident", value=str(inc_e.id), ends_at=end, now=clock.now())
         incident_alerts.opened(s, outbox, inc_e, [e])
         outbox.queue(s, incident_notice(key=f"escalation:{inc_e.id}:1", kind="escalation", to=["leaders"],
                                         subject="【舆情报告】E", heading="舆情报告", incident=inc_e, config=cfg))
@@ -114,7 +122,7 @@ def test_silence_suppresses_what_it_should_and_nothing_else(db, clock, world, sm
     # After the silence expires, the same source alerts again.
     with db.session() as s:
         for sid in (1, 2, 3):
-            expire_silence(s, sid, clock.now())
+            expire_silence(s, sid, clock.now(), by=_office(s))
         f = world.post(s, source="spam-forum", title="江西警察学院 F")
         incident_alerts.opened(s, outbox, world.incident(s, f), [f])
     outbox.drain()
@@ -125,7 +133,7 @@ def test_silenced_posts_are_left_out_of_a_follow_up(db, clock, world, smtp_serve
     cfg = with_notify(make_config(smtp_server.port), group_window="1m")
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
-        add_silence(s, target="source", value="spam-forum", ends_at=clock.now() + timedelta(hours=1), now=clock.now())
+        add_silence(s, created_by=_office(s), target="source", value="spam-forum", ends_at=clock.now() + timedelta(hours=1), now=clock.now())
         first = world.post(s)
         inc = world.incident(s, first)
         incident_alerts.opened(s, outbox, inc, [first])
