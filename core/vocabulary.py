@@ -152,6 +152,11 @@ class Severity(Vocabulary):
     def numeral(self) -> str:
         return self.label.split("级")[0]
 
+    @property
+    def urgency(self) -> str:
+        """The word a mail's subject starts with: 特急 for Ⅰ, 紧急 for Ⅱ, none below."""
+        return {4: "特急", 3: "紧急"}.get(self.rank, "")
+
 
 def severity_rank(sev: Any) -> int:
     """Higher is graver: Ⅳ=1 … Ⅰ=4; none = 0."""
@@ -180,6 +185,9 @@ class EventKind(Vocabulary):
     SECONDARY_CRISIS = "secondary_crisis", "二次危机", 16
     CLOSE_PROPOSED = "close_proposed", "建议结案", 17
     GROWTH = "growth", "传播增长", 18
+    ESCALATION_REMINDER = "escalation_reminder", "催办提醒", 19
+    RULE_CHANGED = "rule_changed", "改按新规则报告", 20
+    RELATED = "related", "关联事件", 21
 
 
 @_meta("处置事项状态")

@@ -27,7 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import SentinelError
+from core.vocabulary import FetchErrorKind
 from crawler.base import Batch, CollectContext, Collection, Outcome, SourceConfig, SourceState
+from crawler.placeholder import shows_no_text
 from crawler.registry import source_types
 from crawler.sanitize import clean_line
 from sentinel.config import Config
@@ -51,6 +53,7 @@ class SourceRun:
     new: int = 0
     changed: int = 0
     seen: int = 0
+    empty: int = 0  # pages that showed no text (crawler.placeholder)
     not_modified: bool = False
     error_kind: str | None = None
     error: str | None = None
@@ -148,13 +151,14 @@ class Pipeline:
         with self.db.session() as s:
             src = ensure_source(s, cfg)
             last_success = src.last_success_at
-            record_health(s, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen)
+            record_health(s, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen,
+                          empty=run.empty)
             self._source_notice(s, src, last_success)
         run.fetched, run.not_modified = outcome.fetched, outcome.not_modified
         run.error_kind, run.error, run.warnings = outcome.error_kind, outcome.error, list(outcome.warnings)
         run.seconds = time.monotonic() - started
         if run.error:
-            log.warning("来源 %s 采集失败（%s）：%s", cfg.name, run.error_kind, run.error)
+            log.warning("来源 %s 采集失败（%s）：%s", cfg.name, FetchErrorKind.label_of(run.error_kind), run.error)
         else:
             log.info("来源 %s：请求 %d 次，新增 %d 条，更新 %d 条", cfg.name, run.fetched, run.new, run.changed)
         return run
@@ -210,6 +214,10 @@ class Pipeline:
         run.new += len(got.new)
         run.changed += len(got.changed)
         run.seen += got.seen
+        run.empty += sum(
+            shows_no_text(p.title, p.text, title_is_content=cfg.type == "feed" or bool(p.extra.get("from_list_row")))
+            for p in batch.posts
+        )
 
     def _source_notice(self, session, src: Source, last_success: datetime | None) -> None:
         """Tell the office when a source has failed ``health.down_after`` times in a row
