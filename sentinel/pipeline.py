@@ -224,11 +224,14 @@ class Pipeline:
         (once per outage), and again when it works again: what the office does not see matters."""
         from alerting.compose import source_health
 
+        from alerting.compose.views import source_label
+
+        label = source_label(self.config, src.name)
         if is_down(src, self.config.health):
-            self.outbox.queue(session, source_health.source_down(src, last_success, tz=self.config.tz))
+            self.outbox.queue(session, source_health.source_down(src, last_success, tz=self.config.tz, label=label))
         elif (src.consecutive_failures == 0 and last_success is not None and src.last_success_at != last_success
               and self.outbox.queued(session, source_health.down_key(src.name, last_success))):
-            self.outbox.queue(session, source_health.source_recovered(src, last_success))
+            self.outbox.queue(session, source_health.source_recovered(src, last_success, label=label))
 
     # -- matching and incidents -------------------------------------------------------
     def process_pending(self, limit: int = 5000, chunk: int = 200) -> ProcessStats:

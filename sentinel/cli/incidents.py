@@ -9,8 +9,9 @@ from datetime import datetime
 
 import click
 
+from alerting.compose.views import source_label
 from core.times import office_time
-from core.vocabulary import Category, IncidentStatus, Role, Severity
+from core.vocabulary import Category, IncidentStatus, Role, Severity, actor_label
 from sentinel.cli.base import (
     IncidentId,
     SentinelCommand,
@@ -99,6 +100,8 @@ def incidents_cmd(app, status, category, overdue, only_open, as_json):
             flags.append(f"逾期 {r['overdue']} 项")
         if r["reopened"]:
             flags.append(f"重开 {r['reopened']} 次")
+        if r.get("related_to"):
+            flags.append(f"关联事件 #{r['related_to']}")
         level = Severity.get(r["severity"])
         title = cell(r["title"] or "（无标题）")
         if flags:
@@ -129,7 +132,8 @@ def show_cmd(app, incident_id, as_json):
     a, m = d["assessment"], d["measured"]
     out = [
         f"事件 #{d['id']}：{d['title']}",
-        f"  状态：{d['status_label']}  下一步：{'、'.join(d['next_steps_label']) or '无'}",
+        f"  状态：{d['status_label']}  下一步：{'、'.join(d['next_steps_label']) or '无'}"
+        + (f"  关联事件：#{d['related_to']}" if d.get("related_to") else ""),
         f"  性质：{d['category_label'] or '未定性'}  危害程度：{d['severity_label'] or '未定级'}  评分：{d['score']}",
         f"  立案：{_local(app, d['opened_at'])}  负责人：{d['assignee'] or '未指派'}"
         + (f"  报案人：{d['reporter']}" if d["reporter"] else ""),
@@ -143,24 +147,27 @@ def show_cmd(app, incident_id, as_json):
     ]
     fs = m.get("first_source") or {}
     if fs:
-        out.append(f"  首发来源：{fs.get('site')} {_local(app, fs.get('time'))} {fs.get('url')}")
+        out.append(f"  首发来源：{source_label(app.config, fs.get('source')) or fs.get('site')}（{fs.get('site')}）"
+                   f" {_local(app, fs.get('time'))} {fs.get('url')}")
     if d["checklist"]:
         out.append("处置清单：")
         for i, it in enumerate(d["checklist"], 1):
             mark = "✔" if it["done_at"] else ("✘ 逾期" if it["overdue"] else "☐")
-            done = f" 完成于 {_local(app, it['done_at'])}（{it['done_by']}）" if it["done_at"] else ""
+            done = f" 完成于 {_local(app, it['done_at'])}（{actor_label(it['done_by'])}）" if it["done_at"] else ""
             out.append(f"  {i}. {mark} {it['title']} [{it['key']}] 期限 {_local(app, it['due_at'])}{done}")
     if d["escalations"]:
         out.append("逐级报告：")
         for e in d["escalations"]:
             ack = f"已确认（{e['acked_by']} {_local(app, e['acked_at'])}）" if e["acked_at"] else f"待确认，期限 {_local(app, e['ack_due_at'])}"
-            out.append(f"  第{e['level']}级 → {'、'.join(e['groups'])}  {_local(app, e['sent_at'])}  {ack}")
+            groups = "、".join(app.config.group_label(g) for g in e["groups"])
+            out.append(f"  第{e['level']}级 → {groups}  {_local(app, e['sent_at'])}  {ack}")
     if d["evidence"]:
         out.append(f"证据：{len(d['evidence'])} 份（sentinel incident evidence {d['id']} --out 证据包.zip）")
     out.append(f"帖文（{len(d['posts'])}）：")
     for p in d["posts"][:20]:
         dup = "  [转载]" if p["duplicate_of_id"] else ""
-        out.append(f"  {_local(app, p['published_at'] or p['fetched_at'])}  {p['site']}  {p['title'][:40]}{dup}")
+        where = source_label(app.config, p["source"]) or p["site"]
+        out.append(f"  {_local(app, p['published_at'] or p['fetched_at'])}  {where}  {(p['title'] or '（无标题）')[:40]}{dup}")
     out.append("处置记录：")
     for e in d["events"]:
         out.append(f"  {_local(app, e['at'])}  {e['actor_label']}  {e['label']}  {e['note'] or ''}")
