@@ -18,6 +18,7 @@ from html import escape
 from html.parser import HTMLParser
 
 import lxml.html
+from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError
 
@@ -102,8 +103,8 @@ def inline_css(html: str) -> str:
     for _spec, _order, sel, decls in sorted(rules, key=lambda r: (r[0], r[1])):
         try:
             matches = CSSSelector(sel)(doc)
-        except Exception:  # a selector lxml cannot read stays in <style> only
-            continue
+        except SelectorError:  # a selector lxml cannot read stays in <style> only
+            matches = []
         for el in matches:
             applied.setdefault(el, []).append(decls)
     elements = [el for el in doc.iter() if isinstance(el.tag, str)]

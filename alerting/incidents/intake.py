@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerting.compose.story import Report
 from alerting.incidents import assessment, escalation, evidence, playbooks, tracking
 from alerting.incidents.clustering import find_incident, post_time, story_key
 from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import record
 from alerting.notify import incident_alerts
-from alerting.compose.story import Report
 from core.vocabulary import JoinReason, Severity, severity_rank
 from storage.models import Incident, IncidentPost, Match, Post
 

@@ -11,7 +11,14 @@ from alerting.compose.views import source_labels
 from core.durations import parse_duration
 from core.errors import SentinelError
 from core.times import office_time
-from core.vocabulary import Category, FetchErrorKind, OutboxStatus, Severity, SourceHealth, SourceKind
+from core.vocabulary import (
+    Category,
+    FetchErrorKind,
+    OutboxStatus,
+    Severity,
+    SourceHealth,
+    SourceKind,
+)
 from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
 
 
