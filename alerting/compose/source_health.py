@@ -32,7 +32,7 @@ def source_down(
     since ``last_success``; ``label`` is the name the office knows it by."""
     name, n = label or source.name, source.consecutive_failures
     return MessageSpec(
-        key=down_key(name, last_success),
+        key=down_key(source.name, last_success),
         kind=MessageKind.SOURCE_DOWN.value,
         to=("office",),
         source=source.name,
@@ -59,7 +59,7 @@ def source_recovered(
     """``source`` works again after the outage that began after ``last_success``."""
     name = label or source.name
     return MessageSpec(
-        key=f"source_recovered:{name}:{_outage(last_success)}",
+        key=f"source_recovered:{source.name}:{_outage(last_success)}",
         kind=MessageKind.SOURCE_RECOVERED.value,
         to=("office",),
         source=source.name,

@@ -58,7 +58,7 @@ def open_incident(
            related_to=related.id if related is not None else None)
     if related is not None:
         record(session, related, "related", now=now,
-               note=f"二次危机：已结案超过{_days(config)}天后话题再次出现，另立新事件 #{inc.id}", incident=inc.id)
+               note=f"二次危机：已结案超过{_days(config)}天后话题再次出现，另立新事件 #{inc.id}", new_incident=inc.id)
     assessment.refresh(session, inc, now)
     playbooks.apply(session, inc, config, now=now)
     if inc.category == "illegal":

@@ -227,7 +227,7 @@ def collect_feed_url(url: str, cfg: HostOptions, context: CollectContext, state:
     kind = error_kind_for_status(result.status)
     if kind:
         return Outcome(state=new_state, fetched=1, error_kind=kind, requests=1,
-                       error=f"{url} answered HTTP {result.status}")
+                       error=f"{url} 返回 HTTP {result.status}")
     try:
         posts, warnings, error = parse_feed(result, context.timezone)
     except Exception as e:  # content must never crash a poll: one line, the source fails

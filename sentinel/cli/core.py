@@ -207,8 +207,7 @@ def status(app: AppContext, as_json: bool) -> None:
         )
     con.print(t)
     for name in blind:
-        con.print(f"提示：来源“{name}”的页面看不到正文（可能由 JavaScript 加载或需要登录），"
-                  f"这些页面上的舆情无法被发现；{NO_CONTENT_HINT}。")
+        con.print(f"提示：来源“{name}”的页面看不到正文，这些页面上的舆情无法被发现。{NO_CONTENT_HINT}。")
     con.print(f"帖子总数 {total_posts}，待匹配 {backlog}")
     con.print("发件箱：" + _outbox_line(outbox, tz))
     for f in outbox.get("failures", []) or []:

@@ -82,6 +82,8 @@ def incidents_cmd(app, status, category, overdue, only_open, as_json):
     if not rows:
         click.echo("没有符合条件的事件。")
         return
+    from rich.text import Text
+
     from sentinel.terminal import Console, Table, cell
 
     # Readable at 80 columns: short columns never wrap, the title folds instead of
@@ -100,13 +102,13 @@ def incidents_cmd(app, status, category, overdue, only_open, as_json):
             flags.append(f"逾期 {r['overdue']} 项")
         if r["reopened"]:
             flags.append(f"重开 {r['reopened']} 次")
-        if r.get("related_to"):
-            flags.append(f"关联事件 #{r['related_to']}")
         level = Severity.get(r["severity"])
         title = cell(r["title"] or "（无标题）")
         if flags:
             title.append(f" [{'；'.join(flags)}]", style="bold red")
-        t.add_row(f"#{r['id']}", r["status_label"], level.numeral if level else "未定级", r["category_label"],
+        # A related incident (关联事件) shows the closed one's number under its own.
+        number = Text(f"#{r['id']}" + (f"\n关联#{int(r['related_to'])}" if r.get("related_to") else ""))
+        t.add_row(number, r["status_label"], level.numeral if level else "未定级", r["category_label"],
                   f"{r['posts']}/{r['sites']}", _local(app, r["opened_at"], "short"), title)
     Console().print(t)
 
