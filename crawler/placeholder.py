@@ -27,7 +27,7 @@ SHORT = 120  # characters of text, spaces left out, below which a page can be a 
 def is_placeholder(text: str | None) -> bool:
     """A short text that says the page did not show its content (加载中, 请先登录…)."""
     body = re.sub(r"\s+", "", text or "")
-    return len(body) <= SHORT and bool(_PLACEHOLDER.search(body))
+    return len(body) <= SHORT and bool(_PLACEHOLDER.search(" ".join((text or "").split())))
 
 
 def shows_no_text(title: str | None, text: str | None, *, title_is_content: bool = False) -> bool:

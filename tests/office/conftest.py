@@ -17,3 +17,7 @@ def office_documents(tmp_path_factory):
     docs = run_scenario(tmp_path_factory.mktemp("office"))
     docs.write(ARTIFACTS / "office")  # to look at; tests/artifacts/ is not committed
     return docs
+
+
+# The incident builders (config, outbox, world) for the unit tests beside the scenario.
+from tests.incidents.conftest import config, outbox, world  # noqa: E402, F401
