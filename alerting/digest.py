@@ -20,6 +20,7 @@ from alerting.compose import digest as words
 from alerting.compose.render import render
 from alerting.notify.outbox import Outbox
 from core.errors import SentinelError
+from storage.health import sees_no_content
 from storage.models import Incident, IncidentPost, Match, OutboxMessage, Post, Source
 from storage.types import utcnow
 
@@ -88,7 +89,8 @@ def build_digest(
             ).all()
         )
         configured = {c.name: c for c in config.sources}
-        coverage = words.coverage(configured, known, counts, since, config.tz)
+        blind = {n for n, x in known.items() if sees_no_content(x)}
+        coverage = words.coverage(configured, known, counts, since, config.tz, blind=blind)
         # Views read the posts' sources and snapshots: made while the session is open.
         subject, context = words.content(
             [tuple(r) for r in rows],

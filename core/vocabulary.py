@@ -152,6 +152,11 @@ class Severity(Vocabulary):
     def numeral(self) -> str:
         return self.label.split("级")[0]
 
+    @property
+    def urgency(self) -> str:
+        """The word a mail's subject starts with: 特急 for Ⅰ, 紧急 for Ⅱ, none below."""
+        return {4: "特急", 3: "紧急"}.get(self.rank, "")
+
 
 def severity_rank(sev: Any) -> int:
     """Higher is graver: Ⅳ=1 … Ⅰ=4; none = 0."""
@@ -189,6 +194,9 @@ class EventKind(Vocabulary):
     FILE_ADDED = "file_added", "补充材料", 25
     UNIT_SET = "unit_set", "责任单位", 26
     TAKEDOWN = "takedown", "删帖复查", 27
+    ESCALATION_REMINDER = "escalation_reminder", "催办提醒", 28
+    RULE_CHANGED = "rule_changed", "改按新规则报告", 29
+    RELATED = "related", "关联事件", 30
 
 
 @_meta("处置事项状态")

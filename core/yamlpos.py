@@ -7,6 +7,7 @@ are looked up in the position map built here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +84,7 @@ def load_text(text: str, file: str, error_cls: type[PositionedError]) -> Positio
         problem = (e.problem or str(e)).strip()
         raise error_cls(file, line, col, f"YAML 格式错误：{_problem(problem)}") from None
     except yaml.YAMLError as e:
-        raise error_cls(file, 1, 1, f"YAML 格式错误：{e}") from None
+        raise error_cls(file, 1, 1, f"YAML 格式错误：无法识别的写法（{e}）") from None
     doc = PositionedDoc(file=file, data=data)
     if node is not None:
         _walk(node, (), doc)
@@ -124,19 +125,55 @@ _KINDS = {
     "too_short": "内容太少",
     "string_too_short": "不能为空",
 }
-_PROBLEMS = {
-    "expected ',' or ']', but got '<stream end>'": "缺少右方括号 ]",
-    "expected ',' or '}', but got '<stream end>'": "缺少右花括号 }",
-    "mapping values are not allowed here": "这里不能出现冒号（值里有冒号时请加引号）",
-    "found character '\\t' that cannot start any token": "不能用 Tab 缩进，请用空格",
-}
+# PyYAML's syntax problems in the office's words (the messages are English and name
+# parser states; what the office needs is what to fix). Each pattern matches the start
+# of PyYAML's ``problem``; ``{0}`` is its first group (a character, a name).
+_PROBLEMS = [
+    (r"expected ',' or '\]', but got '<stream end>'", "缺少右方括号 ]"),
+    (r"expected ',' or '\}', but got '<stream end>'", "缺少右花括号 }"),
+    (r"expected ',' or '\]', but got", "方括号 [ ] 中的列表有误：各项之间用逗号分隔，并以 ] 结尾"),
+    (r"expected ',' or '\}', but got", "花括号 { } 中的内容有误：各项之间用逗号分隔，并以 } 结尾"),
+    (r"mapping values are not allowed here",
+     "这里不能出现冒号：值里有冒号时请加引号；也可能是这一行的缩进与上一行不一致"),
+    (r"found character '\\t' that cannot start any token", "不能用 Tab 缩进，请用空格"),
+    (r"found a tab character", "不能用 Tab 缩进，请用空格"),
+    (r"found character '(.)' that cannot start any token", "值不能以“{0}”开头，请给这个值加上引号"),
+    (r"found unexpected end of stream", "引号没有闭合：缺少结尾的引号"),
+    (r"found unknown escape character '?(.?)", "双引号中的“\\{0}”不是有效的转义；"
+     "Windows 路径请改用单引号，或用正斜杠 /"),
+    (r"found undefined alias '?([^']*)", "引用了未定义的锚点“*{0}”；值以 * 开头时请加引号"),
+    (r"expected alphabetic or numeric character", "“&”或“*”后面应是名称；值以 & 或 * 开头时请加引号"),
+    (r"expected <block end>, but found '<block sequence start>'", "缩进有误：这一列表项与上文的缩进没有对齐"),
+    (r"expected <block end>, but found '<block mapping start>'", "缩进有误：这一行与同级的键没有对齐"),
+    (r"expected <block end>, but found '-'", "列表项“- ”不能出现在这里：请检查缩进，或把它放在某个键下面"),
+    (r"expected <block end>, but found '\?'", "这一行应为“键: 值”，但上文是列表；请检查缩进"),
+    (r"expected <block end>, but found '<scalar>'", "引号结束后还有多余的内容：整个值应放在一对引号里"),
+    (r"expected <block end>, but found '([\]}])'", "多了一个“{0}”"),
+    (r"expected <block end>", "缩进有误：请检查这一行与上文的对齐"),
+    (r"expected '<document start>', but found '<block mapping start>'",
+     "缩进有误：文件的第一层键应从行首写起，不要缩进"),
+    (r"expected '<document start>', but found '([\]}])'", "多了一个“{0}”"),
+    (r"expected '<document start>'", "这里应是新的一行“键: 值”，请检查上一行是否已写完"),
+    (r"could not find expected ':'", "缺少冒号：“键: 值”的冒号后要有一个空格"),
+    (r"did not find expected key", "这一行应为“键: 值”，请检查缩进和引号"),
+    (r"did not find expected '-' indicator", "列表项应以“- ”开头，请检查缩进"),
+    (r"did not find expected node content", "缺少值"),
+    (r"expected the node content", "缺少值"),
+    (r"expected a comment or a line break", "引号结束后还有多余的内容：整个值应放在一对引号里"),
+    (r"could not determine a constructor for the tag", "不支持以 ! 开头的 YAML 标签，请去掉或给值加引号"),
+    (r"found duplicate anchor", "同一个锚点名“&”用了两次"),
+    (r"found unhashable key", "键不能是列表或“键: 值”，请改成文字"),
+    (r"while scanning a block scalar|expected chomping or indentation indicators",
+     "“|”或“>”后面只能跟缩进数字或 +、-"),
+]
 
 
 def _problem(problem: str) -> str:
-    for en, zh in _PROBLEMS.items():
-        if problem.startswith(en):
-            return zh
-    return problem
+    for pattern, zh in _PROBLEMS:
+        m = re.match(pattern, problem)
+        if m:
+            return zh.replace("{0}", m.group(1)) if m.groups() else zh
+    return f"无法识别的写法（{problem}）"
 
 
 def _describe(err: dict) -> str:

@@ -29,6 +29,11 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="Unique name, used in status, posts and --source.")
+    label: str | None = Field(
+        None,
+        description="The name mails, digests and reports show for the source, e.g. 校园论坛; "
+        "default: its name.",
+    )
     type: str = Field(description="The source type: feed, site, search or a plug-in's name.")
     interval: Duration = Field(300, description="How often to poll: 30s, 5m, 2h or seconds.")
     jitter: float = Field(0.1, ge=0, le=1, description="Random spread of the interval (0–1).")

@@ -254,12 +254,14 @@ class CampusWorld:
             "sources": [
                 {
                     "name": "news-feed",
+                    "label": "赣鄱新闻网",
                     "type": "feed",
                     "url": self.urls["rss"],
                     "interval": "5s",
                 },
                 {
                     "name": "campus-forum",
+                    "label": "警院校园论坛",
                     "type": "site",
                     "urls": [self.urls["forum"]],
                     "interval": "8s",
@@ -273,6 +275,7 @@ class CampusWorld:
                 },
                 {
                     "name": "tieba-bar",
+                    "label": "警院贴吧",
                     "type": "site",
                     "urls": [self.urls["tieba"]],
                     "interval": "10s",

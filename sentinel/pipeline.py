@@ -27,7 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from core.errors import SentinelError
+from core.vocabulary import FetchErrorKind
 from crawler.base import Batch, CollectContext, Collection, Outcome, SourceConfig, SourceState
+from crawler.placeholder import shows_no_text
 from crawler.registry import source_types
 from crawler.sanitize import clean_line
 from sentinel.config import Config
@@ -51,6 +53,7 @@ class SourceRun:
     new: int = 0
     changed: int = 0
     seen: int = 0
+    empty: int = 0  # pages that showed no text (crawler.placeholder)
     not_modified: bool = False
     error_kind: str | None = None
     error: str | None = None
@@ -155,7 +158,8 @@ class Pipeline:
             with self.db.session() as s:
                 src = ensure_source(s, cfg)
                 last_success = src.last_success_at
-                record_health(s, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen)
+                record_health(s, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen,
+                              empty=run.empty)
                 self._source_notice(s, src, last_success)
         except Exception as e:  # noqa: BLE001 - e.g. the disk filled up just now
             outcome = Outcome(state=state, fetched=outcome.fetched, error_kind="storage",
@@ -165,7 +169,7 @@ class Pipeline:
         run.error_kind, run.error, run.warnings = outcome.error_kind, outcome.error, list(outcome.warnings)
         run.seconds = time.monotonic() - started
         if run.error:
-            log.warning("来源 %s 采集失败（%s）：%s", cfg.name, run.error_kind, run.error)
+            log.warning("来源 %s 采集失败（%s）：%s", cfg.name, FetchErrorKind.label_of(run.error_kind), run.error)
         else:
             log.info("来源 %s：请求 %d 次，新增 %d 条，更新 %d 条", cfg.name, run.fetched, run.new, run.changed)
         return run
@@ -230,17 +234,24 @@ class Pipeline:
         run.new += len(got.new)
         run.changed += len(got.changed)
         run.seen += got.seen
+        run.empty += sum(
+            shows_no_text(p.title, p.text, title_is_content=cfg.type == "feed" or bool(p.extra.get("from_list_row")))
+            for p in batch.posts
+        )
 
     def _source_notice(self, session, src: Source, last_success: datetime | None) -> None:
         """Tell the office when a source has failed ``health.down_after`` times in a row
         (once per outage), and again when it works again: what the office does not see matters."""
         from alerting.compose import source_health
 
+        from alerting.compose.views import source_label
+
+        label = source_label(self.config, src.name)
         if is_down(src, self.config.health):
-            self.outbox.queue(session, source_health.source_down(src, last_success, tz=self.config.tz))
+            self.outbox.queue(session, source_health.source_down(src, last_success, tz=self.config.tz, label=label))
         elif (src.consecutive_failures == 0 and last_success is not None and src.last_success_at != last_success
               and self.outbox.queued(session, source_health.down_key(src.name, last_success))):
-            self.outbox.queue(session, source_health.source_recovered(src, last_success))
+            self.outbox.queue(session, source_health.source_recovered(src, last_success, label=label))
 
     # -- matching and incidents -------------------------------------------------------
     def process_pending(self, limit: int = 5000, chunk: int = 200) -> ProcessStats:

@@ -47,10 +47,12 @@ def record_health(
     *,
     new: int = 0,
     seen: int = 0,
+    empty: int = 0,
 ) -> None:
     """Write one run on its source's record: last success or last error, consecutive
-    failures, last counts (``new`` posts stored or changed, ``seen`` unchanged ones).
-    A successful run also keeps the source's state (ETag, Last-Modified, its data)."""
+    failures, last counts (``new`` posts stored or changed, ``seen`` unchanged ones,
+    ``empty`` pages among them that showed no text). A successful run also keeps the
+    source's state (ETag, Last-Modified, its data)."""
     source.last_run_at = now
     source.last_fetched = outcome.fetched
     source.last_warning = "; ".join(outcome.warnings)[:2000] or None
@@ -62,6 +64,7 @@ def record_health(
         source.state = dict(outcome.state.data or {})
         source.last_new = new
         source.last_seen = seen
+        source.last_empty = empty
         if new:
             source.last_new_at = now
     else:
@@ -71,11 +74,21 @@ def record_health(
         source.consecutive_failures += 1
         source.last_new = 0
         source.last_seen = 0
+        source.last_empty = 0
 
 
 def is_down(source: Source, settings: HealthSettings) -> bool:
     """Failed ``down_after`` times in a row: what the office is told about."""
     return source.consecutive_failures >= settings.down_after
+
+
+def sees_no_content(source: Source) -> bool:
+    """Its last successful run brought pages, and most of them showed no text: a
+    placeholder (加载中, 请开启 JavaScript), a login wall, an empty shell. Nothing there
+    can be matched, so the source is not seeing what it is meant to see."""
+    pages = (source.last_new or 0) + (source.last_seen or 0)
+    empty = source.last_empty or 0
+    return pages > 0 and empty * 2 > pages
 
 
 def is_healthy(source: Source | None) -> bool:
@@ -97,6 +110,8 @@ def health_of(
         return SourceHealth.DOWN
     if source.consecutive_failures:
         return SourceHealth.FAILING
+    if sees_no_content(source):
+        return SourceHealth.NO_CONTENT
     return SourceHealth.OK
 
 
@@ -125,6 +140,7 @@ def source_health_rows(session: Session, config: HealthConfig) -> list[dict[str,
                 "consecutive_failures": src.consecutive_failures if src else 0,
                 "last_new": src.last_new if src else 0,
                 "last_seen": src.last_seen if src else 0,
+                "last_empty": src.last_empty if src else 0,
                 "last_warning": src.last_warning if src else None,
             }
         )

@@ -67,6 +67,9 @@ class Source(Base):
     last_warning: Mapped[str | None] = mapped_column(Text)
     robots_obeyed: Mapped[bool] = mapped_column(default=True)
     last_new_at: Mapped[datetime | None]
+    # Pages of the last run that showed no text (empty, 加载中, 请开启 JavaScript, a login
+    # wall): a source whose pages are all like this is not seeing content.
+    last_empty: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Snapshot(Base):
@@ -199,6 +202,8 @@ class Incident(Base):
     site_count: Mapped[int] = mapped_column(default=0)
     reopened_count: Mapped[int] = mapped_column(default=0)
     reporter: Mapped[str | None] = mapped_column(String(100))
+    # 关联事件: the closed incident whose story came back after the reopening period.
+    related_to_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
 
     assignee: Mapped[User | None] = relationship()
     events: Mapped[list[IncidentEvent]] = relationship(

@@ -12,10 +12,17 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from alerting.compose import urgency
 from alerting.compose.spec import MessageSpec
 from alerting.compose.text import clean_line
-from alerting.compose.views import join_url, local_time, post_view
-from core.vocabulary import Category, MessageKind, Severity
+from alerting.compose.views import join_url, local_time, post_view, source_labels
+from core.vocabulary import Category, FetchErrorKind, MessageKind, Severity, SourceHealth
+
+# What the office can change when a source's pages show no text.
+NO_CONTENT_HINT = (
+    "页面可能由 JavaScript 加载或需要登录：可为该来源设置 render: true（用浏览器渲染页面），"
+    "或用 fields 指定正文所在的选择器"
+)
 
 CATEGORY_ORDER = ["illegal", "hype", "inquiry", "constructive", None]
 
@@ -80,9 +87,11 @@ def content(
         else:
             mentions.append((p, m))
 
+    labels = source_labels(config)
+
     def views(pairs):
         return [
-            post_view(p, m, tz=tz, console_url=config.console_url, masked=masked)
+            post_view(p, m, tz=tz, console_url=config.console_url, masked=masked, labels=labels)
             for p, m in pairs[:max_posts]
         ], max(0, len(pairs) - max_posts)
 
@@ -149,6 +158,7 @@ def content(
         "coverage_silent": silent,
         "coverage_ok": ok,
         "masked": masked,
+        "band": urgency.neutral(f"舆情{period_word(since, until)}摘要").as_dict(),
     }
     subject = (
         f"【{MessageKind.DIGEST.label}】{local_time(since, tz)} 至 {local_time(until, tz)}："
@@ -165,9 +175,12 @@ def coverage(
     counts: Mapping[int, int],
     since: datetime,
     tz,
+    blind: set[str] = frozenset(),
 ) -> tuple[list, list, list]:
     """(failed, silent, ok) rows of the sources in the period: ``configured`` source
-    configs and ``known`` source records by name, ``counts`` of new posts by source id."""
+    configs and ``known`` source records by name, ``counts`` of new posts by source id;
+    ``blind`` names the sources whose pages show no text (看不到正文, among the silent
+    ones, with what to do about it)."""
     failed, silent, ok = [], [], []
     for name in sorted(set(configured) | set(known)):
         c, src = configured.get(name), known.get(name)
@@ -176,7 +189,8 @@ def coverage(
         if c is None:
             continue  # no longer configured: not part of what we meant to see
         row = {
-            "name": clean_line(name, 60),
+            "name": clean_line(getattr(c, "label", None) or name, 60),
+            "hint": "",
             "new": counts.get(src.id, 0) if src else 0,
             "last_success": local_time(src.last_success_at, tz)
             if src and src.last_success_at
@@ -189,9 +203,16 @@ def coverage(
             silent.append(row)
         elif (src.last_error_at and src.last_error_at > since) or src.consecutive_failures:
             row["error"] = clean_line(
-                f"{src.last_error_kind or '错误'}：{src.last_error or ''}", 120
+                f"{FetchErrorKind.label_of(src.last_error_kind)}：{src.last_error or ''}", 120
             )
             failed.append(row)
+        elif name in blind:
+            row["error"] = (
+                f"{SourceHealth.NO_CONTENT.label}：最近一次采集的 {src.last_new + src.last_seen} 个页面中"
+                f" {src.last_empty} 个没有正文"
+            )
+            row["hint"] = NO_CONTENT_HINT
+            silent.append(row)
         elif row["new"] == 0 and not (src.last_new_at and src.last_new_at > since):
             row["error"] = "本时段内没有新内容"
             silent.append(row)

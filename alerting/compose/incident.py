@@ -3,16 +3,27 @@
 The first alert of an incident lists its first posts with what the plan asks for the
 incident's category; a follow-up lists the posts that joined in one group window.
 Both are mails of the incident's thread: the first alert is its root.
+
+When the incident's first escalation level is told at the moment it opens, the groups
+of that level who get the alert get ONE mail that is both: the alert with the
+acknowledgement deadline and what to do (``report``). A new incident that continues a
+closed one (关联事件) is announced as a secondary crisis (二次危机预警) in the same mail.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from alerting.compose import story, urgency
 from alerting.compose.spec import MessageSpec
 from alerting.compose.text import clean_line
 from alerting.compose.views import incident_view, post_views
+from core.times import office_time
 from core.vocabulary import Category, MessageKind, Severity
+
+if TYPE_CHECKING:
+    from alerting.compose.story import Report, Spread
 
 # What the plan asks for each handling category (分类处理), shown in every alert.
 GUIDANCE = {
@@ -35,35 +46,71 @@ def update_key(incident_id: int, first_post_id: int) -> str:
 
 
 def subject(tag: str, incident, suffix: str = "") -> str:
-    """``【舆情预警】【Ⅲ级 较大】【询问质疑诉求】<title><suffix>``."""
+    """``【舆情预警】【Ⅲ级 较大】【询问质疑诉求】<title><suffix>``, with 【特急】 (Ⅰ) or
+    【紧急】 (Ⅱ) in front."""
     title = clean_line(incident.title, 60) or f"事件 #{incident.id}"
-    parts = [f"【{tag}】", f"【{Severity.label_of(incident.severity)}】"]
+    parts = [urgency.subject_prefix(incident.severity), f"【{tag}】", f"【{Severity.label_of(incident.severity)}】"]
     if incident.category:
         parts.append(f"【{Category.label_of(incident.category)}】")
     return "".join(parts) + title + suffix
 
 
 def opened(
-    incident, posts: Sequence, *, to: Sequence[str], config, silenced: bool = False
+    incident,
+    posts: Sequence,
+    *,
+    to: Sequence[str],
+    config,
+    silenced: bool = False,
+    report: Report | None = None,
+    spread: Spread | None = None,
+    related=None,
 ) -> MessageSpec:
-    """The first alert of a new incident, listing ``posts`` (``(post, match)`` pairs)."""
-    tag = MessageKind.NEW_INCIDENT.label
+    """The first alert of a new incident, listing ``posts`` (``(post, match)`` pairs).
+    With ``report`` (its first escalation level, told at the same moment) it is also
+    that level's report to the groups it shares with the alert. With ``related`` (the
+    closed incident whose story came back) it is a secondary-crisis alert."""
+    kind = MessageKind.SECONDARY_CRISIS if related is not None else MessageKind.NEW_INCIDENT
+    tag = kind.label
     views, more = post_views(list(posts), config)
+    heading = tag
+    lead = "监测发现一起涉及我校的网络舆情，请及时研判处置。"
+    if related is not None:
+        closed = f"（已于 {office_time(related.closed_at, config.tz)} 结案）" if related.closed_at else ""
+        lead = (
+            f"已结案事件 #{related.id}《{clean_line(related.title, 60)}》{closed}的话题再次出现，"
+            f"已立为新事件 #{incident.id}（关联事件 #{related.id}）。请立即重新研判，必要时再次报告。"
+        )
+    context = {
+        "heading": heading,
+        "lead": lead,
+        "incident": incident_view(incident, config),
+        "guidance": GUIDANCE.get(incident.category or "", ""),
+        "posts": views,
+        "more": more,
+        "posts_heading": "首发帖子" if len(views) == 1 else "相关帖子",
+        "band": urgency.band(incident.severity, tag).as_dict(),
+        "story": story.story_lines(incident, spread, config) if spread is not None else [],
+    }
+    shared = [g for g in to if report is not None and g in report.groups]
+    if report is not None and shared:
+        # One mail that is both the alert and the first report to these groups: the
+        # acknowledgement deadline and how to acknowledge (for the first of them).
+        context["heading"] = f"{tag}（第{report.level}级报告）"
+        context["report"] = {
+            "level": report.level,
+            "groups": story.groups_text(config, report.groups),
+            "shared": story.groups_text(config, shared),
+        }
+        context["ask"] = story.ask(incident, report, shared[0], config)
+    suffix = f"（关联事件 #{related.id}）" if related is not None else ""
     return MessageSpec(
         key=opened_key(incident.id),
-        kind=MessageKind.NEW_INCIDENT.value,
+        kind=kind.value,
         to=tuple(to),
-        subject=subject(tag, incident),
+        subject=subject(tag, incident, suffix),
         template="incident",
-        context={
-            "heading": tag,
-            "lead": "监测发现一起涉及我校的网络舆情，请及时研判处置。",
-            "incident": incident_view(incident, config),
-            "guidance": GUIDANCE.get(incident.category or "", ""),
-            "posts": views,
-            "more": more,
-            "posts_heading": "首发帖子" if len(views) == 1 else "相关帖子",
-        },
+        context=context,
         incident_id=incident.id,
         severity=incident.severity,
         root=True,
@@ -92,6 +139,7 @@ def update(
             "posts": views,
             "more": more,
             "posts_heading": "新增帖子",
+            "band": urgency.band(incident.severity, tag).as_dict(),
         },
         incident_id=incident.id,
         severity=incident.severity,

@@ -1,5 +1,6 @@
-"""The notice every other message about an incident is: a heading, a lead, facts about
-the incident, paragraphs saying what to do (template ``notice``).
+"""The notice every other message about an incident is: a band saying how urgent it is,
+a heading, a lead, facts about the incident, paragraphs saying what to do (template
+``notice``).
 
 Escalations, reminders, overdue deadlines and secondary crises word themselves through
 ``incident_notice``, so every one shows the same facts in the same order.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from alerting.compose import urgency
 from alerting.compose.spec import MessageSpec
 from alerting.compose.views import incident_view, post_views
 from core.times import office_time
@@ -17,13 +19,13 @@ from core.vocabulary import Category, IncidentStatus, Severity
 
 
 def tag(incident) -> str:
-    """The subject's prefix: severity and number, e.g. 【Ⅱ级 重大·#12】."""
-    return f"【{Severity.label_of(incident.severity)}·#{incident.id}】"
+    """The subject's prefix: urgency, severity and number, e.g. 【紧急】【Ⅱ级 重大·#12】."""
+    return f"{urgency.subject_prefix(incident.severity)}【{Severity.label_of(incident.severity)}·#{incident.id}】"
 
 
 def incident_facts(incident, config) -> list[tuple[str, str]]:
     """What every incident notice shows about its incident."""
-    return [
+    facts = [
         ("事件编号", f"#{incident.id}"),
         ("当前状态", IncidentStatus.label_of(incident.status)),
         ("性质", Category.label_of(incident.category)),
@@ -31,6 +33,9 @@ def incident_facts(incident, config) -> list[tuple[str, str]]:
         ("传播范围", f"帖文 {incident.post_count} 条，网站 {incident.site_count} 个"),
         ("立案时间", office_time(incident.opened_at, config.tz)),
     ]
+    if getattr(incident, "related_to_id", None):
+        facts.append(("关联事件", f"#{incident.related_to_id}"))
+    return facts
 
 
 def incident_notice(
@@ -48,15 +53,19 @@ def incident_notice(
     posts: Sequence = (),
     repeat: bool = False,
     not_before: datetime | None = None,
+    extra: dict | None = None,
 ) -> MessageSpec:
     """A notice about ``incident``; ``facts`` come before the incident's own, empty
-    paragraphs are left out, ``posts`` (``(post, match)`` pairs) are listed."""
+    paragraphs are left out, ``posts`` (``(post, match)`` pairs) are listed; ``extra``
+    adds template blocks (``story``, ``measures``, ``ask``)."""
     context = {
         "heading": heading,
         "lead": lead,
         "facts": list(facts) + incident_facts(incident, config),
         "paragraphs": [p for p in paragraphs if p],
         "incident": incident_view(incident, config),
+        "band": urgency.band(incident.severity, heading).as_dict(),
+        **(extra or {}),
     }
     if posts:
         context["posts"], context["more"] = post_views(list(posts), config)

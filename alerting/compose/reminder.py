@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from alerting.compose import story
 from alerting.compose.notice import incident_notice, tag
 from alerting.compose.spec import MessageSpec
 from core.times import office_time
@@ -22,6 +23,9 @@ def unacknowledged(
     incident, *, level: int, groups: Sequence[str], ack_due_at: datetime, config
 ) -> MessageSpec:
     """The last level's report is past its deadline and nobody has acknowledged it."""
+    groups = list(groups)
+    readers = [g for g in groups if g != "office"] or groups or ["office"]
+    wanted = story.ask(incident, story.Report(level, tuple(groups), ack_due_at), readers[0], config)
     return incident_notice(
         key=f"escalation-reminder:{incident.id}:{level}",
         kind=MessageKind.REMINDER.value,
@@ -30,9 +34,12 @@ def unacknowledged(
         incident=incident,
         config=config,
         heading="舆情报告尚未确认",
-        lead=f"第{level}级报告已超过确认期限 {office_time(ack_due_at, config.tz)}，仍无人确认。",
-        paragraphs=[f"请确认收到：sentinel incident ack {incident.id} --by 姓名"],
+        lead=(
+            f"第{level}级报告（报告对象：{story.groups_text(config, groups)}）已超过确认期限 "
+            f"{office_time(ack_due_at, config.tz)}，仍无人确认。"
+        ),
         repeat=True,
+        extra={"ask": {**wanted, "deadline": "请尽快确认收到。" + wanted["after"]}},
     )
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from jinja2 import Environment, TemplateNotFound
 
+from alerting.compose.inline import inline_css
+from alerting.compose.urgency import NEUTRAL
 from core import templating
 from core.errors import SentinelError
 
@@ -28,6 +30,12 @@ _DEFAULTS: dict[str, Any] = {
     "more": 0,
     "incident": None,
     "guidance": "",
+    "band": NEUTRAL.as_dict(),
+    "story": [],
+    "measures": [],
+    "measures_heading": "拟采取的处置措施",
+    "ask": None,
+    "report": None,
 }
 
 
@@ -47,7 +55,8 @@ def environment(html: bool = True) -> Environment:
 
 
 def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
-    """(html, text) of ``template`` (``templates/<template>.html.j2`` and ``.txt.j2``)."""
+    """(html, text) of ``template`` (``templates/<template>.html.j2`` and ``.txt.j2``);
+    the HTML with its styles also inline (for webmail that drops ``<style>``)."""
     context = {**_DEFAULTS, **context}
     try:
         html = environment(True).get_template(f"{template}.html.j2").render(**context)
@@ -55,4 +64,4 @@ def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
     except TemplateNotFound as e:
         names = sorted({p.name.split(".")[0] for p in TEMPLATES.glob("*.html.j2")})
         raise TemplateError(f"没有通知模板 {e.name}；可用模板：{', '.join(names)}") from None
-    return html, text
+    return inline_css(html), text

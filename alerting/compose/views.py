@@ -41,6 +41,31 @@ def join_url(base: str | None, path: str) -> str | None:
     return None if b is None else b.rstrip("/") + "/" + path.lstrip("/")
 
 
+def source_labels(config) -> dict[str, str]:
+    """Each configured source's display name (``label:``, else its name), by name."""
+    return {
+        c.name: clean_line(getattr(c, "label", None) or c.name, 60)
+        for c in getattr(config, "sources", None) or ()
+    }
+
+
+def source_label(config, name: str | None) -> str:
+    """What the office calls a source: its ``label:`` (校园论坛), else its name."""
+    if not name:
+        return ""
+    return source_labels(config).get(name) or clean_line(name, 60)
+
+
+def _bracketed(text: str, s: int, e: int) -> bool:
+    """The span already stands inside 【…】 (a title such as 【曝光】…): marking it again
+    would print 【【曝光】】."""
+    opening, closing = text.rfind("【", 0, s + 1), text.rfind("】", 0, s)
+    if opening < 0 or closing > opening:
+        return False
+    after_open, after_close = text.find("【", e), text.find("】", e - 1)
+    return after_close >= 0 and (after_open < 0 or after_close < after_open)
+
+
 @dataclass
 class Excerpt:
     """A piece of post text with matched terms: as HTML (escaped, terms in <mark>) and as
@@ -72,7 +97,10 @@ def excerpt(text: str, spans: list[tuple[int, int]], cap: int = 240) -> Excerpt:
             continue
         html_parts.append(str(escape(text[pos:s])))
         html_parts.append(f"<mark>{escape(text[s:e])}</mark>")
-        text_parts.append(text[pos:s] + "【" + text[s:e] + "】")
+        if _bracketed(text, s, e):
+            text_parts.append(text[pos:e])
+        else:
+            text_parts.append(text[pos:s] + "【" + text[s:e] + "】")
         pos = e
     html_parts.append(str(escape(text[pos:b])))
     text_parts.append(text[pos:b])
@@ -107,9 +135,17 @@ def local_time(dt: datetime | None, tz: ZoneInfo) -> str:
 
 
 def post_view(
-    post, match, *, tz: ZoneInfo, console_url: str | None, masked: bool, cap: int = 240
+    post,
+    match,
+    *,
+    tz: ZoneInfo,
+    console_url: str | None,
+    masked: bool,
+    cap: int = 240,
+    labels: dict[str, str] | None = None,
 ) -> PostView:
-    """A template's view of a post and its match: cleaned, optionally masked, highlighted."""
+    """A template's view of a post and its match: cleaned, optionally masked, highlighted;
+    its source by the display name in ``labels`` (``source_labels``)."""
     hits = list((match.hits if match is not None else None) or [])
     m = mask_text if masked else (lambda s: s or "")
     title_spans = [(h.get("start", 0), h.get("end", 0)) for h in hits if h.get("field") == "title"]
@@ -132,7 +168,7 @@ def post_view(
         id=post.id,
         title=title,
         excerpt=excerpt(m(post.text or ""), text_spans, cap=cap),
-        source=clean_line(post.source.name if getattr(post, "source", None) else "", 60),
+        source=_source_name(post, labels or {}),
         author=clean_line(m(post.author or ""), 40),
         when=local_time(post.published_at or post.fetched_at, tz),
         url=safe_url(post.url),
@@ -146,14 +182,20 @@ def post_view(
     )
 
 
+def _source_name(post, labels: dict[str, str]) -> str:
+    name = post.source.name if getattr(post, "source", None) else ""
+    return labels.get(name) or clean_line(name, 60)
+
+
 def post_views(posts: list, config, *, masked: bool | None = None) -> tuple[list[PostView], int]:
     """(views of at most ``notify.max_posts_per_mail`` of ``(post, match)`` pairs, how many
     more were left out). Masked when ``notify.mask_alerts`` says so, unless ``masked``."""
     s = config.notify
     masked = s.mask_alerts if masked is None else masked
     shown = list(posts)[: s.max_posts_per_mail]
+    labels = source_labels(config)
     views = [
-        post_view(p, m, tz=config.tz, console_url=config.console_url, masked=masked)
+        post_view(p, m, tz=config.tz, console_url=config.console_url, masked=masked, labels=labels)
         for p, m in shown
     ]
     return views, len(posts) - len(shown)
@@ -173,4 +215,5 @@ def incident_view(incident, config) -> dict[str, Any]:
         "site_count": incident.site_count,
         "terms": [t for t in terms if t][:12],
         "console_url": join_url(config.console_url, f"incidents/{incident.id}"),
+        "related_to": getattr(incident, "related_to_id", None),
     }

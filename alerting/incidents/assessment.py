@@ -16,9 +16,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerting.compose.story import Spread
 from alerting.score import apply_spread
+from core.times import office_time, zone_name
 from core.vocabulary import Severity, severity_rank
-from storage.models import Incident, IncidentEvent, IncidentPost, Match, Post, Source
+from storage.models import ChecklistItem, Incident, IncidentEvent, IncidentPost, Match, Post, Source
 
 AUTO_PREFIX = "系统测算："
 
@@ -49,11 +51,11 @@ class Measures:
     def summary(self) -> str:
         first = self.first_source or {}
         when = first.get("time")
-        when_s = when.strftime("%m-%d %H:%M") if isinstance(when, datetime) else "未知"
+        when_s = office_time(when, style="short") if isinstance(when, datetime) else "未知"
         return (
             f"{AUTO_PREFIX}帖文 {self.posts} 条，涉及网站 {self.sites} 个"
             f"（{'、'.join(self.site_names[:6])}{'等' if self.sites > 6 else ''}）；"
-            f"首发 {when_s}（UTC）于 {first.get('site', '未知')}；"
+            f"首发 {when_s}（{zone_name()}）于 {first.get('site', '未知')}；"
             f"近 1 小时 {self.posts_last_hour} 条，平均每小时 {self.posts_per_hour:.1f} 条；"
             f"回复 {self.replies}、浏览 {self.views}、点赞 {self.likes}。"
         )
@@ -106,6 +108,29 @@ def measure(session: Session, incident: Incident, now: datetime) -> Measures:
     m.views = sum(p.views or 0 for p, _ in rows)
     m.likes = sum(p.likes or 0 for p, _ in rows)
     return m
+
+
+def top_posts(session: Session, incident: Incident, n: int = 3) -> list[tuple[Post, Match | None]]:
+    """The incident's gravest posts (highest score first, the earliest on a tie)."""
+    rows = incident_posts(session, incident.id)
+    rows.sort(key=lambda pm: (-(pm[1].score if pm[1] is not None else 0), pm[0].id))
+    return rows[:n]
+
+
+def spread_of(session: Session, incident: Incident, now: datetime) -> Spread:
+    """What a report tells of the incident's spread (``alerting.compose.story``): the
+    measures at ``now``, its first source and its open checklist items."""
+    m = measure(session, incident, now)
+    items = session.scalars(
+        select(ChecklistItem)
+        .where(ChecklistItem.incident_id == incident.id, ChecklistItem.done_at.is_(None))
+        .order_by(ChecklistItem.id)
+    )
+    return Spread(
+        now=now, posts=m.posts, sites=m.sites, site_names=list(m.site_names),
+        posts_last_hour=m.posts_last_hour, first=m.first_source,
+        open_items=[(i.title, i.due_at) for i in items],
+    )
 
 
 def confirmed_by_person(session: Session, incident: Incident, kind: str) -> bool:

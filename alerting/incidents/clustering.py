@@ -165,9 +165,11 @@ class Placement:
 
 def find_incident(
     session: Session, post: Post, match: Match | None, settings: ClusteringSettings, now: datetime,
-    cache_dir: Path | None = None,
+    cache_dir: Path | None = None, closed_since: datetime | None = None,
 ) -> Placement | None:
-    """The incident this post belongs to, or None when it is a new story."""
+    """The incident this post belongs to, or None when it is a new story. Incidents
+    closed after ``closed_since`` keep their watch: a post of their story (told in other
+    words too, not only a repost) is placed with them — it is their second wave."""
     # Already placed (a re-run after a crash): the same answer again.
     ip = session.scalar(select(IncidentPost).where(IncidentPost.post_id == post.id))
     if ip is not None:
@@ -184,14 +186,12 @@ def find_incident(
 
     t = post_time(post, now)
     since = t - timedelta(seconds=settings.window)
-    candidates = session.scalars(
-        select(Incident)
-        .where(
-            Incident.status != "closed",
-            or_(Incident.last_post_at >= since, Incident.status.in_(("tracking", "reopened"))),
-        )
-        .order_by(Incident.id.desc())
-    ).all()
+    live = (Incident.status != "closed") & or_(
+        Incident.last_post_at >= since, Incident.status.in_(("tracking", "reopened"))
+    )
+    if closed_since is not None:
+        live = live | ((Incident.status == "closed") & (Incident.closed_at >= closed_since))
+    candidates = session.scalars(select(Incident).where(live).order_by(Incident.id.desc())).all()
     if not candidates:
         return None
 
@@ -230,7 +230,7 @@ def _affinity(
     # (category 4: adopt and reply) are worked apart: told in other words, they join
     # only a ticket of their own category. A story under watch (tracking) or just
     # reopened takes any new post about it: that is the secondary crisis.
-    watched = inc.status in ("tracking", "reopened")
+    watched = inc.status in ("tracking", "reopened", "closed")
     apart = {"illegal", "constructive"}
     if (not watched and key.category and inc.category and key.category != inc.category
             and (key.category in apart or inc.category in apart)):

@@ -12,6 +12,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from alerting.compose.views import source_label
 from alerting.incidents import views
 from alerting.incidents.workflow import WorkflowError
 from core import templating
@@ -78,14 +79,32 @@ def _timeline(d: dict) -> list[dict]:
 def context(session: Session, incident: Incident, config, now: datetime, viewer=None) -> dict:
     tz = config.tz
     d = views.detail(session, incident, now, config=config, viewer=viewer)
+    for p in d["posts"]:
+        p["source_label"] = source_label(config, p["source"])
     series = volume(d["posts"], tz, now)
     acks = [e for e in d["escalations"] if e["acked_at"]]
     return {
         "i": d, "now": now, "tz": tz, "timeline": _timeline(d), "series": series,
         "chart": svg_chart(series), "peak": max(series, key=lambda s: s[1]) if series else None,
         "notes": [e for e in d["events"] if e["kind"] == "note"],
-        "acks": acks, "fmt": lambda t: office_time(t, tz),
+        "acks": acks, "fmt": lambda t: office_time(t, tz), **_naming(config),
     }
+
+
+def _naming(config) -> dict:
+    """How reports name groups and sources (their labels) and quote titles."""
+    return {
+        "groups": lambda names: "、".join(config.group_label(g) for g in names or ()),
+        "source_label": lambda name: source_label(config, name),
+        "quoted": quoted_title,
+    }
+
+
+def quoted_title(title: str | None) -> str:
+    """《title》, or the title as it is when it already opens with a bracket of its own
+    (【曝光】…), so no title is wrapped twice."""
+    t = " ".join((title or "").split()) or "（无标题）"
+    return t if t[0] in "【《「『〔[" else f"《{t}》"
 
 
 def render(session: Session, incident: Incident, config, now: datetime, fmt: str = "html", *,

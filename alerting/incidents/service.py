@@ -17,10 +17,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from alerting.incidents import actions, files, meeting, replies, units, views
+from alerting.incidents import actions, escalation, files, meeting, replies, units, views
 from alerting.incidents.escalation import acknowledge
+from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import WorkflowError, get_incident
-from core.vocabulary import Category, CategoryKey, SeverityKey
+from core.vocabulary import Category, CategoryKey, SeverityKey, severity_rank
 
 
 class Values(BaseModel):
@@ -126,10 +127,18 @@ class Action:
 
 
 def _assess(c: Context, inc, v: AssessValues) -> dict:
+    before = inc.severity
     m = actions.assess(c.session, inc, config=c.config, now=c.now, by=v.by, cause=v.cause, state=v.state,
                        development=v.development, scope=v.scope, measures=v.measures, severity=v.severity,
                        category=v.category, note=v.note)
+    _severity_changed(c, inc, before)
     return {"measured": m}
+
+
+def _severity_changed(c: Context, inc, before: str | None) -> None:
+    """A person raised the severity: the escalation follows the rule covering it now."""
+    if severity_rank(inc.severity) > severity_rank(before) and settings_of(c.config).escalate_on_open:
+        escalation.start(c.session, inc, config=c.config, outbox=c.outbox, now=c.now)
 
 
 def _escalate(c: Context, inc, v: EscalateValues) -> dict:
@@ -143,9 +152,11 @@ def _ack(c: Context, inc, v: WithNote) -> dict:
 
 
 def _classify(c: Context, inc, v: ClassifyValues) -> None:
+    before = inc.severity
     if v.severity:
         actions.set_severity(c.session, inc, v.severity, now=c.now, by=v.by)
     actions.classify(c.session, inc, v.category, config=c.config, now=c.now, by=v.by, note=v.note)
+    _severity_changed(c, inc, before)
 
 
 def _check(c: Context, inc, v: CheckValues) -> dict:

@@ -48,6 +48,16 @@ class TrackingSettings(_Strict):
         ge=0,
         description="Relative rise of replies+views+likes since tracking began that counts as renewed growth (1.0 = doubled).",
     )
+    reopen_within: Duration = Field(
+        30 * 86400,
+        description="A new post of the story of an incident closed at most this long ago reopens it "
+        "(二次危机); after that it opens a new incident marked 关联事件 #N, with a 二次危机 alert too.",
+    )
+    related_within: Duration = Field(
+        365 * 86400,
+        description="How long after closing an incident's story is still compared with new posts "
+        "(to reopen it or to mark a new incident as related); older incidents are left alone.",
+    )
 
 
 class DefaultEscalation(_Strict):

@@ -19,7 +19,7 @@ from alerting.incidents.playbooks import PlaybookError, item_spec
 from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import record
 from core.times import office_time
-from core.vocabulary import OPEN_STATUSES, severity_rank
+from core.vocabulary import OPEN_STATUSES, Severity, severity_rank
 from storage.models import ChecklistItem, Incident, User
 
 log = logging.getLogger("sentinel.incidents")
@@ -82,7 +82,7 @@ def growth(session: Session, *, config, outbox, now: datetime) -> int:
         before = incident.severity
         assessment.refresh(session, incident, now)
         if severity_rank(incident.severity) > severity_rank(before):
-            record(session, incident, "growth", now=now, note=f"传播扩大，危害程度升至 {incident.severity}",
+            record(session, incident, "growth", now=now, note=f"传播扩大，危害程度升至{Severity.label_of(incident.severity)}",
                    severity_before=before, severity=incident.severity)
             if settings_of(config).escalate_on_open:
                 escalation.start(session, incident, config=config, outbox=outbox, now=now)

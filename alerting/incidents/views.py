@@ -82,6 +82,7 @@ def summary(session: Session, inc: Incident, now: datetime) -> dict:
         "acknowledged_at": inc.acknowledged_at,
         "acknowledged_by": inc.acknowledged_by,
         "reopened": inc.reopened_count,
+        "related_to": inc.related_to_id,
         "checklist_open": sum(1 for i in items if i.done_at is None),
         "overdue": sum(1 for i in items if i.done_at is None and i.due_at is not None and i.due_at < now),
         "next_steps": [s.value for s in TRANSITIONS.get(inc.status, ())],

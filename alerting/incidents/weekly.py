@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from alerting.compose.views import source_label
 from alerting.incidents import views
 from alerting.incidents.review import _env, svg_chart
 from core.times import office_time, to_office
@@ -58,8 +59,11 @@ def _handling(d: dict) -> str:
     return "；".join(parts)
 
 
-def incident_row(session: Session, inc: Incident, now: datetime) -> dict:
+def incident_row(session: Session, inc: Incident, now: datetime, config=None) -> dict:
     d = views.detail(session, inc, now)
+    def where(p: dict) -> str:  # the source's display name, else the site
+        return (source_label(config, p["source"]) if config is not None else "") or p["site"]
+
     sites = list(dict.fromkeys(p["site"] for p in d["posts"] if p["site"]))
     top = sorted(d["posts"], key=lambda p: (-(p["score"] or 0), p["published_at"] or p["fetched_at"]))[:TOP_POSTS]
     return {
@@ -75,10 +79,11 @@ def incident_row(session: Session, inc: Incident, now: datetime) -> dict:
         "acknowledged_at": d["acknowledged_at"],
         "assignee": d["assignee"],
         "handling": _handling(d),
-        "top_posts": [{"title": p["title"] or "（无标题）", "site": p["site"], "url": p["url"]} for p in top],
+        "top_posts": [{"title": p["title"] or "（无标题）", "site": where(p), "url": p["url"]} for p in top],
         "overdue": [i for i in d["checklist"] if i["overdue"]],
         "late_done": [i for i in d["checklist"] if i["done_at"] and i["late"]],
-        "secondary": [e for e in d["events"] if e["kind"] == "secondary_crisis"],
+        "secondary": [e for e in d["events"] if e["kind"] in ("secondary_crisis", "related")],
+        "related_to": d["related_to"],
     }
 
 
@@ -88,7 +93,7 @@ def context(session: Session, config, now: datetime, days: int = 7) -> dict:
     touched = select(IncidentEvent.incident_id).where(IncidentEvent.at >= since)
     incs = list(session.scalars(
         select(Incident).where(or_(Incident.opened_at >= since, Incident.id.in_(touched))).order_by(Incident.id)))
-    rows = [incident_row(session, i, now) for i in incs]
+    rows = [incident_row(session, i, now, config) for i in incs]
     volume = daily_volume(session, since, now, tz)
     series = [(datetime(v["date"].year, v["date"].month, v["date"].day), v["mentioned"]) for v in volume]
     acks = [(r["acknowledged_at"] - r["opened_at"]).total_seconds() / 60 for r in rows if r["acknowledged_at"]]

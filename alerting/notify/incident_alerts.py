@@ -26,10 +26,35 @@ if TYPE_CHECKING:
 PostPair = tuple[Post, Match | None]
 
 
+def alert_groups(
+    session: Session, outbox: Outbox, incident: Incident, posts: list[PostPair], related=None
+) -> list[str]:
+    """The groups the first alert of a new incident will reach (none when every post is
+    silenced, or the alert was queued already): the groups whose first escalation report
+    it can carry."""
+    session.flush()
+    if outbox.queued(session, words.opened_key(incident.id)):
+        return []
+    silences = SilenceSet.load(session, outbox.now())
+    if not [(p, m) for p, m in posts if not silences.post(p, m)]:
+        return []
+    return _groups(outbox, incident, posts, related=related)
+
+
 def opened(
-    session: Session, outbox: Outbox, incident: Incident, posts: list[PostPair]
+    session: Session,
+    outbox: Outbox,
+    incident: Incident,
+    posts: list[PostPair],
+    *,
+    report=None,
+    spread=None,
+    related=None,
 ) -> OutboxMessage | None:
-    """The first alert of a new incident: queued to go out at once (no group wait)."""
+    """The first alert of a new incident: queued to go out at once (no group wait).
+    ``report``: its first escalation level, told in this same mail to the groups the
+    alert and the level share. ``related``: the closed incident it continues (the alert
+    is then a secondary crisis, also to the leaders and that incident's tracker)."""
     session.flush()
     if outbox.queued(session, words.opened_key(incident.id)):
         return None
@@ -39,9 +64,12 @@ def opened(
     spec = words.opened(
         incident,
         loud or list(posts),
-        to=_groups(outbox, incident, posts),
+        to=_groups(outbox, incident, posts, related=related),
         config=outbox.config,
         silenced=not loud,
+        report=report if loud else None,
+        spread=spread,
+        related=related,
     )
     return outbox.queue(session, spec)
 
@@ -140,9 +168,10 @@ def _pending_posts(session: Session, incident_id: int) -> list[PostPair]:
     return [(p, m) for p, m in rows]
 
 
-def _groups(outbox: Outbox, incident: Incident, posts: list[PostPair]) -> list[str]:
+def _groups(outbox: Outbox, incident: Incident, posts: list[PostPair], related=None) -> list[str]:
     """Who is told about the incident: the routes for its severity, category and units
-    (the units its posts name, and its assignee's)."""
+    (the units its posts name, and its assignee's); for the second wave of a closed
+    incident (``related``) also those a secondary crisis goes to."""
     units: set[str] = set()
     for _p, m in posts:
         for e in (m.entities if m is not None else None) or []:
@@ -151,6 +180,12 @@ def _groups(outbox: Outbox, incident: Incident, posts: list[PostPair]) -> list[s
             )
     if incident.assignee is not None and incident.assignee.unit:
         units.add(incident.assignee.unit)
-    return recipients_for(
+    groups = recipients_for(
         outbox.settings, severity=incident.severity, category=incident.category, units=units
     )
+    if related is not None:
+        extra = ["office", "leaders"]
+        if related.assignee is not None and related.assignee.email:
+            extra.append(related.assignee.email)
+        groups += [g for g in extra if g not in groups]
+    return groups

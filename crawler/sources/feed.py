@@ -85,7 +85,7 @@ def parse_feed(result: FetchResult, tz: str = "Asia/Shanghai") -> tuple[list[Raw
     warnings: list[str] = []
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
-        warnings.append(f"malformed feed, parsed as far as possible: {type(exc).__name__}: {exc}")
+        warnings.append(f"订阅源格式有误，已尽量解析（{type(exc).__name__}: {exc}）")
     entries = parsed.get("entries") or []
     if not entries and parsed.get("bozo") and not (parsed.get("feed") or {}).get("title"):
         return [], warnings, "not a feed: nothing could be parsed"
@@ -227,7 +227,7 @@ def collect_feed_url(url: str, cfg: HostOptions, context: CollectContext, state:
     kind = error_kind_for_status(result.status)
     if kind:
         return Outcome(state=new_state, fetched=1, error_kind=kind, requests=1,
-                       error=f"{url} answered HTTP {result.status}")
+                       error=f"{url} 返回 HTTP {result.status}")
     try:
         posts, warnings, error = parse_feed(result, context.timezone)
     except Exception as e:  # content must never crash a poll: one line, the source fails
@@ -235,9 +235,9 @@ def collect_feed_url(url: str, cfg: HostOptions, context: CollectContext, state:
         detail = str(e).splitlines()[0][:200] if str(e) else ""
         posts, warnings, error = [], [], f"内容无法解析（{type(e).__name__}{'：' + detail if detail else ''}）"
     if not cfg.obey_robots:
-        warnings.append("robots.txt is ignored for this source (obey_robots: false)")
+        warnings.append("本来源不遵守 robots.txt（obey_robots: false）")
     if result.truncated:
-        warnings.append(f"the feed was larger than {cfg.max_bytes} bytes and was cut")
+        warnings.append(f"订阅源超过 {cfg.max_bytes} 字节，只保存了前面部分")
     out = Outcome(state=new_state, fetched=1, warnings=warnings, requests=1)
     if error:
         # Not a usable feed: keep its bytes as evidence, and keep the old validators so

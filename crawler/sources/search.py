@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from pydantic import Field, field_validator
 
+from core.vocabulary import FetchErrorKind
 from crawler.base import Batches, Collection, Outcome, SourceConfig, SourceState, SourceType
 from crawler.options import CrawlOptions
 from crawler.sources.feed import collect_feed_url
@@ -80,7 +81,7 @@ class SearchSource(SourceType):
         cfg: SearchConfig = self.config  # type: ignore[assignment]
         pairs = self.urls()
         if not pairs:
-            return Outcome(state=state, warnings=["no queries: the watchlists name no entities"])
+            return Outcome(state=state, warnings=["没有可搜索的词：监测词表中没有监测对象的名称"])
         if cfg.format == "site":
             outcome = yield from crawl(cfg, self.context, state, [u for _, u in pairs])
         else:
@@ -88,7 +89,7 @@ class SearchSource(SourceType):
         skipped = len(self.queries()) - len(pairs)
         if skipped:
             outcome.warnings.append(
-                f"{skipped} quer{'y' if skipped == 1 else 'ies'} cannot be written in {cfg.query_encoding}"
+                f"{skipped} 个搜索词无法用 {cfg.query_encoding} 编码，已跳过"
             )
         return outcome
 
@@ -109,10 +110,10 @@ class SearchSource(SourceType):
             o = one.outcome
             outcome.fetched += o.fetched
             outcome.requests += o.requests
-            outcome.warnings += [f"{query}: {w}" for w in o.warnings]
+            outcome.warnings += [f"{query}：{w}" for w in o.warnings]
             if o.error:
                 failures.append(o)
-                outcome.warnings.append(f"{query}: {o.error_kind}: {o.error}")
+                outcome.warnings.append(f"{query}：{FetchErrorKind.label_of(o.error_kind)}：{o.error}")
         if failures and len(failures) == len(pairs):
             outcome.error_kind, outcome.error = failures[0].error_kind, failures[0].error
         return outcome

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from core.vocabulary import FetchErrorKind
 from crawler.base import (
     Batch,
     Batches,
@@ -27,6 +28,8 @@ from crawler.child import CrawlChild
 from crawler.hosts import own_hosts
 from crawler.options import CrawlOptions
 from crawler.urls import canonical
+
+ROBOTS_OFF = "本来源不遵守 robots.txt（obey_robots: false）"
 
 STREAM_BATCH = 100  # posts per batch while streaming
 STREAM_SECONDS = 2.0  # ... or fewer, when they have waited this long
@@ -129,27 +132,27 @@ class _Tally:
             o.fetched = int(rec.get("responses", 0))
             o.state.data["last_crawl_seconds"] = rec.get("elapsed")
             if rec.get("robots_forbidden"):
-                o.warnings.append(f"robots.txt forbade {rec['robots_forbidden']} page(s)")
+                o.warnings.append(f"robots.txt 禁止采集 {rec['robots_forbidden']} 个页面")
 
     def finish(self) -> Outcome:
         """The outcome of a crawl that ran to its end: failed when errors came and no post."""
         o = self.outcome
         if self.cut:
-            o.warnings.append(f"{self.cut} page(s) were larger than max_bytes and were cut")
+            o.warnings.append(f"{self.cut} 个页面超过 max_bytes，只保存了前面部分")
         for e in self.errors[:20]:
-            o.warnings.append(f"{e['kind']}: {e['url']}: {e['message']}")
+            o.warnings.append(f"{FetchErrorKind.label_of(e['kind'])}：{e['url']}：{e['message']}")
         if self.errors and not self.posts:
             first = self.errors[0]
             o.error_kind = first["kind"]
             o.error = f"{first['url']}: {first['message']}" + (
-                f" (and {len(self.errors) - 1} more errors)" if len(self.errors) > 1 else ""
+                f"（另有 {len(self.errors) - 1} 个错误）" if len(self.errors) > 1 else ""
             )
         return o
 
     def stopped(self, kind: str, message: str) -> Outcome:
         """The outcome of a crawl that did not finish (timeout, the child failed)."""
         warnings = (
-            [f"{self.posts} post(s) were collected before the crawl stopped"] if self.posts else []
+            [f"采集中止前已取得 {self.posts} 条帖子"] if self.posts else []
         )
         return Outcome(state=self.state, error_kind=kind, error=message, warnings=warnings)
 
@@ -185,7 +188,7 @@ def crawl(
                     posts, snapshots, since = [], [], time.monotonic()
     except subprocess.TimeoutExpired:
         outcome = tally.stopped(
-            "timeout", f"整站采集未在 {cfg.crawl_timeout:g} 秒内完成"
+            "timeout", f"整个采集未能在 {cfg.crawl_timeout:g} 秒内完成（crawl_timeout）"
         )
     except (RuntimeError, OSError) as e:
         outcome = tally.stopped("crawler", str(e))
@@ -196,7 +199,7 @@ def crawl(
     if posts or snapshots:  # what came before a failure is kept too
         yield Batch(posts=posts, snapshots=snapshots)
     if not cfg.obey_robots:
-        outcome.warnings.append("robots.txt is ignored for this source (obey_robots: false)")
+        outcome.warnings.append(ROBOTS_OFF)
     return outcome
 
 

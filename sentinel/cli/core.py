@@ -6,10 +6,19 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
+from alerting.compose.digest import NO_CONTENT_HINT
+from alerting.compose.views import source_labels
 from core.durations import parse_duration
 from core.errors import SentinelError
 from core.times import office_time
-from core.vocabulary import Category, FetchErrorKind, OutboxStatus, Severity
+from core.vocabulary import (
+    Category,
+    FetchErrorKind,
+    OutboxStatus,
+    Severity,
+    SourceHealth,
+    SourceKind,
+)
 from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
 
 
@@ -46,8 +55,8 @@ def parse_since(value: str | None, option: str = "--since") -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def local(t: datetime | None, tz) -> str:
-    return office_time(t, tz)
+def local(t: datetime | None, tz, style: str = "minute") -> str:
+    return office_time(t, tz, style=style)
 
 
 @cli.command()
@@ -163,30 +172,42 @@ def status(app: AppContext, as_json: bool) -> None:
 
     tz = cfg.tz
     con = Console()
-    t = Table(title="来源健康状况")
-    for col in ("来源", "类型", "最近成功", "连续失败", "最近错误", "上次新增/已有", "备注"):
-        t.add_column(col)
+    labels = source_labels(cfg)
+    # Readable at 80 columns: the state and the counts never wrap; names, errors and
+    # notes fold.
+    t = Table(title="来源健康状况", pad_edge=False)
+    t.add_column("来源", overflow="fold", ratio=2)
+    t.add_column("类型", no_wrap=True)
+    t.add_column("状态", no_wrap=True)
+    t.add_column("最近成功", no_wrap=True)
+    t.add_column("失败", no_wrap=True, justify="right")
+    t.add_column("新增/已有", no_wrap=True, justify="right")
+    t.add_column("最近错误与备注", overflow="fold", ratio=3)
+    blind = []
     for r in rows:
         note = []
-        if not r["configured"]:
-            note.append("已不在配置中")
-        elif not r["enabled"]:
-            note.append("已停用")
+        if r["last_error_kind"]:
+            note.append(f"{error_label(r['last_error_kind'])}：{(r['last_error'] or '')[:50]}")
         if r["robots_obeyed"] is False:
             note.append("未遵守 robots.txt")
         if r["last_warning"]:
-            note.append(r["last_warning"][:40])
-        err = f"{error_label(r['last_error_kind'])}：{(r['last_error'] or '')[:50]}" if r["last_error_kind"] else ""
+            note.append(r["last_warning"][:60])
+        if r["health"] == SourceHealth.NO_CONTENT:
+            note.insert(0, f"{r['last_empty']} 个页面没有正文")
+            blind.append(labels.get(r["name"]) or r["name"])
+        name = labels.get(r["name"]) or r["name"]
         t.add_row(
-            r["name"],
-            r["type"] or "",
-            local(r["last_success_at"], tz) if r["last_success_at"] else "从未成功" if r["last_run_at"] else "尚未运行",
+            name if name == r["name"] else f"{name}（{r['name']}）",
+            SourceKind.label_of(r["type"], "") if r["type"] else "",
+            SourceHealth.label_of(r["health"]),
+            local(r["last_success_at"], tz, "short") if r["last_success_at"] else "从未成功" if r["last_run_at"] else "—",
             str(r["consecutive_failures"]),
-            err,
             f"{r['last_new']}/{r['last_seen']}",
             "；".join(note),
         )
     con.print(t)
+    for name in blind:
+        con.print(f"提示：来源“{name}”的页面看不到正文，这些页面上的舆情无法被发现。{NO_CONTENT_HINT}。")
     con.print(f"帖子总数 {total_posts}，待匹配 {backlog}")
     con.print("发件箱：" + _outbox_line(outbox, tz))
     for f in outbox.get("failures", []) or []:

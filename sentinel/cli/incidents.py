@@ -11,8 +11,9 @@ from datetime import datetime
 
 import click
 
+from alerting.compose.views import source_label
 from core.times import office_time
-from core.vocabulary import Category, IncidentStatus, Severity
+from core.vocabulary import Category, IncidentStatus, Severity, actor_label
 from sentinel.cli.base import (
     IncidentId,
     SentinelCommand,
@@ -92,6 +93,8 @@ def incidents_cmd(app, status, category, overdue, only_open, unit, by, as_json):
     if not rows:
         click.echo("没有符合条件的事件。")
         return
+    from rich.text import Text
+
     from sentinel.terminal import Console, Table, cell
 
     # Readable at 80 columns: short columns never wrap, the title folds instead of
@@ -114,7 +117,9 @@ def incidents_cmd(app, status, category, overdue, only_open, unit, by, as_json):
         title = cell(r["title"] or "（无标题）")
         if flags:
             title.append(f" [{'；'.join(flags)}]", style="bold red")
-        t.add_row(f"#{r['id']}", r["status_label"], level.numeral if level else "未定级", r["category_label"],
+        # A related incident (关联事件) shows the closed one's number under its own.
+        number = Text(f"#{r['id']}" + (f"\n关联#{int(r['related_to'])}" if r.get("related_to") else ""))
+        t.add_row(number, r["status_label"], level.numeral if level else "未定级", r["category_label"],
                   f"{r['posts']}/{r['sites']}", _local(app, r["opened_at"], "short"), title)
     Console().print(t)
 
@@ -169,7 +174,8 @@ def show_cmd(app, incident_id, by, as_json):
     a, m = d["assessment"], d["measured"]
     out = [
         f"事件 #{d['id']}：{d['title']}",
-        f"  状态：{d['status_label']}  下一步：{'、'.join(d['next_steps_label']) or '无'}",
+        f"  状态：{d['status_label']}  下一步：{'、'.join(d['next_steps_label']) or '无'}"
+        + (f"  关联事件：#{d['related_to']}" if d.get("related_to") else ""),
         f"  性质：{d['category_label'] or '未定性'}  危害程度：{d['severity_label'] or '未定级'}  评分：{d['score']}",
         f"  立案：{_local(app, d['opened_at'])}  负责人：{d['assignee'] or '未指派'}"
         + (f"  报案人：{d['reporter']}" if d["reporter"] else "")
@@ -184,12 +190,13 @@ def show_cmd(app, incident_id, by, as_json):
     ]
     fs = m.get("first_source") or {}
     if fs:
-        out.append(f"  首发来源：{fs.get('site')} {_local(app, fs.get('time'))} {fs.get('url')}")
+        out.append(f"  首发来源：{source_label(app.config, fs.get('source')) or fs.get('site')}（{fs.get('site')}）"
+                   f" {_local(app, fs.get('time'))} {fs.get('url')}")
     if d["checklist"]:
         out.append("处置清单：")
         for i, it in enumerate(d["checklist"], 1):
             mark = "✔" if it["done_at"] else ("✘ 逾期" if it["overdue"] else "☐")
-            done = f" 完成于 {_local(app, it['done_at'])}（{it['done_by']}）" if it["done_at"] else ""
+            done = f" 完成于 {_local(app, it['done_at'])}（{actor_label(it['done_by'])}）" if it["done_at"] else ""
             out.append(f"  {i}. {mark} {it['title']} [{it['key']}] 期限 {_local(app, it['due_at'])}{done}")
             if it["means"]:
                 out.append(f"       {it['means']}")
@@ -198,7 +205,8 @@ def show_cmd(app, incident_id, by, as_json):
         out.append("逐级报告：")
         for e in d["escalations"]:
             ack = f"已确认（{e['acked_by']} {_local(app, e['acked_at'])}）" if e["acked_at"] else f"待确认，期限 {_local(app, e['ack_due_at'])}"
-            out.append(f"  第{e['level']}级 → {'、'.join(e['groups'])}  {_local(app, e['sent_at'])}  {ack}")
+            groups = "、".join(app.config.group_label(g) for g in e["groups"])
+            out.append(f"  第{e['level']}级 → {groups}  {_local(app, e['sent_at'])}  {ack}")
     if d["evidence"]:
         n_files = sum(1 for e in d["evidence"] if e["file_id"])
         out.append(f"证据：{len(d['evidence'])} 份{f'（其中文件 {n_files} 份）' if n_files else ''}"
@@ -206,7 +214,8 @@ def show_cmd(app, incident_id, by, as_json):
     out.append(f"帖文（{len(d['posts'])}）：")
     for p in d["posts"][:20]:
         dup = "  [转载]" if p["duplicate_of_id"] else ""
-        out.append(f"  {_local(app, p['published_at'] or p['fetched_at'])}  {p['site']}  {p['title'][:40]}{dup}")
+        where = source_label(app.config, p["source"]) or p["site"]
+        out.append(f"  {_local(app, p['published_at'] or p['fetched_at'])}  {where}  {(p['title'] or '（无标题）')[:40]}{dup}")
     out.append("处置记录：")
     for e in d["events"]:
         out.append(f"  {_local(app, e['at'])}  {e['actor_label']}  {e['label']}  {e['note'] or ''}")

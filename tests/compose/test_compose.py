@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 from alerting.compose import digest, escalation, incident, reminder, replies, secondary, source_health, units
 from alerting.compose.render import render
 from alerting.compose.spec import MessageSpec
+from alerting.compose.story import Report
 from core.vocabulary import MessageKind
 from sentinel.config import Config
 from storage.models import ChecklistItem, Incident, Match, Post, Reply, Source, User
@@ -103,12 +104,10 @@ def every_family(config) -> list[MessageSpec]:
         ),
         escalation.level_report(
             inc,
-            level=2,
-            groups=["leaders", "superior"],
+            report=Report(2, ("leaders", "superior"), T, note="第1级超时未确认"),
             group="leaders",
-            ack_due_at=T,
-            note="第1级超时未确认",
             config=config,
+            posts=[(post, match)],
         ),
         reminder.unacknowledged(inc, level=2, groups=["leaders"], ack_due_at=T, config=config),
         reminder.overdue(inc, item, to=["office"], config=config),
@@ -214,13 +213,7 @@ def test_keys_name_what_is_told_once():
     inc, _post, _match, item, _src = _records()
     keys = {
         escalation.level_report(
-            inc,
-            level=1,
-            groups=["leaders", "superior"],
-            group=g,
-            ack_due_at=T,
-            note=None,
-            config=_config(),
+            inc, report=Report(1, ("leaders", "superior"), T), group=g, config=_config()
         ).key
         for g in ("leaders", "superior")
     }

@@ -100,4 +100,4 @@ def test_posts_yielded_before_a_timeout_are_kept_and_the_run_fails():
         result = collect_all(source, SourceState())
     assert result.error_kind == "timeout" and not result.ok
     assert result.posts and len(result.posts) < 200
-    assert any("collected before the crawl stopped" in w for w in result.warnings)
+    assert any("采集中止前已取得" in w for w in result.warnings)

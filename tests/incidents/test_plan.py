@@ -47,6 +47,12 @@ def _messages(db, iid, kind=None):
         return list(s.scalars(q.order_by(OutboxMessage.id)))
 
 
+def _text(message) -> str:
+    from email import message_from_bytes, policy
+
+    return message_from_bytes(message.body, policy=policy.default).get_body(("plain",)).get_content()
+
+
 def test_inquiry_reply_is_due_the_same_day_and_raises_one_overdue_alert(db, config, outbox, clock, world):
     clock.t = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
     iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN,
@@ -120,12 +126,15 @@ def test_escalation_goes_level_by_level_with_dual_reporting_until_acknowledged(d
                                                                                people):
     iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/66", "食堂毒死三人？！", RUMOUR,
                 category="illegal", severity="II", score=90, terms=("毒死",))
-    assert [m.recipients for m in _messages(db, iid, "escalation")] == [["yuqing@example.edu.cn"]]
+    # Level 1 (the office) reads its report in the incident's first alert: one mail, not two.
+    assert _messages(db, iid, "escalation") == []
+    [alert] = _messages(db, iid, "new_incident")
+    assert alert.recipients == ["yuqing@example.edu.cn"] and "第1级报告" in _text(alert)
     clock.advance(minutes=29)
     assert tick(db, config=config, outbox=outbox, now=clock.now())["escalation"]["escalated"] == 0
     clock.advance(minutes=2)
     assert tick(db, config=config, outbox=outbox, now=clock.now())["escalation"]["escalated"] == 1
-    level2 = _messages(db, iid, "escalation")[1:]
+    level2 = _messages(db, iid, "escalation")
     assert sorted(r for m in level2 for r in m.recipients) == ["duty@superior.example.gov.cn", "leader@example.edu.cn"]
     assert len({m.created_at for m in level2}) == 1  # both chains at the same moment
     clock.advance(minutes=61)
@@ -152,7 +161,7 @@ def test_acknowledged_level_does_not_escalate(db, config, outbox, clock, world, 
         acknowledge(s, iid, "王主任", clock.now(), config=config)  # the office
     clock.advance(hours=3)
     tick(db, config=config, outbox=outbox, now=clock.now())
-    assert len(_messages(db, iid, "escalation")) == 1
+    assert _messages(db, iid, "escalation") == []  # level 1 was told in the first alert
 
 
 def test_minor_incident_is_not_escalated_automatically(db, config, outbox, clock, world):

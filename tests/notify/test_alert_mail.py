@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.header
+import re
 import email.policy
 from email.parser import BytesParser
 
@@ -35,7 +36,9 @@ def test_new_incident_alert_arrives_as_html_and_text(db, clock, world, smtp_serv
     assert m.get_content_type() == "multipart/alternative"
     html = m.get_body(("html",)).get_content()
     text = m.get_body(("plain",)).get_content()
-    assert "<mark>食堂</mark>" in html and "<mark>虫子</mark>" in html
+    assert re.search(r"<mark[^>]*>食堂</mark>", html) and re.search(r"<mark[^>]*>虫子</mark>", html)
+    # Styled inline too, for webmail that drops <style>.
+    assert re.search(r'<mark style="[^"]*background: #ffe082', html)
     assert "【食堂】" in text
     assert "https://forum.example.com/thread-1.html" in html
     assert f"https://yuqing.example.edu.cn/incidents/{inc_id}" in html
@@ -72,8 +75,9 @@ def test_chinese_subject_decodes_back_exactly_with_stdlib(db, clock, world, smtp
     # The header on the wire is pure ASCII (RFC 2047 encoded words)...
     wire = BytesParser(policy=email.policy.compat32).parsebytes(raw)["Subject"]
     assert all(ord(c) < 128 for c in str(wire))
-    # ...and decodes back to exactly the subject we wrote, with either parser API.
-    expected = f"【舆情预警】【Ⅰ级 特别重大】【恶意传播炒作】{title}"
+    # ...and decodes back to exactly the subject we wrote, with either parser API
+    # (a Ⅰ incident's subject starts with 【特急】).
+    expected = f"【特急】【舆情预警】【Ⅰ级 特别重大】【恶意传播炒作】{title}"
     decoded = str(email.header.make_header(email.header.decode_header(str(wire))))
     assert decoded == expected
     assert BytesParser(policy=email.policy.default).parsebytes(raw)["Subject"] == expected

@@ -14,8 +14,11 @@ from alerting.notify.outbox import Outbox
 from tests.notify.conftest import make_config, parse
 
 OUR_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "table", "tr", "td", "th",
-            "div", "strong", "a", "mark", "code"}
-OUR_ATTRS = {"lang", "charset", "class", "href"}
+            "div", "strong", "a", "mark", "code", "ul", "li", "br", "span"}
+# style: the template's own stylesheet written inline (alerting/compose/inline.py);
+# the values come from our CSS, never from crawled text (checked below).
+OUR_ATTRS = {"lang", "charset", "class", "href", "style", "name", "content", "role", "cellpadding", "cellspacing",
+             "bgcolor"}
 
 INJECTIONS = [
     "食堂\r\nBcc: victim@evil.example\r\nX-Injected: yes",
@@ -54,6 +57,8 @@ class Inspector(HTMLParser):
                 self.bad.append(f"{tag}[{k}]")
             if k == "href" and not re.match(r"https?://", v or ""):
                 self.bad.append(f"href={v}")
+            if k == "style" and re.search(r"url\(|expression|javascript|@import|<", v or "", re.I):
+                self.bad.append(f"{tag}[style={v}]")
 
 
 def inert(html: str) -> list[str]:
@@ -113,5 +118,5 @@ def test_feedparser_xss_payloads_are_inert_in_mails_and_digest(db, clock, world,
     assert len(mails) == (len(posts) + 19) // 20
     assert bad_mail == [] and bad_digest == []
     # Shown as text, not dropped silently.
-    assert "&lt;script" in d.html and "&lt;img" in d.html and d.html.count("<mark>") >= len(payloads)
+    assert "&lt;script" in d.html and "&lt;img" in d.html and len(re.findall(r"<mark\b", d.html)) >= len(payloads)
     assert 'href="javascript' not in d.html and "href='javascript" not in d.html

@@ -1,0 +1,23 @@
+"""The demo scenario is played once for every test of what the office reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.office.documents import run_scenario
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def office_documents(tmp_path_factory):
+    docs = run_scenario(tmp_path_factory.mktemp("office"))
+    docs.write(ARTIFACTS / "office")  # to look at; tests/artifacts/ is not committed
+    return docs
+
+
+# The incident builders (config, outbox, world) for the unit tests beside the scenario.
+from tests.incidents.conftest import config, outbox, world  # noqa: E402, F401
