@@ -96,6 +96,15 @@ def _raw_post(rec: dict) -> RawPost:
     )
 
 
+def _kind_label(kind: str, message: str) -> str:
+    """An error kind in the office's words; Scrapy's own (``ignored`` for too many
+    redirects) by what it means."""
+    known = FetchErrorKind.get(kind)
+    if known is None:
+        known = FetchErrorKind.REDIRECT if "redirect" in (message or "").lower() else FetchErrorKind.CRAWLER
+    return known.label
+
+
 def merge_rows(posts: list[RawPost]) -> list[RawPost]:
     """One post per canonical URL; a row and its article page both seen: the article."""
     seen: dict[str, RawPost] = {}
@@ -140,10 +149,10 @@ class _Tally:
         if self.cut:
             o.warnings.append(f"{self.cut} 个页面超过 max_bytes，只保存了前面部分")
         for e in self.errors[:20]:
-            o.warnings.append(f"{FetchErrorKind.label_of(e['kind'])}：{e['url']}：{e['message']}")
+            o.warnings.append(f"{_kind_label(e['kind'], e['message'])}：{e['url']}：{e['message']}")
         if self.errors and not self.posts:
             first = self.errors[0]
-            o.error_kind = first["kind"]
+            o.error_kind = FetchErrorKind.parse(_kind_label(first["kind"], first["message"])).value
             o.error = f"{first['url']}: {first['message']}" + (
                 f"（另有 {len(self.errors) - 1} 个错误）" if len(self.errors) > 1 else ""
             )

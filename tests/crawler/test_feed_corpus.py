@@ -129,4 +129,4 @@ def test_bozo_feed_is_parsed_as_far_as_it_goes_with_a_warning(server, collect):
     url = server.add("/bozo.xml", body, content_type="application/rss+xml")
     r = collect({"name": "t", "type": "feed", "url": url, "delay": 0, "obey_robots": False})
     assert r.ok and r.posts and r.warnings
-    assert "malformed" in r.warnings[0]
+    assert "订阅源格式有误" in r.warnings[0]

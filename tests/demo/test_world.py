@@ -300,7 +300,7 @@ def test_world_binds_loopback_on_a_free_port_and_stops(clock):
 # -- the demo's configuration -----------------------------------------------------
 
 CONTRACT_KEYS = {"database", "timezone", "watchlists", "sources", "smtp", "recipients", "digests"}
-SOURCE_KEYS = {"name", "type", "url", "urls", "interval", "list", "fields", "format"}
+SOURCE_KEYS = {"name", "label", "type", "url", "urls", "interval", "list", "fields", "format"}
 
 
 def test_sentinel_config_uses_only_contract_keys(world, tmp_path):
