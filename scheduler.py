@@ -3,8 +3,10 @@ here; every job calls into sentinel.pipeline.
 
 Jobs: one per source at its interval (with jitter), matching and the outbox right after
 each collection, an outbox retry job, a once-a-minute incident tick (deadlines,
-escalations, tracking), the watchlist reload check, the digests by cron, and the
-heartbeat of the one-daemon-per-database lock.
+escalations, tracking), the watchlist reload check and the digests by cron. They run in
+three pools, so one kind of work cannot hold up another: quick feed polls, site crawls
+(each a child process) and housekeeping. The heartbeat of the one-daemon-per-database
+lock is not a job at all: it has its own thread (``storage.lock.Heartbeat``).
 
 Run it with ``sentinel run`` or ``python scheduler.py [--config PATH]``.
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 log = logging.getLogger("sentinel.daemon")
@@ -21,18 +25,65 @@ log = logging.getLogger("sentinel.daemon")
 # APScheduler's defaults drop a run that starts more than a second late; a slow feed
 # or a busy machine must delay a run, never silently skip it.
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+FEED_WORKERS = 8  # polls are mostly waiting on the network
+CRAWL_WORKERS = 2  # each crawl is a child process using a core of its own
+HOUSEKEEPING_WORKERS = 2
+STOP_GRACE = 7.0  # seconds a stop waits for running jobs (SIGTERM ends within 10 s)
 
 
-def build_scheduler(pipeline, config):
+class Jobs:
+    """Every job runs through ``wrap``: the running ones are counted, so a stop can wait
+    for them, and each run's duration goes to the observers (metrics)."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self._cond = threading.Condition()
+        self.observers: list[Callable[[str, float], None]] = []
+
+    def wrap(self, name: str, fn: Callable) -> Callable:
+        def run(*args, **kwargs):
+            with self._cond:
+                self.running += 1
+            started = time.monotonic()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._cond:
+                    self.running -= 1
+                    self._cond.notify_all()
+                for observe in self.observers:
+                    observe(name, time.monotonic() - started)
+
+        run.__name__ = getattr(fn, "__name__", name)
+        return run
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no job runs (True) or ``timeout`` passes (False)."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while self.running:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+
+def build_scheduler(pipeline, config, jobs: Jobs | None = None):
     """A BackgroundScheduler with every job of the daemon (not started)."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
+    jobs = jobs or Jobs()
     sched = BackgroundScheduler(
         timezone=config.tz,
-        executors={"default": ThreadPoolExecutor(max_workers=4)},
+        executors={
+            "default": ThreadPoolExecutor(max_workers=HOUSEKEEPING_WORKERS),
+            "feeds": ThreadPoolExecutor(max_workers=FEED_WORKERS),
+            "crawls": ThreadPoolExecutor(max_workers=CRAWL_WORKERS),
+        },
         job_defaults=JOB_DEFAULTS,
     )
     now = datetime.now(UTC)
@@ -44,21 +95,26 @@ def build_scheduler(pipeline, config):
 
     for cfg in pipeline.sources():
         sched.add_job(
-            collect_job,
+            jobs.wrap("collect", collect_job),
             IntervalTrigger(seconds=cfg.interval, jitter=cfg.interval * cfg.jitter),
             args=[cfg],
             id=f"source:{cfg.name}",
             name=f"collect {cfg.name}",
+            executor="crawls" if cfg.crawls_pages else "feeds",
             next_run_time=now,
             misfire_grace_time=max(60, int(cfg.interval)),
         )
-    sched.add_job(pipeline.process_pending, IntervalTrigger(seconds=30), id="process", name="match backlog")
-    sched.add_job(pipeline.drain, IntervalTrigger(seconds=15), id="outbox", name="send outbox")
-    sched.add_job(pipeline.tick, IntervalTrigger(seconds=60), id="tick", name="deadlines and escalations")
-    sched.add_job(_reload_watchlists(pipeline), IntervalTrigger(seconds=5), id="watchlists", name="watchlists")
+    housekeeping = [
+        ("process", pipeline.process_pending, 30, "match backlog"),
+        ("outbox", pipeline.drain, 15, "send outbox"),
+        ("tick", pipeline.tick, 60, "deadlines and escalations"),
+        ("watchlists", _reload_watchlists(pipeline), 5, "watchlists"),
+    ]
+    for job_id, fn, every, name in housekeeping:
+        sched.add_job(jobs.wrap(job_id, fn), IntervalTrigger(seconds=every), id=job_id, name=name)
     for d in config.digests:
         sched.add_job(
-            _digest_job(pipeline, d.name),
+            jobs.wrap("digest", _digest_job(pipeline, d.name)),
             CronTrigger.from_crontab(d.cron, timezone=config.tz),
             id=f"digest:{d.name}",
             name=f"digest {d.name}",
@@ -97,28 +153,37 @@ def _digest_job(pipeline, name):
     return job
 
 
-def run_daemon(config, *, stop: threading.Event | None = None, for_seconds: float | None = None,
-               on_started=None) -> None:
-    """Run until ``stop`` is set, SIGINT/SIGTERM arrives, or ``for_seconds`` pass."""
+def run_daemon(
+    config,
+    *,
+    stop: threading.Event | None = None,
+    for_seconds: float | None = None,
+    on_started=None,
+    heartbeat_every: float | None = None,
+) -> bool:
+    """Run until ``stop`` is set, SIGINT/SIGTERM arrives, or ``for_seconds`` pass.
+
+    A stop cancels the fetches and crawls under way and waits up to ``STOP_GRACE``
+    seconds for the running jobs; returns False when some were still running then (the
+    caller should end the process)."""
+    from crawler.deadline import cancel
     from sentinel.pipeline import Pipeline
     from storage import lock
     from storage.db import Database
 
     db = Database(config.database_url)
-    holder = lock.holder_name()
+    holder = lock.holder_name(instance=True)
     lock.acquire(db, holder, datetime.now(UTC))
     stop = stop or threading.Event()
-    sched = None
+    sched = pipeline = beat = None
+    jobs = Jobs()
+    clean = True
     try:
+        beat = lock.Heartbeat(
+            db, holder, every=heartbeat_every or lock.BEAT_EVERY, on_lost=stop.set
+        ).start()
         pipeline = Pipeline(config, db)
-        sched = build_scheduler(pipeline, config)
-
-        def beat():
-            if not lock.heartbeat(db, holder, datetime.now(UTC)):
-                log.error("守护进程锁已被其他进程接管，本进程停止。")
-                stop.set()
-
-        sched.add_job(beat, "interval", seconds=20, id="heartbeat", name="heartbeat")
+        sched = build_scheduler(pipeline, config, jobs)
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: stop.set())
@@ -128,11 +193,21 @@ def run_daemon(config, *, stop: threading.Event | None = None, for_seconds: floa
             on_started(pipeline)
         stop.wait(timeout=for_seconds)
     finally:
+        log.info("守护进程正在停止……")
+        if pipeline is not None:
+            cancel(pipeline.cancel)  # fetches and crawls under way end now
         if sched is not None and sched.running:
-            sched.shutdown(wait=True)
-        lock.release(db, holder)
+            sched.shutdown(wait=False)
+        clean = jobs.wait_idle(STOP_GRACE)
+        if not clean:
+            log.warning("仍有 %d 个任务未结束，不再等待", jobs.running)
+        if beat is not None:
+            beat.stop()
+        if beat is None or not beat.lost:
+            lock.release(db, holder)
         db.dispose()
         log.info("守护进程已停止")
+    return clean
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -148,19 +223,36 @@ def main(argv: list[str] | None = None) -> None:
     from core.errors import PositionedError, SentinelError
     from sentinel import config as config_mod
 
-    parser = argparse.ArgumentParser(prog="scheduler.py", description="舆情监测守护进程（与 sentinel run 相同）")
-    parser.add_argument("--config", default=os.environ.get("SENTINEL_CONFIG"), metavar="PATH",
-                        help="配置文件（默认 ./sentinel.yaml 或 $SENTINEL_CONFIG）")
+    parser = argparse.ArgumentParser(
+        prog="scheduler.py", description="舆情监测守护进程（与 sentinel run 相同）"
+    )
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("SENTINEL_CONFIG"),
+        metavar="PATH",
+        help="配置文件（默认 ./sentinel.yaml 或 $SENTINEL_CONFIG）",
+    )
     parser.add_argument("--verbose", action="store_true", help="记录更详细的日志")
     args = parser.parse_args(argv)
     try:
         cfg = config_mod.load(args.config)
         path = logs.setup(cfg.var_path, verbose=args.verbose)
         print(f"日志写入 {path}；按 Ctrl-C 停止。", file=sys.stderr)
-        run_daemon(cfg)
+        exit_now(run_daemon(cfg))
     except SentinelError as e:
         print(str(e) if isinstance(e, PositionedError) else f"错误：{e}", file=sys.stderr)
         sys.exit(e.exit_code)
+
+
+def exit_now(clean: bool) -> None:
+    """End the process after the daemon stopped. When a job was still running (a thread
+    of a pool, which Python would wait for), end it without waiting: its work is keyed
+    and redone on the next start."""
+    if not clean:
+        import os
+
+        logging.shutdown()
+        os._exit(0)
 
 
 if __name__ == "__main__":

@@ -257,6 +257,7 @@ class FetchErrorKind(Vocabulary):
     CRAWLER = "crawler", "采集进程出错", 14
     CRASH = "crash", "程序错误", 15
     STORAGE = "storage", "保存失败（下次重新采集）", 16
+    CANCELLED = "cancelled", "已中止（守护进程停止）", 18
 
 
 @_meta("操作人")

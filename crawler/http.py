@@ -57,6 +57,7 @@ class FetchOptions:
     etag: str | None = None
     last_modified: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    cancel: threading.Event | None = None  # set: the fetch ends at once (the daemon stops)
 
 
 class _Decoder:
@@ -200,7 +201,7 @@ class HttpClient:
         opts = opts or FetchOptions()
         if not host_allowed(url, opts.allowed_domains):
             raise FetchError("offsite", f"{url[:200]} 不在允许的网站（allowed_domains，含端口）之内")
-        with Deadline(opts.timeout):
+        with Deadline(opts.timeout, cancel=opts.cancel):
             return self._fetch(url, opts)
 
     def _fetch(self, url: str, opts: FetchOptions) -> FetchResult:

@@ -110,6 +110,8 @@ class Pipeline:
         self.outbox = Outbox(db, config, now=now)
         self._dedup = None
         self._dedup_ready = threading.Lock()  # builds the index once; not held while storing
+        # Set when the daemon stops: every fetch and crawl under way ends at once.
+        self.cancel = threading.Event()
 
     # -- collection -------------------------------------------------------------
     def context(self) -> CollectContext:
@@ -118,7 +120,8 @@ class Pipeline:
         except Exception:  # a broken watchlist must not stop collection
             queries = []
         return CollectContext(
-            user_agent=self.config.full_user_agent, queries=queries, timezone=self.config.timezone
+            user_agent=self.config.full_user_agent, queries=queries, timezone=self.config.timezone,
+            cancel=self.cancel,
         )
 
     def dedup_index(self):
@@ -145,6 +148,11 @@ class Pipeline:
         # Errors and warnings quote what servers sent (URLs, reasons): one clean line each.
         outcome.error = clean_line(outcome.error) if outcome.error else outcome.error
         outcome.warnings = [clean_line(w) for w in outcome.warnings]
+        if self.cancel.is_set():  # stopped by the daemon, not the source's failure
+            run.error_kind, run.error = "cancelled", outcome.error or "stopped"
+            run.seconds = time.monotonic() - started
+            log.info("来源 %s 的采集因守护进程停止而中止，下次启动时重新采集", cfg.name)
+            return run
         with self.db.session() as s:
             src = ensure_source(s, cfg)
             last_success = src.last_success_at

@@ -37,6 +37,10 @@ class SearchConfig(CrawlOptions, SourceConfig):
         description="Extra fixed queries, added to the watchlists' entity names.",
     )
 
+    @property
+    def crawls_pages(self) -> bool:
+        return self.format == "site"
+
     @field_validator("url")
     @classmethod
     def _template(cls, v: str) -> str:

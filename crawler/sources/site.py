@@ -23,7 +23,7 @@ from crawler.base import (
     SourceState,
     SourceType,
 )
-from crawler.child import CrawlChild
+from crawler.child import CrawlCancelled, CrawlChild
 from crawler.hosts import own_hosts
 from crawler.options import CrawlOptions
 from crawler.urls import canonical
@@ -40,6 +40,10 @@ class SiteConfig(CrawlOptions, SourceConfig):
         min_length=1,
         description="Start URLs: list pages, or article pages when there is no `list`.",
     )
+
+    @property
+    def crawls_pages(self) -> bool:
+        return True
 
 
 def job_for(cfg: CrawlOptions, context: CollectContext, urls: list[str]) -> dict[str, Any]:
@@ -167,7 +171,8 @@ def crawl(
     snapshots: list[FetchResult] = []
     since = time.monotonic()
     try:
-        with CrawlChild(job_for(cfg, context, urls), timeout=cfg.crawl_timeout) as child:
+        job = job_for(cfg, context, urls)
+        with CrawlChild(job, timeout=cfg.crawl_timeout, cancel=context.cancel) as child:
             for kind, rec in child:
                 if kind == "page":
                     post = _raw_post(rec)
@@ -187,6 +192,8 @@ def crawl(
         outcome = tally.stopped(
             "timeout", f"the crawl did not finish within {cfg.crawl_timeout:g} s"
         )
+    except CrawlCancelled:
+        outcome = tally.stopped("cancelled", "采集因守护进程停止而中止")
     except (RuntimeError, OSError) as e:
         outcome = tally.stopped("crawler", str(e))
     else:

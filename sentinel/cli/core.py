@@ -225,7 +225,7 @@ def run(app: AppContext, verbose: bool) -> None:
     if not cfg.sources:
         click.echo("提示：配置文件中没有来源（sources），守护进程只处理已有数据和通知。", err=True)
     click.echo(f"日志写入 {path}；按 Ctrl-C 停止。", err=True)
-    scheduler.run_daemon(cfg)
+    scheduler.exit_now(scheduler.run_daemon(cfg))
 
 
 @cli.command()
