@@ -89,10 +89,13 @@ def build_scheduler(pipeline, config, jobs: Jobs | None = None):
     now = datetime.now(UTC)
 
     def collect_job(cfg):
-        pipeline.collect(cfg)
+        run = pipeline.collect(cfg)
+        if run.next_attempt_at is not None:  # failing: not before its backoff has passed
+            _reschedule(sched, f"source:{cfg.name}", run.next_attempt_at)
         pipeline.process_pending()
         pipeline.drain()
 
+    waits = pipeline.next_attempts()  # a restart keeps honouring the backoff
     for cfg in pipeline.sources():
         sched.add_job(
             jobs.wrap("collect", collect_job),
@@ -101,7 +104,7 @@ def build_scheduler(pipeline, config, jobs: Jobs | None = None):
             id=f"source:{cfg.name}",
             name=f"collect {cfg.name}",
             executor="crawls" if cfg.crawls_pages else "feeds",
-            next_run_time=now,
+            next_run_time=max(now, waits.get(cfg.name) or now),
             misfire_grace_time=max(60, int(cfg.interval)),
         )
     housekeeping = [
@@ -121,6 +124,15 @@ def build_scheduler(pipeline, config, jobs: Jobs | None = None):
             misfire_grace_time=3600,
         )
     return sched
+
+
+def _reschedule(sched, job_id: str, at: datetime) -> None:
+    from apscheduler.jobstores.base import JobLookupError
+
+    try:
+        sched.modify_job(job_id, next_run_time=at)
+    except JobLookupError:  # removed meanwhile (the source left the config)
+        pass
 
 
 def _reload_watchlists(pipeline):

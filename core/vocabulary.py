@@ -258,6 +258,7 @@ class FetchErrorKind(Vocabulary):
     CRASH = "crash", "程序错误", 15
     STORAGE = "storage", "保存失败（下次重新采集）", 16
     CANCELLED = "cancelled", "已中止（守护进程停止）", 18
+    RATE_LIMITED = "rate_limited", "网站限制访问频率（429）", 19
 
 
 @_meta("操作人")

@@ -132,6 +132,7 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     error_kind: str | None = None  # a core.vocabulary.FetchErrorKind key
     error: str | None = None
+    retry_after: float | None = None  # seconds the server asked us to wait (429, Retry-After)
 
     @property
     def ok(self) -> bool:

@@ -37,6 +37,7 @@ from core.times import set_office_zone
 from core.vocabulary import CategoryKey, RecipientGroup, SeverityKey
 from crawler.base import SourceConfig
 from crawler.registry import source_types
+from storage.backoff import BackoffSettings
 from storage.health import HealthSettings
 
 DEFAULT_PATH = "sentinel.yaml"
@@ -157,6 +158,10 @@ class Config(Strict):
     health: HealthSettings = Field(
         default_factory=HealthSettings,
         description="When a failing source counts as down and the office is told.",
+    )
+    backoff: BackoffSettings = Field(
+        default_factory=BackoffSettings,
+        description="How a failing source is retried: its interval × 2ⁿ, capped, with jitter.",
     )
 
     # Filled in by load(): where the file was, to resolve relative paths.

@@ -32,6 +32,7 @@ from crawler.registry import source_types
 from crawler.sanitize import clean_line
 from sentinel.config import Config
 from storage.db import Database
+from storage.backoff import schedule_next
 from storage.health import is_down, record_health
 from storage.models import Match, Post, Source
 from storage.posts import ensure_source, load_recent_signatures, store_posts, store_snapshot
@@ -56,6 +57,7 @@ class SourceRun:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    next_attempt_at: datetime | None = None  # a failing source's backoff (storage/backoff.py)
     processed: ProcessStats = field(default_factory=lambda: ProcessStats())  # matched batch by batch
 
     def to_dict(self) -> dict:
@@ -71,6 +73,7 @@ class SourceRun:
             "error": self.error,
             "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
+            "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at else None,
         }
 
 
@@ -157,12 +160,14 @@ class Pipeline:
             src = ensure_source(s, cfg)
             last_success = src.last_success_at
             record_health(s, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen)
+            run.next_attempt_at = schedule_next(src, outcome, cfg.interval, self.config.backoff, self.now())
             self._source_notice(s, src, last_success)
         run.fetched, run.not_modified = outcome.fetched, outcome.not_modified
         run.error_kind, run.error, run.warnings = outcome.error_kind, outcome.error, list(outcome.warnings)
         run.seconds = time.monotonic() - started
         if run.error:
-            log.warning("来源 %s 采集失败（%s）：%s", cfg.name, run.error_kind, run.error)
+            retry = f"，{run.next_attempt_at:%H:%M:%S} UTC 再试" if run.next_attempt_at else ""
+            log.warning("来源 %s 采集失败（%s）：%s%s", cfg.name, run.error_kind, run.error, retry)
         else:
             log.info("来源 %s：请求 %d 次，新增 %d 条，更新 %d 条", cfg.name, run.fetched, run.new, run.changed)
         return run
@@ -318,6 +323,12 @@ class Pipeline:
             names = ", ".join(s.name for s in self.config.sources) or "(none configured)"
             raise SentinelError(f"没有名为 '{only}' 的来源；已配置的来源：{names}")
         return chosen if only else [s for s in chosen if s.enabled]
+
+    def next_attempts(self) -> dict[str, datetime]:
+        """Failing sources and when their backoff lets them be tried again."""
+        with self.db.session() as s:
+            rows = s.execute(select(Source.name, Source.next_attempt_at).where(Source.next_attempt_at.is_not(None)))
+            return {name: at for name, at in rows}
 
     def poll(self, only: str | None = None) -> tuple[list[SourceRun], ProcessStats, dict]:
         """Every source once (or one), then matching, incidents and notifications."""

@@ -126,6 +126,7 @@ def source_health_rows(session: Session, config: HealthConfig) -> list[dict[str,
                 "last_new": src.last_new if src else 0,
                 "last_seen": src.last_seen if src else 0,
                 "last_warning": src.last_warning if src else None,
+                "next_attempt_at": src.next_attempt_at if src else None,
             }
         )
     return rows

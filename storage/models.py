@@ -65,6 +65,8 @@ class Source(Base):
     last_warning: Mapped[str | None] = mapped_column(Text)
     robots_obeyed: Mapped[bool] = mapped_column(default=True)
     last_new_at: Mapped[datetime | None]
+    # Backoff: a failing source is not tried again before this (storage/backoff.py).
+    next_attempt_at: Mapped[datetime | None]
 
 
 class Snapshot(Base):

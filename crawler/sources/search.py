@@ -119,4 +119,6 @@ class SearchSource(SourceType):
                 outcome.warnings.append(f"{query}: {o.error_kind}: {o.error}")
         if failures and len(failures) == len(pairs):
             outcome.error_kind, outcome.error = failures[0].error_kind, failures[0].error
+            asked = [o.retry_after for o in failures if o.retry_after]
+            outcome.retry_after = max(asked) if asked else None
         return outcome

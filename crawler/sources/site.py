@@ -148,6 +148,8 @@ class _Tally:
             o.error = f"{first['url']}: {first['message']}" + (
                 f" (and {len(self.errors) - 1} more errors)" if len(self.errors) > 1 else ""
             )
+            asked = [e["retry_after"] for e in self.errors if e.get("retry_after")]
+            o.retry_after = max(asked) if asked else None
         return o
 
     def stopped(self, kind: str, message: str) -> Outcome:

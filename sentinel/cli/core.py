@@ -174,6 +174,8 @@ def status(app: AppContext, as_json: bool) -> None:
             note.append("已停用")
         if r["robots_obeyed"] is False:
             note.append("未遵守 robots.txt")
+        if r.get("next_attempt_at"):
+            note.append(f"下次重试 {local(r['next_attempt_at'], tz)}")
         if r["last_warning"]:
             note.append(r["last_warning"][:40])
         err = f"{error_label(r['last_error_kind'])}：{(r['last_error'] or '')[:50]}" if r["last_error_kind"] else ""

@@ -1,0 +1,27 @@
+"""The daemon's operations: a failing source's next attempt (backoff).
+
+Revision ID: 0004
+Revises: 0002 (chained after the 0003 revisions of the other branches at merge)
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.types
+
+revision = "0004"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("sources") as t:
+        t.add_column(
+            sa.Column("next_attempt_at", storage.types.UTCDateTime(timezone=True), nullable=True)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("sources") as t:
+        t.drop_column("next_attempt_at")
