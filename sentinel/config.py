@@ -68,6 +68,12 @@ def _source(value: Any) -> SourceConfig:
     return types[kind].config_model.model_validate(value)
 
 
+def validate_source(value: dict) -> SourceConfig:
+    """One source validated as in sentinel.yaml, by its type's model (``sentinel source
+    test --url``); raises pydantic's ``ValidationError``."""
+    return _source(value)
+
+
 ConfiguredSource = Annotated[SerializeAsAny[SourceConfig], PlainValidator(_source)]
 
 
