@@ -108,7 +108,7 @@ def build_scheduler(pipeline, config, jobs: Jobs | None = None):
             misfire_grace_time=max(60, int(cfg.interval)),
         )
     housekeeping = [
-        ("process", pipeline.process_pending, 30, "match backlog"),
+        ("process", pipeline.process_backlog, 30, "match backlog"),
         ("outbox", pipeline.drain, 15, "send outbox"),
         ("tick", pipeline.tick, 60, "deadlines and escalations"),
         ("watchlists", _reload_watchlists(pipeline), 5, "watchlists"),

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import SentinelError
@@ -31,8 +31,8 @@ from crawler.base import Batch, CollectContext, Collection, Outcome, SourceConfi
 from crawler.registry import source_types
 from crawler.sanitize import clean_line
 from sentinel.config import Config
-from storage.db import Database
 from storage.backoff import schedule_next
+from storage.db import Database
 from storage.health import is_down, record_health
 from storage.models import Match, Post, Source
 from storage.posts import ensure_source, load_recent_signatures, store_posts, store_snapshot
@@ -237,22 +237,45 @@ class Pipeline:
 
     # -- matching and incidents -------------------------------------------------------
     def process_pending(self, limit: int = 5000, chunk: int = 200) -> ProcessStats:
-        """Match every stored post that has no Match yet. Posts that need no action are
-        recorded in batches; each alert gets its own transaction in which its incident is
-        opened or joined and its messages queued — so an alert is never half-done."""
+        """Match up to ``limit`` stored posts that have no Match yet. Posts that need no
+        action are recorded in batches; each alert gets its own transaction in which its
+        incident is opened or joined and its messages queued — so an alert is never half-done."""
+        stats = ProcessStats()
+        self._process_ids(self._pending_ids(0, limit), self.matchers.get(), stats, chunk)
+        return stats
+
+    def process_backlog(self, progress: Callable[[int, int], None] | None = None,
+                        rounds_of: int = 5000) -> ProcessStats:
+        """Every stored post without a Match, however many (``poll``, the daemon's backlog
+        job): rounds of ``rounds_of`` posts, each round after the last one's highest id, so
+        a post that keeps failing is tried once per pass, not for ever."""
         stats = ProcessStats()
         matcher = self.matchers.get()
         with self.db.session() as s:
-            ids = s.scalars(
+            total = s.scalar(
+                select(func.count(Post.id)).outerjoin(Match, Match.post_id == Post.id).where(Match.id.is_(None))
+            ) or 0
+        after, done = 0, 0
+        while ids := self._pending_ids(after, rounds_of):
+            self._process_ids(ids, matcher, stats)
+            after, done = ids[-1], done + len(ids)
+            if progress:
+                progress(min(done, total), max(total, done))
+        return stats
+
+    def _pending_ids(self, after: int, limit: int) -> list[int]:
+        with self.db.session() as s:
+            return list(s.scalars(
                 select(Post.id)
                 .outerjoin(Match, Match.post_id == Post.id)
-                .where(Match.id.is_(None))
+                .where(Match.id.is_(None), Post.id > after)
                 .order_by(Post.id)
                 .limit(limit)
-            ).all()
+            ))
+
+    def _process_ids(self, ids: list[int], matcher, stats: ProcessStats, chunk: int = 200) -> None:
         for i in range(0, len(ids), chunk):
             self._process_chunk(ids[i : i + chunk], matcher, stats)
-        return stats
 
     def _match_row(self, post: Post, result, matcher) -> Match:
         return Match(
@@ -330,10 +353,22 @@ class Pipeline:
             rows = s.execute(select(Source.name, Source.next_attempt_at).where(Source.next_attempt_at.is_not(None)))
             return {name: at for name, at in rows}
 
-    def poll(self, only: str | None = None) -> tuple[list[SourceRun], ProcessStats, dict]:
-        """Every source once (or one), then matching, incidents and notifications."""
-        runs = [self.collect(cfg) for cfg in self.sources(only)]
-        stats = self.process_pending()
+    def poll(
+        self,
+        only: str | None = None,
+        on_source: Callable[[int, int], None] | None = None,
+        on_backlog: Callable[[int, int], None] | None = None,
+    ) -> tuple[list[SourceRun], ProcessStats, dict]:
+        """Every source once (or one), then the whole backlog's matching, incidents and
+        notifications. ``on_source(done, total)`` and ``on_backlog(done, total)`` follow
+        the progress (a progress bar)."""
+        chosen = self.sources(only)
+        runs = []
+        for cfg in chosen:
+            runs.append(self.collect(cfg))
+            if on_source:
+                on_source(len(runs), len(chosen))
+        stats = self.process_backlog(progress=on_backlog)
         for r in runs:
             stats.add(r.processed)
         sent = self.drain()

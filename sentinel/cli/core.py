@@ -56,12 +56,14 @@ def local(t: datetime | None, tz) -> str:
 @pass_app
 def poll(app: AppContext, only: str | None, as_json: bool) -> None:
     """一次采集：所有来源（或指定来源）采集、匹配、立案、发送通知后退出。"""
+    from sentinel.cli.progress import progress
     from sentinel.pipeline import Pipeline
 
     pipeline = Pipeline(app.config, app.db)
     if not app.config.sources:
         raise SentinelError("配置文件中没有来源（sources）；请参照 sentinel.example.yaml 添加。")
-    runs, stats, sent = pipeline.poll(only)
+    with progress("采集", "匹配", enabled=not as_json) as (on_source, on_backlog):
+        runs, stats, sent = pipeline.poll(only, on_source=on_source, on_backlog=on_backlog)
     if as_json:
         print_json(
             {
