@@ -187,7 +187,7 @@ def run_daemon(
     holder = lock.holder_name(instance=True)
     lock.acquire(db, holder, datetime.now(UTC))
     stop = stop or threading.Event()
-    sched = pipeline = beat = None
+    sched = pipeline = beat = server = None
     jobs = Jobs()
     clean = True
     try:
@@ -196,6 +196,8 @@ def run_daemon(
         ).start()
         pipeline = Pipeline(config, db)
         sched = build_scheduler(pipeline, config, jobs)
+        if config.metrics is not None:
+            server = _serve_metrics(pipeline, config, jobs, lambda: _health(beat, sched, stop))
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: stop.set())
@@ -213,6 +215,8 @@ def run_daemon(
         clean = jobs.wait_idle(STOP_GRACE)
         if not clean:
             log.warning("仍有 %d 个任务未结束，不再等待", jobs.running)
+        if server is not None:
+            server.stop()
         if beat is not None:
             beat.stop()
         if beat is None or not beat.lost:
@@ -220,6 +224,33 @@ def run_daemon(
         db.dispose()
         log.info("守护进程已停止")
     return clean
+
+
+def _serve_metrics(pipeline, config, jobs: Jobs, health):
+    """Count what the pipeline, the outbox and the jobs do; serve /metrics and /healthz."""
+    from sentinel.metrics import Metrics, MetricsServer
+
+    metrics = Metrics()
+    pipeline.metrics = metrics
+    pipeline.outbox.on_delivery = metrics.delivery
+    jobs.observers.append(metrics.job)
+    for name, up in pipeline.source_states().items():
+        metrics.source_up.labels(name).set(1 if up else 0)
+    server = MetricsServer(metrics, config.metrics.host, config.metrics.port, health).start()
+    pipeline.metrics_port = server.port
+    return server
+
+
+def _health(beat, sched, stop: threading.Event) -> dict:
+    """``/healthz``: the heartbeat is being written, the scheduler runs, no stop asked."""
+    state = {
+        "heartbeat": bool(beat and beat.healthy()),
+        "scheduler": bool(sched and sched.running),
+        "stopping": stop.is_set(),
+        "last_heartbeat_at": beat.last_beat if beat else None,
+    }
+    state["ok"] = state["heartbeat"] and state["scheduler"] and not state["stopping"]
+    return state
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -248,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         cfg = config_mod.load(args.config)
-        path = logs.setup(cfg.var_path, verbose=args.verbose)
+        path = logs.setup(cfg.var_path, verbose=args.verbose, fmt=cfg.log_format)
         print(f"日志写入 {path}；按 Ctrl-C 停止。", file=sys.stderr)
         exit_now(run_daemon(cfg))
     except SentinelError as e:

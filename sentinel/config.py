@@ -12,7 +12,7 @@ import glob
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -129,6 +129,13 @@ class RecipientGroupConfig(Strict):
     to: list[str] = Field(default_factory=list, description="E-mail addresses of the group.")
 
 
+class MetricsConfig(Strict):
+    """``metrics:``: where ``sentinel run`` serves /metrics (Prometheus text) and /healthz."""
+
+    host: str = Field("127.0.0.1", description="Address the metrics server listens on.")
+    port: int = Field(9464, ge=0, le=65535, description="Port of /metrics and /healthz (0: any free port).")
+
+
 class Config(Strict):
     """The whole configuration file."""
 
@@ -168,6 +175,12 @@ class Config(Strict):
     backoff: BackoffSettings = Field(
         default_factory=BackoffSettings,
         description="How a failing source is retried: its interval × 2ⁿ, capped, with jitter.",
+    )
+    metrics: MetricsConfig | None = Field(
+        None, description="Serve Prometheus text at /metrics and /healthz from `sentinel run`: {host, port}."
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Logs as readable lines (text) or one JSON object per line (json)."
     )
 
     # Filled in by load(): where the file was, to resolve relative paths.

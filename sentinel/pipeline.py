@@ -115,6 +115,7 @@ class Pipeline:
         self._dedup_ready = threading.Lock()  # builds the index once; not held while storing
         # Set when the daemon stops: every fetch and crawl under way ends at once.
         self.cancel = threading.Event()
+        self.metrics = None  # the daemon's sentinel.metrics.Metrics, told of each run and pass
 
     # -- collection -------------------------------------------------------------
     def context(self) -> CollectContext:
@@ -165,6 +166,8 @@ class Pipeline:
         run.fetched, run.not_modified = outcome.fetched, outcome.not_modified
         run.error_kind, run.error, run.warnings = outcome.error_kind, outcome.error, list(outcome.warnings)
         run.seconds = time.monotonic() - started
+        if self.metrics is not None:
+            self.metrics.source_run(run)
         if run.error:
             retry = f"，{run.next_attempt_at:%H:%M:%S} UTC 再试" if run.next_attempt_at else ""
             log.warning("来源 %s 采集失败（%s）：%s%s", cfg.name, run.error_kind, run.error, retry)
@@ -242,6 +245,8 @@ class Pipeline:
         incident is opened or joined and its messages queued — so an alert is never half-done."""
         stats = ProcessStats()
         self._process_ids(self._pending_ids(0, limit), self.matchers.get(), stats, chunk)
+        if self.metrics is not None:
+            self.metrics.processed(stats)
         return stats
 
     def process_backlog(self, progress: Callable[[int, int], None] | None = None,
@@ -261,6 +266,8 @@ class Pipeline:
             after, done = ids[-1], done + len(ids)
             if progress:
                 progress(min(done, total), max(total, done))
+        if self.metrics is not None:
+            self.metrics.processed(stats)
         return stats
 
     def _pending_ids(self, after: int, limit: int) -> list[int]:
@@ -346,6 +353,14 @@ class Pipeline:
             names = ", ".join(s.name for s in self.config.sources) or "(none configured)"
             raise SentinelError(f"没有名为 '{only}' 的来源；已配置的来源：{names}")
         return chosen if only else [s for s in chosen if s.enabled]
+
+    def source_states(self) -> dict[str, bool]:
+        """Each configured source: did its last run work (False when it never ran)?"""
+        from storage.health import is_healthy
+
+        with self.db.session() as s:
+            records = {x.name: x for x in s.scalars(select(Source))}
+        return {c.name: is_healthy(records.get(c.name)) for c in self.sources()}
 
     def next_attempts(self) -> dict[str, datetime]:
         """Failing sources and when their backoff lets them be tried again."""

@@ -225,7 +225,7 @@ def run(app: AppContext, verbose: bool) -> None:
     from core import logs
 
     cfg = app.config
-    path = logs.setup(cfg.var_path, verbose=verbose)
+    path = logs.setup(cfg.var_path, verbose=verbose, fmt=cfg.log_format)
     if not cfg.sources:
         click.echo("提示：配置文件中没有来源（sources），守护进程只处理已有数据和通知。", err=True)
     click.echo(f"日志写入 {path}；按 Ctrl-C 停止。", err=True)
