@@ -73,7 +73,6 @@ def build_scheduler(pipeline, config, jobs: Jobs | None = None):
     """A BackgroundScheduler with every job of the daemon (not started)."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
     jobs = jobs or Jobs()
@@ -87,26 +86,9 @@ def build_scheduler(pipeline, config, jobs: Jobs | None = None):
         job_defaults=JOB_DEFAULTS,
     )
     now = datetime.now(UTC)
-
-    def collect_job(cfg):
-        run = pipeline.collect(cfg)
-        if run.next_attempt_at is not None:  # failing: not before its backoff has passed
-            _reschedule(sched, f"source:{cfg.name}", run.next_attempt_at)
-        pipeline.process_pending()
-        pipeline.drain()
-
     waits = pipeline.next_attempts()  # a restart keeps honouring the backoff
     for cfg in pipeline.sources():
-        sched.add_job(
-            jobs.wrap("collect", collect_job),
-            IntervalTrigger(seconds=cfg.interval, jitter=cfg.interval * cfg.jitter),
-            args=[cfg],
-            id=f"source:{cfg.name}",
-            name=f"collect {cfg.name}",
-            executor="crawls" if cfg.crawls_pages else "feeds",
-            next_run_time=max(now, waits.get(cfg.name) or now),
-            misfire_grace_time=max(60, int(cfg.interval)),
-        )
+        add_source(sched, pipeline, jobs, cfg, first=max(now, waits.get(cfg.name) or now))
     housekeeping = [
         ("process", pipeline.process_backlog, 30, "match backlog"),
         ("outbox", pipeline.drain, 15, "send outbox"),
@@ -115,6 +97,41 @@ def build_scheduler(pipeline, config, jobs: Jobs | None = None):
     ]
     for job_id, fn, every, name in housekeeping:
         sched.add_job(jobs.wrap(job_id, fn), IntervalTrigger(seconds=every), id=job_id, name=name)
+    add_digests(sched, pipeline, jobs, config)
+    return sched
+
+
+def add_source(sched, pipeline, jobs: Jobs, cfg, first: datetime) -> None:
+    """The job of one source (replacing the one of the same name), first run at ``first``."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    def collect_job(cfg):
+        run = pipeline.collect(cfg)
+        if run.next_attempt_at is not None:  # failing: not before its backoff has passed
+            _reschedule(sched, f"source:{cfg.name}", run.next_attempt_at)
+        pipeline.process_pending()
+        pipeline.drain()
+
+    sched.add_job(
+        jobs.wrap("collect", collect_job),
+        IntervalTrigger(seconds=cfg.interval, jitter=cfg.interval * cfg.jitter),
+        args=[cfg],
+        id=f"source:{cfg.name}",
+        name=f"collect {cfg.name}",
+        executor="crawls" if cfg.crawls_pages else "feeds",
+        next_run_time=first,
+        misfire_grace_time=max(60, int(cfg.interval)),
+        replace_existing=True,
+    )
+
+
+def add_digests(sched, pipeline, jobs: Jobs, config) -> None:
+    """The digest jobs of ``config``, in place of any there were."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    for job in sched.get_jobs():
+        if job.id.startswith("digest:"):
+            job.remove()
     for d in config.digests:
         sched.add_job(
             jobs.wrap("digest", _digest_job(pipeline, d.name)),
@@ -123,7 +140,34 @@ def build_scheduler(pipeline, config, jobs: Jobs | None = None):
             name=f"digest {d.name}",
             misfire_grace_time=3600,
         )
-    return sched
+
+
+def apply_config(sched, pipeline, jobs: Jobs, new) -> None:
+    """A reloaded, valid configuration takes effect: a source added or changed is polled
+    now, one removed or disabled is dropped, the others keep their schedule; digests,
+    recipients, escalation and the rest are used from the next job on."""
+    from apscheduler.jobstores.base import JobLookupError
+
+    before = {c.name: c for c in pipeline.sources()}
+    pipeline.reconfigure(new)
+    after = {c.name: c for c in pipeline.sources()}
+    now = datetime.now(UTC)
+    for name in before.keys() - after.keys():
+        try:
+            sched.remove_job(f"source:{name}")
+        except JobLookupError:
+            pass
+    changed = [
+        c for n, c in after.items() if n not in before or before[n].model_dump() != c.model_dump()
+    ]
+    for cfg in changed:
+        add_source(sched, pipeline, jobs, cfg, first=now)
+    add_digests(sched, pipeline, jobs, new)
+    log.info(
+        "新配置已生效：新增或修改来源 %d 个，移除 %d 个",
+        len(changed),
+        len(before.keys() - after.keys()),
+    )
 
 
 def _reschedule(sched, job_id: str, at: datetime) -> None:
@@ -196,11 +240,21 @@ def run_daemon(
         ).start()
         pipeline = Pipeline(config, db)
         sched = build_scheduler(pipeline, config, jobs)
+        reload = _watch_config(sched, pipeline, jobs, holder)
         if config.metrics is not None:
             server = _serve_metrics(pipeline, config, jobs, lambda: _health(beat, sched, stop))
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: stop.set())
+            if (
+                reload is not None
+            ):  # `kill -HUP`: read sentinel.yaml now, even if it looks untouched
+                signal.signal(
+                    signal.SIGHUP,
+                    lambda *_: threading.Thread(
+                        target=reload, kwargs={"force": True}, name="sighup", daemon=True
+                    ).start(),
+                )
         sched.start()
         log.info("守护进程已启动：%d 个来源，数据库 %s", len(pipeline.sources()), db.safe_url)
         if on_started:
@@ -224,6 +278,52 @@ def run_daemon(
         db.dispose()
         log.info("守护进程已停止")
     return clean
+
+
+CONFIG_CHECK_EVERY = 5  # seconds between two looks at sentinel.yaml
+
+
+def _watch_config(sched, pipeline, jobs: Jobs, holder: str):
+    """The job that reloads sentinel.yaml when it changes (None without a file). A broken
+    edit is kept out: said in the log, on the lock row (``status``) and in one mail."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from alerting.compose.daemon import config_broken
+    from sentinel.reload import ConfigWatcher
+    from storage import lock
+
+    if pipeline.config.file is None:
+        return None
+
+    def broken(error: str, digest: str) -> None:
+        lock.record_config(pipeline.db, holder, error, None)
+        with pipeline.db.session() as s:
+            pipeline.outbox.queue(
+                s,
+                config_broken(
+                    str(watcher.path), error, digest, watcher.loaded_at, tz=pipeline.config.tz
+                ),
+            )
+        pipeline.drain()
+
+    watcher = ConfigWatcher(pipeline.config, on_broken=broken)
+    lock.record_config(pipeline.db, holder, None, watcher.loaded_at)
+
+    def reload(force: bool = False) -> None:
+        was_broken = watcher.error is not None
+        new = watcher.check(force=force)
+        if new is not None:
+            apply_config(sched, pipeline, jobs, new)
+        if (new is not None or was_broken) and watcher.error is None:
+            lock.record_config(pipeline.db, holder, None, watcher.loaded_at)
+
+    sched.add_job(
+        jobs.wrap("config", reload),
+        IntervalTrigger(seconds=CONFIG_CHECK_EVERY),
+        id="config",
+        name="sentinel.yaml",
+    )
+    return reload
 
 
 def _serve_metrics(pipeline, config, jobs: Jobs, health):

@@ -221,6 +221,7 @@ class MessageKind(Vocabulary):
     SOURCE_DOWN = "source_down", "采集异常", 7
     SOURCE_RECOVERED = "source_recovered", "采集恢复", 8
     DIGEST = "digest", "舆情摘要", 9
+    CONFIG_ERROR = "config_error", "配置有误", 10
 
 
 @_meta("来源状态")

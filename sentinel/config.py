@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
+    PrivateAttr,
     SerializeAsAny,
     ValidationError,
     field_validator,
@@ -32,7 +33,7 @@ from alerting.notify.channels.smtp import SmtpConfig
 from alerting.notify.settings import NotifySettings
 from core import yamlpos
 from core.durations import Duration, OptionalDuration
-from core.errors import ConfigError
+from core.errors import ConfigError, SentinelError
 from core.times import set_office_zone
 from core.vocabulary import CategoryKey, RecipientGroup, SeverityKey
 from crawler.base import SourceConfig
@@ -185,6 +186,12 @@ class Config(Strict):
 
     # Filled in by load(): where the file was, to resolve relative paths.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    # The file itself (None for the built-in defaults): what the daemon watches and reloads.
+    _file: Path | None = PrivateAttr(None)
+
+    @property
+    def file(self) -> Path | None:
+        return self._file
 
     @field_validator("timezone")
     @classmethod
@@ -381,6 +388,37 @@ def load(path: str | os.PathLike | None = None) -> Config:
         raise ConfigError(str(path), 1, 1, "配置文件应由“键: 值”组成（database:、sources: ……）")
     cfg = yamlpos.validate(doc, Config, ConfigError, hint=_hint(doc))
     cfg.base_dir = path.resolve().parent
+    cfg._file = path.resolve()
     _check_groups(cfg, doc)
     set_office_zone(cfg.tz)
     return cfg  # type: ignore[return-value]
+
+
+def salvage(path: str | os.PathLike | None = None) -> Config | None:
+    """What can still be read of a file that does not load (``sentinel status`` with a
+    broken edit): its database, folders and zone, and each source that validates on its
+    own. None when not even its YAML can be read."""
+    import yaml
+
+    path = Path(path or os.environ.get("SENTINEL_CONFIG") or DEFAULT_PATH)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    keep = {k: data[k] for k in ("database", "var_dir", "timezone") if isinstance(data.get(k), str)}
+    sources = []
+    for item in data.get("sources") or []:
+        try:
+            src = validate_source(item)
+        except (ValidationError, SentinelError):
+            continue
+        if all(s.name != src.name for s in sources):
+            sources.append(src)
+    try:
+        cfg = Config(**keep, sources=sources)
+    except ValidationError:
+        cfg = Config(sources=sources)
+    cfg.base_dir = path.resolve().parent
+    return cfg

@@ -109,13 +109,20 @@ class Pipeline:
         self.config = config
         self.db = db
         self.now = now
-        self.matchers = matcher_holder or MatcherHolder(config.watchlist_files, cache_dir=config.cache_dir)
+        # The watchlists named by the configuration in use (a reload may change them).
+        self.matchers = matcher_holder or MatcherHolder(lambda: self.config.watchlist_files(),
+                                                        cache_dir=config.cache_dir)
         self.outbox = Outbox(db, config, now=now)
         self._dedup = None
         self._dedup_ready = threading.Lock()  # builds the index once; not held while storing
         # Set when the daemon stops: every fetch and crawl under way ends at once.
         self.cancel = threading.Event()
         self.metrics = None  # the daemon's sentinel.metrics.Metrics, told of each run and pass
+
+    def reconfigure(self, config: Config) -> None:
+        """A reloaded ``sentinel.yaml`` (the daemon's): used from the next job on."""
+        self.config = config
+        self.outbox.config = config
 
     # -- collection -------------------------------------------------------------
     def context(self) -> CollectContext:

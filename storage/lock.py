@@ -128,6 +128,16 @@ def release(db: Database, holder: str) -> None:
             s.delete(row)
 
 
+def record_config(db: Database, holder: str, error: str | None, loaded_at: datetime | None) -> None:
+    """The daemon's configuration state on its lock row (what ``status`` shows)."""
+    with db.session() as s:
+        row = s.get(DaemonLock, 1)
+        if row is not None and row.holder == holder:
+            row.config_error = error
+            if loaded_at is not None:
+                row.config_loaded_at = loaded_at
+
+
 def current(db: Database) -> DaemonLock | None:
     with db.session() as s:
         return s.get(DaemonLock, 1)

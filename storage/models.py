@@ -320,3 +320,7 @@ class DaemonLock(Base):
     holder: Mapped[str] = mapped_column(String(200))
     heartbeat_at: Mapped[datetime]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The running daemon's configuration: a broken sentinel.yaml it keeps out, and when it
+    # loaded the one it runs with (sentinel/reload.py).
+    config_error: Mapped[str | None] = mapped_column(Text)
+    config_loaded_at: Mapped[datetime | None]

@@ -153,9 +153,28 @@ def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None
 def status(app: AppContext, as_json: bool) -> None:
     """来源健康状况、待处理队列、发件箱和守护进程状态。"""
     from alerting.status import overview
+    from core.errors import ConfigError
+    from sentinel import config as config_mod
 
-    cfg = app.config
+    file_error = None
+    try:
+        cfg = app.config
+    except ConfigError as e:
+        # A broken edit: its one line on stderr and exit status 2, as for any command; and
+        # still the report, from what can be read of the file: what the daemon does meanwhile.
+        cfg = config_mod.salvage(app.config_path)
+        if cfg is None:
+            raise
+        click.echo(str(e), err=True)
+        file_error, app._config = e, cfg
     data = overview(app.db, cfg)
+    data["config_error"] = str(file_error) if file_error else None
+    _status_report(data, cfg, as_json)
+    if file_error:
+        raise SystemExit(file_error.exit_code)
+
+
+def _status_report(data: dict, cfg, as_json: bool) -> None:
     rows, outbox, daemon = data["sources"], data["outbox"], data["daemon"]
     total_posts, backlog, watchlist_error = data["posts"], data["backlog"], data["watchlist_error"]
     if as_json:
@@ -165,6 +184,8 @@ def status(app: AppContext, as_json: bool) -> None:
 
     tz = cfg.tz
     con = Console()
+    if data["config_error"]:
+        con.print(f"配置文件有误（以下按文件中仍可读取的部分显示）：{data['config_error']}")
     t = Table(title="来源健康状况")
     for col in ("来源", "类型", "最近成功", "连续失败", "最近错误", "上次新增/已有", "备注"):
         t.add_column(col)
@@ -198,6 +219,12 @@ def status(app: AppContext, as_json: bool) -> None:
     con.print(f"监测词表：{'有误（沿用上一版）：' + watchlist_error if watchlist_error else '正常'}")
     if daemon:
         con.print(f"守护进程：{daemon['holder']}，最近心跳 {local(daemon['heartbeat_at'], tz)}")
+        loaded = local(daemon["config_loaded_at"], tz) if daemon.get("config_loaded_at") else "启动时"
+        if daemon.get("config_error"):
+            con.print(f"守护进程配置：最新修改有误，未采用，沿用 {loaded} 加载的上一版有效配置："
+                      f"{daemon['config_error']}")
+        else:
+            con.print(f"守护进程配置：正常（加载于 {loaded}）")
     else:
         con.print("守护进程：未运行")
 

@@ -76,3 +76,14 @@ def test_evidence_and_incident_log_cannot_be_changed(db):
             s.execute(text(stmt))
     with db.session() as s:
         assert s.scalar(select(Snapshot.sha256)) == "0" * 64
+
+
+def test_the_migrations_build_exactly_the_models_schema(db):
+    """A column added to storage/models.py without its migration (or the reverse) fails."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.models import Base
+
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

@@ -1,4 +1,5 @@
-"""The daemon's operations: a failing source's next attempt (backoff).
+"""The daemon's operations: a failing source's next attempt (backoff); the daemon's
+configuration state (a broken sentinel.yaml kept out, shown by ``status``).
 
 Revision ID: 0004
 Revises: 0002 (chained after the 0003 revisions of the other branches at merge)
@@ -20,8 +21,16 @@ def upgrade() -> None:
         t.add_column(
             sa.Column("next_attempt_at", storage.types.UTCDateTime(timezone=True), nullable=True)
         )
+    with op.batch_alter_table("daemon_lock") as t:
+        t.add_column(sa.Column("config_error", sa.Text(), nullable=True))
+        t.add_column(
+            sa.Column("config_loaded_at", storage.types.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("daemon_lock") as t:
+        t.drop_column("config_loaded_at")
+        t.drop_column("config_error")
     with op.batch_alter_table("sources") as t:
         t.drop_column("next_attempt_at")
