@@ -14,11 +14,12 @@ Run it with ``sentinel run`` or ``python scheduler.py [--config PATH]``.
 from __future__ import annotations
 
 import logging
+import random
 import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 log = logging.getLogger("sentinel.daemon")
 
@@ -29,6 +30,7 @@ FEED_WORKERS = 8  # polls are mostly waiting on the network
 CRAWL_WORKERS = 2  # each crawl is a child process using a core of its own
 HOUSEKEEPING_WORKERS = 2
 STOP_GRACE = 7.0  # seconds a stop waits for running jobs (SIGTERM ends within 10 s)
+START_SPREAD = 0.05  # seconds of spread per source for the first runs: 1,000 sources over 50 s
 
 
 class Jobs:
@@ -87,8 +89,13 @@ def build_scheduler(pipeline, config, jobs: Jobs | None = None):
     )
     now = datetime.now(UTC)
     waits = pipeline.next_attempts()  # a restart keeps honouring the backoff
-    for cfg in pipeline.sources():
-        add_source(sched, pipeline, jobs, cfg, first=max(now, waits.get(cfg.name) or now))
+    sources = pipeline.sources()
+    # The first runs are spread (START_SPREAD a source, at most one interval), so a
+    # thousand sources do not all fire at start; each keeps its phase afterwards.
+    window = len(sources) * START_SPREAD
+    for cfg in sources:
+        first = now + timedelta(seconds=random.uniform(0, min(cfg.interval, window)))
+        add_source(sched, pipeline, jobs, cfg, first=max(first, waits.get(cfg.name) or first))
     housekeeping = [
         ("process", pipeline.process_backlog, 30, "match backlog"),
         ("outbox", pipeline.drain, 15, "send outbox"),

@@ -20,7 +20,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -31,6 +30,7 @@ from crawler.base import Batch, CollectContext, Collection, Outcome, SourceConfi
 from crawler.registry import source_types
 from crawler.sanitize import clean_line
 from sentinel.config import Config
+from sentinel.runs import ProcessStats, SourceRun
 from storage.backoff import schedule_next
 from storage.db import Database
 from storage.health import is_down, record_health
@@ -41,55 +41,6 @@ from storage.types import utcnow
 log = logging.getLogger("sentinel.pipeline")
 
 DEDUP_DAYS = 14
-
-
-@dataclass
-class SourceRun:
-    """What one collection pass of one source did (printed by ``sentinel poll``)."""
-
-    source: str
-    fetched: int = 0
-    new: int = 0
-    changed: int = 0
-    seen: int = 0
-    not_modified: bool = False
-    error_kind: str | None = None
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    next_attempt_at: datetime | None = None  # a failing source's backoff (storage/backoff.py)
-    processed: ProcessStats = field(default_factory=lambda: ProcessStats())  # matched batch by batch
-
-    def to_dict(self) -> dict:
-        return {
-            "source": self.source,
-            "fetched": self.fetched,
-            "new": self.new,
-            "changed": self.changed,
-            "seen": self.seen,
-            "not_modified": self.not_modified,
-            "errors": 0 if self.error is None else 1,
-            "error_kind": self.error_kind,
-            "error": self.error,
-            "warnings": self.warnings,
-            "seconds": round(self.seconds, 3),
-            "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at else None,
-        }
-
-
-@dataclass
-class ProcessStats:
-    matched: int = 0
-    alerts: int = 0
-    incidents_opened: int = 0
-    errors: int = 0
-
-    def add(self, other: ProcessStats) -> ProcessStats:
-        self.matched += other.matched
-        self.alerts += other.alerts
-        self.incidents_opened += other.incidents_opened
-        self.errors += other.errors
-        return self
 
 
 class Pipeline:
@@ -118,6 +69,7 @@ class Pipeline:
         # Set when the daemon stops: every fetch and crawl under way ends at once.
         self.cancel = threading.Event()
         self.metrics = None  # the daemon's sentinel.metrics.Metrics, told of each run and pass
+        self._queries: tuple[float, list[str]] | None = None  # (when, the watchlists' entity names)
 
     def reconfigure(self, config: Config) -> None:
         """A reloaded ``sentinel.yaml`` (the daemon's): used from the next job on."""
@@ -126,10 +78,15 @@ class Pipeline:
 
     # -- collection -------------------------------------------------------------
     def context(self) -> CollectContext:
-        try:
-            queries = list(self.matchers.get().entity_names())
-        except Exception:  # a broken watchlist must not stop collection
-            queries = []
+        now = time.monotonic()
+        cached = self._queries
+        if cached is None or now - cached[0] > 1.0:  # a thousand sources need not stat the files a thousand times
+            try:
+                names = list(self.matchers.get().entity_names())
+            except Exception:  # a broken watchlist must not stop collection
+                names = []
+            cached = self._queries = (now, names)
+        queries = list(cached[1])
         return CollectContext(
             user_agent=self.config.full_user_agent, queries=queries, timezone=self.config.timezone,
             cancel=self.cancel,
@@ -150,37 +107,65 @@ class Pipeline:
         """One collection pass of one source: each batch it yields is stored and matched;
         then the run is recorded on the source. Never raises for a source's own failure:
         that is recorded on the source."""
-        started = time.monotonic()
+        source_id, state = self.states_of([cfg])[cfg.name]
+        run, outcome = self.fetch(cfg, state)
+        if outcome is not None:
+            with self.db.session() as s:
+                self.record(s, cfg, s.get(Source, source_id) or ensure_source(s, cfg), run, outcome)
+        return run
+
+    def states_of(self, cfgs: list[SourceConfig]) -> dict[str, tuple[int, SourceState]]:
+        """Each source's record id and kept state (ETag, Last-Modified, its data), read
+        without a write lock; the records of sources never seen are created."""
+        out: dict[str, tuple[int, SourceState]] = {}
+        names = [c.name for c in cfgs]
+        with self.db.reading() as s:  # no write lock: many sources start side by side
+            for i in range(0, len(names), 500):
+                for src in s.scalars(select(Source).where(Source.name.in_(names[i : i + 500]))):
+                    state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
+                    out[src.name] = (src.id, state)
+        missing = [c for c in cfgs if c.name not in out]
+        if missing:
+            with self.db.session() as s:
+                for c in missing:
+                    src = ensure_source(s, c)
+                    s.flush()
+                    out[c.name] = (src.id, SourceState(data={}))
+        return out
+
+    def fetch(self, cfg: SourceConfig, state: SourceState) -> tuple[SourceRun, Outcome | None]:
+        """Run the source (its batches stored and matched as they come); the outcome is
+        None when the daemon stopped it: not the source's failure, nothing to record."""
         run = SourceRun(source=cfg.name)
-        with self.db.session() as s:
-            src = ensure_source(s, cfg)
-            state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
+        started = time.monotonic()
         outcome = self._run_source(cfg, state, run)
         # Errors and warnings quote what servers sent (URLs, reasons): one clean line each.
         outcome.error = clean_line(outcome.error) if outcome.error else outcome.error
         outcome.warnings = [clean_line(w) for w in outcome.warnings]
-        if self.cancel.is_set():  # stopped by the daemon, not the source's failure
-            run.error_kind, run.error = "cancelled", outcome.error or "stopped"
-            run.seconds = time.monotonic() - started
-            log.info("来源 %s 的采集因守护进程停止而中止，下次启动时重新采集", cfg.name)
-            return run
-        with self.db.session() as s:
-            src = ensure_source(s, cfg)
-            last_success = src.last_success_at
-            record_health(s, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen)
-            run.next_attempt_at = schedule_next(src, outcome, cfg.interval, self.config.backoff, self.now())
-            self._source_notice(s, src, last_success)
         run.fetched, run.not_modified = outcome.fetched, outcome.not_modified
         run.error_kind, run.error, run.warnings = outcome.error_kind, outcome.error, list(outcome.warnings)
         run.seconds = time.monotonic() - started
+        if self.cancel.is_set():
+            run.error_kind, run.error = "cancelled", outcome.error or "stopped"
+            log.info("来源 %s 的采集因守护进程停止而中止，下次启动时重新采集", cfg.name)
+            return run, None
+        return run, outcome
+
+    def record(self, session, cfg: SourceConfig, src: Source, run: SourceRun, outcome: Outcome) -> None:
+        """Write a run on its source's record: health, backoff, the office's notices."""
+        src.type, src.robots_obeyed = cfg.type, cfg.obey_robots
+        last_success, was_failing = src.last_success_at, src.consecutive_failures > 0
+        record_health(session, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen)
+        run.next_attempt_at = schedule_next(src, outcome, cfg.interval, self.config.backoff, self.now())
+        self._source_notice(session, src, last_success, was_failing)
         if self.metrics is not None:
             self.metrics.source_run(run)
         if run.error:
             retry = f"，{run.next_attempt_at:%H:%M:%S} UTC 再试" if run.next_attempt_at else ""
             log.warning("来源 %s 采集失败（%s）：%s%s", cfg.name, run.error_kind, run.error, retry)
-        else:
-            log.info("来源 %s：请求 %d 次，新增 %d 条，更新 %d 条", cfg.name, run.fetched, run.new, run.changed)
-        return run
+        else:  # an unchanged source every few minutes is no news: the debug log only
+            log.log(logging.INFO if run.new or run.changed else logging.DEBUG, "来源 %s：请求 %d 次，新增 %d 条，更新 %d 条",
+                    cfg.name, run.fetched, run.new, run.changed)
 
     def _run_source(self, cfg: SourceConfig, state: SourceState, run: SourceRun) -> Outcome:
         """Loop over the source's batches: store each, then match. A batch that cannot be
@@ -192,30 +177,36 @@ class Pipeline:
             with Collection(source.collect(state)) as batches:
                 for batch in batches:
                     try:
-                        self._store(cfg, batch, run)
+                        stored = self._store(cfg, batch, run)
                     except Exception as e:
                         log.exception("来源 %s 的帖子未能保存", cfg.name)
                         return Outcome(state=state, error_kind="storage", error=f"{type(e).__name__}: {e}")
-                    if batch.posts:
-                        run.processed.add(self._match_stored())
+                    if stored:
+                        run.processed.add(self._match_stored(stored))
             return batches.outcome
         except Exception as e:  # a bug in a source type is this source's failure, not the daemon's
             log.exception("来源 %s 采集时程序出错", cfg.name)
             return Outcome(state=state, error_kind="crash", error=f"{type(e).__name__}: {e}")
 
-    def _match_stored(self) -> ProcessStats:
-        """Match what was just stored. A failure here is not the source's (a watchlist
+    def _match_stored(self, ids: list[int]) -> ProcessStats:
+        """Match the posts just stored (new or edited), and only those: the rest of the
+        backlog is the backlog job's. A failure here is not the source's (a watchlist
         broken since start-up, say): the posts stay in the backlog for the next pass."""
         try:
-            return self.process_pending()
+            stats = ProcessStats()
+            self._process_ids(ids, self.matchers.get(), stats)
+            if self.metrics is not None:
+                self.metrics.processed(stats)
+            return stats
         except SentinelError as e:
             log.error("帖子已保存，暂未匹配（下次重试）：%s", e)
         except Exception:
             log.exception("帖子已保存，匹配时出错（下次重试）")
         return ProcessStats(errors=1)
 
-    def _store(self, cfg: SourceConfig, batch: Batch, run: SourceRun) -> None:
-        """One batch in one transaction: its posts (keyed by URL) and its other snapshots."""
+    def _store(self, cfg: SourceConfig, batch: Batch, run: SourceRun) -> list[int]:
+        """One batch in one transaction: its posts (keyed by URL) and its other snapshots.
+        Returns the ids of the posts stored new or edited (to be matched)."""
         dedup = self.dedup_index() if batch.posts else None  # primed outside the write
         for attempt in (1, 2):
             try:
@@ -233,15 +224,16 @@ class Pipeline:
         run.new += len(got.new)
         run.changed += len(got.changed)
         run.seen += got.seen
+        return [p.id for p in got.new + got.changed]
 
-    def _source_notice(self, session, src: Source, last_success: datetime | None) -> None:
+    def _source_notice(self, session, src: Source, last_success: datetime | None, was_failing: bool) -> None:
         """Tell the office when a source has failed ``health.down_after`` times in a row
         (once per outage), and again when it works again: what the office does not see matters."""
         from alerting.compose import source_health
 
         if is_down(src, self.config.health):
             self.outbox.queue(session, source_health.source_down(src, last_success, tz=self.config.tz))
-        elif (src.consecutive_failures == 0 and last_success is not None and src.last_success_at != last_success
+        elif (was_failing and src.consecutive_failures == 0 and last_success is not None
               and self.outbox.queued(session, source_health.down_key(src.name, last_success))):
             self.outbox.queue(session, source_health.source_recovered(src, last_success))
 
@@ -278,7 +270,7 @@ class Pipeline:
         return stats
 
     def _pending_ids(self, after: int, limit: int) -> list[int]:
-        with self.db.session() as s:
+        with self.db.reading() as s:
             return list(s.scalars(
                 select(Post.id)
                 .outerjoin(Match, Match.post_id == Post.id)
@@ -384,12 +376,9 @@ class Pipeline:
         """Every source once (or one), then the whole backlog's matching, incidents and
         notifications. ``on_source(done, total)`` and ``on_backlog(done, total)`` follow
         the progress (a progress bar)."""
-        chosen = self.sources(only)
-        runs = []
-        for cfg in chosen:
-            runs.append(self.collect(cfg))
-            if on_source:
-                on_source(len(runs), len(chosen))
+        from sentinel.sweep import sweep
+
+        runs = sweep(self, self.sources(only), on_source)
         stats = self.process_backlog(progress=on_backlog)
         for r in runs:
             stats.add(r.processed)
