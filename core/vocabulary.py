@@ -241,6 +241,7 @@ class MessageKind(Vocabulary):
     REPLY_APPROVAL = "reply_approval", "答复待审定", 10
     REPLY_DECISION = "reply_decision", "答复审定结果", 11
     UNIT_NOTICE = "unit_notice", "报案回执", 12
+    CONFIG_ERROR = "config_error", "配置有误", 13
 
 
 @_meta("来源状态")
@@ -277,6 +278,8 @@ class FetchErrorKind(Vocabulary):
     CRAWLER = "crawler", "采集进程出错", 14
     CRASH = "crash", "程序错误", 15
     STORAGE = "storage", "保存失败（下次重新采集）", 16
+    CANCELLED = "cancelled", "已中止（守护进程停止）", 18
+    RATE_LIMITED = "rate_limited", "网站限制访问频率（429）", 19
 
 
 @_meta("操作人")

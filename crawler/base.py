@@ -11,6 +11,7 @@ and matches each batch as it comes.
 from __future__ import annotations
 
 import hashlib
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field, fields
@@ -49,6 +50,12 @@ class SourceConfig(BaseModel):
         description="Let a redirect from another host lead to a loopback or private (intranet) "
         "address; off by default, so a site cannot steer the crawler inside the network.",
     )
+
+    @property
+    def crawls_pages(self) -> bool:
+        """Runs the spider in a child process (a site; a search with ``format: site``):
+        the daemon gives such runs their own workers, apart from the quick feed polls."""
+        return False
 
 
 @dataclass
@@ -130,6 +137,7 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     error_kind: str | None = None  # a core.vocabulary.FetchErrorKind key
     error: str | None = None
+    retry_after: float | None = None  # seconds the server asked us to wait (429, Retry-After)
 
     @property
     def ok(self) -> bool:
@@ -147,6 +155,9 @@ class CollectContext:
     user_agent: str = "sentinel/0.1 (+public-opinion monitor)"
     queries: list[str] = field(default_factory=list)  # entity names, for search sources
     timezone: str = "Asia/Shanghai"
+    # Set when the run must end now (the daemon stops): fetches end at once
+    # (``crawler.deadline.cancel``), a crawl child is stopped.
+    cancel: threading.Event | None = None
 
 
 class SourceType(ABC):

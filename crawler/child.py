@@ -27,6 +27,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 Record = tuple[str, dict]  # ("page" | "undecodable" | "error" | "stats", fields)
 
 
+class CrawlCancelled(Exception):
+    """The crawl was stopped from outside (the daemon stops): the child is killed."""
+
+
 class CrawlChild:
     """One crawl in a child process::
 
@@ -34,12 +38,14 @@ class CrawlChild:
             for kind, record in child:
                 ...
 
-    Iterating raises ``subprocess.TimeoutExpired`` when the crawl outlives ``timeout``
-    and ``RuntimeError`` when the child fails before writing anything."""
+    Iterating raises ``subprocess.TimeoutExpired`` when the crawl outlives ``timeout``,
+    ``CrawlCancelled`` soon after ``cancel`` is set, and ``RuntimeError`` when the child
+    fails before writing anything."""
 
-    def __init__(self, job: dict[str, Any], timeout: float):
+    def __init__(self, job: dict[str, Any], timeout: float, cancel: threading.Event | None = None):
         self.job = job
         self.timeout = timeout
+        self.cancel = cancel
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._proc: subprocess.Popen | None = None
         self._reader: threading.Thread | None = None
@@ -93,14 +99,19 @@ class CrawlChild:
         deadline = time.monotonic() + self.timeout
         got = 0
         while True:
+            if self.cancel is not None and self.cancel.is_set():
+                raise CrawlCancelled()
+            wait = max(0.1, deadline - time.monotonic())
             try:
-                item = self._inbox.get(timeout=max(0.1, deadline - time.monotonic()))
+                item = self._inbox.get(timeout=wait if self.cancel is None else min(wait, 0.25))
             except queue.Empty:
                 item = ...
             if item is None:
                 break
-            if item is ... or time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired(self._proc.args, self.timeout)
+            if item is ...:
+                continue
             got += 1
             yield item
         returncode = self._proc.wait()

@@ -12,7 +12,9 @@ webhook or an SMTP exchange can last for ever. ``Deadline`` bounds the whole blo
   which wakes any call blocked on it, even one inside a TLS handshake.
 
 One reaper thread serves every deadline of the process. Deadlines nest: an inner one
-may shorten, never lengthen, an outer one.
+may shorten, never lengthen, an outer one. A deadline may also carry a ``cancel``
+event (inner ones inherit it): ``cancel(event)`` ends every open deadline that carries
+it at once, so a stopping daemon does not wait for a slow server.
 """
 
 from __future__ import annotations
@@ -84,8 +86,21 @@ class _Reaper:
                 heapq.heappop(self._heap)
             d._expire()
 
+    def expire_cancelled(self, event: threading.Event) -> None:
+        with self._cond:
+            armed = [d for _, _, d in self._heap if d.cancel is event]
+        for d in armed:
+            d._expire()
+
 
 _reaper = _Reaper()
+
+
+def cancel(event: threading.Event) -> None:
+    """Set ``event`` and end every open deadline carrying it; a deadline opened with it
+    afterwards has no time at all."""
+    event.set()
+    _reaper.expire_cancelled(event)
 
 
 class Deadline:
@@ -94,8 +109,9 @@ class Deadline:
     After the block, ``expired`` says whether the deadline cut it short (a library may
     have turned the closed socket into its own error, or into a False return)."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, cancel: threading.Event | None = None):
         self.seconds = float(seconds)
+        self.cancel = cancel
         self.end = 0.0
         self.expired = False
         self._socks: list[socket.socket] = []
@@ -110,6 +126,9 @@ class Deadline:
         self.end = time.monotonic() + self.seconds
         if outer is not None:
             self.end = min(self.end, outer.end)
+            self.cancel = self.cancel or outer.cancel
+        if self.cancel is not None and self.cancel.is_set():
+            self.end = time.monotonic()
         self._open = True
         self._token = _current.set(self)
         active = getattr(_local, "active", None)
@@ -117,6 +136,8 @@ class Deadline:
             active = _local.active = []
         active.append(self)
         _reaper.arm(self)
+        if self.cancel is not None and self.cancel.is_set():
+            self._expire()  # cancelled while it was being armed
         return self
 
     def __exit__(self, *exc) -> None:

@@ -57,6 +57,7 @@ class FetchOptions:
     etag: str | None = None
     last_modified: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    cancel: threading.Event | None = None  # set: the fetch ends at once (the daemon stops)
 
 
 class _Decoder:
@@ -200,7 +201,7 @@ class HttpClient:
         opts = opts or FetchOptions()
         if not host_allowed(url, opts.allowed_domains):
             raise FetchError("offsite", f"{url[:200]} 不在允许的网站（allowed_domains，含端口）之内")
-        with Deadline(opts.timeout):
+        with Deadline(opts.timeout, cancel=opts.cancel):
             return self._fetch(url, opts)
 
     def _fetch(self, url: str, opts: FetchOptions) -> FetchResult:
@@ -333,8 +334,29 @@ def shared_client() -> HttpClient:
 
 
 def error_kind_for_status(status: int) -> str | None:
+    if status == 429:
+        return "rate_limited"
     if 400 <= status < 500:
         return "http_4xx"
     if status >= 500:
         return "http_5xx"
     return None
+
+
+def retry_after(headers: dict[str, str], status: int, now: datetime | None = None) -> float | None:
+    """Seconds a 429 or 503 answer asks us to wait (``Retry-After``: seconds or an HTTP
+    date); None when it says nothing usable."""
+    value = (headers.get("retry-after") or "").strip()
+    if status not in (429, 503) or not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

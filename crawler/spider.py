@@ -41,6 +41,8 @@ def settings_for(job: dict[str, Any]) -> dict[str, Any]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": int(job.get("concurrency", 2)),
         "DOWNLOAD_DELAY": float(job.get("delay", 0.5)),
         "RETRY_TIMES": int(job.get("retries", 1)),
+        # Not 429: a site that asks us to slow down is not asked again at once.
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": job.get("log_level", "ERROR"),
@@ -146,6 +148,8 @@ def error_kind(failure) -> tuple[str, str]:
         if 300 <= status < 400:  # a redirect Scrapy would not follow
             where = (exc.response.headers.get(b"Location") or b"").decode("latin-1")[:200]
             return "redirect", f"HTTP {status}，跳转到无法采集的地址 {where!r}"
+        if status == 429:
+            return "rate_limited", "HTTP 429"
         return ("http_4xx" if status < 500 else "http_5xx"), f"HTTP {status}"
     if isinstance(exc, IgnoreRequest):
         text = str(exc)
@@ -233,7 +237,14 @@ class ConfiguredSpider(scrapy.Spider):
     def failed(self, failure):
         kind, message = error_kind(failure)
         url = failure.request.url if getattr(failure, "request", None) else ""
-        self.emit("error", {"url": url, "kind": kind, "message": message})
+        record = {"url": url, "kind": kind, "message": message}
+        response = getattr(failure.value, "response", None)
+        if response is not None and b"Retry-After" in response.headers:
+            from crawler.http import retry_after
+
+            record["retry_after"] = retry_after(
+                {"retry-after": response.headers[b"Retry-After"].decode("latin-1")}, response.status)
+        self.emit("error", record)
 
     def decoded(self, response) -> TextResponse | None:
         """The response re-read with our encoding rules (BOM, header, declaration that

@@ -12,7 +12,7 @@ import glob
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
+    PrivateAttr,
     SerializeAsAny,
     ValidationError,
     field_validator,
@@ -32,11 +33,12 @@ from alerting.notify.channels.smtp import SmtpConfig
 from alerting.notify.settings import NotifySettings
 from core import yamlpos
 from core.durations import Duration, OptionalDuration
-from core.errors import ConfigError
+from core.errors import ConfigError, SentinelError
 from core.times import set_office_zone
 from core.vocabulary import CategoryKey, RecipientGroup, SeverityKey
 from crawler.base import SourceConfig
 from crawler.registry import source_types
+from storage.backoff import BackoffSettings
 from storage.health import HealthSettings
 
 DEFAULT_PATH = "sentinel.yaml"
@@ -65,6 +67,12 @@ def _source(value: Any) -> SourceConfig:
         raise _error(("type",), kind, "source_type", "未知的来源类型 '{kind}'，可选：{choices}",
                      kind=str(kind), choices=choices)
     return types[kind].config_model.model_validate(value)
+
+
+def validate_source(value: dict) -> SourceConfig:
+    """One source validated as in sentinel.yaml, by its type's model (``sentinel source
+    test --url``); raises pydantic's ``ValidationError``."""
+    return _source(value)
 
 
 ConfiguredSource = Annotated[SerializeAsAny[SourceConfig], PlainValidator(_source)]
@@ -122,6 +130,13 @@ class RecipientGroupConfig(Strict):
     to: list[str] = Field(default_factory=list, description="E-mail addresses of the group.")
 
 
+class MetricsConfig(Strict):
+    """``metrics:``: where ``sentinel run`` serves /metrics (Prometheus text) and /healthz."""
+
+    host: str = Field("127.0.0.1", description="Address the metrics server listens on.")
+    port: int = Field(9464, ge=0, le=65535, description="Port of /metrics and /healthz (0: any free port).")
+
+
 class Config(Strict):
     """The whole configuration file."""
 
@@ -158,9 +173,25 @@ class Config(Strict):
         default_factory=HealthSettings,
         description="When a failing source counts as down and the office is told.",
     )
+    backoff: BackoffSettings = Field(
+        default_factory=BackoffSettings,
+        description="How a failing source is retried: its interval × 2ⁿ, capped, with jitter.",
+    )
+    metrics: MetricsConfig | None = Field(
+        None, description="Serve Prometheus text at /metrics and /healthz from `sentinel run`: {host, port}."
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Logs as readable lines (text) or one JSON object per line (json)."
+    )
 
     # Filled in by load(): where the file was, to resolve relative paths.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    # The file itself (None for the built-in defaults): what the daemon watches and reloads.
+    _file: Path | None = PrivateAttr(None)
+
+    @property
+    def file(self) -> Path | None:
+        return self._file
 
     @field_validator("timezone")
     @classmethod
@@ -357,6 +388,37 @@ def load(path: str | os.PathLike | None = None) -> Config:
         raise ConfigError(str(path), 1, 1, "配置文件应由“键: 值”组成（database:、sources: ……）")
     cfg = yamlpos.validate(doc, Config, ConfigError, hint=_hint(doc))
     cfg.base_dir = path.resolve().parent
+    cfg._file = path.resolve()
     _check_groups(cfg, doc)
     set_office_zone(cfg.tz)
     return cfg  # type: ignore[return-value]
+
+
+def salvage(path: str | os.PathLike | None = None) -> Config | None:
+    """What can still be read of a file that does not load (``sentinel status`` with a
+    broken edit): its database, folders and zone, and each source that validates on its
+    own. None when not even its YAML can be read."""
+    import yaml
+
+    path = Path(path or os.environ.get("SENTINEL_CONFIG") or DEFAULT_PATH)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    keep = {k: data[k] for k in ("database", "var_dir", "timezone") if isinstance(data.get(k), str)}
+    sources = []
+    for item in data.get("sources") or []:
+        try:
+            src = validate_source(item)
+        except (ValidationError, SentinelError):
+            continue
+        if all(s.name != src.name for s in sources):
+            sources.append(src)
+    try:
+        cfg = Config(**keep, sources=sources)
+    except ValidationError:
+        cfg = Config(sources=sources)
+    cfg.base_dir = path.resolve().parent
+    return cfg

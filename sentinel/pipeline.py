@@ -20,19 +20,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from core.errors import SentinelError
+from core.times import office_time
 from core.vocabulary import FetchErrorKind
 from crawler.base import Batch, CollectContext, Collection, Outcome, SourceConfig, SourceState
 from crawler.placeholder import shows_no_text
 from crawler.registry import source_types
 from crawler.sanitize import clean_line
 from sentinel.config import Config
+from sentinel.runs import ProcessStats, SourceRun
+from storage.backoff import schedule_next
 from storage.db import Database, describe_error
 from storage.health import is_down, record_health
 from storage.models import Match, Post, Source
@@ -42,54 +44,6 @@ from storage.types import utcnow
 log = logging.getLogger("sentinel.pipeline")
 
 DEDUP_DAYS = 14
-
-
-@dataclass
-class SourceRun:
-    """What one collection pass of one source did (printed by ``sentinel poll``)."""
-
-    source: str
-    fetched: int = 0
-    new: int = 0
-    changed: int = 0
-    seen: int = 0
-    empty: int = 0  # pages that showed no text (crawler.placeholder)
-    not_modified: bool = False
-    error_kind: str | None = None
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    processed: ProcessStats = field(default_factory=lambda: ProcessStats())  # matched batch by batch
-
-    def to_dict(self) -> dict:
-        return {
-            "source": self.source,
-            "fetched": self.fetched,
-            "new": self.new,
-            "changed": self.changed,
-            "seen": self.seen,
-            "not_modified": self.not_modified,
-            "errors": 0 if self.error is None else 1,
-            "error_kind": self.error_kind,
-            "error": self.error,
-            "warnings": self.warnings,
-            "seconds": round(self.seconds, 3),
-        }
-
-
-@dataclass
-class ProcessStats:
-    matched: int = 0
-    alerts: int = 0
-    incidents_opened: int = 0
-    errors: int = 0
-
-    def add(self, other: ProcessStats) -> ProcessStats:
-        self.matched += other.matched
-        self.alerts += other.alerts
-        self.incidents_opened += other.incidents_opened
-        self.errors += other.errors
-        return self
 
 
 class Pipeline:
@@ -109,19 +63,36 @@ class Pipeline:
         self.config = config
         self.db = db
         self.now = now
-        self.matchers = matcher_holder or MatcherHolder(config.watchlist_files, cache_dir=config.cache_dir)
+        # The watchlists named by the configuration in use (a reload may change them).
+        self.matchers = matcher_holder or MatcherHolder(lambda: self.config.watchlist_files(),
+                                                        cache_dir=config.cache_dir)
         self.outbox = Outbox(db, config, now=now)
         self._dedup = None
         self._dedup_ready = threading.Lock()  # builds the index once; not held while storing
+        # Set when the daemon stops: every fetch and crawl under way ends at once.
+        self.cancel = threading.Event()
+        self.metrics = None  # the daemon's sentinel.metrics.Metrics, told of each run and pass
+        self._queries: tuple[float, list[str]] | None = None  # (when, the watchlists' entity names)
+
+    def reconfigure(self, config: Config) -> None:
+        """A reloaded ``sentinel.yaml`` (the daemon's): used from the next job on."""
+        self.config = config
+        self.outbox.config = config
 
     # -- collection -------------------------------------------------------------
     def context(self) -> CollectContext:
-        try:
-            queries = list(self.matchers.get().entity_names())
-        except Exception:  # a broken watchlist must not stop collection
-            queries = []
+        now = time.monotonic()
+        cached = self._queries
+        if cached is None or now - cached[0] > 1.0:  # a thousand sources need not stat the files a thousand times
+            try:
+                names = list(self.matchers.get().entity_names())
+            except Exception:  # a broken watchlist must not stop collection
+                names = []
+            cached = self._queries = (now, names)
+        queries = list(cached[1])
         return CollectContext(
-            user_agent=self.config.full_user_agent, queries=queries, timezone=self.config.timezone
+            user_agent=self.config.full_user_agent, queries=queries, timezone=self.config.timezone,
+            cancel=self.cancel,
         )
 
     def dedup_index(self):
@@ -137,42 +108,79 @@ class Pipeline:
 
     def collect(self, cfg: SourceConfig) -> SourceRun:
         """One collection pass of one source: each batch it yields is stored and matched;
-        then the run is recorded on the source. Never raises for a source's own failure (a
-        hostile site, a full disk): that is recorded on the source as one line."""
-        started = time.monotonic()
-        run = SourceRun(source=cfg.name)
+        then the run is recorded on the source. Never raises for a source's own failure:
+        that is recorded on the source."""
         try:
-            with self.db.session() as s:
-                src = ensure_source(s, cfg)
-                state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
+            source_id, state = self.states_of([cfg])[cfg.name]
         except Exception as e:  # noqa: BLE001 - the database is full or gone: this run cannot start
-            run.error_kind, run.error = "storage", f"无法读写来源状态：{describe_error(e)}"
-            run.seconds = time.monotonic() - started
+            run = SourceRun(source=cfg.name, error_kind="storage", error=f"无法读写来源状态：{describe_error(e)}")
             log.error("来源 %s 采集失败（storage）：%s", cfg.name, run.error)
             return run
+        run, outcome = self.fetch(cfg, state)
+        if outcome is not None:
+            try:
+                with self.db.session() as s:
+                    self.record(s, cfg, s.get(Source, source_id) or ensure_source(s, cfg), run, outcome)
+            except Exception as e:  # noqa: BLE001 - e.g. the disk filled up just now
+                outcome = Outcome(state=state, fetched=outcome.fetched, error_kind="storage",
+                                  error=f"采集结果未能保存：{describe_error(e)}")
+                run.error_kind, run.error = outcome.error_kind, outcome.error
+                self._record_failure(cfg, outcome)
+        return run
+
+    def states_of(self, cfgs: list[SourceConfig]) -> dict[str, tuple[int, SourceState]]:
+        """Each source's record id and kept state (ETag, Last-Modified, its data), read
+        without a write lock; the records of sources never seen are created."""
+        out: dict[str, tuple[int, SourceState]] = {}
+        names = [c.name for c in cfgs]
+        with self.db.reading() as s:  # no write lock: many sources start side by side
+            for i in range(0, len(names), 500):
+                for src in s.scalars(select(Source).where(Source.name.in_(names[i : i + 500]))):
+                    state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
+                    out[src.name] = (src.id, state)
+        missing = [c for c in cfgs if c.name not in out]
+        if missing:
+            with self.db.session() as s:
+                for c in missing:
+                    src = ensure_source(s, c)
+                    s.flush()
+                    out[c.name] = (src.id, SourceState(data={}))
+        return out
+
+    def fetch(self, cfg: SourceConfig, state: SourceState) -> tuple[SourceRun, Outcome | None]:
+        """Run the source (its batches stored and matched as they come); the outcome is
+        None when the daemon stopped it: not the source's failure, nothing to record."""
+        run = SourceRun(source=cfg.name)
+        started = time.monotonic()
         outcome = self._run_source(cfg, state, run)
         # Errors and warnings quote what servers sent (URLs, reasons): one clean line each.
         outcome.error = clean_line(outcome.error) if outcome.error else outcome.error
         outcome.warnings = [clean_line(w) for w in outcome.warnings]
-        try:
-            with self.db.session() as s:
-                src = ensure_source(s, cfg)
-                last_success = src.last_success_at
-                record_health(s, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen,
-                              empty=run.empty)
-                self._source_notice(s, src, last_success)
-        except Exception as e:  # noqa: BLE001 - e.g. the disk filled up just now
-            outcome = Outcome(state=state, fetched=outcome.fetched, error_kind="storage",
-                              error=f"采集结果未能保存：{describe_error(e)}")
-            self._record_failure(cfg, outcome)
         run.fetched, run.not_modified = outcome.fetched, outcome.not_modified
         run.error_kind, run.error, run.warnings = outcome.error_kind, outcome.error, list(outcome.warnings)
         run.seconds = time.monotonic() - started
+        if self.cancel.is_set():
+            run.error_kind, run.error = "cancelled", outcome.error or "stopped"
+            log.info("来源 %s 的采集因守护进程停止而中止，下次启动时重新采集", cfg.name)
+            return run, None
+        return run, outcome
+
+    def record(self, session, cfg: SourceConfig, src: Source, run: SourceRun, outcome: Outcome) -> None:
+        """Write a run on its source's record: health, backoff, the office's notices."""
+        src.type, src.robots_obeyed = cfg.type, cfg.obey_robots
+        last_success, was_failing = src.last_success_at, src.consecutive_failures > 0
+        record_health(session, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen,
+                      empty=run.empty)
+        run.next_attempt_at = schedule_next(src, outcome, cfg.interval, self.config.backoff, self.now())
+        self._source_notice(session, src, last_success, was_failing)
+        if self.metrics is not None:
+            self.metrics.source_run(run)
         if run.error:
-            log.warning("来源 %s 采集失败（%s）：%s", cfg.name, FetchErrorKind.label_of(run.error_kind), run.error)
-        else:
-            log.info("来源 %s：请求 %d 次，新增 %d 条，更新 %d 条", cfg.name, run.fetched, run.new, run.changed)
-        return run
+            retry = f"，{office_time(run.next_attempt_at, style='second')} 再试" if run.next_attempt_at else ""
+            log.warning("来源 %s 采集失败（%s）：%s%s", cfg.name, FetchErrorKind.label_of(run.error_kind), run.error, retry)
+        else:  # an unchanged source every few minutes is no news: the debug log only
+            log.log(logging.INFO if run.new or run.changed else logging.DEBUG, "来源 %s：请求 %d 次，新增 %d 条，更新 %d 条",
+                    cfg.name, run.fetched, run.new, run.changed)
 
     def _run_source(self, cfg: SourceConfig, state: SourceState, run: SourceRun) -> Outcome:
         """Loop over the source's batches: store each, then match. A batch that cannot be
@@ -184,12 +192,12 @@ class Pipeline:
             with Collection(source.collect(state)) as batches:
                 for batch in batches:
                     try:
-                        self._store(cfg, batch, run)
+                        stored = self._store(cfg, batch, run)
                     except Exception as e:  # noqa: BLE001 - logged by _log_failure
                         _log_failure(f"来源 {cfg.name} 的帖子未能保存", e)
                         return Outcome(state=state, error_kind="storage", error=f"帖子未能保存：{describe_error(e)}")
-                    if batch.posts:
-                        run.processed.add(self._match_stored())
+                    if stored:
+                        run.processed.add(self._match_stored(stored))
             return batches.outcome
         except Exception as e:  # a bug in a source type is this source's failure, not the daemon's
             log.exception("来源 %s 采集时程序出错", cfg.name)
@@ -204,19 +212,25 @@ class Pipeline:
         except Exception as e:  # noqa: BLE001
             log.error("来源 %s 的采集状态未能保存：%s", cfg.name, describe_error(e))
 
-    def _match_stored(self) -> ProcessStats:
-        """Match what was just stored. A failure here is not the source's (a watchlist
+    def _match_stored(self, ids: list[int]) -> ProcessStats:
+        """Match the posts just stored (new or edited), and only those: the rest of the
+        backlog is the backlog job's. A failure here is not the source's (a watchlist
         broken since start-up, say): the posts stay in the backlog for the next pass."""
         try:
-            return self.process_pending()
+            stats = ProcessStats()
+            self._process_ids(ids, self.matchers.get(), stats)
+            if self.metrics is not None:
+                self.metrics.processed(stats)
+            return stats
         except SentinelError as e:
             log.error("帖子已保存，暂未匹配（下次重试）：%s", e)
         except Exception:
             log.exception("帖子已保存，匹配时出错（下次重试）")
         return ProcessStats(errors=1)
 
-    def _store(self, cfg: SourceConfig, batch: Batch, run: SourceRun) -> None:
-        """One batch in one transaction: its posts (keyed by URL) and its other snapshots."""
+    def _store(self, cfg: SourceConfig, batch: Batch, run: SourceRun) -> list[int]:
+        """One batch in one transaction: its posts (keyed by URL) and its other snapshots.
+        Returns the ids of the posts stored new or edited (to be matched)."""
         dedup = self.dedup_index() if batch.posts else None  # primed outside the write
         for attempt in (1, 2):
             try:
@@ -238,8 +252,9 @@ class Pipeline:
             shows_no_text(p.title, p.text, title_is_content=cfg.type == "feed" or bool(p.extra.get("from_list_row")))
             for p in batch.posts
         )
+        return [p.id for p in got.new + got.changed]
 
-    def _source_notice(self, session, src: Source, last_success: datetime | None) -> None:
+    def _source_notice(self, session, src: Source, last_success: datetime | None, was_failing: bool) -> None:
         """Tell the office when a source has failed ``health.down_after`` times in a row
         (once per outage), and again when it works again: what the office does not see matters."""
         from alerting.compose import source_health
@@ -249,28 +264,55 @@ class Pipeline:
         label = source_label(self.config, src.name)
         if is_down(src, self.config.health):
             self.outbox.queue(session, source_health.source_down(src, last_success, tz=self.config.tz, label=label))
-        elif (src.consecutive_failures == 0 and last_success is not None and src.last_success_at != last_success
+        elif (was_failing and src.consecutive_failures == 0 and last_success is not None
               and self.outbox.queued(session, source_health.down_key(src.name, last_success))):
             self.outbox.queue(session, source_health.source_recovered(src, last_success, label=label))
 
     # -- matching and incidents -------------------------------------------------------
     def process_pending(self, limit: int = 5000, chunk: int = 200) -> ProcessStats:
-        """Match every stored post that has no Match yet. Posts that need no action are
-        recorded in batches; each alert gets its own transaction in which its incident is
-        opened or joined and its messages queued — so an alert is never half-done."""
+        """Match up to ``limit`` stored posts that have no Match yet. Posts that need no
+        action are recorded in batches; each alert gets its own transaction in which its
+        incident is opened or joined and its messages queued — so an alert is never half-done."""
+        stats = ProcessStats()
+        self._process_ids(self._pending_ids(0, limit), self.matchers.get(), stats, chunk)
+        if self.metrics is not None:
+            self.metrics.processed(stats)
+        return stats
+
+    def process_backlog(self, progress: Callable[[int, int], None] | None = None,
+                        rounds_of: int = 5000) -> ProcessStats:
+        """Every stored post without a Match, however many (``poll``, the daemon's backlog
+        job): rounds of ``rounds_of`` posts, each round after the last one's highest id, so
+        a post that keeps failing is tried once per pass, not for ever."""
         stats = ProcessStats()
         matcher = self.matchers.get()
         with self.db.session() as s:
-            ids = s.scalars(
+            total = s.scalar(
+                select(func.count(Post.id)).outerjoin(Match, Match.post_id == Post.id).where(Match.id.is_(None))
+            ) or 0
+        after, done = 0, 0
+        while ids := self._pending_ids(after, rounds_of):
+            self._process_ids(ids, matcher, stats)
+            after, done = ids[-1], done + len(ids)
+            if progress:
+                progress(min(done, total), max(total, done))
+        if self.metrics is not None:
+            self.metrics.processed(stats)
+        return stats
+
+    def _pending_ids(self, after: int, limit: int) -> list[int]:
+        with self.db.reading() as s:
+            return list(s.scalars(
                 select(Post.id)
                 .outerjoin(Match, Match.post_id == Post.id)
-                .where(Match.id.is_(None))
+                .where(Match.id.is_(None), Post.id > after)
                 .order_by(Post.id)
                 .limit(limit)
-            ).all()
+            ))
+
+    def _process_ids(self, ids: list[int], matcher, stats: ProcessStats, chunk: int = 200) -> None:
         for i in range(0, len(ids), chunk):
             self._process_chunk(ids[i : i + chunk], matcher, stats)
-        return stats
 
     def _match_row(self, post: Post, result, matcher) -> Match:
         return Match(
@@ -342,10 +384,33 @@ class Pipeline:
             raise SentinelError(f"没有名为 '{only}' 的来源；已配置的来源：{names}")
         return chosen if only else [s for s in chosen if s.enabled]
 
-    def poll(self, only: str | None = None) -> tuple[list[SourceRun], ProcessStats, dict]:
-        """Every source once (or one), then matching, incidents and notifications."""
-        runs = [self.collect(cfg) for cfg in self.sources(only)]
-        stats = self.process_pending()
+    def source_states(self) -> dict[str, bool]:
+        """Each configured source: did its last run work (False when it never ran)?"""
+        from storage.health import is_healthy
+
+        with self.db.session() as s:
+            records = {x.name: x for x in s.scalars(select(Source))}
+        return {c.name: is_healthy(records.get(c.name)) for c in self.sources()}
+
+    def next_attempts(self) -> dict[str, datetime]:
+        """Failing sources and when their backoff lets them be tried again."""
+        with self.db.session() as s:
+            rows = s.execute(select(Source.name, Source.next_attempt_at).where(Source.next_attempt_at.is_not(None)))
+            return {name: at for name, at in rows}
+
+    def poll(
+        self,
+        only: str | None = None,
+        on_source: Callable[[int, int], None] | None = None,
+        on_backlog: Callable[[int, int], None] | None = None,
+    ) -> tuple[list[SourceRun], ProcessStats, dict]:
+        """Every source once (or one), then the whole backlog's matching, incidents and
+        notifications. ``on_source(done, total)`` and ``on_backlog(done, total)`` follow
+        the progress (a progress bar)."""
+        from sentinel.sweep import sweep
+
+        runs = sweep(self, self.sources(only), on_source)
+        stats = self.process_backlog(progress=on_backlog)
         for r in runs:
             stats.add(r.processed)
         sent = self.drain()

@@ -85,7 +85,8 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers queue for the lock up front; a read (Database.reading) takes none.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("sentinel_read") else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -192,6 +193,15 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A transaction: committed on success, rolled back on error."""
         with self.Session() as s, s.begin():
+            yield s
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only unit of work (rolled back at the end). On SQLite it takes no write
+        lock, so reads never wait behind the writers (WAL lets them run side by side).
+        Write nothing in it: use ``session()`` for that."""
+        with self.Session() as s:
+            s.connection(execution_options={"sentinel_read": True})
             yield s
 
     def dispose(self) -> None:

@@ -142,6 +142,7 @@ def source_health_rows(session: Session, config: HealthConfig) -> list[dict[str,
                 "last_seen": src.last_seen if src else 0,
                 "last_empty": src.last_empty if src else 0,
                 "last_warning": src.last_warning if src else None,
+                "next_attempt_at": src.next_attempt_at if src else None,
             }
         )
     return rows

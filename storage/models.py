@@ -70,6 +70,8 @@ class Source(Base):
     # Pages of the last run that showed no text (empty, 加载中, 请开启 JavaScript, a login
     # wall): a source whose pages are all like this is not seeing content.
     last_empty: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Backoff: a failing source is not tried again before this (storage/backoff.py).
+    next_attempt_at: Mapped[datetime | None]
 
 
 class Snapshot(Base):
@@ -409,3 +411,7 @@ class DaemonLock(Base):
     holder: Mapped[str] = mapped_column(String(200))
     heartbeat_at: Mapped[datetime]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The running daemon's configuration: a broken sentinel.yaml it keeps out, and when it
+    # loaded the one it runs with (sentinel/reload.py).
+    config_error: Mapped[str | None] = mapped_column(Text)
+    config_loaded_at: Mapped[datetime | None]

@@ -3,8 +3,8 @@
 incident.py (the alert of a new incident and its follow-ups), escalation.py (reports
 level by level), reminder.py (unacknowledged reports, overdue items, proposals to
 close), secondary.py (secondary crises), source_health.py (a source down, recovered),
-digest.py (the digest). notice.py is the shape they share; views.py what they show of
-incidents and posts; masking.py and text.py clean what was crawled; templates/ and
+daemon.py (a broken edit of sentinel.yaml kept out), digest.py (the digest). notice.py
+is the shape they share; views.py what they show of incidents and posts; masking.py and text.py clean what was crawled; templates/ and
 render.py turn a message into HTML and text.
 
 A family's functions are pure: they take records already loaded and plain values and

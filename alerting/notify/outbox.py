@@ -52,6 +52,8 @@ class Outbox:
         self.db = db
         self.config = config
         self.now = now
+        # Told of each delivery attempt: (channel, "sent" | "retry" | "failed" | "deferred").
+        self.on_delivery: Callable[[str, str], None] | None = None
 
     @property
     def settings(self) -> NotifySettings:
@@ -270,20 +272,28 @@ class Outbox:
                         down.add(kind)
                     outcome = self._failed(msg, e)
                     stats[outcome] += 1
+                    self._told(kind, outcome)
                     log.warning(
                         "发送消息 #%s 失败（%s）：%s", msg.id, OutboxStatus.label_of(outcome), e
                     )
                 except Exception as e:  # a bug in a channel must not lose the message
                     log.exception("发送消息 #%s 时出错", msg.id)
-                    stats[self._failed(msg, DeliveryError(f"{type(e).__name__}: {e}"))] += 1
+                    outcome = self._failed(msg, DeliveryError(f"{type(e).__name__}: {e}"))
+                    stats[outcome] += 1
+                    self._told(kind, outcome)
                 else:
                     self._sent(msg, note)
                     stats["sent"] += 1
+                    self._told(kind, "sent")
         finally:
             for ch in channels.values():
                 if ch is not None:
                     ch.close()
         return stats
+
+    def _told(self, channel: str, outcome: str) -> None:
+        if self.on_delivery is not None:
+            self.on_delivery(channel, outcome)
 
     def _sent(self, msg: OutboxMessage, note: str | None) -> None:
         with self.db.session() as s:

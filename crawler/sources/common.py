@@ -27,6 +27,7 @@ def fetch_options(
         per_host=config.concurrency if isinstance(config, CrawlOptions) else 2,
         etag=state.etag if state else None,
         last_modified=state.last_modified if state else None,
+        cancel=context.cancel,
     )
 
 

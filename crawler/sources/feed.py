@@ -26,7 +26,7 @@ from crawler.base import (
 )
 from crawler.encoding import decode
 from crawler.hosts import own_hosts
-from crawler.http import FetchError, error_kind_for_status, shared_client
+from crawler.http import FetchError, error_kind_for_status, retry_after, shared_client
 from crawler.options import HostOptions
 from crawler.sources.common import fetch_options, from_fetch_error
 from crawler.text import html_to_text
@@ -227,7 +227,8 @@ def collect_feed_url(url: str, cfg: HostOptions, context: CollectContext, state:
     kind = error_kind_for_status(result.status)
     if kind:
         return Outcome(state=new_state, fetched=1, error_kind=kind, requests=1,
-                       error=f"{url} 返回 HTTP {result.status}")
+                       error=f"{url} 返回 HTTP {result.status}",
+                       retry_after=retry_after(result.headers, result.status))
     try:
         posts, warnings, error = parse_feed(result, context.timezone)
     except Exception as e:  # content must never crash a poll: one line, the source fails

@@ -38,6 +38,10 @@ class SearchConfig(CrawlOptions, SourceConfig):
         description="Extra fixed queries, added to the watchlists' entity names.",
     )
 
+    @property
+    def crawls_pages(self) -> bool:
+        return self.format == "site"
+
     @field_validator("url")
     @classmethod
     def _template(cls, v: str) -> str:
@@ -116,4 +120,6 @@ class SearchSource(SourceType):
                 outcome.warnings.append(f"{query}：{FetchErrorKind.label_of(o.error_kind)}：{o.error}")
         if failures and len(failures) == len(pairs):
             outcome.error_kind, outcome.error = failures[0].error_kind, failures[0].error
+            asked = [o.retry_after for o in failures if o.retry_after]
+            outcome.retry_after = max(asked) if asked else None
         return outcome

@@ -24,7 +24,7 @@ from crawler.base import (
     SourceState,
     SourceType,
 )
-from crawler.child import CrawlChild
+from crawler.child import CrawlCancelled, CrawlChild
 from crawler.hosts import own_hosts
 from crawler.options import CrawlOptions
 from crawler.urls import canonical
@@ -43,6 +43,10 @@ class SiteConfig(CrawlOptions, SourceConfig):
         min_length=1,
         description="Start URLs: list pages, or article pages when there is no `list`.",
     )
+
+    @property
+    def crawls_pages(self) -> bool:
+        return True
 
 
 def job_for(cfg: CrawlOptions, context: CollectContext, urls: list[str]) -> dict[str, Any]:
@@ -156,6 +160,8 @@ class _Tally:
             o.error = f"{first['url']}: {first['message']}" + (
                 f"（另有 {len(self.errors) - 1} 个错误）" if len(self.errors) > 1 else ""
             )
+            asked = [e["retry_after"] for e in self.errors if e.get("retry_after")]
+            o.retry_after = max(asked) if asked else None
         return o
 
     def stopped(self, kind: str, message: str) -> Outcome:
@@ -179,7 +185,8 @@ def crawl(
     snapshots: list[FetchResult] = []
     since = time.monotonic()
     try:
-        with CrawlChild(job_for(cfg, context, urls), timeout=cfg.crawl_timeout) as child:
+        job = job_for(cfg, context, urls)
+        with CrawlChild(job, timeout=cfg.crawl_timeout, cancel=context.cancel) as child:
             for kind, rec in child:
                 if kind == "page":
                     post = _raw_post(rec)
@@ -199,6 +206,8 @@ def crawl(
         outcome = tally.stopped(
             "timeout", f"整个采集未能在 {cfg.crawl_timeout:g} 秒内完成（crawl_timeout）"
         )
+    except CrawlCancelled:
+        outcome = tally.stopped("cancelled", "采集因守护进程停止而中止")
     except (RuntimeError, OSError) as e:
         outcome = tally.stopped("crawler", str(e))
     else:

@@ -65,12 +65,14 @@ def local(t: datetime | None, tz, style: str = "minute") -> str:
 @pass_app
 def poll(app: AppContext, only: str | None, as_json: bool) -> None:
     """一次采集：所有来源（或指定来源）采集、匹配、立案、发送通知后退出。"""
+    from sentinel.cli.progress import progress
     from sentinel.pipeline import Pipeline
 
     pipeline = Pipeline(app.config, app.db)
     if not app.config.sources:
         raise SentinelError("配置文件中没有来源（sources）；请参照 sentinel.example.yaml 添加。")
-    runs, stats, sent = pipeline.poll(only)
+    with progress("采集", "匹配", enabled=not as_json) as (on_source, on_backlog):
+        runs, stats, sent = pipeline.poll(only, on_source=on_source, on_backlog=on_backlog)
     if as_json:
         print_json(
             {
@@ -160,9 +162,28 @@ def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None
 def status(app: AppContext, as_json: bool) -> None:
     """来源健康状况、待处理队列、发件箱和守护进程状态。"""
     from alerting.status import overview
+    from core.errors import ConfigError
+    from sentinel import config as config_mod
 
-    cfg = app.config
+    file_error = None
+    try:
+        cfg = app.config
+    except ConfigError as e:
+        # A broken edit: its one line on stderr and exit status 2, as for any command; and
+        # still the report, from what can be read of the file: what the daemon does meanwhile.
+        cfg = config_mod.salvage(app.config_path)
+        if cfg is None:
+            raise
+        click.echo(str(e), err=True)
+        file_error, app._config = e, cfg
     data = overview(app.db, cfg)
+    data["config_error"] = str(file_error) if file_error else None
+    _status_report(data, cfg, as_json)
+    if file_error:
+        raise SystemExit(file_error.exit_code)
+
+
+def _status_report(data: dict, cfg, as_json: bool) -> None:
     rows, outbox, daemon = data["sources"], data["outbox"], data["daemon"]
     total_posts, backlog, watchlist_error = data["posts"], data["backlog"], data["watchlist_error"]
     if as_json:
@@ -172,6 +193,8 @@ def status(app: AppContext, as_json: bool) -> None:
 
     tz = cfg.tz
     con = Console()
+    if data.get("config_error"):
+        con.print(f"配置文件有误（以下按文件中仍可读取的部分显示）：{data['config_error']}")
     labels = source_labels(cfg)
     # Readable at 80 columns: the state and the counts never wrap; names, errors and
     # notes fold.
@@ -190,6 +213,8 @@ def status(app: AppContext, as_json: bool) -> None:
             note.append(f"{error_label(r['last_error_kind'])}：{(r['last_error'] or '')[:50]}")
         if r["robots_obeyed"] is False:
             note.append("未遵守 robots.txt")
+        if r.get("next_attempt_at"):
+            note.append(f"下次重试 {local(r['next_attempt_at'], tz)}")
         if r["last_warning"]:
             note.append(r["last_warning"][:60])
         if r["health"] == SourceHealth.NO_CONTENT:
@@ -215,6 +240,12 @@ def status(app: AppContext, as_json: bool) -> None:
     con.print(f"监测词表：{'有误（沿用上一版）：' + watchlist_error if watchlist_error else '正常'}")
     if daemon:
         con.print(f"守护进程：{daemon['holder']}，最近心跳 {local(daemon['heartbeat_at'], tz)}")
+        loaded = local(daemon["config_loaded_at"], tz) if daemon.get("config_loaded_at") else "启动时"
+        if daemon.get("config_error"):
+            con.print(f"守护进程配置：最新修改有误，未采用，沿用 {loaded} 加载的上一版有效配置："
+                      f"{daemon['config_error']}")
+        else:
+            con.print(f"守护进程配置：正常（加载于 {loaded}）")
     else:
         con.print("守护进程：未运行")
 
@@ -242,11 +273,11 @@ def run(app: AppContext, verbose: bool) -> None:
     from core import logs
 
     cfg = app.config
-    path = logs.setup(cfg.var_path, verbose=verbose)
+    path = logs.setup(cfg.var_path, verbose=verbose, fmt=cfg.log_format)
     if not cfg.sources:
         click.echo("提示：配置文件中没有来源（sources），守护进程只处理已有数据和通知。", err=True)
     click.echo(f"日志写入 {path}；按 Ctrl-C 停止。", err=True)
-    scheduler.run_daemon(cfg)
+    scheduler.exit_now(scheduler.run_daemon(cfg))
 
 
 @cli.command()

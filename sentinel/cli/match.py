@@ -168,34 +168,13 @@ def _print_result(r, text: str, title: str) -> None:
 @pass_app
 def backtest(app: AppContext, since: str, limit: int, as_json: bool) -> None:
     """用当前监测词表重新匹配已存储的帖子，报告会新增和取消哪些预警。"""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
     from alerting.backtest import run_backtest
     from sentinel.cli.core import parse_since
+    from sentinel.cli.progress import progress
 
     start = parse_since(since)
     matcher = _matcher(app)
-    err = Console(stderr=True)
-    with Progress(
-        TextColumn("回测"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("backtest", total=None)
-
-        def tick(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with progress("回测", enabled=not as_json) as (tick,):
         report = run_backtest(app.db, matcher, since=start, progress=tick)
     if as_json:
         print_json(report.to_dict())

@@ -8,7 +8,17 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from alerting.compose import digest, escalation, incident, reminder, replies, secondary, source_health, units
+from alerting.compose import (
+    daemon,
+    digest,
+    escalation,
+    incident,
+    reminder,
+    replies,
+    secondary,
+    source_health,
+    units,
+)
 from alerting.compose.render import render
 from alerting.compose.spec import MessageSpec
 from alerting.compose.story import Report
@@ -122,6 +132,8 @@ def every_family(config) -> list[MessageSpec]:
         ),
         source_health.source_down(src, T - timedelta(hours=3), tz=config.tz),
         source_health.source_recovered(src, T - timedelta(hours=3)),
+        daemon.config_broken("/etc/sentinel/sentinel.yaml", "sentinel.yaml:3:5: 未知的键 'intervl'", "ab12",
+                             T - timedelta(hours=1), tz=config.tz),
         digest.message(
             subject, context, key=digest.period_key("daily", T, config.tz), to=["office"]
         ),

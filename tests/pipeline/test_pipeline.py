@@ -292,3 +292,30 @@ def test_posts_that_could_not_be_stored_are_fetched_again_next_time(tmp_path):
         run = pipeline.collect(cfg.sources[0])  # a full fetch again, not a 304
         assert run.error is None and run.new == 2 and not run.not_modified
         db.dispose()
+
+
+def test_poll_works_through_its_whole_backlog_not_just_the_first_5000(tmp_path):
+    from datetime import UTC, datetime
+
+    from crawler.base import RawPost
+    from storage.posts import ensure_source, store_posts
+
+    with LoopbackHTTPServer() as srv:
+        empty = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+        srv.add("/rss.xml", empty, content_type="application/rss+xml")
+        path = write_config(tmp_path, [feed("news", srv.url("/rss.xml"))])
+        cfg = config_mod.load(path)
+        db = Database(cfg.database_url)
+        with db.session() as s:  # stored by an earlier run that crashed before matching
+            src = ensure_source(s, cfg.sources[0])
+            store_posts(s, src, [RawPost(url=f"http://old.example.edu.cn/{i}", title=f"旧帖 {i}",
+                                         text=f"第{i}条，今日天气晴。") for i in range(5300)],
+                        now=datetime.now(UTC))
+        seen = []
+        runs, stats, _ = Pipeline(cfg, db).poll(on_backlog=lambda done, total: seen.append((done, total)))
+        with db.session() as s:
+            unmatched = s.scalar(select(func.count(Post.id)).outerjoin(Match, Match.post_id == Post.id)
+                                 .where(Match.id.is_(None)))
+        db.dispose()
+    assert unmatched == 0 and stats.matched == 5300
+    assert seen == [(5000, 5300), (5300, 5300)]

@@ -127,6 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         with owner._lock:
             owner.log.append((method, self.path, {k.lower(): v for k, v in self.headers.items()}))
+            owner.stamps.append((time.monotonic(), urlsplit(self.path).path))
             owner.hits[urlsplit(self.path).path] = owner.hits.get(urlsplit(self.path).path, 0) + 1
         parts = urlsplit(self.path)
         if parts.path.startswith("/hostile/"):
@@ -280,6 +281,7 @@ class LoopbackHTTPServer:
         self.resources: dict[str, Resource] = {}
         self.log: list[tuple[str, str, dict[str, str]]] = []
         self.hits: dict[str, int] = {}
+        self.stamps: list[tuple[float, str]] = []  # (time.monotonic(), path) of every request
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._httpd = _Server((host, 0), _Handler)

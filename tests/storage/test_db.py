@@ -94,3 +94,14 @@ def test_a_malformed_database_url_never_shows_its_password(tmp_path):
             out = CliRunner().invoke(cli, ["--config", str(p), *args]).output
             assert "retPW" not in out and "Traceback" not in out, (args, out)
             assert "yuqing:***@" in out or args != ["config", "check"], out
+
+
+def test_the_migrations_build_exactly_the_models_schema(db):
+    """A column added to storage/models.py without its migration (or the reverse) fails."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.models import Base
+
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
