@@ -430,6 +430,13 @@ class Pipeline:
 
         return tick(self.db, config=self.config, outbox=self.outbox, now=self.now())
 
+    def recheck_takedowns(self) -> dict:
+        """Re-fetch the posts of incidents whose source was dealt with (信息源已处置) that are
+        due, and record whether each is gone or still online."""
+        from alerting.incidents import takedown
+
+        return takedown.recheck(self.db, config=self.config, now=self.now())
+
 
 def _log_failure(what: str, e: BaseException) -> None:
     """A database error is one line (the disk is full: nothing to debug); anything else is
