@@ -36,9 +36,14 @@ def overview(db: Database, config) -> dict[str, Any]:
         "backlog": counts["backlog"],
         "outbox": Outbox(db, config).status(),
         "watchlist_error": watchlist_error(config),
-        "daemon": None if daemon is None else {
-            "holder": daemon.holder, "heartbeat_at": daemon.heartbeat_at, "started_at": daemon.started_at,
+        "daemon": None
+        if daemon is None
+        else {
+            "holder": daemon.holder,
+            "heartbeat_at": daemon.heartbeat_at,
+            "started_at": daemon.started_at,
             # A broken sentinel.yaml the daemon keeps out, and when it loaded the one it runs with.
-            "config_error": daemon.config_error, "config_loaded_at": daemon.config_loaded_at,
+            "config_error": daemon.config_error,
+            "config_loaded_at": daemon.config_loaded_at,
         },
     }

@@ -40,8 +40,10 @@ def _feed(i: int, version: int) -> bytes:
         f"<pubDate>Mon, 23 Nov 2026 08:{k:02d}:00 +0800</pubDate></item>"
         for k in range(10)
     )
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>feed {i}</title>'
-            f"{items}</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>feed {i}</title>'
+        f"{items}</channel></rss>"
+    ).encode()
 
 
 def poll_feeds(n: int = 1000, changed: int = 10, workers: int = 8) -> dict:
@@ -51,25 +53,41 @@ def poll_feeds(n: int = 1000, changed: int = 10, workers: int = 8) -> dict:
     client = shared_client()
     with LoopbackHTTPServer() as srv:
         for i in range(n):
-            srv.add(f"/feed/{i}.xml", _feed(i, 1), content_type="application/rss+xml", etag=f'"{i}-1"',
-                    last_modified="Mon, 23 Nov 2026 00:00:00 GMT")
-        sources = [kind(kind.config_model.model_validate(
-            {"name": f"f{i}", "type": "feed", "url": srv.url(f"/feed/{i}.xml"), "delay": 0}), context=ctx)
-            for i in range(n)]
+            srv.add(
+                f"/feed/{i}.xml",
+                _feed(i, 1),
+                content_type="application/rss+xml",
+                etag=f'"{i}-1"',
+                last_modified="Mon, 23 Nov 2026 00:00:00 GMT",
+            )
+        sources = [
+            kind(
+                kind.config_model.model_validate(
+                    {"name": f"f{i}", "type": "feed", "url": srv.url(f"/feed/{i}.xml"), "delay": 0}
+                ),
+                context=ctx,
+            )
+            for i in range(n)
+        ]
         states = [SourceState() for _ in range(n)]
         with ThreadPoolExecutor(workers) as pool:
             first = list(pool.map(lambda s: collect_all(*s), zip(sources, states)))
         states = [r.state for r in first]
         for i in range(0, n, max(1, n // changed))[:changed]:
-            srv.add(f"/feed/{i}.xml", _feed(i, 2), content_type="application/rss+xml", etag=f'"{i}-2"')
+            srv.add(
+                f"/feed/{i}.xml", _feed(i, 2), content_type="application/rss+xml", etag=f'"{i}-2"'
+            )
         req0, bytes0, log0 = client.requests, client.wire_bytes, len(srv.log)
         t = time.perf_counter()
         with ThreadPoolExecutor(workers) as pool:
             results = list(pool.map(lambda s: collect_all(*s), zip(sources, states)))
         wall = time.perf_counter() - t
         return {
-            "feeds": n, "changed": changed, "wall_s": wall,
-            "requests": client.requests - req0, "server_requests": len(srv.log) - log0,
+            "feeds": n,
+            "changed": changed,
+            "wall_s": wall,
+            "requests": client.requests - req0,
+            "server_requests": len(srv.log) - log0,
             "wire_bytes": client.wire_bytes - bytes0,
             "not_modified": sum(r.not_modified for r in results),
             "parsed": sum(1 for r in results if not r.not_modified and r.ok),
@@ -80,23 +98,32 @@ def poll_feeds(n: int = 1000, changed: int = 10, workers: int = 8) -> dict:
 
 def _article(i: int) -> bytes:
     para = f"第{i}篇：学院召开专题会议，研究部署校园安全、学生管理和后勤保障等工作。与会人员认真讨论并提出意见。"
-    return (f'<html><head><meta charset="utf-8"><title>新闻 {i}</title></head><body><div class="nav">首页 | 新闻</div>'
-            f'<h1 class="title">校园新闻第{i}篇</h1><span class="author">记者{i % 17}</span>'
-            f'<span class="time">2026-11-{1 + i % 28:02d} 08:15</span><div class="content">'
-            + "".join(f"<p>{para}</p>" for _ in range(8)) + "</div><div class=\"foot\">版权所有</div></body></html>"
-            ).encode("utf-8")
+    return (
+        f'<html><head><meta charset="utf-8"><title>新闻 {i}</title></head><body><div class="nav">首页 | 新闻</div>'
+        f'<h1 class="title">校园新闻第{i}篇</h1><span class="author">记者{i % 17}</span>'
+        f'<span class="time">2026-11-{1 + i % 28:02d} 08:15</span><div class="content">'
+        + "".join(f"<p>{para}</p>" for _ in range(8))
+        + '</div><div class="foot">版权所有</div></body></html>'
+    ).encode("utf-8")
 
 
 def _list_page(page: int, per: int, pages: int) -> bytes:
-    links = "".join(f'<li><a class="item" href="/a/{(page - 1) * per + k}.html">第{k}条</a></li>' for k in range(per))
+    links = "".join(
+        f'<li><a class="item" href="/a/{(page - 1) * per + k}.html">第{k}条</a></li>'
+        for k in range(per)
+    )
     nxt = f'<a class="next" href="/list/{page + 1}.html">下一页</a>' if page < pages else ""
     return f'<html><head><meta charset="utf-8"></head><body><ul>{links}</ul>{nxt}</body></html>'.encode()
 
 
 SITE = {
     "list": {"item": "a.item::attr(href)", "next": "a.next::attr(href)"},
-    "fields": {"title": "h1.title::text", "body": "div.content", "author": "span.author::text",
-               "published": "span.time::text"},
+    "fields": {
+        "title": "h1.title::text",
+        "body": "div.content",
+        "author": "span.author::text",
+        "published": "span.time::text",
+    },
 }
 CONCURRENCY = 16
 
@@ -117,8 +144,12 @@ def _bare_scrapy(start: str, max_pages: int) -> dict:
         out = os.path.join(tmp, "out.pickle")
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "bench.bench_crawl", "--bare-child", start, str(max_pages), out],
-                       check=True, env=env, cwd=tmp)
+        subprocess.run(
+            [sys.executable, "-m", "bench.bench_crawl", "--bare-child", start, str(max_pages), out],
+            check=True,
+            env=env,
+            cwd=tmp,
+        )
         wall = time.perf_counter() - t
         with open(out, "rb") as fh:
             stats = pickle.load(fh)
@@ -148,15 +179,25 @@ def _bare_child(start: str, max_pages: int, out: str) -> None:
                 yield response.follow(nxt, callback=self.parse_list, cb_kwargs={"page": page + 1})
 
         def parse_article(self, response):
-            items.append({"url": response.url, "title": response.css("h1.title::text").get(),
-                          "body": "\n".join(response.css("div.content p::text").getall())})
+            items.append(
+                {
+                    "url": response.url,
+                    "title": response.css("h1.title::text").get(),
+                    "body": "\n".join(response.css("div.content p::text").getall()),
+                }
+            )
 
         def closed(self, reason):
             s = self.crawler.stats.get_stats()
             with open(out, "wb") as fh:
-                pickle.dump({"responses": s.get("downloader/response_count", 0),
-                             "elapsed": (datetime.now(UTC) - s["start_time"]).total_seconds(),
-                             "items": len(items)}, fh)
+                pickle.dump(
+                    {
+                        "responses": s.get("downloader/response_count", 0),
+                        "elapsed": (datetime.now(UTC) - s["start_time"]).total_seconds(),
+                        "items": len(items),
+                    },
+                    fh,
+                )
 
     job = {"max_requests": 0, "delay": 0, "concurrency": CONCURRENCY, "obey_robots": True}
     process = CrawlerProcess(settings_for(job))
@@ -164,19 +205,30 @@ def _bare_child(start: str, max_pages: int, out: str) -> None:
     process.start()
 
 
-def crawl_site(articles: int = 2000, on_posts: Callable[[list], None] | None = None,
-               stream: Callable[[list], None] | None = None) -> dict:
+def crawl_site(
+    articles: int = 2000,
+    on_posts: Callable[[list], None] | None = None,
+    stream: Callable[[list], None] | None = None,
+) -> dict:
     """Our site spider vs bare Scrapy on the same local site, same settings."""
     kind = source_types()["site"]
     with LoopbackHTTPServer() as srv:
         pages = _serve_site(srv, articles)
         start = srv.url("/list/1.html")
         bare = _bare_scrapy(start, pages)
-        cfg = kind.config_model.model_validate({
-            "name": "bench-site", "type": "site", "urls": [start], "delay": 0, "concurrency": CONCURRENCY,
-            "max_requests": articles + pages + 10, "crawl_timeout": 600,
-            "list": {**SITE["list"], "max_pages": pages}, "fields": SITE["fields"],
-        })
+        cfg = kind.config_model.model_validate(
+            {
+                "name": "bench-site",
+                "type": "site",
+                "urls": [start],
+                "delay": 0,
+                "concurrency": CONCURRENCY,
+                "max_requests": articles + pages + 10,
+                "crawl_timeout": 600,
+                "list": {**SITE["list"], "max_pages": pages},
+                "fields": SITE["fields"],
+            }
+        )
         t = time.perf_counter()
         source = kind(cfg, context=CollectContext(user_agent="sentinel-bench/0.1"))
         posts: list = []
@@ -196,13 +248,22 @@ def crawl_site(articles: int = 2000, on_posts: Callable[[list], None] | None = N
     bare_pps = bare["responses"] / bare["elapsed"]
     ours_pps = result.fetched / ours_crawl
     return {
-        "articles": articles, "list_pages": pages,
-        "ours_posts": count, "ours_responses": result.fetched, "ours_crawl_s": ours_crawl,
-        "ours_wall_s": ours_wall, "ours_pages_per_s": ours_pps, "ours_end_to_end_pages_per_s": result.fetched / ours_wall,
-        "bare_items": bare["items"], "bare_responses": bare["responses"], "bare_crawl_s": bare["elapsed"],
-        "bare_wall_s": bare["wall_s"], "bare_pages_per_s": bare_pps,
+        "articles": articles,
+        "list_pages": pages,
+        "ours_posts": count,
+        "ours_responses": result.fetched,
+        "ours_crawl_s": ours_crawl,
+        "ours_wall_s": ours_wall,
+        "ours_pages_per_s": ours_pps,
+        "ours_end_to_end_pages_per_s": result.fetched / ours_wall,
+        "bare_items": bare["items"],
+        "bare_responses": bare["responses"],
+        "bare_crawl_s": bare["elapsed"],
+        "bare_wall_s": bare["wall_s"],
+        "bare_pages_per_s": bare_pps,
         "bare_end_to_end_pages_per_s": bare["responses"] / bare["wall_s"],
-        "ratio": ours_pps / bare_pps, "ratio_end_to_end": (result.fetched / ours_wall) / (bare["responses"] / bare["wall_s"]),
+        "ratio": ours_pps / bare_pps,
+        "ratio_end_to_end": (result.fetched / ours_wall) / (bare["responses"] / bare["wall_s"]),
         "errors": result.error,
     }
 
@@ -238,26 +299,38 @@ def with_storage_and_matching(tmp: Path) -> Callable[[list], None]:
 
 def main() -> None:
     f = poll_feeds()
-    print(f"feeds: {f['feeds']} polled, {f['changed']} changed: {f['wall_s']:.2f} s wall "
-          f"(goal ≤ 5 s), {f['requests']} requests, {f['wire_bytes']:,} bytes on the wire, "
-          f"{f['not_modified']} answered 304, {f['parsed']} parsed, {f['new_posts']} posts, {f['errors']} errors")
+    print(
+        f"feeds: {f['feeds']} polled, {f['changed']} changed: {f['wall_s']:.2f} s wall "
+        f"(goal ≤ 5 s), {f['requests']} requests, {f['wire_bytes']:,} bytes on the wire, "
+        f"{f['not_modified']} answered 304, {f['parsed']} parsed, {f['new_posts']} posts, {f['errors']} errors"
+    )
     s = crawl_site()
     print(f"site: {s['articles']} articles + {s['list_pages']} list pages")
-    print(f"  bare Scrapy : {s['bare_responses']} responses in {s['bare_crawl_s']:.2f} s crawl "
-          f"= {s['bare_pages_per_s']:.0f} pages/s ({s['bare_wall_s']:.2f} s with process start)")
-    print(f"  site spider : {s['ours_responses']} responses, {s['ours_posts']} posts in {s['ours_crawl_s']:.2f} s crawl "
-          f"= {s['ours_pages_per_s']:.0f} pages/s ({s['ours_wall_s']:.2f} s with process start and hand-back)")
-    print(f"  ratio       : {s['ratio']:.0%} of bare Scrapy (goal ≥ 80 %); end to end {s['ratio_end_to_end']:.0%}")
+    print(
+        f"  bare Scrapy : {s['bare_responses']} responses in {s['bare_crawl_s']:.2f} s crawl "
+        f"= {s['bare_pages_per_s']:.0f} pages/s ({s['bare_wall_s']:.2f} s with process start)"
+    )
+    print(
+        f"  site spider : {s['ours_responses']} responses, {s['ours_posts']} posts in {s['ours_crawl_s']:.2f} s crawl "
+        f"= {s['ours_pages_per_s']:.0f} pages/s ({s['ours_wall_s']:.2f} s with process start and hand-back)"
+    )
+    print(
+        f"  ratio       : {s['ratio']:.0%} of bare Scrapy (goal ≥ 80 %); end to end {s['ratio_end_to_end']:.0%}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         after = crawl_site(on_posts=with_storage_and_matching(Path(tmp) / "a"))
     with tempfile.TemporaryDirectory() as tmp:
         full = crawl_site(stream=with_storage_and_matching(Path(tmp) / "b"))
-    print(f"  storage and matching after the crawl: {after['ours_wall_s']:.2f} s = "
-          f"{after['ours_end_to_end_pages_per_s']:.0f} pages/s end to end, "
-          f"{after['ratio_end_to_end']:.0%} of bare Scrapy end to end")
-    print(f"  storage and matching streamed beside the crawl (the daemon's path): {full['ours_wall_s']:.2f} s = "
-          f"{full['ours_end_to_end_pages_per_s']:.0f} pages/s end to end, "
-          f"{full['ratio_end_to_end']:.0%} of bare Scrapy end to end in the same run (goal ≥ 80 %)")
+    print(
+        f"  storage and matching after the crawl: {after['ours_wall_s']:.2f} s = "
+        f"{after['ours_end_to_end_pages_per_s']:.0f} pages/s end to end, "
+        f"{after['ratio_end_to_end']:.0%} of bare Scrapy end to end"
+    )
+    print(
+        f"  storage and matching streamed beside the crawl (the daemon's path): {full['ours_wall_s']:.2f} s = "
+        f"{full['ours_end_to_end_pages_per_s']:.0f} pages/s end to end, "
+        f"{full['ratio_end_to_end']:.0%} of bare Scrapy end to end in the same run (goal ≥ 80 %)"
+    )
 
 
 if __name__ == "__main__":

@@ -14,9 +14,38 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-
-WORDS = ("学院 图书馆 食堂 操场 宿舍 教学楼 实验室 礼堂 校医院 体育馆 招生 就业 考试 讲座 比赛 志愿者 "
-         "社团 毕业 开学 军训 奖学金 课程 教师 学生 校友 研讨会 运动会 文艺 安全 讲堂").split()
+WORDS = [
+    "学院",
+    "图书馆",
+    "食堂",
+    "操场",
+    "宿舍",
+    "教学楼",
+    "实验室",
+    "礼堂",
+    "校医院",
+    "体育馆",
+    "招生",
+    "就业",
+    "考试",
+    "讲座",
+    "比赛",
+    "志愿者",
+    "社团",
+    "毕业",
+    "开学",
+    "军训",
+    "奖学金",
+    "课程",
+    "教师",
+    "学生",
+    "校友",
+    "研讨会",
+    "运动会",
+    "文艺",
+    "安全",
+    "讲堂",
+]
 
 
 def text(seed: int, n: int = 24) -> str:
@@ -35,8 +64,10 @@ def feed(i: int, version: int) -> bytes:
         f"<pubDate>Mon, 23 Nov 2026 08:{k:02d}:00 +0800</pubDate></item>"
         for k in range(10)
     )
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>feed {i}</title>'
-            f"{items}</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>feed {i}</title>'
+        f"{items}</channel></rss>"
+    ).encode()
 
 
 class State:
@@ -63,7 +94,7 @@ class Handler(BaseHTTPRequestHandler):
         if status != 304:
             self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802 - the stdlib's name
+    def do_GET(self):
         st = self.server.state
         parts = urlsplit(self.path)
         if parts.path.startswith("/feed/"):
@@ -74,7 +105,9 @@ class Handler(BaseHTTPRequestHandler):
             etag = f'"{i}-{version}"'
             if self.headers.get("If-None-Match") == etag:
                 return self._send(304, headers={"ETag": etag})
-            return self._send(200, feed(i, version), {"Content-Type": "application/rss+xml", "ETag": etag})
+            return self._send(
+                200, feed(i, version), {"Content-Type": "application/rss+xml", "ETag": etag}
+            )
         q = parse_qs(parts.query)
         if parts.path == "/_change":
             every = int(q.get("every", ["100"])[0])

@@ -23,7 +23,7 @@ def parse_duration(value: Any, *, allow_zero: bool = False) -> float:
 
     Raises ``ValueError`` with a sentence in the office's words."""
     if isinstance(value, bool):
-        raise ValueError(f"应为时长，{_HINT}")
+        raise ValueError(f"应为时长，{_HINT}")  # noqa: TRY004 - pydantic reports ValueError
     if isinstance(value, int | float):
         seconds = float(value)
     else:
@@ -38,7 +38,7 @@ def parse_duration(value: Any, *, allow_zero: bool = False) -> float:
 
 def format_duration(seconds: float) -> str:
     """Seconds in the office's words: ``90`` → ``1分30秒``, ``7200`` → ``2小时``."""
-    s = int(round(seconds))
+    s = round(seconds)
     if s <= 0:
         return "0秒"
     parts = []

@@ -17,7 +17,7 @@ class OfficeTimeFormatter(logging.Formatter):
     """Log lines stamped in the office's zone (Beijing time by default), not the
     server's local time or UTC, so a log line and a mail about it agree."""
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         t = datetime.fromtimestamp(record.created, office_zone())
         return t.strftime(datefmt or "%Y-%m-%d %H:%M:%S")
 
@@ -28,7 +28,9 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out = {
-            "time": datetime.fromtimestamp(record.created, office_zone()).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, office_zone()).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -48,9 +50,15 @@ def setup(var_dir: Path, *, verbose: bool = False, console: bool = True, fmt: st
     for h in list(root.handlers):
         root.removeHandler(h)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    fh = logging.handlers.RotatingFileHandler(path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8")
+    fh = logging.handlers.RotatingFileHandler(
+        path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
+    )
     as_json = fmt == "json"
-    fh.setFormatter(JsonFormatter() if as_json else OfficeTimeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    fh.setFormatter(
+        JsonFormatter()
+        if as_json
+        else OfficeTimeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root.addHandler(fh)
     if console and as_json:
         ch = logging.StreamHandler()
@@ -61,11 +69,22 @@ def setup(var_dir: Path, *, verbose: bool = False, console: bool = True, fmt: st
         from rich.text import Text
 
         ch = RichHandler(
-            show_path=False, rich_tracebacks=False, markup=False,
+            show_path=False,
+            rich_tracebacks=False,
+            markup=False,
             log_time_format=lambda dt: Text(dt.astimezone(office_zone()).strftime("%H:%M:%S")),
         )
         ch.setLevel(logging.DEBUG if verbose else logging.INFO)
         root.addHandler(ch)
-    for noisy in ("apscheduler", "httpx", "httpcore", "scrapy", "jieba", "alembic", "mail.log", "filelock"):
+    for noisy in (
+        "apscheduler",
+        "httpx",
+        "httpcore",
+        "scrapy",
+        "jieba",
+        "alembic",
+        "mail.log",
+        "filelock",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return path

@@ -143,7 +143,7 @@ class Category(Vocabulary):
 class Severity(Vocabulary):
     """Severity levels; rank is gravity (Ⅳ=1 … Ⅰ=4)."""
 
-    I = "I", "Ⅰ级 特别重大", 4, ("Ⅰ", "Ⅰ级", "1级", "特别重大", "i")  # noqa: E741
+    I = "I", "Ⅰ级 特别重大", 4, ("Ⅰ", "Ⅰ级", "1级", "特别重大", "i")
     II = "II", "Ⅱ级 重大", 3, ("Ⅱ", "Ⅱ级", "2级", "重大", "ii")
     III = "III", "Ⅲ级 较大", 2, ("Ⅲ", "Ⅲ级", "3级", "较大", "iii")
     IV = "IV", "Ⅳ级 一般", 1, ("Ⅳ", "Ⅳ级", "4级", "一般", "iv")
@@ -390,9 +390,26 @@ class SourceKind(Vocabulary):
 
 
 ALL: tuple[type[Vocabulary], ...] = (
-    IncidentStatus, Category, Severity, EventKind, ChecklistState, OutboxStatus, MessageKind,
-    SourceHealth, FetchErrorKind, Actor, Role, RecipientGroup, SilenceTarget, HitKind, JoinReason, Polarity,
-    SourceKind, ReplyState, UnitSource, TakedownState,
+    IncidentStatus,
+    Category,
+    Severity,
+    EventKind,
+    ChecklistState,
+    OutboxStatus,
+    MessageKind,
+    SourceHealth,
+    FetchErrorKind,
+    Actor,
+    Role,
+    RecipientGroup,
+    SilenceTarget,
+    HitKind,
+    JoinReason,
+    Polarity,
+    SourceKind,
+    ReplyState,
+    UnitSource,
+    TakedownState,
 )
 
 
@@ -412,7 +429,12 @@ def field_type(vocab: type[Vocabulary]):
     def _parse(v: Any) -> str:
         return vocab.parse(v).value
 
-    return Annotated[str, BeforeValidator(_parse), WithJsonSchema({"enum": list(vocab.keys())}), VocabField(vocab)]
+    return Annotated[
+        str,
+        BeforeValidator(_parse),
+        WithJsonSchema({"enum": list(vocab.keys())}),
+        VocabField(vocab),
+    ]
 
 
 class VocabField:

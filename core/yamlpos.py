@@ -133,25 +133,46 @@ _PROBLEMS = [
     (r"expected ',' or '\}', but got '<stream end>'", "缺少右花括号 }"),
     (r"expected ',' or '\]', but got", "方括号 [ ] 中的列表有误：各项之间用逗号分隔，并以 ] 结尾"),
     (r"expected ',' or '\}', but got", "花括号 { } 中的内容有误：各项之间用逗号分隔，并以 } 结尾"),
-    (r"mapping values are not allowed here",
-     "这里不能出现冒号：值里有冒号时请加引号；也可能是这一行的缩进与上一行不一致"),
+    (
+        r"mapping values are not allowed here",
+        "这里不能出现冒号：值里有冒号时请加引号；也可能是这一行的缩进与上一行不一致",
+    ),
     (r"found character '\\t' that cannot start any token", "不能用 Tab 缩进，请用空格"),
     (r"found a tab character", "不能用 Tab 缩进，请用空格"),
     (r"found character '(.)' that cannot start any token", "值不能以“{0}”开头，请给这个值加上引号"),
     (r"found unexpected end of stream", "引号没有闭合：缺少结尾的引号"),
-    (r"found unknown escape character '?(.?)", "双引号中的“\\{0}”不是有效的转义；"
-     "Windows 路径请改用单引号，或用正斜杠 /"),
+    (
+        r"found unknown escape character '?(.?)",
+        "双引号中的“\\{0}”不是有效的转义；Windows 路径请改用单引号，或用正斜杠 /",
+    ),
     (r"found undefined alias '?([^']*)", "引用了未定义的锚点“*{0}”；值以 * 开头时请加引号"),
-    (r"expected alphabetic or numeric character", "“&”或“*”后面应是名称；值以 & 或 * 开头时请加引号"),
-    (r"expected <block end>, but found '<block sequence start>'", "缩进有误：这一列表项与上文的缩进没有对齐"),
-    (r"expected <block end>, but found '<block mapping start>'", "缩进有误：这一行与同级的键没有对齐"),
-    (r"expected <block end>, but found '-'", "列表项“- ”不能出现在这里：请检查缩进，或把它放在某个键下面"),
+    (
+        r"expected alphabetic or numeric character",
+        "“&”或“*”后面应是名称；值以 & 或 * 开头时请加引号",
+    ),
+    (
+        r"expected <block end>, but found '<block sequence start>'",
+        "缩进有误：这一列表项与上文的缩进没有对齐",
+    ),
+    (
+        r"expected <block end>, but found '<block mapping start>'",
+        "缩进有误：这一行与同级的键没有对齐",
+    ),
+    (
+        r"expected <block end>, but found '-'",
+        "列表项“- ”不能出现在这里：请检查缩进，或把它放在某个键下面",
+    ),
     (r"expected <block end>, but found '\?'", "这一行应为“键: 值”，但上文是列表；请检查缩进"),
-    (r"expected <block end>, but found '<scalar>'", "引号结束后还有多余的内容：整个值应放在一对引号里"),
+    (
+        r"expected <block end>, but found '<scalar>'",
+        "引号结束后还有多余的内容：整个值应放在一对引号里",
+    ),
     (r"expected <block end>, but found '([\]}])'", "多了一个“{0}”"),
     (r"expected <block end>", "缩进有误：请检查这一行与上文的对齐"),
-    (r"expected '<document start>', but found '<block mapping start>'",
-     "缩进有误：文件的第一层键应从行首写起，不要缩进"),
+    (
+        r"expected '<document start>', but found '<block mapping start>'",
+        "缩进有误：文件的第一层键应从行首写起，不要缩进",
+    ),
     (r"expected '<document start>', but found '([\]}])'", "多了一个“{0}”"),
     (r"expected '<document start>'", "这里应是新的一行“键: 值”，请检查上一行是否已写完"),
     (r"could not find expected ':'", "缺少冒号：“键: 值”的冒号后要有一个空格"),
@@ -160,11 +181,16 @@ _PROBLEMS = [
     (r"did not find expected node content", "缺少值"),
     (r"expected the node content", "缺少值"),
     (r"expected a comment or a line break", "引号结束后还有多余的内容：整个值应放在一对引号里"),
-    (r"could not determine a constructor for the tag", "不支持以 ! 开头的 YAML 标签，请去掉或给值加引号"),
+    (
+        r"could not determine a constructor for the tag",
+        "不支持以 ! 开头的 YAML 标签，请去掉或给值加引号",
+    ),
     (r"found duplicate anchor", "同一个锚点名“&”用了两次"),
     (r"found unhashable key", "键不能是列表或“键: 值”，请改成文字"),
-    (r"while scanning a block scalar|expected chomping or indentation indicators",
-     "“|”或“>”后面只能跟缩进数字或 +、-"),
+    (
+        r"while scanning a block scalar|expected chomping or indentation indicators",
+        "“|”或“>”后面只能跟缩进数字或 +、-",
+    ),
 ]
 
 
@@ -187,8 +213,17 @@ def _describe(err: dict) -> str:
     if kind == "literal_error":
         return f"{name}：应为以下之一：{ctx.get('expected', '')}"
     for bound, word in (("ge", "不小于"), ("gt", "大于"), ("le", "不大于"), ("lt", "小于")):
-        if kind.startswith({"ge": "greater_than_equal", "gt": "greater_than", "le": "less_than_equal",
-                            "lt": "less_than"}[bound]) and bound in ctx:
+        if (
+            kind.startswith(
+                {
+                    "ge": "greater_than_equal",
+                    "gt": "greater_than",
+                    "le": "less_than_equal",
+                    "lt": "less_than",
+                }[bound]
+            )
+            and bound in ctx
+        ):
             return f"{name}：应{word} {ctx[bound]}"
     if kind in _KINDS:
         return f"{name}：{_KINDS[kind]}"
@@ -212,11 +247,15 @@ def validate(
         errors = exc.errors()
         # A misspelt key shows up twice: as an unknown key and as a missing one. The
         # unknown key, on its own line, is what the person actually has to fix.
-        typo_parents = {tuple(_clean_loc(e["loc"]))[:-1] for e in errors if e["type"] == "extra_forbidden"}
+        typo_parents = {
+            tuple(_clean_loc(e["loc"]))[:-1] for e in errors if e["type"] == "extra_forbidden"
+        }
         errors = [
-            e for e in errors
+            e
+            for e in errors
             if not (e["type"] == "missing" and tuple(_clean_loc(e["loc"]))[:-1] in typo_parents)
         ] or errors
+
         # Report the error that stands first in the file: what the user reads first.
         def position(err: dict) -> Pos:
             loc = _clean_loc(err["loc"])
@@ -236,4 +275,8 @@ def validate(
 def _clean_loc(loc: tuple) -> tuple:
     # pydantic puts union/tagged-union member names into loc (e.g. 'feed', 'function-after');
     # keep only parts that exist in the YAML structure.
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or "-" in p and p.startswith("function"))))
+    return tuple(
+        p
+        for p in loc
+        if not (isinstance(p, str) and ("[" in p or "-" in p and p.startswith("function")))
+    )

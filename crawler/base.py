@@ -41,7 +41,8 @@ class SourceConfig(BaseModel):
     enabled: bool = Field(True, description="Set false to keep a source configured but idle.")
     obey_robots: bool = Field(True, description="Obey robots.txt; turning it off shows in status.")
     timeout: Duration = Field(
-        30, description="Longest one request may take, from the connect to the last byte (redirects included)."
+        30,
+        description="Longest one request may take, from the connect to the last byte (redirects included).",
     )
     max_bytes: int = Field(10 * 1024 * 1024, description="Largest response body kept, in bytes.")
     delay: DurationOrZero = Field(0.5, description="Seconds between requests to the same host.")

@@ -28,7 +28,9 @@ import threading
 import time
 from typing import Self
 
-_current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("sentinel_deadline", default=None)
+_current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
+    "sentinel_deadline", default=None
+)
 _local = threading.local()  # .active: the deadlines open in this thread, innermost last
 _hook_lock = threading.Lock()
 _hook_installed = False
@@ -43,7 +45,7 @@ def _audit(event: str, args: tuple) -> None:
         if active:
             for d in active:
                 d.watch(args[0])
-    except Exception:  # noqa: BLE001, S110 - an audit hook must not break the socket call
+    except Exception:
         pass
 
 
@@ -68,7 +70,9 @@ class _Reaper:
         with self._cond:
             heapq.heappush(self._heap, (d.end, next(self._seq), d))
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="deadline-reaper", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="deadline-reaper", daemon=True
+                )
                 self._thread.start()
             if self._heap[0][2] is d:
                 self._cond.notify()

@@ -23,7 +23,7 @@ def _shingles(text: str) -> set[bytes]:
     t = _STRIP.sub("", text.lower())
     if len(t) <= SHINGLE:
         return {t.encode("utf-8")} if t else set()
-    return {t[i:i + SHINGLE].encode("utf-8") for i in range(len(t) - SHINGLE + 1)}
+    return {t[i : i + SHINGLE].encode("utf-8") for i in range(len(t) - SHINGLE + 1)}
 
 
 def minhash(text: str) -> LeanMinHash:

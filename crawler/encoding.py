@@ -22,15 +22,25 @@ _BOMS = [
 ]
 # Superset codecs: what a label really means on the web.
 _SUPERSET = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
-    "euc-cn": "gb18030", "cp936": "gb18030", "hz-gb-2312": "hz",
-    "big5": "big5hkscs", "x-x-big5": "big5hkscs", "cp950": "big5hkscs",
-    "iso-8859-1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "euc-cn": "gb18030",
+    "cp936": "gb18030",
+    "hz-gb-2312": "hz",
+    "big5": "big5hkscs",
+    "x-x-big5": "big5hkscs",
+    "cp950": "big5hkscs",
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
 }
-_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:\-]+)[\"']", re.IGNORECASE)
-_META = re.compile(
-    rb"<meta[^>]+?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:\-]+)", re.IGNORECASE
+_XML_DECL = re.compile(
+    rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:\-]+)[\"']", re.IGNORECASE
 )
+_META = re.compile(rb"<meta[^>]+?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:\-]+)", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:\-]+)", re.IGNORECASE)
 
 
@@ -73,8 +83,10 @@ def _utf16_32_sniff(body: bytes) -> str | None:
     """UTF-16/32 without a BOM: '<' or '<?' with NUL bytes around it."""
     head = body[:4]
     table = {
-        b"\x00\x00\x00<": "utf-32-be", b"<\x00\x00\x00": "utf-32-le",
-        b"\x00<\x00?": "utf-16-be", b"<\x00?\x00": "utf-16-le",
+        b"\x00\x00\x00<": "utf-32-be",
+        b"<\x00\x00\x00": "utf-32-le",
+        b"\x00<\x00?": "utf-16-be",
+        b"<\x00?\x00": "utf-16-le",
     }
     if head in table:
         return table[head]
@@ -118,7 +130,7 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
     """Decode a page or feed body using BOM, header, declaration, then detection."""
     bom = bom_encoding(body)
     if bom:
-        raw = body[len(codecs.BOM_UTF8) if bom == "utf-8" else (4 if "32" in bom else 2):]
+        raw = body[len(codecs.BOM_UTF8) if bom == "utf-8" else (4 if "32" in bom else 2) :]
         text = _strict(raw, bom)
         if text is not None:
             return Decoded(text, bom, bom)
@@ -159,6 +171,8 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
                 return Decoded(text, codec, declared_header or declared_doc)
     label = declared_header or declared_doc
     return Decoded(
-        None, None, label,
+        None,
+        None,
+        label,
         error=f"cannot decode the body: no codec fits (declared: {label or 'nothing'}, detected: {guess or 'nothing'})",
     )

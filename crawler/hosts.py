@@ -59,7 +59,11 @@ def own_hosts(urls: list[str]) -> list[str]:
         host, port = host_port(u)
         if not host or port is None:
             continue
-        entry = host if port in WEB_PORTS.values() else (f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+        entry = (
+            host
+            if port in WEB_PORTS.values()
+            else (f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+        )
         if entry not in out:
             out.append(entry)
     return out
@@ -105,7 +109,9 @@ def private_address(host: str) -> str | None:
     return None
 
 
-def redirect_refusal(src: str, dst: str, allowed: list[str], allow_private: bool) -> tuple[str, str] | None:
+def redirect_refusal(
+    src: str, dst: str, allowed: list[str], allow_private: bool
+) -> tuple[str, str] | None:
     """(kind, why) when a redirect (or a request reached by one) from ``src`` to ``dst``
     is refused — kind ``redirect`` for an unusable target, ``offsite`` for a forbidden
     one — or None when it may go ahead."""
@@ -113,10 +119,15 @@ def redirect_refusal(src: str, dst: str, allowed: list[str], allow_private: bool
     if scheme not in WEB_PORTS:
         return "redirect", f"跳转到不支持的地址 {dst[:200]}（只允许 http 和 https）"
     if not host_allowed(dst, allowed):
-        return "offsite", f"跳转到 {dst[:200]} 被拒绝：不在允许的网站（allowed_domains，含端口）之内"
+        return (
+            "offsite",
+            f"跳转到 {dst[:200]} 被拒绝：不在允许的网站（allowed_domains，含端口）之内",
+        )
     if not allow_private and host_port(src)[0] != host_port(dst)[0]:
         addr = private_address(host_port(dst)[0])
         if addr is not None:
-            return "offsite", (f"跳转到 {dst[:200]} 被拒绝：从其他网站跳转到本机或内网地址 {addr}"
-                               "（确需采集请为该来源设置 allow_private: true）")
+            return "offsite", (
+                f"跳转到 {dst[:200]} 被拒绝：从其他网站跳转到本机或内网地址 {addr}"
+                "（确需采集请为该来源设置 allow_private: true）"
+            )
     return None

@@ -80,7 +80,9 @@ class _Decoder:
     def _count(self, data: bytes) -> bytes:
         self.out += len(data)
         if self.out > self.cap:
-            raise FetchError("too_large", f"解压后内容超过 {self.cap} 字节（疑似压缩炸弹），已停止读取")
+            raise FetchError(
+                "too_large", f"解压后内容超过 {self.cap} 字节（疑似压缩炸弹），已停止读取"
+            )
         return data
 
     def feed(self, chunk: bytes) -> bytes:
@@ -111,7 +113,7 @@ class _Decoder:
             return b"".join(parts)
         except FetchError:
             raise
-        except Exception as e:  # noqa: BLE001 - zlib.error, brotli.error
+        except Exception as e:
             raise FetchError("decode", f"{self.coding} 压缩的内容已损坏：{e}") from None
 
 
@@ -121,7 +123,9 @@ class HttpClient:
 
     def __init__(self) -> None:
         self._client = httpx.Client(
-            transport=deadline_transport(httpx.Limits(max_connections=100, max_keepalive_connections=50)),
+            transport=deadline_transport(
+                httpx.Limits(max_connections=100, max_keepalive_connections=50)
+            ),
             follow_redirects=False,
             headers={"Accept-Encoding": "gzip, deflate, br"},
             trust_env=False,
@@ -171,8 +175,12 @@ class HttpClient:
             try:
                 r = self._fetch_once(
                     host + "/robots.txt",
-                    FetchOptions(user_agent=opts.user_agent, timeout=min(opts.timeout, 10),
-                                 max_bytes=512 * 1024, max_decompressed=2 * 1024 * 1024),
+                    FetchOptions(
+                        user_agent=opts.user_agent,
+                        timeout=min(opts.timeout, 10),
+                        max_bytes=512 * 1024,
+                        max_decompressed=2 * 1024 * 1024,
+                    ),
                     {},
                 )
                 if r.status in (401, 403):
@@ -200,7 +208,9 @@ class HttpClient:
         redirect, offsite, robots, decode, bad_url."""
         opts = opts or FetchOptions()
         if not host_allowed(url, opts.allowed_domains):
-            raise FetchError("offsite", f"{url[:200]} 不在允许的网站（allowed_domains，含端口）之内")
+            raise FetchError(
+                "offsite", f"{url[:200]} 不在允许的网站（allowed_domains，含端口）之内"
+            )
         with Deadline(opts.timeout, cancel=opts.cancel):
             return self._fetch(url, opts)
 
@@ -221,7 +231,9 @@ class HttpClient:
                     nxt = urljoin(current, location)
                     urlsplit(nxt).port  # noqa: B018 - raises ValueError for a port that is no number
                 except ValueError:
-                    raise FetchError("redirect", f"{current[:200]} 跳转到无效的地址 {location[:200]!r}") from None
+                    raise FetchError(
+                        "redirect", f"{current[:200]} 跳转到无效的地址 {location[:200]!r}"
+                    ) from None
                 refused = redirect_refusal(current, nxt, opts.allowed_domains, opts.allow_private)
                 if refused:
                     raise FetchError(*refused)
@@ -238,30 +250,46 @@ class HttpClient:
         sem = self._semaphore(host, opts.per_host)
         with Deadline(opts.timeout) as d:
             if not sem.acquire(timeout=max(0.0, d.left())):
-                raise FetchError("timeout", f"{url[:200]} 等待同一网站的其他请求结束，{opts.timeout:g} 秒内未轮到")
+                raise FetchError(
+                    "timeout",
+                    f"{url[:200]} 等待同一网站的其他请求结束，{opts.timeout:g} 秒内未轮到",
+                )
             try:
                 self._wait_turn(host, opts.delay, d.left())
                 return self._get(url, opts, headers, d)
             finally:
                 sem.release()
 
-    def _get(self, url: str, opts: FetchOptions, headers: dict[str, str], d: Deadline) -> FetchResult:
+    def _get(
+        self, url: str, opts: FetchOptions, headers: dict[str, str], d: Deadline
+    ) -> FetchResult:
         hdrs = {"User-Agent": opts.user_agent, **headers}
         timeout = httpx.Timeout(opts.timeout, connect=min(opts.timeout, 10))
         truncated = False
         wire = 0
-        late = FetchError("timeout", f"{url[:200]} 在 {opts.timeout:g} 秒内没有完整返回（从连接到最后一个字节）")
+        late = FetchError(
+            "timeout", f"{url[:200]} 在 {opts.timeout:g} 秒内没有完整返回（从连接到最后一个字节）"
+        )
         try:
             httpx.URL(url)
-        except Exception as e:  # noqa: BLE001 - httpx.InvalidURL, ValueError, UnicodeError
+        except Exception as e:
             raise FetchError("bad_url", f"网址无效：{url[:200]}（{e}）") from None
         try:
             with self._client.stream("GET", url, headers=hdrs, timeout=timeout) as resp:
                 self.requests += 1
                 coding = resp.headers.get("content-encoding", "").strip().lower()
-                decoder = _Decoder(coding, opts.max_decompressed) if coding not in ("", "identity") else None
+                decoder = (
+                    _Decoder(coding, opts.max_decompressed)
+                    if coding not in ("", "identity")
+                    else None
+                )
                 declared = resp.headers.get("content-length")
-                if declared and declared.isdigit() and decoder is None and int(declared) > opts.max_bytes:
+                if (
+                    declared
+                    and declared.isdigit()
+                    and decoder is None
+                    and int(declared) > opts.max_bytes
+                ):
                     truncated = True  # still read up to the limit: a cut body is evidence too
                 parts: list[bytes] = []
                 size = 0
@@ -284,7 +312,7 @@ class HttpClient:
                 final = str(resp.url)
         except FetchError:
             raise
-        except Exception as e:  # noqa: BLE001 - fetch raises FetchError and nothing else
+        except Exception as e:
             if d.expired or isinstance(e, httpx.TimeoutException):
                 raise late from None  # also when the deadline's shutdown surfaced as a broken read
             raise _fetch_error(url, e) from None
@@ -294,8 +322,13 @@ class HttpClient:
             out_headers["x-sentinel-decoded"] = coding
         out_headers["x-sentinel-wire-bytes"] = str(wire)
         return FetchResult(
-            url=url, final_url=final, status=status, headers=out_headers, body=b"".join(parts),
-            fetched_at=datetime.now(UTC), truncated=truncated,
+            url=url,
+            final_url=final,
+            status=status,
+            headers=out_headers,
+            body=b"".join(parts),
+            fetched_at=datetime.now(UTC),
+            truncated=truncated,
         )
 
 
@@ -304,7 +337,12 @@ def _fetch_error(url: str, e: Exception) -> FetchError:
     netloc = urlsplit(url).netloc
     msg = str(e).splitlines()[0] if str(e) else type(e).__name__
     if isinstance(e, httpx.ConnectError):
-        if "Name or service not known" in msg or "nodename" in msg or "getaddrinfo" in msg or "resolution" in msg:
+        if (
+            "Name or service not known" in msg
+            or "nodename" in msg
+            or "getaddrinfo" in msg
+            or "resolution" in msg
+        ):
             return FetchError("dns", f"无法解析 {url} 的域名")
         if "refused" in msg.lower():
             return FetchError("refused", f"{netloc} 拒绝连接")

@@ -87,14 +87,20 @@ class HostGuard(_Guard):
         job = self._job()
         allowed = list(job.get("allowed_domains") or [])
         if urlsplit(request.url).scheme.lower() not in ("http", "https"):
-            raise IgnoreRequest(f"offsite: 不支持的地址 {request.url[:200]}（只采集 http 和 https 网页）")
+            raise IgnoreRequest(
+                f"offsite: 不支持的地址 {request.url[:200]}（只采集 http 和 https 网页）"
+            )
         previous = (request.meta.get("redirect_urls") or [None])[-1]
         if previous:
-            refused = redirect_refusal(previous, request.url, allowed, bool(job.get("allow_private")))
+            refused = redirect_refusal(
+                previous, request.url, allowed, bool(job.get("allow_private"))
+            )
             if refused:
                 raise IgnoreRequest(f"{refused[0]}: {refused[1]}")
         elif not host_allowed(request.url, allowed):
-            raise IgnoreRequest(f"offsite: {request.url[:200]} 不在允许的网站（allowed_domains，含端口）之内")
+            raise IgnoreRequest(
+                f"offsite: {request.url[:200]} 不在允许的网站（allowed_domains，含端口）之内"
+            )
 
 
 class RedirectGuard(_Guard):
@@ -114,10 +120,16 @@ class RedirectGuard(_Guard):
             target = urljoin(request.url, safe_url_string(raw.strip()))
             urlsplit(target).port  # noqa: B018 - raises ValueError for a port that is no number
         except ValueError:
-            raise IgnoreRequest(f"redirect: {request.url[:200]} 跳转到无效的地址 {raw[:200]!r}") from None
+            raise IgnoreRequest(
+                f"redirect: {request.url[:200]} 跳转到无效的地址 {raw[:200]!r}"
+            ) from None
         job = self._job()
-        refused = redirect_refusal(request.url, target, list(job.get("allowed_domains") or []),
-                                   bool(job.get("allow_private")))
+        refused = redirect_refusal(
+            request.url,
+            target,
+            list(job.get("allowed_domains") or []),
+            bool(job.get("allow_private")),
+        )
         if refused:
             raise IgnoreRequest(f"{refused[0]}: {refused[1]}")
         return response
@@ -155,19 +167,29 @@ def error_kind(failure) -> tuple[str, str]:
         text = str(exc)
         for kind in ("offsite", "redirect"):
             if text.startswith(kind + ": "):
-                return kind, text[len(kind) + 2:]
+                return kind, text[len(kind) + 2 :]
         if "DOWNLOAD_MAXSIZE" in text:
             return "too_large", "解压后内容超过大小限制（疑似压缩炸弹），已停止读取"
-        if "robots" in text.lower() or name == "IgnoreRequest" and "Forbidden by robots.txt" in text:
+        if (
+            "robots" in text.lower()
+            or name == "IgnoreRequest"
+            and "Forbidden by robots.txt" in text
+        ):
             return "robots", "robots.txt 禁止采集"
         return "ignored", text or name
     text = str(exc)
     by_name = {
-        "DownloadTimeoutError": "timeout", "TimeoutError": "timeout", "TCPTimedOutError": "timeout",
-        "CannotResolveHostError": "dns", "DNSLookupError": "dns",
-        "DownloadConnectionRefusedError": "refused", "ConnectionRefusedError": "refused",
-        "ResponseDataLossError": "connection", "ResponseFailed": "connection",
-        "ConnectionLost": "connection", "ConnectionDone": "connection",
+        "DownloadTimeoutError": "timeout",
+        "TimeoutError": "timeout",
+        "TCPTimedOutError": "timeout",
+        "CannotResolveHostError": "dns",
+        "DNSLookupError": "dns",
+        "DownloadConnectionRefusedError": "refused",
+        "ConnectionRefusedError": "refused",
+        "ResponseDataLossError": "connection",
+        "ResponseFailed": "connection",
+        "ConnectionLost": "connection",
+        "ConnectionDone": "connection",
     }
     if name in by_name:
         return by_name[name], text or name
@@ -213,7 +235,9 @@ class ConfiguredSpider(scrapy.Spider):
         from crawler.hosts import entry_host
 
         # Scrapy's own offsite check takes bare host names; HostGuard checks the ports.
-        self.allowed_domains = sorted({entry_host(e) for e in job.get("allowed_domains") or []} - {""})
+        self.allowed_domains = sorted(
+            {entry_host(e) for e in job.get("allowed_domains") or []} - {""}
+        )
         self.list = job.get("list") or None
         self.fields = job.get("fields") or {}
         self.tz = job.get("timezone", "Asia/Shanghai")
@@ -224,11 +248,17 @@ class ConfiguredSpider(scrapy.Spider):
     async def start(self):
         for url in self.job["urls"]:
             if self.list:
-                yield scrapy.Request(url, callback=self.parse_list, errback=self.failed,
-                                     cb_kwargs={"page": 1}, dont_filter=True)
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse_list,
+                    errback=self.failed,
+                    cb_kwargs={"page": 1},
+                    dont_filter=True,
+                )
             else:
-                yield scrapy.Request(url, callback=self.parse_article, errback=self.failed,
-                                     dont_filter=True)
+                yield scrapy.Request(
+                    url, callback=self.parse_article, errback=self.failed, dont_filter=True
+                )
 
     # -- helpers --------------------------------------------------------------
     def emit(self, kind: str, record: dict) -> None:
@@ -243,7 +273,8 @@ class ConfiguredSpider(scrapy.Spider):
             from crawler.http import retry_after
 
             record["retry_after"] = retry_after(
-                {"retry-after": response.headers[b"Retry-After"].decode("latin-1")}, response.status)
+                {"retry-after": response.headers[b"Retry-After"].decode("latin-1")}, response.status
+            )
         self.emit("error", record)
 
     def decoded(self, response) -> TextResponse | None:
@@ -258,8 +289,10 @@ class ConfiguredSpider(scrapy.Spider):
         return response.replace(cls=scrapy.http.HtmlResponse, encoding=d.encoding)
 
     def snapshot(self, response, **extra) -> dict:
-        headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
-                   for k, v in response.headers.items()}
+        headers = {
+            k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
+            for k, v in response.headers.items()
+        }
         req = response.request
         if req is not None and req.meta.get("sentinel_decoded"):
             headers["x-sentinel-decoded"] = req.meta["sentinel_decoded"]
@@ -267,9 +300,14 @@ class ConfiguredSpider(scrapy.Spider):
             headers["x-sentinel-wire-bytes"] = str(req.meta["sentinel_wire_bytes"])
         url = req.meta.get("redirect_urls", [req.url])[0] if req is not None else response.url
         return {
-            "url": url, "final_url": response.url, "status": response.status, "headers": headers,
-            "body": response.body[: self.max_bytes], "fetched_at": datetime.now(UTC),
-            "truncated": "download_stopped" in (response.flags or []) or len(response.body) > self.max_bytes,
+            "url": url,
+            "final_url": response.url,
+            "status": response.status,
+            "headers": headers,
+            "body": response.body[: self.max_bytes],
+            "fetched_at": datetime.now(UTC),
+            "truncated": "download_stopped" in (response.flags or [])
+            or len(response.body) > self.max_bytes,
             **extra,
         }
 
@@ -277,14 +315,20 @@ class ConfiguredSpider(scrapy.Spider):
         """A page our parsing could not read: an error record with one line, instead of
         a traceback in the child's log and a page silently missing."""
         detail = str(exc).splitlines()[0][:200] if str(exc) else ""
-        self.emit("error", {"url": response.url, "kind": "parse",
-                            "message": f"页面无法解析（{type(exc).__name__}{'：' + detail if detail else ''}）"})
+        self.emit(
+            "error",
+            {
+                "url": response.url,
+                "kind": "parse",
+                "message": f"页面无法解析（{type(exc).__name__}{'：' + detail if detail else ''}）",
+            },
+        )
 
     # -- callbacks ------------------------------------------------------------
     def parse_list(self, response, page: int):
         try:
             yield from self._parse_list(response, page)
-        except Exception as e:  # noqa: BLE001 - content must not end the crawl
+        except Exception as e:
             self.parse_failed(response, e)
 
     def _parse_list(self, response, page: int):
@@ -308,8 +352,9 @@ class ConfiguredSpider(scrapy.Spider):
         if spec.get("next") and page < int(spec.get("max_pages", 1)):
             nxt = first(r, spec["next"])
             if nxt and not nxt.startswith("javascript:"):
-                yield r.follow(nxt, callback=self.parse_list, errback=self.failed,
-                               cb_kwargs={"page": page + 1})
+                yield r.follow(
+                    nxt, callback=self.parse_list, errback=self.failed, cb_kwargs={"page": page + 1}
+                )
 
     def _row_post(self, r, row):
         spec = self.list
@@ -321,7 +366,9 @@ class ConfiguredSpider(scrapy.Spider):
             return
         self.seen.add(url)
         rf = spec.get("fields") or {}
-        values = {k: (joined(row, rf.get(k)) if k == "body" else first(row, rf.get(k))) for k in FIELDS}
+        values = {
+            k: (joined(row, rf.get(k)) if k == "body" else first(row, rf.get(k))) for k in FIELDS
+        }
         rec = self.snapshot(r)
         rec["post_url"] = url
         rec["fields"] = self._finish(values, fetched=rec["fetched_at"])
@@ -332,7 +379,7 @@ class ConfiguredSpider(scrapy.Spider):
     def parse_article(self, response) -> None:
         try:
             self._parse_article(response)
-        except Exception as e:  # noqa: BLE001 - content must not end the crawl
+        except Exception as e:
             self.parse_failed(response, e)
         # Returns None, not a generator: Scrapy then skips its per-callback output
         # machinery (~100 asyncio tasks per response), worth ~20 % of throughput.
@@ -360,22 +407,28 @@ class ConfiguredSpider(scrapy.Spider):
 
     def _finish(self, v: dict, fetched: datetime) -> dict:
         out = dict(v)
-        out["published_at"] = parse_time(v.get("published"), now=fetched, tz=self.tz) if v.get("published") else None
+        out["published_at"] = (
+            parse_time(v.get("published"), now=fetched, tz=self.tz) if v.get("published") else None
+        )
         out["replies"] = count(v.get("replies"))
         out["views"] = count(v.get("views"))
         return out
 
     def closed(self, reason):
         stats = self.crawler.stats.get_stats()
-        self.emit("stats", {
-            "reason": reason,
-            "requests": stats.get("downloader/request_count", 0),
-            "responses": stats.get("downloader/response_count", 0),
-            "bytes": stats.get("downloader/response_bytes", 0),
-            "robots_forbidden": stats.get("robotstxt/forbidden", 0),
-            "elapsed": (datetime.now(UTC) - stats["start_time"]).total_seconds()
-            if stats.get("start_time") else None,
-        })
+        self.emit(
+            "stats",
+            {
+                "reason": reason,
+                "requests": stats.get("downloader/request_count", 0),
+                "responses": stats.get("downloader/response_count", 0),
+                "bytes": stats.get("downloader/response_bytes", 0),
+                "robots_forbidden": stats.get("robotstxt/forbidden", 0),
+                "elapsed": (datetime.now(UTC) - stats["start_time"]).total_seconds()
+                if stats.get("start_time")
+                else None,
+            },
+        )
 
 
 def run_job(job: dict[str, Any], out_path: str) -> None:

@@ -9,8 +9,30 @@ import lxml.html
 from lxml import etree
 
 _BLOCK = {
-    "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "pre", "section", "article", "header", "footer", "dd", "dt", "hr", "td",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "dd",
+    "dt",
+    "hr",
+    "td",
 }
 _DROP = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head"}
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
@@ -121,11 +143,33 @@ def _walk_iterative(el, budget: Budget) -> list[str]:
 
 
 # Short lines that open the block of links after an article on Chinese news sites.
-_TAIL_MARKERS = frozenset({
-    "热门推荐", "相关新闻", "相关阅读", "推荐阅读", "猜你喜欢", "热点新闻", "延伸阅读", "精彩推荐",
-    "热门评论", "最新评论", "相关推荐", "为你推荐", "推荐", "热门文章", "今日推荐", "24小时热点",
-    "更多精彩", "热门新闻", "相关文章", "大家都在看", "热读", "排行榜", "新闻排行",
-})
+_TAIL_MARKERS = frozenset(
+    {
+        "热门推荐",
+        "相关新闻",
+        "相关阅读",
+        "推荐阅读",
+        "猜你喜欢",
+        "热点新闻",
+        "延伸阅读",
+        "精彩推荐",
+        "热门评论",
+        "最新评论",
+        "相关推荐",
+        "为你推荐",
+        "推荐",
+        "热门文章",
+        "今日推荐",
+        "24小时热点",
+        "更多精彩",
+        "热门新闻",
+        "相关文章",
+        "大家都在看",
+        "热读",
+        "排行榜",
+        "新闻排行",
+    }
+)
 
 
 _PROMO = re.compile(r"【点击|点击(投票|进入|查看|下载|关注)")
@@ -151,10 +195,37 @@ def trim_boilerplate(text: str, title: str = "") -> str:
     return "\n".join(lines).strip()
 
 
-_INLINE_TEXT = {"p", "span", "font", "strong", "b", "em", "i", "u", "h2", "h3", "h4", "h5", "h6",
-                "br", "section", "blockquote", "center", "pre"}
-_NOT_CONTENT = ("script", "style", "noscript", "nav", "footer", "select",
-                "button", "iframe", "textarea")
+_INLINE_TEXT = {
+    "p",
+    "span",
+    "font",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "br",
+    "section",
+    "blockquote",
+    "center",
+    "pre",
+}
+_NOT_CONTENT = (
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "footer",
+    "select",
+    "button",
+    "iframe",
+    "textarea",
+)
 
 
 def densest_block(page_html: str) -> str:
@@ -198,10 +269,15 @@ def extract_main(page_html: str, url: str | None = None) -> dict:
     out = {"title": "", "text": "", "author": None, "date": None}
     try:
         doc = trafilatura.bare_extraction(
-            page_html, url=url, include_comments=False, include_tables=True,
-            favor_precision=False, with_metadata=True, deduplicate=False,
+            page_html,
+            url=url,
+            include_comments=False,
+            include_tables=True,
+            favor_precision=False,
+            with_metadata=True,
+            deduplicate=False,
         )
-    except Exception:  # noqa: BLE001 - trafilatura raises assorted errors on odd markup
+    except Exception:
         doc = None
     if doc is not None:
         get = doc.get if isinstance(doc, dict) else (lambda k, d=None: getattr(doc, k, d))

@@ -13,16 +13,46 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
-_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-              "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
+_CN_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+    "半": 0.5,
+}
 _UNIT = {
-    "秒": 1, "sec": 1, "second": 1, "s": 1,
-    "分钟": 60, "分": 60, "min": 60, "minute": 60,
-    "小时": 3600, "钟头": 3600, "hour": 3600, "h": 3600,
-    "天": 86400, "日": 86400, "day": 86400,
-    "周": 604800, "星期": 604800, "礼拜": 604800, "week": 604800,
-    "个月": 2592000, "月": 2592000, "month": 2592000,
-    "年": 31536000, "year": 31536000,
+    "秒": 1,
+    "sec": 1,
+    "second": 1,
+    "s": 1,
+    "分钟": 60,
+    "分": 60,
+    "min": 60,
+    "minute": 60,
+    "小时": 3600,
+    "钟头": 3600,
+    "hour": 3600,
+    "h": 3600,
+    "天": 86400,
+    "日": 86400,
+    "day": 86400,
+    "周": 604800,
+    "星期": 604800,
+    "礼拜": 604800,
+    "week": 604800,
+    "个月": 2592000,
+    "月": 2592000,
+    "month": 2592000,
+    "年": 31536000,
+    "year": 31536000,
 }
 _AGO = re.compile(
     r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十半]+)\s*"
@@ -30,12 +60,22 @@ _AGO = re.compile(
     r"\s*(?:前|以前|之前|ago)",
     re.IGNORECASE,
 )
-_DAY_WORDS = {"今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天": -2, "大前天": -3,
-              "today": 0, "yesterday": -1}
+_DAY_WORDS = {
+    "今天": 0,
+    "今日": 0,
+    "昨天": -1,
+    "昨日": -1,
+    "前天": -2,
+    "大前天": -3,
+    "today": 0,
+    "yesterday": -1,
+}
 _HMS = re.compile(r"(\d{1,2})\s*[:：点时]\s*(\d{1,2})?(?:\s*[:：分]\s*(\d{1,2}))?")
 _YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _MD = re.compile(r"(?<!\d)(\d{1,2})\s*[-/月]\s*(\d{1,2})\s*日?(?!\d)")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+_ISO = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE
+)
 
 
 def _zone(tz: tzinfo | str | None) -> tzinfo:
@@ -51,7 +91,9 @@ def _cn_number(s: str) -> float:
         return 0.5
     if "十" in s:
         tens, _, ones = s.partition("十")
-        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (
+            _CN_DIGITS.get(ones, 0) if ones else 0
+        )
     total = 0.0
     for ch in s:
         total = total * 10 + _CN_DIGITS.get(ch, 0)
@@ -77,13 +119,15 @@ def _time_of_day(text: str) -> tuple[int, int, int] | None:
     return h, mi, s
 
 
-def parse_time(text: str | None, now: datetime | None = None, tz: tzinfo | str | None = None) -> datetime | None:
+def parse_time(
+    text: str | None, now: datetime | None = None, tz: tzinfo | str | None = None
+) -> datetime | None:
     """An aware datetime for ``text``, or None when it is not a time we recognise.
     ``now`` anchors relative times (default: the current time)."""
     if text is None:
         return None
     zone = _zone(tz)
-    now = (now or datetime.now(zone))
+    now = now or datetime.now(zone)
     if now.tzinfo is None:
         now = now.replace(tzinfo=zone)
     local_now = now.astimezone(zone)
@@ -102,7 +146,9 @@ def parse_time(text: str | None, now: datetime | None = None, tz: tzinfo | str |
         return local_now - timedelta(seconds=_cn_number(m.group(1)) * _unit_seconds(m.group(2)))
     if _ISO.match(s):
         try:
-            return datetime.fromisoformat(s.replace("z", "Z").replace("Z", "+00:00").replace(" ", "T", 1))
+            return datetime.fromisoformat(
+                s.replace("z", "Z").replace("Z", "+00:00").replace(" ", "T", 1)
+            )
         except ValueError:
             pass
     # RFC 822 (feeds, HTTP headers).
@@ -122,7 +168,7 @@ def parse_time(text: str | None, now: datetime | None = None, tz: tzinfo | str |
     m = _YMD.search(s)
     if m:
         y, mo, d = (int(g) for g in m.groups())
-        rest = s[m.end():]
+        rest = s[m.end() :]
         h, mi, sec = _time_of_day(rest) or (0, 0, 0)
         try:
             result = datetime(y, mo, d, h, mi, sec, tzinfo=zone)
@@ -131,15 +177,17 @@ def parse_time(text: str | None, now: datetime | None = None, tz: tzinfo | str |
         offset = re.search(r"(Z|[+-]\d{2}:?\d{2})\s*$", rest)
         if offset and re.search(r"\d{1,2}:\d{2}", rest):
             try:
-                return datetime.fromisoformat(f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{sec:02d}"
-                                              + offset.group(1).replace("Z", "+00:00"))
+                return datetime.fromisoformat(
+                    f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{sec:02d}"
+                    + offset.group(1).replace("Z", "+00:00")
+                )
             except ValueError:
                 pass
         return result
     m = _MD.search(s)
     if m:
         mo, d = int(m.group(1)), int(m.group(2))
-        h, mi, sec = _time_of_day(s[m.end():]) or (0, 0, 0)
+        h, mi, sec = _time_of_day(s[m.end() :]) or (0, 0, 0)
         try:
             result = datetime(local_now.year, mo, d, h, mi, sec, tzinfo=zone)
         except ValueError:

@@ -39,8 +39,11 @@ class _Stream(httpcore.NetworkStream):
 
     def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
         self._watched()
-        return _Stream(self._inner.start_tls(ssl_context, server_hostname,
-                                             time_left(timeout, httpcore.ConnectTimeout)))
+        return _Stream(
+            self._inner.start_tls(
+                ssl_context, server_hostname, time_left(timeout, httpcore.ConnectTimeout)
+            )
+        )
 
     def get_extra_info(self, info: str):
         return self._inner.get_extra_info(info)
@@ -51,12 +54,22 @@ class _Backend(httpcore.NetworkBackend):
         self._inner = httpcore.SyncBackend()
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        return _Stream(self._inner.connect_tcp(host, port, time_left(timeout, httpcore.ConnectTimeout),
-                                               local_address, socket_options))
+        return _Stream(
+            self._inner.connect_tcp(
+                host,
+                port,
+                time_left(timeout, httpcore.ConnectTimeout),
+                local_address,
+                socket_options,
+            )
+        )
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        return _Stream(self._inner.connect_unix_socket(path, time_left(timeout, httpcore.ConnectTimeout),
-                                                       socket_options))
+        return _Stream(
+            self._inner.connect_unix_socket(
+                path, time_left(timeout, httpcore.ConnectTimeout), socket_options
+            )
+        )
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)

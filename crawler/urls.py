@@ -9,10 +9,35 @@ from crawler.sanitize import clean_line
 # Query parameters that only say how a reader arrived, never which page it is.
 TRACKING_PARAMS = frozenset(
     {
-        "spm", "from", "src", "source", "ref", "referer", "refer", "share_token",
-        "fbclid", "gclid", "yclid", "msclkid", "mc_cid", "mc_eid", "_hsenc", "_hsmi",
-        "scene", "isappinstalled", "share_from", "sharer_shareid", "sharer_sharetime",
-        "wfr", "tt_from", "utm", "igshid", "xtrack", "timestamp", "clicktime", "enterid",
+        "spm",
+        "from",
+        "src",
+        "source",
+        "ref",
+        "referer",
+        "refer",
+        "share_token",
+        "fbclid",
+        "gclid",
+        "yclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "scene",
+        "isappinstalled",
+        "share_from",
+        "sharer_shareid",
+        "sharer_sharetime",
+        "wfr",
+        "tt_from",
+        "utm",
+        "igshid",
+        "xtrack",
+        "timestamp",
+        "clicktime",
+        "enterid",
     }
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -48,5 +73,7 @@ def canonical(url: str) -> str:
         auth = parts.username + (f":{parts.password}" if parts.password else "")
         netloc = f"{auth}@{netloc}"
     path = quote(unquote(parts.path), safe="/%:@!$&'()*+,;=-._~") or "/"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+    ]
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))

@@ -18,18 +18,25 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--speed", type=float, default=1.0, help="scenario speed factor (default 1)")
     ap.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
     ap.add_argument("--smtp-port", type=int, default=0, help="SMTP port (default: a free one)")
-    ap.add_argument("--var", default="var", help="folder for mail/ and the printed config (default var)")
+    ap.add_argument(
+        "--var", default="var", help="folder for mail/ and the printed config (default var)"
+    )
     args = ap.parse_args(argv)
     var = Path(args.var)
-    with Mailbox(var / "mail", port=args.smtp_port) as box, \
-            CampusWorld(speed=args.speed, port=args.port) as world:
+    with (
+        Mailbox(var / "mail", port=args.smtp_port) as box,
+        CampusWorld(speed=args.speed, port=args.port) as world,
+    ):
         print(f"模拟校园网：{world.base_url}/")
         for name, url in world.urls.items():
             print(f"  {name:7} {url}")
         print(f"本地邮箱：smtp://127.0.0.1:{box.port} → {box.directory}/*.eml")
         print("演示配置（sentinel.yaml）：")
-        print(yaml.safe_dump(world.sentinel_config(var / "demo", box.port), allow_unicode=True,
-                             sort_keys=False))
+        print(
+            yaml.safe_dump(
+                world.sentinel_config(var / "demo", box.port), allow_unicode=True, sort_keys=False
+            )
+        )
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

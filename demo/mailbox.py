@@ -73,7 +73,9 @@ class _Handler:
             if self.box._tempfail > 0:
                 self.box._tempfail -= 1
                 return "451 4.3.0 Temporary failure, try again later"
-        raw = envelope.original_content if envelope.original_content is not None else envelope.content
+        raw = (
+            envelope.original_content if envelope.original_content is not None else envelope.content
+        )
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         path = self.box._store(raw)
@@ -123,8 +125,12 @@ class Mailbox:
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self._port:
             self._port = free_port(self.host)
-        kwargs: dict = {"hostname": self.host, "port": self._port, "ready_timeout": 10.0,
-                        "server_hostname": "mail.jxpc.example.edu.cn"}
+        kwargs: dict = {
+            "hostname": self.host,
+            "port": self._port,
+            "ready_timeout": 10.0,
+            "server_hostname": "mail.jxpc.example.edu.cn",
+        }
         kwargs["ident"] = "sentinel-demo-mailbox"
         if self.tls:
             context = self._tls_context()
@@ -213,7 +219,10 @@ class Mailbox:
         if not isinstance(auth_data, LoginPassword):
             return AuthResult(success=False, handled=False)
         login = auth_data.login.decode("utf-8", "replace")
-        ok = login == self.username and auth_data.password.decode("utf-8", "replace") == self.password
+        ok = (
+            login == self.username
+            and auth_data.password.decode("utf-8", "replace") == self.password
+        )
         with self._lock:
             self.auth_attempts.append((login, ok))
         return AuthResult(success=ok, handled=False)

@@ -45,17 +45,27 @@ def run_demo(var_dir: str = "var", for_seconds: float | None = None, speed: floa
         cfg_dict = world.sentinel_config(demo_dir, mailbox.port)
         cfg_dict["var_dir"] = "."  # caches and logs beside the demo database, in var/demo/
         # Short timers so the demo shows level-by-level and dual reporting within minutes.
-        cfg_dict.setdefault("escalation", [
-            {"severity": ["I", "II"], "levels": [
-                {"notify": ["office"], "ack_within": "1m"},
-                {"notify": ["leaders", "superior"], "ack_within": "2m"},
-            ]},
-            {"severity": ["III", "IV"], "levels": [{"notify": ["office"], "ack_within": "10m"}]},
-        ])
+        cfg_dict.setdefault(
+            "escalation",
+            [
+                {
+                    "severity": ["I", "II"],
+                    "levels": [
+                        {"notify": ["office"], "ack_within": "1m"},
+                        {"notify": ["leaders", "superior"], "ack_within": "2m"},
+                    ],
+                },
+                {
+                    "severity": ["III", "IV"],
+                    "levels": [{"notify": ["office"], "ack_within": "10m"}],
+                },
+            ],
+        )
         cfg_dict.setdefault("notify", {"group_window": "30s"})  # follow-up mails within the demo
         cfg_path = demo_dir / "sentinel.yaml"
         cfg_path.write_text(
-            "# 演示用配置，由 sentinel demo 自动生成\n" + yaml.safe_dump(cfg_dict, allow_unicode=True, sort_keys=False),
+            "# 演示用配置，由 sentinel demo 自动生成\n"
+            + yaml.safe_dump(cfg_dict, allow_unicode=True, sort_keys=False),
             encoding="utf-8",
         )
         cfg = config_mod.load(cfg_path)
@@ -67,12 +77,15 @@ def run_demo(var_dir: str = "var", for_seconds: float | None = None, speed: floa
         finally:
             stop.set()
             watcher.join(timeout=2)
-    click.echo(f"演示结束。邮件保存在 {mail_dir}；可用 sentinel --config {cfg_path} incidents 查看事件。")
+    click.echo(
+        f"演示结束。邮件保存在 {mail_dir}；可用 sentinel --config {cfg_path} incidents 查看事件。"
+    )
 
 
 def _banner(world, mailbox, cfg_path, mail_dir, log_path, for_seconds) -> None:
     lines = [
-        "sentinel 演示已启动（按 Ctrl-C 停止）" + (f"，{for_seconds:g} 秒后自动结束" if for_seconds else ""),
+        "sentinel 演示已启动（按 Ctrl-C 停止）"
+        + (f"，{for_seconds:g} 秒后自动结束" if for_seconds else ""),
         f"  模拟校园网：{world.base_url}/  （GBK 论坛、新闻网站、RSS、转帖站点）",
         f"  本地邮箱：  smtp://127.0.0.1:{mailbox.port}  收到的邮件存为 {mail_dir}/*.eml",
         f"  演示配置：  {cfg_path}",

@@ -95,16 +95,22 @@ def forum_list(view: View, page: int) -> str | None:
         return None
     items = view.posts[(page - 1) * FORUM_PAGE_SIZE : page * FORUM_PAGE_SIZE]
     out = [_FORUM_HEAD.format(title="校园生活")]
-    out.append('<div id="pt" class="bm cl"><div class="z"><a href="./" class="nvhm" title="首页">警院论坛</a>'
-               ' <em>&rsaquo;</em> <a href="forum-2-1.html">校园生活</a></div></div>\n')
+    out.append(
+        '<div id="pt" class="bm cl"><div class="z"><a href="./" class="nvhm" title="首页">警院论坛</a>'
+        ' <em>&rsaquo;</em> <a href="forum-2-1.html">校园生活</a></div></div>\n'
+    )
     out.append('<div class="boardnav"><div id="ct" class="wp cl"><div class="mn">\n')
-    out.append('<div class="bm bml pbn"><div class="bm_h cl"><h1 class="xs2"><a href="forum-2-1.html">校园生活</a>'
-               f' <span class="xs1 xw0 i">今日: <strong class="xi1">{len(items)}</strong></span></h1></div>'
-               f'<div class="bm_c cl pbn"><div>版主: <span class="xi2"><a href="./" class="notabs">警院小编</a></span></div>'
-               f'<div class="cl">交流{COLLEGE}校园生活，文明发帖，理性讨论。</div></div></div>\n')
-    out.append('<div id="threadlist" class="tl bm bmw"><div class="bm_c">'
-               '<form method="post" autocomplete="off" name="moderate" id="moderate" action="">\n'
-               '<table summary="forum_2" cellspacing="0" cellpadding="0" id="threadlisttableid">\n')
+    out.append(
+        '<div class="bm bml pbn"><div class="bm_h cl"><h1 class="xs2"><a href="forum-2-1.html">校园生活</a>'
+        f' <span class="xs1 xw0 i">今日: <strong class="xi1">{len(items)}</strong></span></h1></div>'
+        f'<div class="bm_c cl pbn"><div>版主: <span class="xi2"><a href="./" class="notabs">警院小编</a></span></div>'
+        f'<div class="cl">交流{COLLEGE}校园生活，文明发帖，理性讨论。</div></div></div>\n'
+    )
+    out.append(
+        '<div id="threadlist" class="tl bm bmw"><div class="bm_c">'
+        '<form method="post" autocomplete="off" name="moderate" id="moderate" action="">\n'
+        '<table summary="forum_2" cellspacing="0" cellpadding="0" id="threadlisttableid">\n'
+    )
     for p in items:
         when = view.published(p)
         out.append(
@@ -113,17 +119,19 @@ def forum_list(view: View, page: int) -> str | None:
             f'<img src="static/image/common/folder_new.gif" /></a></td>\n'
             f'<th class="new"><a href="thread-{p.id}-1-1.html" onclick="atarget(this)" class="s xst">{escape(p.title)}</a></th>\n'
             f'<td class="by"><cite><a href="space-uid-{_uid(p.author)}.html" c="1">{escape(p.author)}</a></cite>'
-            f'<em><span>{when.strftime("%Y-%m-%d")}</span></em></td>\n'
+            f"<em><span>{when.strftime('%Y-%m-%d')}</span></em></td>\n"
             f'<td class="num"><a href="thread-{p.id}-1-1.html" class="xi2">{p.replies}</a><em>{p.views}</em></td>\n'
             f'<td class="by"><cite><a href="./" c="1">{escape(p.author)}</a></cite>'
             f'<em><a href="thread-{p.id}-1-1.html">{_shown_time(p, view)}</a></em></td>\n'
-            '</tr></tbody>\n'
+            "</tr></tbody>\n"
         )
     if not items:
-        out.append('<tbody><tr><th colspan="5"><p class="emp">本版块或指定的范围内尚无主题</p></th></tr></tbody>\n')
-    out.append('</table></form></div></div>\n')
+        out.append(
+            '<tbody><tr><th colspan="5"><p class="emp">本版块或指定的范围内尚无主题</p></th></tr></tbody>\n'
+        )
+    out.append("</table></form></div></div>\n")
     out.append(_forum_pager(page, total))
-    out.append('</div></div></div>\n')
+    out.append("</div></div></div>\n")
     out.append(_FORUM_FOOT.format(now=_abs_time(view.now)))
     return "".join(out)
 
@@ -135,9 +143,13 @@ def _forum_pager(page: int, total: int) -> str:
     if page > 1:
         parts.append(f'<a href="forum-2-{page - 1}.html" class="prev">&nbsp;&nbsp;</a>')
     for n in range(1, total + 1):
-        parts.append(f"<strong>{n}</strong>" if n == page else f'<a href="forum-2-{n}.html">{n}</a>')
-    parts.append(f'<label><input type="text" name="custompage" class="px" size="2" value="{page}" />'
-                 f'<span title="共 {total} 页"> / {total} 页</span></label>')
+        parts.append(
+            f"<strong>{n}</strong>" if n == page else f'<a href="forum-2-{n}.html">{n}</a>'
+        )
+    parts.append(
+        f'<label><input type="text" name="custompage" class="px" size="2" value="{page}" />'
+        f'<span title="共 {total} 页"> / {total} 页</span></label>'
+    )
     if page < total:
         parts.append(f'<a href="forum-2-{page + 1}.html" class="nxt">下一页</a>')
     parts.append("</div></div>\n")
@@ -148,33 +160,37 @@ def forum_thread(view: View, post: ScenarioPost) -> str:
     pid = 20000 + post.id
     body = "<br />\r\n<br />\r\n".join(escape(par) for par in post.paragraphs)
     out = [_FORUM_HEAD.format(title=escape(post.title))]
-    out.append('<div id="pt" class="bm cl"><div class="z"><a href="./" class="nvhm" title="首页">警院论坛</a>'
-               ' <em>&rsaquo;</em> <a href="forum-2-1.html">校园生活</a>'
-               f' <em>&rsaquo;</em> <a href="thread-{post.id}-1-1.html">{escape(post.title)}</a></div></div>\n')
-    out.append('<div id="ct" class="wp cl"><div id="postlist" class="pl bm">\n'
-               '<table cellspacing="0" cellpadding="0"><tr>\n'
-               '<td class="pls ptn pbn"><div class="hm ptn">'
-               f'<span class="xg1">查看:</span> <span class="xi1" id="thread_views">{post.views}</span>'
-               '<span class="pipe">|</span>'
-               f'<span class="xg1">回复:</span> <span class="xi1" id="thread_replies">{post.replies}</span></div></td>\n'
-               '<td class="plc ptm pbn vwthd"><h1 class="ts">'
-               f'<span id="thread_subject">{escape(post.title)}</span></h1>'
-               f'<span class="xg1"><a href="thread-{post.id}-1-1.html">[复制链接]</a></span></td>\n'
-               '</tr></table>\n')
+    out.append(
+        '<div id="pt" class="bm cl"><div class="z"><a href="./" class="nvhm" title="首页">警院论坛</a>'
+        ' <em>&rsaquo;</em> <a href="forum-2-1.html">校园生活</a>'
+        f' <em>&rsaquo;</em> <a href="thread-{post.id}-1-1.html">{escape(post.title)}</a></div></div>\n'
+    )
+    out.append(
+        '<div id="ct" class="wp cl"><div id="postlist" class="pl bm">\n'
+        '<table cellspacing="0" cellpadding="0"><tr>\n'
+        '<td class="pls ptn pbn"><div class="hm ptn">'
+        f'<span class="xg1">查看:</span> <span class="xi1" id="thread_views">{post.views}</span>'
+        '<span class="pipe">|</span>'
+        f'<span class="xg1">回复:</span> <span class="xi1" id="thread_replies">{post.replies}</span></div></td>\n'
+        '<td class="plc ptm pbn vwthd"><h1 class="ts">'
+        f'<span id="thread_subject">{escape(post.title)}</span></h1>'
+        f'<span class="xg1"><a href="thread-{post.id}-1-1.html">[复制链接]</a></span></td>\n'
+        "</tr></table>\n"
+    )
     out.append(
         f'<div id="post_{pid}"><table id="pid{pid}" class="plhin" summary="pid{pid}" cellspacing="0" cellpadding="0">\n'
         '<tr><td class="pls" rowspan="2"><div id="favatar{pid}" class="pls favatar"><div class="pi">'
         f'<div class="authi"><a href="space-uid-{_uid(post.author)}.html" target="_blank" class="xw1">{escape(post.author)}</a></div>'
-        '</div><p><em>中级会员</em></p></div></td>\n'
+        "</div><p><em>中级会员</em></p></div></td>\n"
         '<td class="plc"><div class="pi"><strong><a href="javascript:;" id="postnum{pid}">楼主</a></strong>'
         f'<div class="pti"><div class="authi"><em id="authorposton{pid}">发表于 {_shown_time(post, view)}</em>'
         '<span class="pipe">|</span><a href="javascript:;" rel="nofollow">只看该作者</a></div></div></div>\n'
         '<div class="pct"><div class="pcb"><div class="t_fsz"><table cellspacing="0" cellpadding="0"><tr>'
         f'<td class="t_f" id="postmessage_{pid}">\r\n{body}</td></tr></table></div></div></div>\n'
-        '</td></tr>\n'
+        "</td></tr>\n"
         '<tr><td class="plc plm"><div class="sign">文明上网，理性发言</div></td></tr>\n'
-        '</table></div>\n'
-        '</div></div>\n'
+        "</table></div>\n"
+        "</div></div>\n"
     )
     out.append(_FORUM_FOOT.format(now=_abs_time(view.now)))
     return "".join(out)
@@ -209,8 +225,10 @@ def news_index(view: View) -> str:
     out = [_NEWS_HEAD.format(title="首页")]
     out.append("<main>\n<h2>最新资讯</h2>\n<ul>\n")
     for p in view.posts:
-        out.append(f'<li><a href="info/{p.id}.htm">{escape(p.title)}</a> '
-                   f"<span>{view.published(p).strftime('%Y-%m-%d')}</span></li>\n")
+        out.append(
+            f'<li><a href="info/{p.id}.htm">{escape(p.title)}</a> '
+            f"<span>{view.published(p).strftime('%Y-%m-%d')}</span></li>\n"
+        )
     out.append("</ul>\n</main>\n")
     out.append(_NEWS_FOOT)
     return "".join(out)
@@ -220,8 +238,10 @@ def news_article(view: View, post: ScenarioPost) -> str:
     out = [_NEWS_HEAD.format(title=escape(post.title))]
     out.append("<main>\n<article>\n")
     out.append(f"<h1>{escape(post.title)}</h1>\n")
-    out.append(f"<p>来源：赣鄱新闻网　作者：{escape(post.author)}　"
-               f"发布时间：{_abs_time(view.published(post))}</p>\n")
+    out.append(
+        f"<p>来源：赣鄱新闻网　作者：{escape(post.author)}　"
+        f"发布时间：{_abs_time(view.published(post))}</p>\n"
+    )
     for par in post.paragraphs:
         out.append(f"<p>{escape(par)}</p>\n")
     out.append("<p>（责任编辑：张敏）</p>\n</article>\n")
@@ -238,13 +258,15 @@ def news_article(view: View, post: ScenarioPost) -> str:
 
 def rss(view: View, base_url: str) -> str:
     last = max((view.published(p) for p in view.posts), default=None)
-    out = [(
-        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0">\n<channel>\n'
-        "<title>赣鄱新闻网</title>\n"
-        f"<link>{base_url}/news/</link>\n"
-        "<description>赣鄱新闻网 最新资讯</description>\n"
-        "<language>zh-cn</language>\n"
-    )]
+    out = [
+        (
+            '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0">\n<channel>\n'
+            "<title>赣鄱新闻网</title>\n"
+            f"<link>{base_url}/news/</link>\n"
+            "<description>赣鄱新闻网 最新资讯</description>\n"
+            "<language>zh-cn</language>\n"
+        )
+    ]
     if last is not None:
         out.append(f"<lastBuildDate>{format_datetime(last)}</lastBuildDate>\n")
     for p in view.posts:
@@ -296,8 +318,10 @@ def tieba_list(view: View, page: int) -> str | None:
         return None
     items = view.posts[(page - 1) * TIEBA_PAGE_SIZE : page * TIEBA_PAGE_SIZE]
     out = [_TIEBA_HEAD.format(title=f"{COLLEGE}吧-示例贴吧", college=COLLEGE)]
-    out.append('<div class="card_head"><span class="card_menNum">关注：12,345</span>'
-               '<span class="card_infoNum">贴子：67,890</span></div>\n')
+    out.append(
+        '<div class="card_head"><span class="card_menNum">关注：12,345</span>'
+        '<span class="card_infoNum">贴子：67,890</span></div>\n'
+    )
     out.append('<ul id="thread_list" class="threadlist_bright j_threadlist_bright">\n')
     for p in items:
         out.append(
@@ -313,10 +337,15 @@ def tieba_list(view: View, page: int) -> str | None:
     out.append("</ul>\n")
     out.append('<div id="frs_list_pager" class="pagination-default">')
     for n in range(1, total + 1):
-        out.append(f'<span class="pagination-current">{n}</span>' if n == page
-                   else f'<a href="/tieba/list-{n}.html" class="pagination-item">{n}</a>')
+        out.append(
+            f'<span class="pagination-current">{n}</span>'
+            if n == page
+            else f'<a href="/tieba/list-{n}.html" class="pagination-item">{n}</a>'
+        )
     if page < total:
-        out.append(f'<a href="/tieba/list-{page + 1}.html" class="next pagination-item">下一页&gt;</a>')
+        out.append(
+            f'<a href="/tieba/list-{page + 1}.html" class="next pagination-item">下一页&gt;</a>'
+        )
     out.append("</div>\n")
     out.append(_TIEBA_FOOT)
     return "".join(out)

@@ -49,7 +49,9 @@ BUILTIN_WATCHLISTS = PACKAGE_ROOT / "watchlists"
 def _error(loc: tuple, value: Any, error_type: str, message: str, **ctx: Any) -> ValidationError:
     """A validation error at ``loc`` (below where it is raised), in the office's words."""
     error = PydanticCustomError(error_type, message, ctx)
-    return ValidationError.from_exception_data("sentinel.yaml", [{"type": error, "loc": loc, "input": value}])
+    return ValidationError.from_exception_data(
+        "sentinel.yaml", [{"type": error, "loc": loc, "input": value}]
+    )
 
 
 def _source(value: Any) -> SourceConfig:
@@ -59,13 +61,21 @@ def _source(value: Any) -> SourceConfig:
     types = source_types()
     choices = "、".join(types)
     if not isinstance(value, dict):
-        raise _error((), value, "source_shape", "每个来源应写成“键: 值”的形式，包含 name:、type: 和 url:")
+        raise _error(
+            (), value, "source_shape", "每个来源应写成“键: 值”的形式，包含 name:、type: 和 url:"
+        )
     kind = value.get("type")
     if kind is None:
         raise _error((), value, "source_type", "来源缺少 type，可选：{choices}", choices=choices)
     if not isinstance(kind, str) or kind not in types:
-        raise _error(("type",), kind, "source_type", "未知的来源类型 '{kind}'，可选：{choices}",
-                     kind=str(kind), choices=choices)
+        raise _error(
+            ("type",),
+            kind,
+            "source_type",
+            "未知的来源类型 '{kind}'，可选：{choices}",
+            kind=str(kind),
+            choices=choices,
+        )
     return types[kind].config_model.model_validate(value)
 
 
@@ -87,8 +97,12 @@ class DigestConfig(Strict):
 
     name: str = Field(description="Name of the digest, e.g. daily.")
     cron: str = Field(description='Cron expression in the configured time zone, e.g. "0 8 * * *".')
-    to: list[str] = Field(default_factory=lambda: ["office"], description="Recipient groups or addresses.")
-    since: OptionalDuration = Field(None, description="Period covered; default: since the previous run.")
+    to: list[str] = Field(
+        default_factory=lambda: ["office"], description="Recipient groups or addresses."
+    )
+    since: OptionalDuration = Field(
+        None, description="Period covered; default: since the previous run."
+    )
 
     @field_validator("cron")
     @classmethod
@@ -98,7 +112,9 @@ class DigestConfig(Strict):
         try:
             CronTrigger.from_crontab(v)
         except ValueError as e:
-            raise ValueError(f"cron 表达式 '{v}' 无效（{e}），例如 \"0 8 * * *\" 表示每天 8:00") from None
+            raise ValueError(
+                f"cron 表达式 '{v}' 无效（{e}），例如 \"0 8 * * *\" 表示每天 8:00"
+            ) from None
         return v
 
 
@@ -106,7 +122,9 @@ class EscalationLevel(Strict):
     """One level of reporting: who is told, and how long they have to acknowledge."""
 
     notify: list[str] = Field(description="Recipient groups or addresses told at this level.")
-    ack_within: Duration = Field(1800, description="Time to acknowledge before the next level is told.")
+    ack_within: Duration = Field(
+        1800, description="Time to acknowledge before the next level is told."
+    )
 
 
 class EscalationRule(Strict):
@@ -134,20 +152,26 @@ class MetricsConfig(Strict):
     """``metrics:``: where ``sentinel run`` serves /metrics (Prometheus text) and /healthz."""
 
     host: str = Field("127.0.0.1", description="Address the metrics server listens on.")
-    port: int = Field(9464, ge=0, le=65535, description="Port of /metrics and /healthz (0: any free port).")
+    port: int = Field(
+        9464, ge=0, le=65535, description="Port of /metrics and /healthz (0: any free port)."
+    )
 
 
 class Config(Strict):
     """The whole configuration file."""
 
     database: str = Field("sqlite:///var/sentinel.db", description="SQLAlchemy URL.")
-    timezone: str = Field("Asia/Shanghai", description="Time zone for deadlines, digests and display.")
+    timezone: str = Field(
+        "Asia/Shanghai", description="Time zone for deadlines, digests and display."
+    )
     watchlists: list[str] = Field(
         default_factory=lambda: [str(BUILTIN_WATCHLISTS / "*.yaml")],
         description="Watchlist files or globs.",
     )
     sources: list[ConfiguredSource] = Field(default_factory=list, description="What to watch.")
-    smtp: SmtpConfig | None = Field(None, description="Mail server; without it mail stays in the outbox.")
+    smtp: SmtpConfig | None = Field(
+        None, description="Mail server; without it mail stays in the outbox."
+    )
     recipients: dict[str, RecipientGroupConfig] = Field(
         default_factory=dict,
         description="Named groups of addresses: office, leaders, superior, units… Each is a list of "
@@ -160,7 +184,9 @@ class Config(Strict):
         "sentinel/0.1 (public-opinion monitor)", description="User-Agent sent to every site."
     )
     contact: str | None = Field(None, description="Contact address added to the User-Agent.")
-    console_url: str | None = Field(None, description="Base URL of the web console, for links in mail.")
+    console_url: str | None = Field(
+        None, description="Base URL of the web console, for links in mail."
+    )
     incidents: IncidentSettings = Field(
         default_factory=IncidentSettings,
         description="Incident clustering, tracking and playbooks (docs/incidents.md).",
@@ -178,7 +204,8 @@ class Config(Strict):
         description="How a failing source is retried: its interval × 2ⁿ, capped, with jitter.",
     )
     metrics: MetricsConfig | None = Field(
-        None, description="Serve Prometheus text at /metrics and /healthz from `sentinel run`: {host, port}."
+        None,
+        description="Serve Prometheus text at /metrics and /healthz from `sentinel run`: {host, port}.",
     )
     log_format: Literal["text", "json"] = Field(
         "text", description="Logs as readable lines (text) or one JSON object per line (json)."
@@ -207,8 +234,13 @@ class Config(Strict):
         seen: set[str] = set()
         for i, src in enumerate(self.sources):
             if src.name in seen:
-                raise _error(("sources", i, "name"), src.name, "source_name",
-                             "有两个来源都叫 '{name}'，来源名称不能重复", name=src.name)
+                raise _error(
+                    ("sources", i, "name"),
+                    src.name,
+                    "source_name",
+                    "有两个来源都叫 '{name}'，来源名称不能重复",
+                    name=src.name,
+                )
             seen.add(src.name)
         return self
 
@@ -232,7 +264,7 @@ class Config(Strict):
         """The database URL with a relative SQLite path resolved against the config's folder."""
         prefix = "sqlite:///"
         if self.database.startswith(prefix) and not self.database.startswith(prefix + "/"):
-            rest = self.database[len(prefix):]
+            rest = self.database[len(prefix) :]
             if rest and rest != ":memory:":
                 return prefix + str((self.base_dir / rest).resolve())
         return self.database
@@ -315,7 +347,9 @@ def _check_groups(cfg: Config, doc) -> None:
             continue
         if cfg.unknown_group(name):
             line, col = doc.where(loc)
-            raise ConfigError(doc.file, line, col, f"收件组“{name}”未在 recipients 中定义；已定义的组：{known}")
+            raise ConfigError(
+                doc.file, line, col, f"收件组“{name}”未在 recipients 中定义；已定义的组：{known}"
+            )
 
 
 def _hint(doc: yamlpos.PositionedDoc) -> Callable[[dict], str]:
@@ -378,7 +412,10 @@ def load(path: str | os.PathLike | None = None) -> Config:
     if not path.exists():
         if explicit:
             raise ConfigError(
-                str(path), 1, 1, "找不到配置文件 (config file not found)；可复制 sentinel.example.yaml 后修改"
+                str(path),
+                1,
+                1,
+                "找不到配置文件 (config file not found)；可复制 sentinel.example.yaml 后修改",
             )
         cfg = Config(base_dir=Path.cwd())
         set_office_zone(cfg.tz)

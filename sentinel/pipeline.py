@@ -64,8 +64,9 @@ class Pipeline:
         self.db = db
         self.now = now
         # The watchlists named by the configuration in use (a reload may change them).
-        self.matchers = matcher_holder or MatcherHolder(lambda: self.config.watchlist_files(),
-                                                        cache_dir=config.cache_dir)
+        self.matchers = matcher_holder or MatcherHolder(
+            lambda: self.config.watchlist_files(), cache_dir=config.cache_dir
+        )
         self.outbox = Outbox(db, config, now=now)
         self._dedup = None
         self._dedup_ready = threading.Lock()  # builds the index once; not held while storing
@@ -83,7 +84,9 @@ class Pipeline:
     def context(self) -> CollectContext:
         now = time.monotonic()
         cached = self._queries
-        if cached is None or now - cached[0] > 1.0:  # a thousand sources need not stat the files a thousand times
+        if (
+            cached is None or now - cached[0] > 1.0
+        ):  # a thousand sources need not stat the files a thousand times
             try:
                 names = list(self.matchers.get().entity_names())
             except Exception:  # a broken watchlist must not stop collection
@@ -91,7 +94,9 @@ class Pipeline:
             cached = self._queries = (now, names)
         queries = list(cached[1])
         return CollectContext(
-            user_agent=self.config.full_user_agent, queries=queries, timezone=self.config.timezone,
+            user_agent=self.config.full_user_agent,
+            queries=queries,
+            timezone=self.config.timezone,
             cancel=self.cancel,
         )
 
@@ -112,18 +117,28 @@ class Pipeline:
         that is recorded on the source."""
         try:
             source_id, state = self.states_of([cfg])[cfg.name]
-        except Exception as e:  # noqa: BLE001 - the database is full or gone: this run cannot start
-            run = SourceRun(source=cfg.name, error_kind="storage", error=f"无法读写来源状态：{describe_error(e)}")
+        except Exception as e:
+            run = SourceRun(
+                source=cfg.name,
+                error_kind="storage",
+                error=f"无法读写来源状态：{describe_error(e)}",
+            )
             log.error("来源 %s 采集失败（storage）：%s", cfg.name, run.error)
             return run
         run, outcome = self.fetch(cfg, state)
         if outcome is not None:
             try:
                 with self.db.session() as s:
-                    self.record(s, cfg, s.get(Source, source_id) or ensure_source(s, cfg), run, outcome)
-            except Exception as e:  # noqa: BLE001 - e.g. the disk filled up just now
-                outcome = Outcome(state=state, fetched=outcome.fetched, error_kind="storage",
-                                  error=f"采集结果未能保存：{describe_error(e)}")
+                    self.record(
+                        s, cfg, s.get(Source, source_id) or ensure_source(s, cfg), run, outcome
+                    )
+            except Exception as e:
+                outcome = Outcome(
+                    state=state,
+                    fetched=outcome.fetched,
+                    error_kind="storage",
+                    error=f"采集结果未能保存：{describe_error(e)}",
+                )
                 run.error_kind, run.error = outcome.error_kind, outcome.error
                 self._record_failure(cfg, outcome)
         return run
@@ -136,7 +151,9 @@ class Pipeline:
         with self.db.reading() as s:  # no write lock: many sources start side by side
             for i in range(0, len(names), 500):
                 for src in s.scalars(select(Source).where(Source.name.in_(names[i : i + 500]))):
-                    state = SourceState(etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {}))
+                    state = SourceState(
+                        etag=src.etag, last_modified=src.last_modified, data=dict(src.state or {})
+                    )
                     out[src.name] = (src.id, state)
         missing = [c for c in cfgs if c.name not in out]
         if missing:
@@ -157,7 +174,11 @@ class Pipeline:
         outcome.error = clean_line(outcome.error) if outcome.error else outcome.error
         outcome.warnings = [clean_line(w) for w in outcome.warnings]
         run.fetched, run.not_modified = outcome.fetched, outcome.not_modified
-        run.error_kind, run.error, run.warnings = outcome.error_kind, outcome.error, list(outcome.warnings)
+        run.error_kind, run.error, run.warnings = (
+            outcome.error_kind,
+            outcome.error,
+            list(outcome.warnings),
+        )
         run.seconds = time.monotonic() - started
         if self.cancel.is_set():
             run.error_kind, run.error = "cancelled", outcome.error or "stopped"
@@ -165,22 +186,49 @@ class Pipeline:
             return run, None
         return run, outcome
 
-    def record(self, session, cfg: SourceConfig, src: Source, run: SourceRun, outcome: Outcome) -> None:
+    def record(
+        self, session, cfg: SourceConfig, src: Source, run: SourceRun, outcome: Outcome
+    ) -> None:
         """Write a run on its source's record: health, backoff, the office's notices."""
         src.type, src.robots_obeyed = cfg.type, cfg.obey_robots
         last_success, was_failing = src.last_success_at, src.consecutive_failures > 0
-        record_health(session, src, outcome, self.now(), new=run.new + run.changed, seen=run.seen,
-                      empty=run.empty)
-        run.next_attempt_at = schedule_next(src, outcome, cfg.interval, self.config.backoff, self.now())
+        record_health(
+            session,
+            src,
+            outcome,
+            self.now(),
+            new=run.new + run.changed,
+            seen=run.seen,
+            empty=run.empty,
+        )
+        run.next_attempt_at = schedule_next(
+            src, outcome, cfg.interval, self.config.backoff, self.now()
+        )
         self._source_notice(session, src, last_success, was_failing)
         if self.metrics is not None:
             self.metrics.source_run(run)
         if run.error:
-            retry = f"，{office_time(run.next_attempt_at, style='second')} 再试" if run.next_attempt_at else ""
-            log.warning("来源 %s 采集失败（%s）：%s%s", cfg.name, FetchErrorKind.label_of(run.error_kind), run.error, retry)
+            retry = (
+                f"，{office_time(run.next_attempt_at, style='second')} 再试"
+                if run.next_attempt_at
+                else ""
+            )
+            log.warning(
+                "来源 %s 采集失败（%s）：%s%s",
+                cfg.name,
+                FetchErrorKind.label_of(run.error_kind),
+                run.error,
+                retry,
+            )
         else:  # an unchanged source every few minutes is no news: the debug log only
-            log.log(logging.INFO if run.new or run.changed else logging.DEBUG, "来源 %s：请求 %d 次，新增 %d 条，更新 %d 条",
-                    cfg.name, run.fetched, run.new, run.changed)
+            log.log(
+                logging.INFO if run.new or run.changed else logging.DEBUG,
+                "来源 %s：请求 %d 次，新增 %d 条，更新 %d 条",
+                cfg.name,
+                run.fetched,
+                run.new,
+                run.changed,
+            )
 
     def _run_source(self, cfg: SourceConfig, state: SourceState, run: SourceRun) -> Outcome:
         """Loop over the source's batches: store each, then match. A batch that cannot be
@@ -193,9 +241,13 @@ class Pipeline:
                 for batch in batches:
                     try:
                         stored = self._store(cfg, batch, run)
-                    except Exception as e:  # noqa: BLE001 - logged by _log_failure
+                    except Exception as e:
                         _log_failure(f"来源 {cfg.name} 的帖子未能保存", e)
-                        return Outcome(state=state, error_kind="storage", error=f"帖子未能保存：{describe_error(e)}")
+                        return Outcome(
+                            state=state,
+                            error_kind="storage",
+                            error=f"帖子未能保存：{describe_error(e)}",
+                        )
                     if stored:
                         run.processed.add(self._match_stored(stored))
             return batches.outcome
@@ -209,7 +261,7 @@ class Pipeline:
         try:
             with self.db.session() as s:
                 record_health(s, ensure_source(s, cfg), outcome, self.now())
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             log.error("来源 %s 的采集状态未能保存：%s", cfg.name, describe_error(e))
 
     def _match_stored(self, ids: list[int]) -> ProcessStats:
@@ -249,24 +301,38 @@ class Pipeline:
         run.changed += len(got.changed)
         run.seen += got.seen
         run.empty += sum(
-            shows_no_text(p.title, p.text, title_is_content=cfg.type == "feed" or bool(p.extra.get("from_list_row")))
+            shows_no_text(
+                p.title,
+                p.text,
+                title_is_content=cfg.type == "feed" or bool(p.extra.get("from_list_row")),
+            )
             for p in batch.posts
         )
         return [p.id for p in got.new + got.changed]
 
-    def _source_notice(self, session, src: Source, last_success: datetime | None, was_failing: bool) -> None:
+    def _source_notice(
+        self, session, src: Source, last_success: datetime | None, was_failing: bool
+    ) -> None:
         """Tell the office when a source has failed ``health.down_after`` times in a row
         (once per outage), and again when it works again: what the office does not see matters."""
         from alerting.compose import source_health
-
         from alerting.compose.views import source_label
 
         label = source_label(self.config, src.name)
         if is_down(src, self.config.health):
-            self.outbox.queue(session, source_health.source_down(src, last_success, tz=self.config.tz, label=label))
-        elif (was_failing and src.consecutive_failures == 0 and last_success is not None
-              and self.outbox.queued(session, source_health.down_key(src.name, last_success))):
-            self.outbox.queue(session, source_health.source_recovered(src, last_success, label=label))
+            self.outbox.queue(
+                session,
+                source_health.source_down(src, last_success, tz=self.config.tz, label=label),
+            )
+        elif (
+            was_failing
+            and src.consecutive_failures == 0
+            and last_success is not None
+            and self.outbox.queued(session, source_health.down_key(src.name, last_success))
+        ):
+            self.outbox.queue(
+                session, source_health.source_recovered(src, last_success, label=label)
+            )
 
     # -- matching and incidents -------------------------------------------------------
     def process_pending(self, limit: int = 5000, chunk: int = 200) -> ProcessStats:
@@ -279,17 +345,23 @@ class Pipeline:
             self.metrics.processed(stats)
         return stats
 
-    def process_backlog(self, progress: Callable[[int, int], None] | None = None,
-                        rounds_of: int = 5000) -> ProcessStats:
+    def process_backlog(
+        self, progress: Callable[[int, int], None] | None = None, rounds_of: int = 5000
+    ) -> ProcessStats:
         """Every stored post without a Match, however many (``poll``, the daemon's backlog
         job): rounds of ``rounds_of`` posts, each round after the last one's highest id, so
         a post that keeps failing is tried once per pass, not for ever."""
         stats = ProcessStats()
         matcher = self.matchers.get()
         with self.db.session() as s:
-            total = s.scalar(
-                select(func.count(Post.id)).outerjoin(Match, Match.post_id == Post.id).where(Match.id.is_(None))
-            ) or 0
+            total = (
+                s.scalar(
+                    select(func.count(Post.id))
+                    .outerjoin(Match, Match.post_id == Post.id)
+                    .where(Match.id.is_(None))
+                )
+                or 0
+            )
         after, done = 0, 0
         while ids := self._pending_ids(after, rounds_of):
             self._process_ids(ids, matcher, stats)
@@ -302,13 +374,15 @@ class Pipeline:
 
     def _pending_ids(self, after: int, limit: int) -> list[int]:
         with self.db.reading() as s:
-            return list(s.scalars(
-                select(Post.id)
-                .outerjoin(Match, Match.post_id == Post.id)
-                .where(Match.id.is_(None), Post.id > after)
-                .order_by(Post.id)
-                .limit(limit)
-            ))
+            return list(
+                s.scalars(
+                    select(Post.id)
+                    .outerjoin(Match, Match.post_id == Post.id)
+                    .where(Match.id.is_(None), Post.id > after)
+                    .order_by(Post.id)
+                    .limit(limit)
+                )
+            )
 
     def _process_ids(self, ids: list[int], matcher, stats: ProcessStats, chunk: int = 200) -> None:
         for i in range(0, len(ids), chunk):
@@ -358,7 +432,9 @@ class Pipeline:
                     m = self._match_row(post, result, matcher)
                     s.add(m)
                     s.flush()
-                    _incident, opened = intake(s, post, m, config=self.config, outbox=self.outbox, now=self.now())
+                    _incident, opened = intake(
+                        s, post, m, config=self.config, outbox=self.outbox, now=self.now()
+                    )
                     stats.alerts += 1
                     stats.incidents_opened += int(opened)
             except Exception as e:
@@ -395,7 +471,11 @@ class Pipeline:
     def next_attempts(self) -> dict[str, datetime]:
         """Failing sources and when their backoff lets them be tried again."""
         with self.db.session() as s:
-            rows = s.execute(select(Source.name, Source.next_attempt_at).where(Source.next_attempt_at.is_not(None)))
+            rows = s.execute(
+                select(Source.name, Source.next_attempt_at).where(
+                    Source.next_attempt_at.is_not(None)
+                )
+            )
             return {name: at for name, at in rows}
 
     def poll(
@@ -420,7 +500,7 @@ class Pipeline:
         try:
             return self.outbox.drain()
         # The outbox keeps everything; a failed drain is retried later.
-        except Exception as e:  # noqa: BLE001 - logged by _log_failure
+        except Exception as e:
             _log_failure("发件箱发送出错，消息保留，稍后重试", e)
             return {"error": describe_error(e) if isinstance(e, SQLAlchemyError) else str(e)}
 

@@ -36,4 +36,6 @@ class Console(_Console):
         super().__init__(*args, **kwargs)
 
     def print(self, *objects, **kwargs) -> None:
-        super().print(*(Text(clean_text(o)) if isinstance(o, str) else o for o in objects), **kwargs)
+        super().print(
+            *(Text(clean_text(o)) if isinstance(o, str) else o for o in objects), **kwargs
+        )

@@ -34,7 +34,7 @@ def mask_url(url: str) -> str:
     (a typo in the port) or misreads it (an unencoded ``@`` in the password)."""
     try:
         url = make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001, S110 - unparsable: masked by hand below
+    except Exception:
         pass
     scheme, sep, rest = url.partition("://")
     if not sep:
@@ -86,7 +86,9 @@ def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         # Writers queue for the lock up front; a read (Database.reading) takes none.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("sentinel_read") else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql(
+            "BEGIN" if conn.get_execution_options().get("sentinel_read") else "BEGIN IMMEDIATE"
+        )
 
 
 def make_engine(url: str) -> Engine:
@@ -105,7 +107,9 @@ def make_engine(url: str) -> Engine:
                 try:
                     Path(db).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as e:
-                    raise DatabaseError(f"无法创建数据库文件夹 {Path(db).parent}：{e.strerror or e}") from None
+                    raise DatabaseError(
+                        f"无法创建数据库文件夹 {Path(db).parent}：{e.strerror or e}"
+                    ) from None
             engine = create_engine(url, connect_args={"timeout": 30})
             _sqlite_setup(engine)
             return engine

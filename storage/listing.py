@@ -81,17 +81,28 @@ def source_known(session: Session, name: str) -> bool:
 def counts(session: Session) -> dict:
     """Posts stored, and posts stored but not matched yet (the backlog)."""
     backlog = session.scalar(
-        select(func.count(Post.id)).outerjoin(Match, Match.post_id == Post.id).where(Match.id.is_(None))
+        select(func.count(Post.id))
+        .outerjoin(Match, Match.post_id == Post.id)
+        .where(Match.id.is_(None))
     )
     return {"posts": session.scalar(select(func.count(Post.id))), "backlog": backlog}
 
 
 def outbox_dict(m: OutboxMessage) -> dict:
     return {
-        "id": m.id, "kind": m.kind, "channel": m.channel, "status": m.status, "subject": m.subject,
-        "recipients": m.recipients, "message_id": m.message_id, "incident_id": m.incident_id,
-        "created_at": m.created_at, "sent_at": m.sent_at, "attempts": m.attempts,
-        "next_attempt_at": m.next_attempt_at, "last_error": m.last_error,
+        "id": m.id,
+        "kind": m.kind,
+        "channel": m.channel,
+        "status": m.status,
+        "subject": m.subject,
+        "recipients": m.recipients,
+        "message_id": m.message_id,
+        "incident_id": m.incident_id,
+        "created_at": m.created_at,
+        "sent_at": m.sent_at,
+        "attempts": m.attempts,
+        "next_attempt_at": m.next_attempt_at,
+        "last_error": m.last_error,
     }
 
 

@@ -189,7 +189,7 @@ class Heartbeat:
         at = self.now()
         try:
             ok = heartbeat(self.db, self.holder, at)
-        except Exception as e:  # noqa: BLE001 - the database is briefly away: try again at the next beat
+        except Exception as e:
             log.warning(
                 "守护进程心跳写入失败（%s），稍后重试",
                 str(e).splitlines()[0][:200] if str(e) else e,

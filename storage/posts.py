@@ -97,7 +97,9 @@ def store_posts(
     if not fresh:
         return out
 
-    snaps = _store_snapshots(session, source, [raw.snapshot for _, raw, *_ in fresh if raw.snapshot])
+    snaps = _store_snapshots(
+        session, source, [raw.snapshot for _, raw, *_ in fresh if raw.snapshot]
+    )
     new_posts: list[Post] = []
     for url, raw, title, text, digest in fresh:
         snap = snaps.get((raw.snapshot.sha256, raw.snapshot.url)) if raw.snapshot else None
@@ -118,7 +120,9 @@ def store_posts(
             post.title, post.text, post.content_hash = title, text, digest
             post.snapshot_id = snap.id if snap else post.snapshot_id
             post.updated_at = post.fetched_at = now
-            session.execute(Match.__table__.delete().where(Match.post_id == post.id))  # matched again
+            session.execute(
+                Match.__table__.delete().where(Match.post_id == post.id)
+            )  # matched again
             out.changed.append(post)
             continue
         post = Post(
@@ -136,7 +140,9 @@ def store_posts(
             views=raw.views,
             likes=raw.likes,
             extra=dict(raw.extra or {}),
-            signature=signature(f"{title}\n{text}") if dedup is not None and len(text) >= 20 else None,
+            signature=signature(f"{title}\n{text}")
+            if dedup is not None and len(text) >= 20
+            else None,
         )
         new_posts.append(post)
     session.add_all(new_posts)
@@ -160,11 +166,15 @@ def _store_snapshots(session: Session, source: Source | None, results: list[Fetc
     keys = {(fr.sha256, fr.url): fr for fr in results}
     digests = list({k[0] for k in keys})
     for i in range(0, len(digests), 500):
-        for snap in session.scalars(select(Snapshot).where(Snapshot.sha256.in_(digests[i : i + 500]))):
+        for snap in session.scalars(
+            select(Snapshot).where(Snapshot.sha256.in_(digests[i : i + 500]))
+        ):
             if (snap.sha256, snap.url) in keys:
                 found[(snap.sha256, snap.url)] = snap
     added = [
-        _snapshot(source, fr, digest) for (digest, url), fr in keys.items() if (digest, url) not in found
+        _snapshot(source, fr, digest)
+        for (digest, url), fr in keys.items()
+        if (digest, url) not in found
     ]
     session.add_all(added)
     session.flush()
@@ -208,4 +218,3 @@ def load_recent_signatures(session: Session, since: datetime, dedup) -> int:
         dedup.add(pid, sig)
         n += 1
     return n
-

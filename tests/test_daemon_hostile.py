@@ -11,31 +11,55 @@ from demo.mailbox import Mailbox
 from sentinel.config import Config
 from tests.servers.http import LoopbackHTTPServer
 
-GOOD = b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title><item>' \
-       b'<title>ok</title><link>http://good.example/1</link></item></channel></rss>'
+GOOD = (
+    b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title><item>'
+    b"<title>ok</title><link>http://good.example/1</link></item></channel></rss>"
+)
 
 
 def test_four_header_trickling_feeds_do_not_stop_a_good_feed_or_the_mail(tmp_path):
     import scheduler
 
     warm_up, window = 4.0, 8.0  # the first run loads the matcher (jieba): count after it
-    with LoopbackHTTPServer() as hostile, LoopbackHTTPServer() as good, Mailbox(tmp_path / "mail") as box:
+    with (
+        LoopbackHTTPServer() as hostile,
+        LoopbackHTTPServer() as good,
+        Mailbox(tmp_path / "mail") as box,
+    ):
         good.add("/good.xml", GOOD, content_type="application/rss+xml")
         common = {"type": "feed", "interval": 1, "jitter": 0, "delay": 0, "obey_robots": False}
         sources = [{**common, "name": "good", "url": good.url("/good.xml")}]
-        sources += [{**common, "name": f"trickle-{i}", "timeout": 2,
-                     "url": hostile.url(f"/hostile/trickle-headers?every=0.5&n={i}")} for i in range(4)]
-        cfg = Config.model_validate({
-            "database": f"sqlite:///{tmp_path / 'db.sqlite'}", "var_dir": str(tmp_path / "var"),
-            "sources": sources, "recipients": {"office": ["yuqing@example.edu.cn"]},
-            # No growing wait here: this test is about the trickle costing each feed only its
-            # timeout (backoff has its own tests in tests/daemon/).
-            "backoff": {"max_delay": 1, "jitter": 0},
-            "smtp": {"host": "127.0.0.1", "port": box.port, "security": "none", "from": "yuqing@example.edu.cn"},
-        })
+        sources += [
+            {
+                **common,
+                "name": f"trickle-{i}",
+                "timeout": 2,
+                "url": hostile.url(f"/hostile/trickle-headers?every=0.5&n={i}"),
+            }
+            for i in range(4)
+        ]
+        cfg = Config.model_validate(
+            {
+                "database": f"sqlite:///{tmp_path / 'db.sqlite'}",
+                "var_dir": str(tmp_path / "var"),
+                "sources": sources,
+                "recipients": {"office": ["yuqing@example.edu.cn"]},
+                # No growing wait here: this test is about the trickle costing each feed only its
+                # timeout (backoff has its own tests in tests/daemon/).
+                "backoff": {"max_delay": 1, "jitter": 0},
+                "smtp": {
+                    "host": "127.0.0.1",
+                    "port": box.port,
+                    "security": "none",
+                    "from": "yuqing@example.edu.cn",
+                },
+            }
+        )
         cfg.base_dir = tmp_path
         stop = threading.Event()
-        t = threading.Thread(target=scheduler.run_daemon, args=(cfg,), kwargs={"stop": stop}, daemon=True)
+        t = threading.Thread(
+            target=scheduler.run_daemon, args=(cfg,), kwargs={"stop": stop}, daemon=True
+        )
         t.start()
         time.sleep(warm_up)
         before = good.requests_to("/good.xml")
@@ -46,9 +70,11 @@ def test_four_header_trickling_feeds_do_not_stop_a_good_feed_or_the_mail(tmp_pat
         assert not t.is_alive(), "the daemon did not stop"
         tries = hostile.requests_to("/hostile/trickle-headers")
         notices = [m["Subject"] for m in box.messages() if "采集异常" in (m["Subject"] or "")]
-    print(f"\ndaemon: good feed polled {polls} times in {window:g} s (interval 1 s); the 4 trickling "
-          f"feeds were tried {tries} times in {warm_up + window:g} s (timeout 2 s each); "
-          f"{len(notices)} 【采集异常】 notices mailed")
+    print(
+        f"\ndaemon: good feed polled {polls} times in {window:g} s (interval 1 s); the 4 trickling "
+        f"feeds were tried {tries} times in {warm_up + window:g} s (timeout 2 s each); "
+        f"{len(notices)} 【采集异常】 notices mailed"
+    )
     assert polls >= window - 1  # at its interval, give or take one
     assert tries >= 4  # (two at a time: the per-host limit; the others time out waiting their turn)
     assert len(notices) == 4  # three failures in a row each: the office is told, mail flows

@@ -16,7 +16,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_every_config_key_is_documented_in_the_readme():
     missing = [
-        (f.alias or name) for name, f in Config.model_fields.items()
+        (f.alias or name)
+        for name, f in Config.model_fields.items()
         if name != "base_dir" and f"`{f.alias or name}`" not in README
     ]
     assert not missing, f"undocumented sentinel.yaml keys: {missing}"
@@ -34,8 +35,12 @@ def test_every_source_key_is_documented_in_the_readme():
 
 def test_every_config_field_has_a_description():
     models = [Config] + [c.config_model for c in source_types().values()]
-    bare = [f"{m.__name__}.{n}" for m in models for n, f in m.model_fields.items()
-            if n != "base_dir" and not f.description]
+    bare = [
+        f"{m.__name__}.{n}"
+        for m in models
+        for n, f in m.model_fields.items()
+        if n != "base_dir" and not f.description
+    ]
     assert not bare, f"config fields without a description: {bare}"
 
 
@@ -50,10 +55,16 @@ def _yaml_blocks():
 
 
 def test_the_docs_have_yaml_examples():
-    assert {doc.name for doc, _, _ in _yaml_blocks()} >= {"README.md", "incidents.md", "notifications.md"}
+    assert {doc.name for doc, _, _ in _yaml_blocks()} >= {
+        "README.md",
+        "incidents.md",
+        "notifications.md",
+    }
 
 
-@pytest.mark.parametrize("doc,line,block", list(_yaml_blocks()), ids=lambda v: getattr(v, "name", str(v)))
+@pytest.mark.parametrize(
+    "doc,line,block", list(_yaml_blocks()), ids=lambda v: getattr(v, "name", str(v))
+)
 def test_every_yaml_example_in_the_docs_loads_through_the_real_loader(doc, line, block, tmp_path):
     """Each ```yaml block of the README and docs/ is written to a sentinel.yaml and loaded
     as the daemon would load it (positions, Chinese messages, cross-checks)."""

@@ -61,7 +61,7 @@ def test_scenario_becomes_incident_and_alert_mail(tmp_path, db_url):
         runs, _, _ = pipeline.poll()
         assert all(r.error is None for r in runs), [r.to_dict() for r in runs]
         clock.t = 400  # the whole scenario has appeared
-        runs, stats, sent = pipeline.poll()
+        runs, stats, _sent = pipeline.poll()
         assert all(r.error is None for r in runs), [r.to_dict() for r in runs]
         assert stats.alerts >= 1 and stats.incidents_opened >= 1
 
@@ -74,7 +74,15 @@ def test_scenario_becomes_incident_and_alert_mail(tmp_path, db_url):
                 body = snapshot_bytes(snap)
                 assert hashlib.sha256(body).hexdigest() == snap.sha256
             # The GBK forum decoded: Chinese text, no replacement characters.
-            forum = [p for p in posts if "gbk" in (s.get(Snapshot, p.snapshot_id).headers.get("content-type", "") + s.get(Snapshot, p.snapshot_id).headers.get("Content-Type", "")).lower()]
+            forum = [
+                p
+                for p in posts
+                if "gbk"
+                in (
+                    s.get(Snapshot, p.snapshot_id).headers.get("content-type", "")
+                    + s.get(Snapshot, p.snapshot_id).headers.get("Content-Type", "")
+                ).lower()
+            ]
             assert forum and all("\ufffd" not in p.text and "\ufffd" not in p.title for p in forum)
             assert any("江西警" in p.title + p.text for p in forum)
             incidents = s.scalars(select(Incident)).all()
@@ -109,13 +117,24 @@ def test_cli_poll_posts_incidents_status_json(tmp_path):
         import json
 
         data = json.loads(r.output)
-        assert {s["source"] for s in data["sources"]} == {s["name"] for s in yaml.safe_load(path.read_text())["sources"]}
+        assert {s["source"] for s in data["sources"]} == {
+            s["name"] for s in yaml.safe_load(path.read_text())["sources"]
+        }
         assert all({"fetched", "new", "errors"} <= set(s) for s in data["sources"])
         assert sum(s["new"] for s in data["sources"]) >= 8
 
         r = run(cli, ["--config", str(path), "posts", "--json", "--matched"])
         posts = json.loads(r.output)
-        assert posts and {"id", "source", "url", "title", "text", "author", "published_at", "fetched_at"} <= set(posts[0])
+        assert posts and {
+            "id",
+            "source",
+            "url",
+            "title",
+            "text",
+            "author",
+            "published_at",
+            "fetched_at",
+        } <= set(posts[0])
 
         r = run(cli, ["--config", str(path), "incidents", "--json"])
         assert r.exit_code == 0, r.output
@@ -135,7 +154,15 @@ def test_a_dead_source_does_not_stop_the_others(tmp_path):
     clock, world, mailbox, path = make_world(tmp_path)
     try:
         cfg = yaml.safe_load(path.read_text())
-        cfg["sources"].append({"name": "dead-site", "type": "feed", "url": "http://127.0.0.1:9/rss.xml", "interval": "5m", "timeout": 3})
+        cfg["sources"].append(
+            {
+                "name": "dead-site",
+                "type": "feed",
+                "url": "http://127.0.0.1:9/rss.xml",
+                "interval": "5m",
+                "timeout": 3,
+            }
+        )
         path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
         clock.t = 400
         r = CliRunner().invoke(cli, ["--config", str(path), "poll", "--json"])
@@ -161,7 +188,9 @@ def test_daemon_collects_and_mails_then_stops(tmp_path):
         clock.t = 400
         cfg = config_mod.load(path)
         stop = threading.Event()
-        t = threading.Thread(target=scheduler.run_daemon, args=(cfg,), kwargs={"stop": stop}, daemon=True)
+        t = threading.Thread(
+            target=scheduler.run_daemon, args=(cfg,), kwargs={"stop": stop}, daemon=True
+        )
         t.start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not mailbox.messages():
@@ -179,14 +208,27 @@ def test_sentinel_demo_for_exits_zero_and_leaves_mail(tmp_path):
     sentinel = Path(sys.executable).parent / "sentinel"
     r = subprocess.run(
         [str(sentinel), "demo", "--for", "30", "--speed", "2", "--dir", str(tmp_path / "var")],
-        capture_output=True, text=True, timeout=180, cwd=tmp_path,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "Traceback" not in r.stderr
     assert list((tmp_path / "var" / "mail").glob("*.eml"))
     r = subprocess.run(
-        [str(sentinel), "--config", str(tmp_path / "var" / "demo" / "sentinel.yaml"), "incidents", "--json"],
-        capture_output=True, text=True, timeout=60,
+        [
+            str(sentinel),
+            "--config",
+            str(tmp_path / "var" / "demo" / "sentinel.yaml"),
+            "incidents",
+            "--json",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert r.returncode == 0 and r.stdout.strip() not in ("", "[]")
 

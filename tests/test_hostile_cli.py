@@ -18,15 +18,33 @@ import yaml
 from tests.servers.http import LoopbackHTTPServer
 
 SENTINEL = str(Path(sys.executable).parent / "sentinel")
-FEEDS = ["hang", "never-ending", "drop", "broken-chunked", "gzip-bomb", "brotli-bomb", "redirect-loop",
-         "trickle-headers?every=0.5", "trickle-body?every=0.5", "redirect-data", "redirect-bad", "json-deep",
-         "json-wrong-types"]
+FEEDS = [
+    "hang",
+    "never-ending",
+    "drop",
+    "broken-chunked",
+    "gzip-bomb",
+    "brotli-bomb",
+    "redirect-loop",
+    "trickle-headers?every=0.5",
+    "trickle-body?every=0.5",
+    "redirect-data",
+    "redirect-bad",
+    "json-deep",
+    "json-wrong-types",
+]
 
 
 def _sentinel(path: str, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "250"}
-    r = subprocess.run([SENTINEL, "--config", path, *args], capture_output=True, text=True, timeout=timeout, env=env,
-                       check=False)
+    r = subprocess.run(
+        [SENTINEL, "--config", path, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
     assert "Traceback" not in r.stdout + r.stderr, r.stdout + r.stderr
     return r
 
@@ -34,29 +52,61 @@ def _sentinel(path: str, *args: str, timeout: float = 240) -> subprocess.Complet
 def test_every_hostile_resource_through_the_real_command(tmp_path):
     db_file = tmp_path / "db.sqlite"
     with LoopbackHTTPServer() as srv, LoopbackHTTPServer() as internal:
-        secret = internal.add("/secret.html", "<html><head><title>内部</title></head><body>内网数据</body></html>")
+        secret = internal.add(
+            "/secret.html", "<html><head><title>内部</title></head><body>内网数据</body></html>"
+        )
         feed = {"type": "feed", "delay": 0, "obey_robots": False, "timeout": 2}
         # First a harmless one: the first source also pays for loading the matcher.
         sources = [{**feed, "name": "terminal", "url": srv.url("/hostile/terminal")}]
-        sources += [{**feed, "name": f"feed-{i}", "url": srv.url(f"/hostile/{n}")} for i, n in enumerate(FEEDS)]
+        sources += [
+            {**feed, "name": f"feed-{i}", "url": srv.url(f"/hostile/{n}")}
+            for i, n in enumerate(FEEDS)
+        ]
         sources += [
             {**feed, "name": "feed-to-internal", "url": srv.url(f"/redirect?to={secret}")},
-            {"name": "site-hostile", "type": "site", "delay": 0, "obey_robots": False, "timeout": 2,
-             "concurrency": 8, "crawl_timeout": 60, "urls": [srv.url(f"/hostile/{n}") for n in FEEDS]},
-            {"name": "site-to-internal", "type": "site", "delay": 0, "obey_robots": False,
-             "urls": [srv.url(f"/redirect?to={secret}")]},
+            {
+                "name": "site-hostile",
+                "type": "site",
+                "delay": 0,
+                "obey_robots": False,
+                "timeout": 2,
+                "concurrency": 8,
+                "crawl_timeout": 60,
+                "urls": [srv.url(f"/hostile/{n}") for n in FEEDS],
+            },
+            {
+                "name": "site-to-internal",
+                "type": "site",
+                "delay": 0,
+                "obey_robots": False,
+                "urls": [srv.url(f"/redirect?to={secret}")],
+            },
         ]
         path = tmp_path / "sentinel.yaml"
-        path.write_text(yaml.safe_dump({"database": f"sqlite:///{db_file}", "var_dir": str(tmp_path / "var"),
-                                        "sources": sources}, allow_unicode=True), encoding="utf-8")
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    "database": f"sqlite:///{db_file}",
+                    "var_dir": str(tmp_path / "var"),
+                    "sources": sources,
+                },
+                allow_unicode=True,
+            ),
+            encoding="utf-8",
+        )
         t = time.monotonic()
         poll = _sentinel(str(path), "poll", "--json")
         took = time.monotonic() - t
         runs = {r["source"]: r for r in json.loads(poll.stdout)["sources"]}
         slowest = max(runs.values(), key=lambda r: r["seconds"])
-        print(f"\nsentinel poll, {len(sources)} hostile sources (timeout 2 s): {took:.1f} s in all; slowest "
-              f"{slowest['source']} {slowest['seconds']:.1f} s; per feed: "
-              + ", ".join(f"{n.split('?')[0]} {runs[f'feed-{i}']['seconds']:.1f}s" for i, n in enumerate(FEEDS)))
+        print(
+            f"\nsentinel poll, {len(sources)} hostile sources (timeout 2 s): {took:.1f} s in all; slowest "
+            f"{slowest['source']} {slowest['seconds']:.1f} s; per feed: "
+            + ", ".join(
+                f"{n.split('?')[0]} {runs[f'feed-{i}']['seconds']:.1f}s"
+                for i, n in enumerate(FEEDS)
+            )
+        )
         assert took < 120
         assert all(runs[f"feed-{i}"]["seconds"] < 2.6 for i in range(len(FEEDS))), runs
         for i, _ in enumerate(FEEDS):
@@ -72,8 +122,20 @@ def test_every_hostile_resource_through_the_real_command(tmp_path):
 
         for args in (["posts"], ["status"], ["posts", "--json"], ["status", "--json"]):
             r = _sentinel(str(path), *args)
-            assert r.returncode == 0 and not any(c in r.stdout for c in ("\x1b", "\x9b", "\x07")), args
+            assert r.returncode == 0 and not any(c in r.stdout for c in ("\x1b", "\x9b", "\x07")), (
+                args
+            )
     with sqlite3.connect(db_file) as c:  # the redirect to another host stored nothing
-        assert c.execute("SELECT count(*) FROM posts WHERE title LIKE '%内部%' OR text LIKE '%内网%'").fetchone()[0] == 0
-        assert c.execute("SELECT count(*) FROM snapshots WHERE url LIKE ? OR final_url LIKE ?",
-                         (f"%:{internal.port}/%", f"%:{internal.port}/%")).fetchone()[0] == 0
+        assert (
+            c.execute(
+                "SELECT count(*) FROM posts WHERE title LIKE '%内部%' OR text LIKE '%内网%'"
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            c.execute(
+                "SELECT count(*) FROM snapshots WHERE url LIKE ? OR final_url LIKE ?",
+                (f"%:{internal.port}/%", f"%:{internal.port}/%"),
+            ).fetchone()[0]
+            == 0
+        )

@@ -22,7 +22,9 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_the_scheduler_imports_nothing_above_itself():
-    upward = sorted(n for n in _imports(ROOT / "scheduler.py") if n.startswith(ABOVE) or n == "sentinel.cli")
+    upward = sorted(
+        n for n in _imports(ROOT / "scheduler.py") if n.startswith(ABOVE) or n == "sentinel.cli"
+    )
     assert not upward, f"scheduler.py imports from a layer above it: {upward}"
 
 

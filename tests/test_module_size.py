@@ -12,10 +12,7 @@ def test_no_module_is_longer_than_450_lines():
     long = {}
     for path in ROOT.rglob("*.py"):
         rel = path.relative_to(ROOT).as_posix()
-        if (
-            rel.startswith((".venv/", "tests/", "build/"))
-            or "/migrations/" in rel
-        ):
+        if rel.startswith((".venv/", "tests/", "build/")) or "/migrations/" in rel:
             continue
         n = len(path.read_text(encoding="utf-8").splitlines())
         if n > LIMIT:

@@ -60,8 +60,15 @@ def incident_of(s, post_url_part: str) -> Incident:
 
 
 def messages(s, incident_id: int, kind: str) -> list[OutboxMessage]:
-    return list(s.scalars(select(OutboxMessage).where(
-        OutboxMessage.incident_id == incident_id, OutboxMessage.kind == kind, OutboxMessage.channel == "email")))
+    return list(
+        s.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.incident_id == incident_id,
+                OutboxMessage.kind == kind,
+                OutboxMessage.channel == "email",
+            )
+        )
+    )
 
 
 # A morning, the last minutes before midnight in Shanghai (the scenario crosses into the
@@ -75,7 +82,10 @@ def test_the_demo_scenario_follows_the_response_plan(tmp_path, opening):
     hour, minute = map(int, opening.split(":"))
     epoch = datetime(2026, 11, 23, hour, minute, tzinfo=SHANGHAI)
     clocks = Clocks(epoch.astimezone(UTC))
-    with Mailbox(tmp_path / "mail") as mailbox, CampusWorld(clock=clocks.world, epoch=epoch) as world:
+    with (
+        Mailbox(tmp_path / "mail") as mailbox,
+        CampusWorld(clock=clocks.world, epoch=epoch) as world,
+    ):
         cfg_dict = world.sentinel_config(tmp_path / "var", mailbox.port, delay=0)
         cfg_dict["var_dir"] = str(tmp_path / "var")
         path = tmp_path / "sentinel.yaml"
@@ -92,8 +102,11 @@ def test_the_demo_scenario_follows_the_response_plan(tmp_path, opening):
         with db.session() as s:
             inquiry = incident_of(s, url("canteen-inquiry").split("//", 1)[1])
             assert inquiry.category == "inquiry" and inquiry.severity in ("IV", "III")  # proposed
-            reply = s.scalars(select(ChecklistItem).where(
-                ChecklistItem.incident_id == inquiry.id, ChecklistItem.key == "reply_online")).one()
+            reply = s.scalars(
+                select(ChecklistItem).where(
+                    ChecklistItem.incident_id == inquiry.id, ChecklistItem.key == "reply_online"
+                )
+            ).one()
             due_local = reply.due_at.astimezone(SHANGHAI)
             opened_local = inquiry.opened_at.astimezone(SHANGHAI)
             # The same day at 23:59, and never less than an hour (incidents.min_deadline):
@@ -109,13 +122,20 @@ def test_the_demo_scenario_follows_the_response_plan(tmp_path, opening):
         clocks.t = 80
         pipeline.poll()
         with db.session() as s:
-            story = [p.key for p in sc.posts if p.kind == "hype" and p.wave == 1] + ["canteen-inquiry"]
+            story = [p.key for p in sc.posts if p.kind == "hype" and p.wave == 1] + [
+                "canteen-inquiry"
+            ]
             ids = {incident_of(s, url(k).split("//", 1)[1]).id for k in story}
             assert ids == {inquiry_id}, "the canteen story and its reposts must be one incident"
             canteen = s.get(Incident, inquiry_id)
             assert canteen.category == "hype" and canteen.severity in ("I", "II", "III")
             assert canteen.post_count >= len(story) and canteen.site_count >= 3
-            keys = {c.key for c in s.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == inquiry_id))}
+            keys = {
+                c.key
+                for c in s.scalars(
+                    select(ChecklistItem).where(ChecklistItem.incident_id == inquiry_id)
+                )
+            }
             assert {"reply_online", "state_facts", "trace_and_deal"} <= keys
             hype_id = inquiry_id
 
@@ -126,11 +146,15 @@ def test_the_demo_scenario_follows_the_response_plan(tmp_path, opening):
             rumour = incident_of(s, url("rumour-gathering").split("//", 1)[1])
             assert incident_of(s, url("rumour-gathering-tieba").split("//", 1)[1]).id == rumour.id
             assert rumour.category == "illegal" and rumour.id != hype_id
-            items = s.scalars(select(EvidenceItem).where(EvidenceItem.incident_id == rumour.id)).all()
+            items = s.scalars(
+                select(EvidenceItem).where(EvidenceItem.incident_id == rumour.id)
+            ).all()
             assert len(items) >= 2
             for item in items:
                 snap = s.get(Snapshot, item.snapshot_id)
-                assert item.sha256 == snap.sha256 == hashlib.sha256(snapshot_bytes(snap)).hexdigest()
+                assert (
+                    item.sha256 == snap.sha256 == hashlib.sha256(snapshot_bytes(snap)).hexdigest()
+                )
             pack = tmp_path / "evidence.zip"
             evidence.export(s, rumour, pack, now=clocks.now())
         with zipfile.ZipFile(pack) as z:
@@ -147,8 +171,16 @@ def test_the_demo_scenario_follows_the_response_plan(tmp_path, opening):
             actions.classify(s, inc, "hype", config=cfg, now=now, by="赵敏")
             for key in ("state_facts", "trace_and_deal"):  # the inquiry's reply stays open
                 actions.check(s, inc, key, config=cfg, now=now, by="赵敏", note="已完成")
-            actions.resolve(s, inc, config=cfg, now=now, by="赵敏", tracker="赵敏", force=True,
-                            note="已发布情况说明，转入动态跟踪")
+            actions.resolve(
+                s,
+                inc,
+                config=cfg,
+                now=now,
+                by="赵敏",
+                tracker="赵敏",
+                force=True,
+                note="已发布情况说明，转入动态跟踪",
+            )
             assert inc.status == "tracking"
 
         # 5. The second wave: the tracked incident reopens with a secondary-crisis alert.
@@ -166,8 +198,11 @@ def test_the_demo_scenario_follows_the_response_plan(tmp_path, opening):
 
         # 7. The inquiry's same-day deadline passes: one overdue alert, not one a minute.
         with db.session() as s:
-            reply = s.scalars(select(ChecklistItem).where(
-                ChecklistItem.incident_id == inquiry_id, ChecklistItem.key == "reply_online")).one()
+            reply = s.scalars(
+                select(ChecklistItem).where(
+                    ChecklistItem.incident_id == inquiry_id, ChecklistItem.key == "reply_online"
+                )
+            ).one()
             due, reply_title = reply.due_at, reply.title
         clocks.extra = due - clocks.now() + timedelta(minutes=1)
         pipeline.tick()

@@ -21,9 +21,13 @@ def _label_tables(path: Path):
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict) and len(node.keys) >= 3:
             keys, values = node.keys, node.values
-            if all(isinstance(k, ast.Constant) and isinstance(k.value, str) and KEY.match(k.value) for k in keys) \
-                    and all(isinstance(x, ast.Constant) and isinstance(x.value, str) and CJK.search(x.value)
-                            for x in values):
+            if all(
+                isinstance(k, ast.Constant) and isinstance(k.value, str) and KEY.match(k.value)
+                for k in keys
+            ) and all(
+                isinstance(x, ast.Constant) and isinstance(x.value, str) and CJK.search(x.value)
+                for x in values
+            ):
                 yield node.lineno
 
 
@@ -32,7 +36,10 @@ def test_no_label_table_stands_outside_the_vocabulary():
     for path in ROOT.rglob("*.py"):
         rel = path.relative_to(ROOT).as_posix()
         # yamlpos translates pydantic's own error types (another library's words, not ours).
-        if rel.startswith((".venv/", "tests/", "build/")) or rel in ("core/vocabulary.py", "core/yamlpos.py"):
+        if rel.startswith((".venv/", "tests/", "build/")) or rel in (
+            "core/vocabulary.py",
+            "core/yamlpos.py",
+        ):
             continue
         found += [f"{rel}:{line}" for line in _label_tables(path)]
     assert not found, f"label tables outside core/vocabulary.py: {found}"
@@ -55,11 +62,19 @@ def test_an_unknown_word_names_the_accepted_ones_in_chinese():
 
 
 def test_labels_ranks_and_empty_values():
-    assert v.Severity.label_of("I") == "Ⅰ级 特别重大" and v.severity_rank("I") > v.severity_rank("IV")
+    assert v.Severity.label_of("I") == "Ⅰ级 特别重大" and v.severity_rank("I") > v.severity_rank(
+        "IV"
+    )
     assert v.Category.label_of(None) == "未定性" and v.Severity.label_of(None) == "未定级"
     assert v.actor_label("system") == "系统" and v.actor_label("赵敏") == "赵敏"
     assert f"{v.IncidentStatus.CLOSED}" == "closed" and v.IncidentStatus.CLOSED == "closed"
-    assert [s.value for s in v.OPEN_STATUSES] == ["reported", "assessing", "escalated", "handling", "reopened"]
+    assert [s.value for s in v.OPEN_STATUSES] == [
+        "reported",
+        "assessing",
+        "escalated",
+        "handling",
+        "reopened",
+    ]
 
 
 def test_a_vocabulary_field_stores_the_key_whatever_the_office_typed():

@@ -69,9 +69,7 @@ def load_file(path: str | Path) -> tuple[WatchlistFile, yamlpos.PositionedDoc]:
     """Parse and validate one file (no checks across files)."""
     doc = yamlpos.load_file(path, WatchlistError)
     if doc.data is not None and not isinstance(doc.data, dict):
-        raise WatchlistError(
-            doc.file, 1, 1, "监测词表应由“键: 值”组成（entities:、topics: ……）"
-        )
+        raise WatchlistError(doc.file, 1, 1, "监测词表应由“键: 值”组成（entities:、topics: ……）")
     wl = yamlpos.validate(doc, WatchlistFile, WatchlistError, hint=_hint({}))
     _check_file(wl, doc)  # type: ignore[arg-type]
     return wl, doc  # type: ignore[return-value]

@@ -49,7 +49,11 @@ def subject(tag: str, incident, suffix: str = "") -> str:
     """``【舆情预警】【Ⅲ级 较大】【询问质疑诉求】<title><suffix>``, with 【特急】 (Ⅰ) or
     【紧急】 (Ⅱ) in front."""
     title = clean_line(incident.title, 60) or f"事件 #{incident.id}"
-    parts = [urgency.subject_prefix(incident.severity), f"【{tag}】", f"【{Severity.label_of(incident.severity)}】"]
+    parts = [
+        urgency.subject_prefix(incident.severity),
+        f"【{tag}】",
+        f"【{Severity.label_of(incident.severity)}】",
+    ]
     if incident.category:
         parts.append(f"【{Category.label_of(incident.category)}】")
     return "".join(parts) + title + suffix
@@ -76,7 +80,11 @@ def opened(
     heading = tag
     lead = "监测发现一起涉及我校的网络舆情，请及时研判处置。"
     if related is not None:
-        closed = f"（已于 {office_time(related.closed_at, config.tz)} 结案）" if related.closed_at else ""
+        closed = (
+            f"（已于 {office_time(related.closed_at, config.tz)} 结案）"
+            if related.closed_at
+            else ""
+        )
         lead = (
             f"已结案事件 #{related.id}《{clean_line(related.title, 60)}》{closed}的话题再次出现，"
             f"已立为新事件 #{incident.id}（关联事件 #{related.id}）。请立即重新研判，必要时再次报告。"

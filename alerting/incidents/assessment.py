@@ -62,7 +62,9 @@ class Measures:
 
 
 def site_of(post: Post) -> str:
-    if (post.url or "").startswith("report:"):  # reported without a URL (a chat group, a screenshot)
+    if (post.url or "").startswith(
+        "report:"
+    ):  # reported without a URL (a chat group, a screenshot)
         return "人工报案（无网址）"
     return (urlsplit(post.url or "").hostname or "").removeprefix("www.") or "未知"
 
@@ -127,8 +129,12 @@ def spread_of(session: Session, incident: Incident, now: datetime) -> Spread:
         .order_by(ChecklistItem.id)
     )
     return Spread(
-        now=now, posts=m.posts, sites=m.sites, site_names=list(m.site_names),
-        posts_last_hour=m.posts_last_hour, first=m.first_source,
+        now=now,
+        posts=m.posts,
+        sites=m.sites,
+        site_names=list(m.site_names),
+        posts_last_hour=m.posts_last_hour,
+        first=m.first_source,
         open_items=[(i.title, i.due_at) for i in items],
     )
 
@@ -155,7 +161,9 @@ def propose_category(rows: list[tuple[Post, Match | None]]) -> str | None:
     return weight.most_common(1)[0][0] if weight else None
 
 
-def _spread(score: int, severity: str | None, m: Measures, span_hours: float) -> tuple[int, str | None]:
+def _spread(
+    score: int, severity: str | None, m: Measures, span_hours: float
+) -> tuple[int, str | None]:
     rate = m.posts_last_hour if span_hours <= 1 else max(m.posts_last_hour, m.posts_per_hour)
     new_score, new_sev = apply_spread(score, severity, rate, m.sites, m.engagement)
     return int(new_score), new_sev
@@ -175,7 +183,11 @@ def refresh(session: Session, incident: Incident, now: datetime) -> Measures:
     if not confirmed_by_person(session, incident, "severity_set"):
         score = max((mm.score for _, mm in rows if mm is not None), default=incident.score)
         sev = max(
-            (mm.severity for _, mm in rows if mm is not None and mm.severity in Severity.keys()),
+            (
+                mm.severity
+                for _, mm in rows
+                if mm is not None and Severity.get(mm.severity) is not None
+            ),
             key=severity_rank,
             default=incident.severity,
         )

@@ -34,7 +34,41 @@ _NOISE = re.compile(r"[\W_]+", re.UNICODE)
 MAX_COMPARED_POSTS = 40
 # Words too common in posts about a college to say which story a post tells.
 _GENERIC = frozenset(
-    ["学校", "学院", "大家", "这么", "今天", "昨天", "什么", "没有", "一个", "我们", "他们", "你们", "现在", "已经", "真的", "还是", "这个", "那个", "自己", "知道", "网友", "记者", "同学", "学生", "老师", "事情", "问题", "情况", "相关", "表示", "目前", "近日", "本网讯"]
+    [
+        "学校",
+        "学院",
+        "大家",
+        "这么",
+        "今天",
+        "昨天",
+        "什么",
+        "没有",
+        "一个",
+        "我们",
+        "他们",
+        "你们",
+        "现在",
+        "已经",
+        "真的",
+        "还是",
+        "这个",
+        "那个",
+        "自己",
+        "知道",
+        "网友",
+        "记者",
+        "同学",
+        "学生",
+        "老师",
+        "事情",
+        "问题",
+        "情况",
+        "相关",
+        "表示",
+        "目前",
+        "近日",
+        "本网讯",
+    ]
 )
 _tfidf_lock = threading.Lock()
 _tfidf = None
@@ -64,7 +98,9 @@ def story_words(post: Post, match: Match | None, cache_dir: Path | None = None) 
     cached = (post.extra or {}).get("story_words")
     if cached is not None:
         return set(cached)
-    words = set(_extractor(cache_dir).extract_tags(f"{post.title or ''}\n{post.text or ''}", topK=20))
+    words = set(
+        _extractor(cache_dir).extract_tags(f"{post.title or ''}\n{post.text or ''}", topK=20)
+    )
     drop = set()
     for h in (match.hits if match is not None else None) or ():
         if isinstance(h, dict) and (not h.get("topic") or h.get("signal")):
@@ -164,8 +200,13 @@ class Placement:
 
 
 def find_incident(
-    session: Session, post: Post, match: Match | None, settings: ClusteringSettings, now: datetime,
-    cache_dir: Path | None = None, closed_since: datetime | None = None,
+    session: Session,
+    post: Post,
+    match: Match | None,
+    settings: ClusteringSettings,
+    now: datetime,
+    cache_dir: Path | None = None,
+    closed_since: datetime | None = None,
 ) -> Placement | None:
     """The incident this post belongs to, or None when it is a new story. Incidents
     closed after ``closed_since`` keep their watch: a post of their story (told in other
@@ -179,7 +220,10 @@ def find_incident(
     if root is not None:
         family = select(Post.id).where(or_(Post.id == root, Post.duplicate_of_id == root))
         ip = session.scalar(
-            select(IncidentPost).where(IncidentPost.post_id.in_(family)).order_by(IncidentPost.id).limit(1)
+            select(IncidentPost)
+            .where(IncidentPost.post_id.in_(family))
+            .order_by(IncidentPost.id)
+            .limit(1)
         )
         if ip is not None:
             return Placement(session.get(Incident, ip.incident_id), "repost", 1.0)
@@ -208,8 +252,13 @@ def find_incident(
 
 
 def _affinity(
-    session: Session, inc: Incident, key: StoryKey, mine: set[str], words: set[str],
-    settings: ClusteringSettings, cache_dir: Path | None,
+    session: Session,
+    inc: Incident,
+    key: StoryKey,
+    mine: set[str],
+    words: set[str],
+    settings: ClusteringSettings,
+    cache_dir: Path | None,
 ) -> tuple[float, str, float]:
     rows = session.execute(
         select(Post, Match)
@@ -219,11 +268,19 @@ def _affinity(
         .order_by(IncidentPost.id.desc())
         .limit(MAX_COMPARED_POSTS)
     ).all()
-    sim = max((similarity(mine, shingles(f"{p.title or ''}{p.text or ''}")) for p, _m in rows), default=0.0)
+    sim = max(
+        (similarity(mine, shingles(f"{p.title or ''}{p.text or ''}")) for p, _m in rows),
+        default=0.0,
+    )
     if sim >= settings.near_duplicate:
         return 2.0 + sim, "near_duplicate", sim
     theirs = StoryKey.of_incident(session, inc)
-    if settings.require_entity and theirs.entities and key.entities and not (theirs.entities & key.entities):
+    if (
+        settings.require_entity
+        and theirs.entities
+        and key.entities
+        and not (theirs.entities & key.entities)
+    ):
         return 0.0, "", sim
     # An inquiry that turns into a hype wave is one story whose nature escalates. But a
     # fabrication or incitement (category 3: evidence, law enforcement) and a suggestion
@@ -232,8 +289,13 @@ def _affinity(
     # reopened takes any new post about it: that is the secondary crisis.
     watched = inc.status in ("tracking", "reopened", "closed")
     apart = {"illegal", "constructive"}
-    if (not watched and key.category and inc.category and key.category != inc.category
-            and (key.category in apart or inc.category in apart)):
+    if (
+        not watched
+        and key.category
+        and inc.category
+        and key.category != inc.category
+        and (key.category in apart or inc.category in apart)
+    ):
         return 0.0, "", sim
     shared = len(theirs.terms & key.terms)
     their_words: set[str] = set()

@@ -51,7 +51,11 @@ def levels_for(config, incident: Incident) -> list[Level]:
 
 def sent_levels(session: Session, incident: Incident) -> list[Escalation]:
     return list(
-        session.scalars(select(Escalation).where(Escalation.incident_id == incident.id).order_by(Escalation.level))
+        session.scalars(
+            select(Escalation)
+            .where(Escalation.incident_id == incident.id)
+            .order_by(Escalation.level)
+        )
     )
 
 
@@ -66,12 +70,27 @@ def _position(levels: list[Level], sent: list[Escalation]) -> int:
     return pos
 
 
-def _send(session, incident, level_no, lv: Level, *, config, outbox, now, actor, note,
-          next_groups=(), covered=()) -> Escalation:
+def _send(
+    session,
+    incident,
+    level_no,
+    lv: Level,
+    *,
+    config,
+    outbox,
+    now,
+    actor,
+    note,
+    next_groups=(),
+    covered=(),
+) -> Escalation:
     """Tell ``lv``'s groups now (the same moment for all: dual reporting). Groups in
     ``covered`` read this report in the incident's first alert (one mail, not two)."""
     esc = Escalation(
-        incident_id=incident.id, level=level_no, groups=list(lv.notify), sent_at=now,
+        incident_id=incident.id,
+        level=level_no,
+        groups=list(lv.notify),
+        sent_at=now,
         ack_due_at=now + timedelta(seconds=lv.ack_within),
     )
     session.add(esc)
@@ -83,12 +102,25 @@ def _send(session, incident, level_no, lv: Level, *, config, outbox, now, actor,
             continue
         if posts is None:  # measured once for every group of the level
             posts, spread = top_posts(session, incident), spread_of(session, incident, now)
-        outbox.queue(session, words.level_report(incident, report=report, group=group, config=config,
-                                                 posts=posts, spread=spread))
+        outbox.queue(
+            session,
+            words.level_report(
+                incident, report=report, group=group, config=config, posts=posts, spread=spread
+            ),
+        )
     merged = [g for g in lv.notify if g in covered]
-    record(session, incident, "escalation_sent", actor=actor, now=now,
-           note=f"{note}（与预警邮件合并发送）" if merged and note else note,
-           level=level_no, groups=list(lv.notify), ack_due_at=esc.ack_due_at.isoformat(), merged=merged)
+    record(
+        session,
+        incident,
+        "escalation_sent",
+        actor=actor,
+        now=now,
+        note=f"{note}（与预警邮件合并发送）" if merged and note else note,
+        level=level_no,
+        groups=list(lv.notify),
+        ack_due_at=esc.ack_due_at.isoformat(),
+        merged=merged,
+    )
     return esc
 
 
@@ -96,8 +128,9 @@ def _next(levels: list[Level], pos: int) -> list[str]:
     return list(levels[pos + 1].notify) if pos + 1 < len(levels) else []
 
 
-def start(session: Session, incident: Incident, *, config, outbox, now: datetime,
-          covered=()) -> Escalation | None:
+def start(
+    session: Session, incident: Incident, *, config, outbox, now: datetime, covered=()
+) -> Escalation | None:
     """Make the escalation follow the rule that covers the incident now. On opening (or
     when a rise in severity brings a rule that did not cover it before): the rule's
     first level at once, except for the groups in ``covered`` (the first alert is their
@@ -109,12 +142,30 @@ def start(session: Session, incident: Incident, *, config, outbox, now: datetime
     sent = sent_levels(session, incident)
     if sent:
         return follow_rule(session, incident, config=config, outbox=outbox, now=now, sent=sent)
-    return _send(session, incident, 1, levels[0], config=config, outbox=outbox, now=now, actor="system",
-                 note="按上报规则自动报告", next_groups=_next(levels, 0), covered=covered)
+    return _send(
+        session,
+        incident,
+        1,
+        levels[0],
+        config=config,
+        outbox=outbox,
+        now=now,
+        actor="system",
+        note="按上报规则自动报告",
+        next_groups=_next(levels, 0),
+        covered=covered,
+    )
 
 
-def follow_rule(session: Session, incident: Incident, *, config, outbox, now: datetime,
-                sent: list[Escalation] | None = None) -> Escalation | None:
+def follow_rule(
+    session: Session,
+    incident: Incident,
+    *,
+    config,
+    outbox,
+    now: datetime,
+    sent: list[Escalation] | None = None,
+) -> Escalation | None:
     """A running chain (its last level not acknowledged) moves onto the rule covering
     the incident now: the level told last gets the new rule's time to acknowledge
     (counted from when it was told), and a level the new rule asks for that is due by
@@ -129,25 +180,62 @@ def follow_rule(session: Session, incident: Incident, *, config, outbox, now: da
     latest = sent[-1]
     pos = _position(levels, sent)
     if pos == 0:  # the new rule's first level names groups nobody has told yet
-        return _send(session, incident, latest.level + 1, levels[0], config=config, outbox=outbox, now=now,
-                     actor="system", note="危害程度上升，按新规则报告", next_groups=_next(levels, 0))
+        return _send(
+            session,
+            incident,
+            latest.level + 1,
+            levels[0],
+            config=config,
+            outbox=outbox,
+            now=now,
+            actor="system",
+            note="危害程度上升，按新规则报告",
+            next_groups=_next(levels, 0),
+        )
     due = latest.sent_at + timedelta(seconds=levels[pos - 1].ack_within)
     if due < latest.ack_due_at:
         before = latest.ack_due_at
         latest.ack_due_at = due
-        record(session, incident, "rule_changed", now=now,
-               note=(f"危害程度升至{Severity.label_of(incident.severity)}，改按新规则："
-                     f"第{latest.level}级确认期限由 {office_time(before, config.tz)} 提前至 {office_time(due, config.tz)}"),
-               level=latest.level, ack_due_before=before.isoformat(), ack_due_at=due.isoformat())
+        record(
+            session,
+            incident,
+            "rule_changed",
+            now=now,
+            note=(
+                f"危害程度升至{Severity.label_of(incident.severity)}，改按新规则："
+                f"第{latest.level}级确认期限由 {office_time(before, config.tz)} 提前至 {office_time(due, config.tz)}"
+            ),
+            level=latest.level,
+            ack_due_before=before.isoformat(),
+            ack_due_at=due.isoformat(),
+        )
     if latest.ack_due_at <= now and pos < len(levels):
-        return _send(session, incident, latest.level + 1, levels[pos], config=config, outbox=outbox, now=now,
-                     actor="system", note=f"第{latest.level}级超过新规则的确认期限未确认，自动报告下一级",
-                     next_groups=_next(levels, pos))
+        return _send(
+            session,
+            incident,
+            latest.level + 1,
+            levels[pos],
+            config=config,
+            outbox=outbox,
+            now=now,
+            actor="system",
+            note=f"第{latest.level}级超过新规则的确认期限未确认，自动报告下一级",
+            next_groups=_next(levels, pos),
+        )
     return None
 
 
-def escalate(session: Session, incident: Incident, *, config, outbox, now: datetime, actor: str,
-             note: str | None = None, groups: list[str] | None = None) -> Escalation:
+def escalate(
+    session: Session,
+    incident: Incident,
+    *,
+    config,
+    outbox,
+    now: datetime,
+    actor: str,
+    note: str | None = None,
+    groups: list[str] | None = None,
+) -> Escalation:
     """Tell the next level now (by hand). Without a rule level left, the default
     escalation (leaders and the superior department at once) or ``groups``."""
     done = sent_levels(session, incident)
@@ -163,12 +251,29 @@ def escalate(session: Session, incident: Incident, *, config, outbox, now: datet
         else:
             d = settings_of(config).default_escalation
             lv = Level(list(d.notify), d.ack_within)
-    return _send(session, incident, level_no, lv, config=config, outbox=outbox, now=now, actor=actor, note=note,
-                 next_groups=nxt)
+    return _send(
+        session,
+        incident,
+        level_no,
+        lv,
+        config=config,
+        outbox=outbox,
+        now=now,
+        actor=actor,
+        note=note,
+        next_groups=nxt,
+    )
 
 
-def acknowledge(session: Session, incident_id: int, by: str, now: datetime, note: str | None = None, *,
-                config=None) -> dict:
+def acknowledge(
+    session: Session,
+    incident_id: int,
+    by: str,
+    now: datetime,
+    note: str | None = None,
+    *,
+    config=None,
+) -> dict:
     """Acknowledge the incident's escalations: the timers stop. Safe to call twice.
     Counts only from the office or a person a report was addressed to (their e-mail
     among the recipients of a level told; ``roles.acknowledger``): anyone else is
@@ -185,10 +290,22 @@ def acknowledge(session: Session, incident_id: int, by: str, now: datetime, note
     if first:
         incident.acknowledged_at, incident.acknowledged_by = now, by
     if open_levels or first:
-        record(session, incident, "acknowledged", actor=by, now=now, note=note,
-               levels=[e.level for e in open_levels])
-    return {"incident": incident.id, "acknowledged_by": by, "acknowledged_at": now,
-            "levels": [e.level for e in open_levels], "changed": bool(open_levels or first)}
+        record(
+            session,
+            incident,
+            "acknowledged",
+            actor=by,
+            now=now,
+            note=note,
+            levels=[e.level for e in open_levels],
+        )
+    return {
+        "incident": incident.id,
+        "acknowledged_by": by,
+        "acknowledged_at": now,
+        "levels": [e.level for e in open_levels],
+        "changed": bool(open_levels or first),
+    }
 
 
 def due(session: Session, *, config, outbox, now: datetime) -> dict:
@@ -201,7 +318,10 @@ def due(session: Session, *, config, outbox, now: datetime) -> dict:
     )
     rows = session.scalars(
         select(Escalation)
-        .join(latest, (latest.c.incident_id == Escalation.incident_id) & (latest.c.lv == Escalation.level))
+        .join(
+            latest,
+            (latest.c.incident_id == Escalation.incident_id) & (latest.c.lv == Escalation.level),
+        )
         .where(Escalation.acked_at.is_(None), Escalation.ack_due_at <= now)
     ).all()
     for esc in rows:
@@ -211,16 +331,40 @@ def due(session: Session, *, config, outbox, now: datetime) -> dict:
         levels = levels_for(config, incident)
         pos = _position(levels, sent_levels(session, incident))
         if pos < len(levels):
-            _send(session, incident, esc.level + 1, levels[pos], config=config, outbox=outbox, now=now,
-                  actor="system", note=f"第{esc.level}级超时未确认，自动报告下一级", next_groups=_next(levels, pos))
+            _send(
+                session,
+                incident,
+                esc.level + 1,
+                levels[pos],
+                config=config,
+                outbox=outbox,
+                now=now,
+                actor="system",
+                note=f"第{esc.level}级超时未确认，自动报告下一级",
+                next_groups=_next(levels, pos),
+            )
             out["escalated"] += 1
         else:
             # After the last level: remind that level at the outbox's repeat interval
             # (notify.repeat_interval) until somebody acknowledges.
-            msg = outbox.queue(session, reminder.unacknowledged(incident, level=esc.level, groups=esc.groups,
-                                                                ack_due_at=esc.ack_due_at, config=config))
+            msg = outbox.queue(
+                session,
+                reminder.unacknowledged(
+                    incident,
+                    level=esc.level,
+                    groups=esc.groups,
+                    ack_due_at=esc.ack_due_at,
+                    config=config,
+                ),
+            )
             if msg is not None:
-                record(session, incident, "escalation_reminder", now=now, note=f"第{esc.level}级超时未确认，已提醒",
-                       level=esc.level)
+                record(
+                    session,
+                    incident,
+                    "escalation_reminder",
+                    now=now,
+                    note=f"第{esc.level}级超时未确认，已提醒",
+                    level=esc.level,
+                )
                 out["reminded"] += 1
     return out

@@ -38,9 +38,15 @@ def snapshot_bytes(snap: Snapshot) -> bytes:
     raise ValueError(f"unknown snapshot compression {snap.compression!r}")
 
 
-def preserve(session: Session, incident: Incident, *, now: datetime, actor: str = "system") -> list[EvidenceItem]:
+def preserve(
+    session: Session, incident: Incident, *, now: datetime, actor: str = "system"
+) -> list[EvidenceItem]:
     """Attach every post's snapshot not yet attached; tick the 'evidence' checklist item."""
-    have = set(session.scalars(select(EvidenceItem.snapshot_id).where(EvidenceItem.incident_id == incident.id)))
+    have = set(
+        session.scalars(
+            select(EvidenceItem.snapshot_id).where(EvidenceItem.incident_id == incident.id)
+        )
+    )
     rows = session.execute(
         select(Post, Snapshot)
         .join(IncidentPost, IncidentPost.post_id == Post.id)
@@ -54,16 +60,27 @@ def preserve(session: Session, incident: Incident, *, now: datetime, actor: str 
             continue
         have.add(snap.id)
         item = EvidenceItem(
-            incident_id=incident.id, post_id=post.id, snapshot_id=snap.id, sha256=snap.sha256,
-            added_at=now, added_by=actor, note=f"原始网页快照 {snap.final_url or snap.url}（抓取于 {snap.fetched_at.isoformat()}）",
+            incident_id=incident.id,
+            post_id=post.id,
+            snapshot_id=snap.id,
+            sha256=snap.sha256,
+            added_at=now,
+            added_by=actor,
+            note=f"原始网页快照 {snap.final_url or snap.url}（抓取于 {snap.fetched_at.isoformat()}）",
         )
         session.add(item)
         added.append(item)
     session.flush()
     if added:
-        record(session, incident, "evidence_added", actor=actor, now=now,
-               note=f"固定证据 {len(added)} 份（原始快照及 SHA-256）",
-               snapshots=[i.snapshot_id for i in added])
+        record(
+            session,
+            incident,
+            "evidence_added",
+            actor=actor,
+            now=now,
+            note=f"固定证据 {len(added)} 份（原始快照及 SHA-256）",
+            snapshots=[i.snapshot_id for i in added],
+        )
         _tick_auto_item(session, incident, now)
     return added
 
@@ -76,38 +93,74 @@ def collect(session: Session, incident: Incident, *, by: str, now: datetime) -> 
     return preserve(session, incident, now=now, actor=user.name)
 
 
-def attach_snapshot(session: Session, incident: Incident, post: Post, *, actor: str, now: datetime,
-                    note: str) -> EvidenceItem | None:
+def attach_snapshot(
+    session: Session, incident: Incident, post: Post, *, actor: str, now: datetime, note: str
+) -> EvidenceItem | None:
     """Keep one post's snapshot as evidence of the incident (a reported page), once."""
     snap = session.get(Snapshot, post.snapshot_id) if post.snapshot_id else None
-    if snap is None or session.scalar(select(EvidenceItem.id).where(
-            EvidenceItem.incident_id == incident.id, EvidenceItem.snapshot_id == snap.id)) is not None:
+    if (
+        snap is None
+        or session.scalar(
+            select(EvidenceItem.id).where(
+                EvidenceItem.incident_id == incident.id, EvidenceItem.snapshot_id == snap.id
+            )
+        )
+        is not None
+    ):
         return None
-    item = EvidenceItem(incident_id=incident.id, post_id=post.id, snapshot_id=snap.id, sha256=snap.sha256,
-                        added_at=now, added_by=actor,
-                        note=f"{note} {snap.final_url or snap.url}（抓取于 {snap.fetched_at.isoformat()}）")
+    item = EvidenceItem(
+        incident_id=incident.id,
+        post_id=post.id,
+        snapshot_id=snap.id,
+        sha256=snap.sha256,
+        added_at=now,
+        added_by=actor,
+        note=f"{note} {snap.final_url or snap.url}（抓取于 {snap.fetched_at.isoformat()}）",
+    )
     session.add(item)
     session.flush()
-    record(session, incident, "evidence_added", actor=actor, now=now,
-           note=f"{note}（SHA-256 {snap.sha256}）", snapshots=[snap.id])
+    record(
+        session,
+        incident,
+        "evidence_added",
+        actor=actor,
+        now=now,
+        note=f"{note}（SHA-256 {snap.sha256}）",
+        snapshots=[snap.id],
+    )
     return item
 
 
 def _tick_auto_item(session: Session, incident: Incident, now: datetime) -> None:
     # The playbook's 'auto: evidence' item is the one keyed preserve_evidence by default;
     # any item whose title is 固定证据 counts too, for edited playbooks.
-    for item in session.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == incident.id)):
+    for item in session.scalars(
+        select(ChecklistItem).where(ChecklistItem.incident_id == incident.id)
+    ):
         if item.done_at is None and (item.key == "preserve_evidence" or item.title == "固定证据"):
-            item.done_at, item.done_by, item.note = now, "system", "系统已自动固定原始快照及其 SHA-256"
+            item.done_at, item.done_by, item.note = (
+                now,
+                "system",
+                "系统已自动固定原始快照及其 SHA-256",
+            )
             record(session, incident, "check", now=now, note=item.title, item=item.key)
 
 
 def export(session: Session, incident: Incident, out: Path | str, *, now: datetime) -> dict:
     """Write the evidence pack zip; every snapshot's hash is checked against its bytes."""
-    items = session.scalars(select(EvidenceItem).where(EvidenceItem.incident_id == incident.id).order_by(EvidenceItem.id)).all()
+    items = session.scalars(
+        select(EvidenceItem)
+        .where(EvidenceItem.incident_id == incident.id)
+        .order_by(EvidenceItem.id)
+    ).all()
     manifest = {
-        "incident": {"id": incident.id, "title": incident.title, "category": incident.category,
-                     "severity": incident.severity, "opened_at": incident.opened_at.isoformat()},
+        "incident": {
+            "id": incident.id,
+            "title": incident.title,
+            "category": incident.category,
+            "severity": incident.severity,
+            "opened_at": incident.opened_at.isoformat(),
+        },
         "exported_at": now.isoformat(),
         "items": [],
     }
@@ -118,38 +171,84 @@ def export(session: Session, incident: Incident, out: Path | str, *, now: dateti
         for it in items:
             snap = session.get(Snapshot, it.snapshot_id) if it.snapshot_id else None
             post = session.get(Post, it.post_id) if it.post_id else None
-            entry = {"evidence_id": it.id, "sha256": it.sha256, "added_at": it.added_at.isoformat(),
-                     "added_by": it.added_by, "note": it.note}
+            entry = {
+                "evidence_id": it.id,
+                "sha256": it.sha256,
+                "added_at": it.added_at.isoformat(),
+                "added_by": it.added_by,
+                "note": it.note,
+            }
             kept = session.get(EvidenceFile, it.file_id) if it.file_id else None
             if kept is not None:
                 actual = hashlib.sha256(kept.body).hexdigest()
                 name = f"files/{it.id}-{kept.sha256[:12]}-{_safe_name(it.filename)}"
                 z.writestr(name, kept.body)
                 sums.append(f"{actual}  {name}")
-                entry.update({"file": name, "filename": it.filename, "media_type": kept.media_type,
-                              "size": kept.size, "hash_verified": actual == it.sha256 == kept.sha256})
+                entry.update(
+                    {
+                        "file": name,
+                        "filename": it.filename,
+                        "media_type": kept.media_type,
+                        "size": kept.size,
+                        "hash_verified": actual == it.sha256 == kept.sha256,
+                    }
+                )
             if snap is not None:
                 raw = snapshot_bytes(snap)
                 actual = hashlib.sha256(raw).hexdigest()
                 name = f"snapshots/{snap.id}-{snap.sha256[:12]}.bin"
                 z.writestr(name, raw)
-                z.writestr(f"snapshots/{snap.id}-{snap.sha256[:12]}.headers.json",
-                           json.dumps(snap.headers, ensure_ascii=False, indent=2))
+                z.writestr(
+                    f"snapshots/{snap.id}-{snap.sha256[:12]}.headers.json",
+                    json.dumps(snap.headers, ensure_ascii=False, indent=2),
+                )
                 sums.append(f"{actual}  {name}")
-                entry.update({"snapshot_id": snap.id, "file": name, "url": snap.url, "final_url": snap.final_url,
-                              "status": snap.status, "fetched_at": snap.fetched_at.isoformat(),
-                              "size": len(raw), "hash_verified": actual == it.sha256 == snap.sha256})
+                entry.update(
+                    {
+                        "snapshot_id": snap.id,
+                        "file": name,
+                        "url": snap.url,
+                        "final_url": snap.final_url,
+                        "status": snap.status,
+                        "fetched_at": snap.fetched_at.isoformat(),
+                        "size": len(raw),
+                        "hash_verified": actual == it.sha256 == snap.sha256,
+                    }
+                )
             if post is not None:
                 entry["post_id"] = post.id
             if post is not None and all(p["id"] != post.id for p in posts_out):
-                posts_out.append({"id": post.id, "url": post.url, "title": post.title, "text": post.text,
-                                  "author": post.author,
-                                  "published_at": post.published_at.isoformat() if post.published_at else None,
-                                  "fetched_at": post.fetched_at.isoformat(), "snapshot_id": post.snapshot_id})
+                posts_out.append(
+                    {
+                        "id": post.id,
+                        "url": post.url,
+                        "title": post.title,
+                        "text": post.text,
+                        "author": post.author,
+                        "published_at": post.published_at.isoformat()
+                        if post.published_at
+                        else None,
+                        "fetched_at": post.fetched_at.isoformat(),
+                        "snapshot_id": post.snapshot_id,
+                    }
+                )
             manifest["items"].append(entry)
-        events = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id))
-        log = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "note": e.note, "data": e.data}
-               for e in events]
+        events = session.scalars(
+            select(IncidentEvent)
+            .where(IncidentEvent.incident_id == incident.id)
+            .order_by(IncidentEvent.id)
+        )
+        log = [
+            {
+                "id": e.id,
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "kind": e.kind,
+                "note": e.note,
+                "data": e.data,
+            }
+            for e in events
+        ]
         z.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
         z.writestr("posts.json", json.dumps(posts_out, ensure_ascii=False, indent=2))
         z.writestr("events.json", json.dumps(log, ensure_ascii=False, indent=2))
@@ -158,8 +257,11 @@ def export(session: Session, incident: Incident, out: Path | str, *, now: dateti
     from core.errors import write_output
 
     out = write_output(out, buf.getvalue())
-    return {"file": str(out), "items": len(items),
-            "verified": all(i.get("hash_verified", True) for i in manifest["items"])}
+    return {
+        "file": str(out),
+        "items": len(items),
+        "verified": all(i.get("hash_verified", True) for i in manifest["items"]),
+    }
 
 
 def _safe_name(name: str | None) -> str:

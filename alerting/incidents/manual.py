@@ -76,7 +76,7 @@ def _match(config, post: Post, by: str, now: datetime) -> Match:
         m.mentioned, m.score, m.severity, m.category = r.mentioned, r.score, r.severity, r.category
         m.entities, m.hits = list(r.entities), list(r.to_dict()["hits"])
         m.reasons = list(r.reasons) + m.reasons
-    except Exception as e:  # noqa: BLE001 - no matcher or a broken watchlist: the report still stands
+    except Exception as e:
         log.warning("manual report %s not matched: %s", post.url, e)
     return m
 

@@ -35,9 +35,13 @@ class PlaybookItem(BaseModel):
     """One action of a category's checklist."""
 
     model_config = ConfigDict(extra="forbid")
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Code of the item, unique in its category.")
+    key: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$", description="Code of the item, unique in its category."
+    )
     title: str = Field(description="Name of the item, as the office reads it.")
-    due: str | None = Field(None, description="same_day HH:MM, next_day HH:MM, or a duration (2h, 3d).")
+    due: str | None = Field(
+        None, description="same_day HH:MM, next_day HH:MM, or a duration (2h, 3d)."
+    )
     optional: bool = Field(False, description="Done only when the situation calls for it.")
     auto: str | None = Field(
         None,
@@ -45,10 +49,13 @@ class PlaybookItem(BaseModel):
         "publishing a leader-approved reply; 'meeting': done by recording the Q&A meeting.",
     )
     takedown: bool = Field(
-        False, description="Dealing with the source: once done, the offending posts are re-fetched to see "
+        False,
+        description="Dealing with the source: once done, the offending posts are re-fetched to see "
         "whether they are gone (删帖复查).",
     )
-    means: str | None = Field(None, description="One line saying what the item means, in the plan's words.")
+    means: str | None = Field(
+        None, description="One line saying what the item means, in the plan's words."
+    )
     hint: str | None = Field(None, description="How to do it.")
 
     @field_validator("due")
@@ -63,7 +70,9 @@ class PlaybookItem(BaseModel):
     @classmethod
     def _auto(cls, v):
         if v not in AUTO:
-            raise ValueError("auto 只能是 evidence（系统固定证据）、reply（发布经审定的答复）或 meeting（登记答疑会）")
+            raise ValueError(
+                "auto 只能是 evidence（系统固定证据）、reply（发布经审定的答复）或 meeting（登记答疑会）"
+            )
         return v
 
     def due_at(self, opened_at: datetime, tz: ZoneInfo, *, min_lead: float = 0) -> datetime | None:
@@ -132,8 +141,9 @@ def for_config(config) -> dict[str, Playbook]:
     return load(path)
 
 
-def apply(session: Session, incident: Incident, config, *, now: datetime,
-          keep_open: bool = False) -> list[ChecklistItem]:
+def apply(
+    session: Session, incident: Incident, config, *, now: datetime, keep_open: bool = False
+) -> list[ChecklistItem]:
     """Give the incident its category's checklist (deadlines from its opening). Items of
     another category that are still open are dropped — when a person reclassifies — or
     kept with ``keep_open`` — when the system sees a story escalate (an inquiry turned
@@ -142,7 +152,12 @@ def apply(session: Session, incident: Incident, config, *, now: datetime,
 
     books = for_config(config)
     book = books.get(incident.category or "")
-    existing = {c.key: c for c in session.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == incident.id))}
+    existing = {
+        c.key: c
+        for c in session.scalars(
+            select(ChecklistItem).where(ChecklistItem.incident_id == incident.id)
+        )
+    }
     wanted = {i.key for i in book.items} if book else set()
     for key, item in existing.items():
         if key not in wanted and item.done_at is None and not keep_open:
@@ -156,7 +171,9 @@ def apply(session: Session, incident: Incident, config, *, now: datetime,
                 incident_id=incident.id,
                 key=pi.key,
                 title=pi.title,
-                due_at=pi.due_at(incident.opened_at, config.tz, min_lead=settings_of(config).min_deadline),
+                due_at=pi.due_at(
+                    incident.opened_at, config.tz, min_lead=settings_of(config).min_deadline
+                ),
             )
             session.add(item)
             added.append(item)
@@ -186,4 +203,6 @@ def spec_of_item(config, category: str | None, key: str) -> PlaybookItem | None:
     spec = item_spec(config, category, key)
     if spec is not None:
         return spec
-    return next((i for book in for_config(config).values() for i in book.items if i.key == key), None)
+    return next(
+        (i for book in for_config(config).values() for i in book.items if i.key == key), None
+    )

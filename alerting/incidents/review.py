@@ -40,39 +40,70 @@ def volume(posts: list[dict], tz, now: datetime) -> list[tuple[datetime, int]]:
     return [(start + timedelta(hours=i * step), bins.get(i, 0)) for i in range(-(-hours // step))]
 
 
-def svg_chart(series: list[tuple[datetime, int]], *, title: str = "每小时帖文量", tick: str = "%d日%H时",
-              tip: str = "%m-%d %H:00") -> Markup:
+def svg_chart(
+    series: list[tuple[datetime, int]],
+    *,
+    title: str = "每小时帖文量",
+    tick: str = "%d日%H时",
+    tip: str = "%m-%d %H:00",
+) -> Markup:
     """A bar chart as inline SVG; every text in it is escaped."""
     w, h, pad_l, pad_b, pad_t = 720, 220, 36, 42, 24
     if not series:
-        return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{w}" height="60">'
-                      '<text x="10" y="35">暂无帖文</text></svg>')
+        return Markup(
+            f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{w}" height="60">'
+            '<text x="10" y="35">暂无帖文</text></svg>'
+        )
     top = max(c for _, c in series) or 1
     n = len(series)
     bw = (w - pad_l - 10) / n
     ih = h - pad_b - pad_t
-    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{w}" height="{h}" '
-              f'viewBox="0 0 {w} {h}"><title>{xml_escape(title)}</title>'),
-             f'<line x1="{pad_l}" y1="{h - pad_b}" x2="{w - 5}" y2="{h - pad_b}" stroke="#888"/>',
-             f'<text x="4" y="{pad_t + 4}" font-size="11">{top}</text>',
-             f'<text x="4" y="{h - pad_b}" font-size="11">0</text>']
+    parts = [
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{w}" height="{h}" '
+            f'viewBox="0 0 {w} {h}"><title>{xml_escape(title)}</title>'
+        ),
+        f'<line x1="{pad_l}" y1="{h - pad_b}" x2="{w - 5}" y2="{h - pad_b}" stroke="#888"/>',
+        f'<text x="4" y="{pad_t + 4}" font-size="11">{top}</text>',
+        f'<text x="4" y="{h - pad_b}" font-size="11">0</text>',
+    ]
     label_every = max(1, n // 8)
     for i, (t, c) in enumerate(series):
         bh = ih * c / top
         x = pad_l + i * bw
-        parts.append(f'<rect class="bar" x="{x + 1:.1f}" y="{h - pad_b - bh:.1f}" width="{max(bw - 2, 1):.1f}" '
-                     f'height="{bh:.1f}" fill="#c0392b"><title>{xml_escape(t.strftime(tip))}：{c} 条</title></rect>')
+        parts.append(
+            f'<rect class="bar" x="{x + 1:.1f}" y="{h - pad_b - bh:.1f}" width="{max(bw - 2, 1):.1f}" '
+            f'height="{bh:.1f}" fill="#c0392b"><title>{xml_escape(t.strftime(tip))}：{c} 条</title></rect>'
+        )
         if i % label_every == 0:
-            parts.append(f'<text x="{x + 1:.1f}" y="{h - pad_b + 14}" font-size="10">{xml_escape(t.strftime(tick))}</text>')
+            parts.append(
+                f'<text x="{x + 1:.1f}" y="{h - pad_b + 14}" font-size="10">{xml_escape(t.strftime(tick))}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def _timeline(d: dict) -> list[dict]:
-    rows = [{"at": p["published_at"] or p["fetched_at"], "who": p["site"], "what": "帖文",
-             "text": p["title"], "url": p["url"]} for p in d["posts"]]
-    rows += [{"at": e["at"], "who": e["actor_label"], "what": e["label"], "text": e["note"] or "", "url": None}
-             for e in d["events"]]
+    rows = [
+        {
+            "at": p["published_at"] or p["fetched_at"],
+            "who": p["site"],
+            "what": "帖文",
+            "text": p["title"],
+            "url": p["url"],
+        }
+        for p in d["posts"]
+    ]
+    rows += [
+        {
+            "at": e["at"],
+            "who": e["actor_label"],
+            "what": e["label"],
+            "text": e["note"] or "",
+            "url": None,
+        }
+        for e in d["events"]
+    ]
     return sorted(rows, key=lambda r: r["at"])
 
 
@@ -84,10 +115,17 @@ def context(session: Session, incident: Incident, config, now: datetime, viewer=
     series = volume(d["posts"], tz, now)
     acks = [e for e in d["escalations"] if e["acked_at"]]
     return {
-        "i": d, "now": now, "tz": tz, "timeline": _timeline(d), "series": series,
-        "chart": svg_chart(series), "peak": max(series, key=lambda s: s[1]) if series else None,
+        "i": d,
+        "now": now,
+        "tz": tz,
+        "timeline": _timeline(d),
+        "series": series,
+        "chart": svg_chart(series),
+        "peak": max(series, key=lambda s: s[1]) if series else None,
         "notes": [e for e in d["events"] if e["kind"] == "note"],
-        "acks": acks, "fmt": lambda t: office_time(t, tz), **_naming(config),
+        "acks": acks,
+        "fmt": lambda t: office_time(t, tz),
+        **_naming(config),
     }
 
 
@@ -107,8 +145,9 @@ def quoted_title(title: str | None) -> str:
     return t if t[0] in "【《「『〔[" else f"《{t}》"
 
 
-def render(session: Session, incident: Incident, config, now: datetime, fmt: str = "html", *,
-           viewer=None) -> str:
+def render(
+    session: Session, incident: Incident, config, now: datetime, fmt: str = "html", *, viewer=None
+) -> str:
     """The review report; with ``viewer`` only when that person may see the incident."""
     if fmt not in ("html", "md"):
         raise WorkflowError("报告格式只能是 .html 或 .md")

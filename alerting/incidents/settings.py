@@ -29,11 +29,14 @@ class ClusteringSettings(_Strict):
         2, ge=1, description="Topic terms a post must share with an incident to be the same story."
     )
     min_shared_words: int = Field(
-        3, ge=1, description="Story keywords (the texts' most telling words, names and category "
+        3,
+        ge=1,
+        description="Story keywords (the texts' most telling words, names and category "
         "vocabulary left out) a post must share with an incident to be the same story.",
     )
     require_entity: bool = Field(
-        True, description="Shared terms count only when the post also names one of the incident's entities."
+        True,
+        description="Shared terms count only when the post also names one of the incident's entities.",
     )
 
 
@@ -41,7 +44,8 @@ class TrackingSettings(_Strict):
     """Dynamic tracking (动态跟踪) of a handled incident."""
 
     quiet_period: Duration = Field(
-        72 * 3600, description="With no new post for this long, tracking proposes closing the incident."
+        72 * 3600,
+        description="With no new post for this long, tracking proposes closing the incident.",
     )
     engagement_growth: float = Field(
         1.0,
@@ -78,7 +82,8 @@ class ReportSettings(_Strict):
         description="Largest file a report may attach (20MiB, 5MB, or bytes); a larger one is refused.",
     )
     fetch_timeout: Duration = Field(
-        30, description="Longest the fetch of a reported page may take, from the connect to the last byte."
+        30,
+        description="Longest the fetch of a reported page may take, from the connect to the last byte.",
     )
     allow_private: bool = Field(
         False,
@@ -96,8 +101,15 @@ class TakedownSettings(_Strict):
     )
     removed_phrases: list[str] = Field(
         default_factory=lambda: [
-            "已被删除", "不存在或已被删除", "帖子不存在", "主题不存在", "内容不存在",
-            "页面不存在", "该内容已被屏蔽", "因违规无法查看", "该帖已被屏蔽",
+            "已被删除",
+            "不存在或已被删除",
+            "帖子不存在",
+            "主题不存在",
+            "内容不存在",
+            "页面不存在",
+            "该内容已被屏蔽",
+            "因违规无法查看",
+            "该帖已被屏蔽",
         ],
         description="A page that still answers, no longer shows the post's title and says one of "
         "these counts as deleted.",
@@ -107,10 +119,15 @@ class TakedownSettings(_Strict):
 class IncidentSettings(_Strict):
     """The ``incidents:`` section of sentinel.yaml."""
 
-    clustering: ClusteringSettings = Field(default_factory=ClusteringSettings, description="Same-story rules.")
-    tracking: TrackingSettings = Field(default_factory=TrackingSettings, description="Follow-up watch.")
+    clustering: ClusteringSettings = Field(
+        default_factory=ClusteringSettings, description="Same-story rules."
+    )
+    tracking: TrackingSettings = Field(
+        default_factory=TrackingSettings, description="Follow-up watch."
+    )
     playbooks: str | None = Field(
-        None, description="A playbooks YAML file replacing the built-in one (relative to the config file)."
+        None,
+        description="A playbooks YAML file replacing the built-in one (relative to the config file).",
     )
     escalate_on_open: bool = Field(
         True, description="Start the matching escalation rule as soon as an incident opens."
@@ -126,9 +143,12 @@ class IncidentSettings(_Strict):
     overdue_repeat: OptionalDuration = Field(
         None, description="Repeat an overdue alert this often; default: once per item."
     )
-    reports: ReportSettings = Field(default_factory=ReportSettings, description="Manual reports and their files.")
+    reports: ReportSettings = Field(
+        default_factory=ReportSettings, description="Manual reports and their files."
+    )
     takedown: TakedownSettings = Field(
-        default_factory=TakedownSettings, description="Re-checks of offending posts after the source was dealt with."
+        default_factory=TakedownSettings,
+        description="Re-checks of offending posts after the source was dealt with.",
     )
 
 

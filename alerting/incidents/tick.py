@@ -42,7 +42,11 @@ def overdue(session: Session, *, config, outbox, now: datetime) -> int:
     rows = session.execute(
         select(ChecklistItem, Incident)
         .join(Incident, Incident.id == ChecklistItem.incident_id)
-        .where(ChecklistItem.done_at.is_(None), ChecklistItem.due_at.is_not(None), ChecklistItem.due_at <= now)
+        .where(
+            ChecklistItem.done_at.is_(None),
+            ChecklistItem.due_at.is_not(None),
+            ChecklistItem.due_at <= now,
+        )
         .where(Incident.status != "closed")
     ).all()
     for item, incident in rows:
@@ -63,10 +67,21 @@ def overdue(session: Session, *, config, outbox, now: datetime) -> int:
             u = session.get(User, incident.assignee_id)
             if u and u.email:
                 to.append(u.email)
-        outbox.queue(session, reminder.overdue(incident, item, to=to, config=config,
-                                               again_at=None if stamp is None else now))
+        outbox.queue(
+            session,
+            reminder.overdue(
+                incident, item, to=to, config=config, again_at=None if stamp is None else now
+            ),
+        )
         local_due = office_time(item.due_at, config.tz)
-        record(session, incident, "overdue", now=now, note=f"{item.title} 已超过期限 {local_due}", item=item.key)
+        record(
+            session,
+            incident,
+            "overdue",
+            now=now,
+            note=f"{item.title} 已超过期限 {local_due}",
+            item=item.key,
+        )
         n += 1
     return n
 
@@ -77,13 +92,22 @@ def growth(session: Session, *, config, outbox, now: datetime) -> int:
     n = 0
     since = now - timedelta(hours=2)
     for incident in session.scalars(
-        select(Incident).where(Incident.status.in_([s.value for s in OPEN_STATUSES]), Incident.last_post_at >= since)
+        select(Incident).where(
+            Incident.status.in_([s.value for s in OPEN_STATUSES]), Incident.last_post_at >= since
+        )
     ).all():
         before = incident.severity
         assessment.refresh(session, incident, now)
         if severity_rank(incident.severity) > severity_rank(before):
-            record(session, incident, "growth", now=now, note=f"传播扩大，危害程度升至{Severity.label_of(incident.severity)}",
-                   severity_before=before, severity=incident.severity)
+            record(
+                session,
+                incident,
+                "growth",
+                now=now,
+                note=f"传播扩大，危害程度升至{Severity.label_of(incident.severity)}",
+                severity_before=before,
+                severity=incident.severity,
+            )
             if settings_of(config).escalate_on_open:
                 escalation.start(session, incident, config=config, outbox=outbox, now=now)
             n += 1

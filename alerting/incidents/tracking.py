@@ -45,19 +45,50 @@ def _recipients(session: Session, incident: Incident) -> list[str]:
 
 
 def secondary_crisis(
-    session: Session, incident: Incident, *, reason: str, config, outbox, now: datetime, post: Post | None = None,
+    session: Session,
+    incident: Incident,
+    *,
+    reason: str,
+    config,
+    outbox,
+    now: datetime,
+    post: Post | None = None,
 ) -> None:
     """Raise the 二次危机 alert and reopen the incident."""
     was = incident.status
-    record(session, incident, "secondary_crisis", now=now, note=reason,
-           post_id=post.id if post else None, status_before=was)
+    record(
+        session,
+        incident,
+        "secondary_crisis",
+        now=now,
+        note=reason,
+        post_id=post.id if post else None,
+        status_before=was,
+    )
     transition(session, incident, "reopened", actor="system", now=now, note=f"二次危机：{reason}")
-    outbox.queue(session, secondary.secondary_crisis(incident, reason=reason, was=was, post=post,
-                                                     to=_recipients(session, incident), config=config))
+    outbox.queue(
+        session,
+        secondary.secondary_crisis(
+            incident,
+            reason=reason,
+            was=was,
+            post=post,
+            to=_recipients(session, incident),
+            config=config,
+        ),
+    )
 
 
-def on_new_post(session: Session, incident: Incident, post: Post, *, known_sites: set[str], config, outbox,
-                now: datetime) -> bool:
+def on_new_post(
+    session: Session,
+    incident: Incident,
+    post: Post,
+    *,
+    known_sites: set[str],
+    config,
+    outbox,
+    now: datetime,
+) -> bool:
     """A post joined a watched incident: that is a secondary crisis. True if raised."""
     if incident.status not in WATCHED:
         return False
@@ -66,7 +97,9 @@ def on_new_post(session: Session, incident: Incident, post: Post, *, known_sites
         reason = f"事件出现在新的网站 {site}：{post.title or post.url}"
     else:
         reason = f"跟踪期间出现新的相关帖文：{post.title or post.url}"
-    secondary_crisis(session, incident, reason=reason, config=config, outbox=outbox, now=now, post=post)
+    secondary_crisis(
+        session, incident, reason=reason, config=config, outbox=outbox, now=now, post=post
+    )
     return True
 
 
@@ -79,25 +112,49 @@ def check(session: Session, *, config, outbox, now: datetime) -> dict:
         since = started.at if started else incident.updated_at
         m = measure(session, incident, now)
         base = int((started.data or {}).get("engagement", 0)) if started else 0
-        if base > 0 and st.engagement_growth > 0 and (m.engagement - base) / base >= st.engagement_growth:
+        if (
+            base > 0
+            and st.engagement_growth > 0
+            and (m.engagement - base) / base >= st.engagement_growth
+        ):
             rise = round((m.engagement - base) / base * 100)
-            secondary_crisis(session, incident, reason=f"跟踪期间互动量上升 {rise}%（{base} → {m.engagement}）",
-                             config=config, outbox=outbox, now=now)
+            secondary_crisis(
+                session,
+                incident,
+                reason=f"跟踪期间互动量上升 {rise}%（{base} → {m.engagement}）",
+                config=config,
+                outbox=outbox,
+                now=now,
+            )
             out["secondary_crisis"] += 1
             continue
         quiet_since = max(x for x in (since, incident.last_post_at) if x is not None)
-        if now - quiet_since >= timedelta(seconds=st.quiet_period) and not _proposed_since(session, incident, since):
+        if now - quiet_since >= timedelta(seconds=st.quiet_period) and not _proposed_since(
+            session, incident, since
+        ):
             days = st.quiet_period / 86400
-            record(session, incident, "close_proposed", now=now,
-                   note=f"已连续 {days:g} 天无新的相关帖文，建议总结评估后结案")
+            record(
+                session,
+                incident,
+                "close_proposed",
+                now=now,
+                note=f"已连续 {days:g} 天无新的相关帖文，建议总结评估后结案",
+            )
             outbox.queue(session, reminder.close_proposed(incident, days=days, config=config))
             out["close_proposed"] += 1
     return out
 
 
 def _proposed_since(session: Session, incident: Incident, since: datetime) -> bool:
-    return session.scalar(
-        select(IncidentEvent.id).where(
-            IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "close_proposed", IncidentEvent.at >= since
-        ).limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(IncidentEvent.id)
+            .where(
+                IncidentEvent.incident_id == incident.id,
+                IncidentEvent.kind == "close_proposed",
+                IncidentEvent.at >= since,
+            )
+            .limit(1)
+        )
+        is not None
+    )

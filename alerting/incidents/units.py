@@ -78,7 +78,7 @@ def watchlist_units(config) -> frozenset[str]:
     try:
         files = [Path(p) for p in config.watchlist_files()]
         stamp = tuple((str(p), p.stat().st_mtime_ns) for p in files)
-    except Exception:  # noqa: BLE001 - units never stop intake
+    except Exception:
         return frozenset()
     if stamp not in _watch_cache:
         try:
@@ -86,7 +86,7 @@ def watchlist_units(config) -> frozenset[str]:
 
             wl = loader.load(files)
             _watch_cache[stamp] = frozenset(u for e in wl.entities for u in e.units)
-        except Exception as e:  # noqa: BLE001 - a broken watchlist is reported by the matcher
+        except Exception as e:
             log.debug("watchlist units unavailable: %s", e)
             return frozenset()
     return _watch_cache[stamp]

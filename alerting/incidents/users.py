@@ -28,8 +28,14 @@ def _check(role: str | None, email: str | None) -> str | None:
     return Role.get(role).value if role is not None else None
 
 
-def add(session: Session, name: str, *, role: str = "office", email: str | None = None,
-        unit: str | None = None) -> User:
+def add(
+    session: Session,
+    name: str,
+    *,
+    role: str = "office",
+    email: str | None = None,
+    unit: str | None = None,
+) -> User:
     name = (name or "").strip()
     if not name:
         raise UserError("姓名不能为空")
@@ -48,13 +54,27 @@ def add(session: Session, name: str, *, role: str = "office", email: str | None 
 def get(session: Session, name: str, *, active_only: bool = True) -> User:
     u = session.scalar(select(User).where(User.name == name))
     if u is None or (active_only and not u.active):
-        known = "、".join(session.scalars(select(User.name).where(User.active.is_(True)).order_by(User.name))) or "（无）"
-        raise UserError(f"没有名为 '{name}' 的用户；现有用户：{known}（添加：sentinel user add 姓名 --role office --email 地址）")
+        known = (
+            "、".join(
+                session.scalars(select(User.name).where(User.active.is_(True)).order_by(User.name))
+            )
+            or "（无）"
+        )
+        raise UserError(
+            f"没有名为 '{name}' 的用户；现有用户：{known}（添加：sentinel user add 姓名 --role office --email 地址）"
+        )
     return u
 
 
-def update(session: Session, name: str, *, role: str | None = None, email: str | None = None,
-           unit: str | None = None, active: bool | None = None) -> User:
+def update(
+    session: Session,
+    name: str,
+    *,
+    role: str | None = None,
+    email: str | None = None,
+    unit: str | None = None,
+    active: bool | None = None,
+) -> User:
     role = _check(role, email)
     u = get(session, name, active_only=False)
     if role is not None:
@@ -70,7 +90,9 @@ def update(session: Session, name: str, *, role: str | None = None, email: str |
     return u
 
 
-def listing(session: Session, *, role: str | None = None, include_inactive: bool = False) -> list[User]:
+def listing(
+    session: Session, *, role: str | None = None, include_inactive: bool = False
+) -> list[User]:
     q = select(User).order_by(User.role, User.name)
     if role:
         q = q.where(User.role == role)
@@ -119,6 +141,14 @@ def check_password(session: Session, name: str, password: str) -> User | None:
 
 
 def to_dict(u: User) -> dict:
-    return {"id": u.id, "name": u.name, "role": u.role, "role_label": Role.label_of(u.role),
-            "email": u.email, "unit": u.unit, "active": u.active, "created_at": u.created_at,
-            "has_password": bool(u.password_hash)}
+    return {
+        "id": u.id,
+        "name": u.name,
+        "role": u.role,
+        "role_label": Role.label_of(u.role),
+        "email": u.email,
+        "unit": u.unit,
+        "active": u.active,
+        "created_at": u.created_at,
+        "has_password": bool(u.password_hash),
+    }

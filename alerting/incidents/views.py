@@ -36,16 +36,28 @@ def overdue_clause(now: datetime):
     )
 
 
-def query(session: Session, *, now: datetime, status: str | None = None, category: str | None = None,
-          overdue: bool = False, include_closed: bool = True, unit: str | None = None,
-          viewer: User | str | None = None) -> list[Incident]:
+def query(
+    session: Session,
+    *,
+    now: datetime,
+    status: str | None = None,
+    category: str | None = None,
+    overdue: bool = False,
+    include_closed: bool = True,
+    unit: str | None = None,
+    viewer: User | str | None = None,
+) -> list[Incident]:
     """Incidents, newest first; ``unit`` keeps those the unit follows, ``viewer`` those the
     person may see (every incident for the office and leaders, their unit's for a unit)."""
     q = select(Incident).order_by(Incident.id.desc())
     if viewer is not None:
         q = roles.visible(q, roles.actor(session, viewer))
     if unit:
-        q = q.where(exists().where(IncidentUnit.incident_id == Incident.id, IncidentUnit.unit == unit.strip()))
+        q = q.where(
+            exists().where(
+                IncidentUnit.incident_id == Incident.id, IncidentUnit.unit == unit.strip()
+            )
+        )
     if status:
         q = q.where(Incident.status == status)
     elif not include_closed:
@@ -84,7 +96,9 @@ def summary(session: Session, inc: Incident, now: datetime) -> dict:
         "reopened": inc.reopened_count,
         "related_to": inc.related_to_id,
         "checklist_open": sum(1 for i in items if i.done_at is None),
-        "overdue": sum(1 for i in items if i.done_at is None and i.due_at is not None and i.due_at < now),
+        "overdue": sum(
+            1 for i in items if i.done_at is None and i.due_at is not None and i.due_at < now
+        ),
         "next_steps": [s.value for s in TRANSITIONS.get(inc.status, ())],
         "next_steps_label": [s.label for s in TRANSITIONS.get(inc.status, ())],
     }
@@ -92,10 +106,19 @@ def summary(session: Session, inc: Incident, now: datetime) -> dict:
 
 def item_dict(item: ChecklistItem, now: datetime, spec=None) -> dict:
     late = item.due_at is not None and ((item.done_at or now) > item.due_at)
-    return {"key": item.key, "title": item.title, "means": spec.means if spec else None,
-            "auto": spec.auto if spec else None, "due_at": item.due_at, "done_at": item.done_at,
-            "done_by": item.done_by, "note": item.note, "overdue": item.done_at is None and late,
-            "late": late, "overdue_alerted_at": item.overdue_alerted_at}
+    return {
+        "key": item.key,
+        "title": item.title,
+        "means": spec.means if spec else None,
+        "auto": spec.auto if spec else None,
+        "due_at": item.due_at,
+        "done_at": item.done_at,
+        "done_by": item.done_by,
+        "note": item.note,
+        "overdue": item.done_at is None and late,
+        "late": late,
+        "overdue_alerted_at": item.overdue_alerted_at,
+    }
 
 
 def _spec(config, inc: Incident, key: str):
@@ -111,61 +134,140 @@ def _spec(config, inc: Incident, key: str):
 
 def _evidence(session: Session, e: EvidenceItem) -> dict:
     f = session.get(EvidenceFile, e.file_id) if e.file_id else None
-    return {"id": e.id, "post_id": e.post_id, "snapshot_id": e.snapshot_id, "sha256": e.sha256,
-            "added_at": e.added_at, "added_by": e.added_by, "note": e.note, "file_id": e.file_id,
-            "filename": e.filename, "media_type": f.media_type if f else None, "size": f.size if f else None}
+    return {
+        "id": e.id,
+        "post_id": e.post_id,
+        "snapshot_id": e.snapshot_id,
+        "sha256": e.sha256,
+        "added_at": e.added_at,
+        "added_by": e.added_by,
+        "note": e.note,
+        "file_id": e.file_id,
+        "filename": e.filename,
+        "media_type": f.media_type if f else None,
+        "size": f.size if f else None,
+    }
 
 
 def reports(session: Session, inc: Incident) -> list[dict]:
     """Who reported the incident (报案), from which unit, and what they thought it was."""
-    return [{"at": e.at, "by": e.actor, "unit": e.data.get("reporter_unit"), "note": e.note,
-             "category": e.data.get("reporter_category"),
-             "category_label": Category.label_of(e.data.get("reporter_category"), empty="") or None,
-             "url": e.data.get("url"), "page_error": e.data.get("page_error")}
-            for e in session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == inc.id,
-                                                                 IncidentEvent.kind == "reported")
-                                     .order_by(IncidentEvent.id))]
+    return [
+        {
+            "at": e.at,
+            "by": e.actor,
+            "unit": e.data.get("reporter_unit"),
+            "note": e.note,
+            "category": e.data.get("reporter_category"),
+            "category_label": Category.label_of(e.data.get("reporter_category"), empty="") or None,
+            "url": e.data.get("url"),
+            "page_error": e.data.get("page_error"),
+        }
+        for e in session.scalars(
+            select(IncidentEvent)
+            .where(IncidentEvent.incident_id == inc.id, IncidentEvent.kind == "reported")
+            .order_by(IncidentEvent.id)
+        )
+    ]
 
 
-def detail(session: Session, inc: Incident, now: datetime, *, config=None, viewer: User | str | None = None) -> dict:
+def detail(
+    session: Session, inc: Incident, now: datetime, *, config=None, viewer: User | str | None = None
+) -> dict:
     """Everything about one incident; ``config`` adds what each checklist item means."""
     if viewer is not None:
         roles.require_see(session, viewer, inc)
     d = summary(session, inc, now)
     m = measure(session, inc, now)
     key = StoryKey.of_incident(session, inc)
-    d.update({
-        "assessment": {"cause": inc.cause, "state": inc.state_desc, "development": inc.development,
-                       "scope": inc.scope, "measures": inc.measures},
-        "measured": m.to_dict(),
-        "entities": sorted(key.entities),
-        "terms": sorted(key.terms),
-        "topics": sorted(key.topics),
-        "checklist": [item_dict(i, now, _spec(config, inc, i.key)) for i in session.scalars(
-            select(ChecklistItem).where(ChecklistItem.incident_id == inc.id).order_by(ChecklistItem.id))],
-        "escalations": [{"level": e.level, "groups": e.groups, "sent_at": e.sent_at, "ack_due_at": e.ack_due_at,
-                         "acked_at": e.acked_at, "acked_by": e.acked_by} for e in session.scalars(
-            select(Escalation).where(Escalation.incident_id == inc.id).order_by(Escalation.level))],
-        "evidence": [_evidence(session, e) for e in session.scalars(
-            select(EvidenceItem).where(EvidenceItem.incident_id == inc.id).order_by(EvidenceItem.id))],
-        "reports": reports(session, inc),
-        "unit_records": units.listing(session, inc),
-        "replies": replies.listing(session, inc),
-        "meetings": meeting.listing(session, inc),
-        "takedown": takedown.listing(session, inc),
-        "posts": [],
-        "events": [{"id": e.id, "at": e.at, "actor": e.actor, "actor_label": actor_label(e.actor),
-                    "kind": e.kind, "label": EventKind.label_of(e.kind), "note": e.note, "data": e.data}
-                   for e in session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == inc.id)
-                                            .order_by(IncidentEvent.id))],
-    })
+    d.update(
+        {
+            "assessment": {
+                "cause": inc.cause,
+                "state": inc.state_desc,
+                "development": inc.development,
+                "scope": inc.scope,
+                "measures": inc.measures,
+            },
+            "measured": m.to_dict(),
+            "entities": sorted(key.entities),
+            "terms": sorted(key.terms),
+            "topics": sorted(key.topics),
+            "checklist": [
+                item_dict(i, now, _spec(config, inc, i.key))
+                for i in session.scalars(
+                    select(ChecklistItem)
+                    .where(ChecklistItem.incident_id == inc.id)
+                    .order_by(ChecklistItem.id)
+                )
+            ],
+            "escalations": [
+                {
+                    "level": e.level,
+                    "groups": e.groups,
+                    "sent_at": e.sent_at,
+                    "ack_due_at": e.ack_due_at,
+                    "acked_at": e.acked_at,
+                    "acked_by": e.acked_by,
+                }
+                for e in session.scalars(
+                    select(Escalation)
+                    .where(Escalation.incident_id == inc.id)
+                    .order_by(Escalation.level)
+                )
+            ],
+            "evidence": [
+                _evidence(session, e)
+                for e in session.scalars(
+                    select(EvidenceItem)
+                    .where(EvidenceItem.incident_id == inc.id)
+                    .order_by(EvidenceItem.id)
+                )
+            ],
+            "reports": reports(session, inc),
+            "unit_records": units.listing(session, inc),
+            "replies": replies.listing(session, inc),
+            "meetings": meeting.listing(session, inc),
+            "takedown": takedown.listing(session, inc),
+            "posts": [],
+            "events": [
+                {
+                    "id": e.id,
+                    "at": e.at,
+                    "actor": e.actor,
+                    "actor_label": actor_label(e.actor),
+                    "kind": e.kind,
+                    "label": EventKind.label_of(e.kind),
+                    "note": e.note,
+                    "data": e.data,
+                }
+                for e in session.scalars(
+                    select(IncidentEvent)
+                    .where(IncidentEvent.incident_id == inc.id)
+                    .order_by(IncidentEvent.id)
+                )
+            ],
+        }
+    )
     sources = {s.id: s.name for s in session.scalars(select(Source))}
     for p, mt in incident_posts(session, inc.id):
-        d["posts"].append({
-            "id": p.id, "url": p.url if p.url.startswith(("http://", "https://")) else "", "title": p.title, "site": site_of(p), "source": sources.get(p.source_id),
-            "author": p.author, "published_at": p.published_at, "fetched_at": p.fetched_at,
-            "duplicate_of_id": p.duplicate_of_id, "replies": p.replies, "views": p.views, "likes": p.likes,
-            "score": mt.score if mt else None, "severity": mt.severity if mt else None,
-            "category": mt.category if mt else None, "snapshot_id": p.snapshot_id,
-        })
+        d["posts"].append(
+            {
+                "id": p.id,
+                "url": p.url if p.url.startswith(("http://", "https://")) else "",
+                "title": p.title,
+                "site": site_of(p),
+                "source": sources.get(p.source_id),
+                "author": p.author,
+                "published_at": p.published_at,
+                "fetched_at": p.fetched_at,
+                "duplicate_of_id": p.duplicate_of_id,
+                "replies": p.replies,
+                "views": p.views,
+                "likes": p.likes,
+                "score": mt.score if mt else None,
+                "severity": mt.severity if mt else None,
+                "category": mt.category if mt else None,
+                "snapshot_id": p.snapshot_id,
+            }
+        )
     return d

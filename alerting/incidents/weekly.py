@@ -53,7 +53,9 @@ def _handling(d: dict) -> str:
         parts.append("尚未生成处置清单")
     acked = [e for e in d["escalations"] if e["acked_at"]]
     if d["escalations"]:
-        parts.append(f"已逐级报告 {len(d['escalations'])} 级" + ("，已确认" if acked else "，尚未确认"))
+        parts.append(
+            f"已逐级报告 {len(d['escalations'])} 级" + ("，已确认" if acked else "，尚未确认")
+        )
     if d["assessment"].get("measures"):
         parts.append(f"处置措施：{d['assessment']['measures']}")
     return "；".join(parts)
@@ -61,11 +63,14 @@ def _handling(d: dict) -> str:
 
 def incident_row(session: Session, inc: Incident, now: datetime, config=None) -> dict:
     d = views.detail(session, inc, now)
+
     def where(p: dict) -> str:  # the source's display name, else the site
         return (source_label(config, p["source"]) if config is not None else "") or p["site"]
 
     sites = list(dict.fromkeys(p["site"] for p in d["posts"] if p["site"]))
-    top = sorted(d["posts"], key=lambda p: (-(p["score"] or 0), p["published_at"] or p["fetched_at"]))[:TOP_POSTS]
+    top = sorted(
+        d["posts"], key=lambda p: (-(p["score"] or 0), p["published_at"] or p["fetched_at"])
+    )[:TOP_POSTS]
     return {
         "id": d["id"],
         "title": d["title"],
@@ -79,7 +84,9 @@ def incident_row(session: Session, inc: Incident, now: datetime, config=None) ->
         "acknowledged_at": d["acknowledged_at"],
         "assignee": d["assignee"],
         "handling": _handling(d),
-        "top_posts": [{"title": p["title"] or "（无标题）", "site": where(p), "url": p["url"]} for p in top],
+        "top_posts": [
+            {"title": p["title"] or "（无标题）", "site": where(p), "url": p["url"]} for p in top
+        ],
         "overdue": [i for i in d["checklist"] if i["overdue"]],
         "late_done": [i for i in d["checklist"] if i["done_at"] and i["late"]],
         "secondary": [e for e in d["events"] if e["kind"] in ("secondary_crisis", "related")],
@@ -91,21 +98,38 @@ def context(session: Session, config, now: datetime, days: int = 7) -> dict:
     tz = config.tz
     since = now - timedelta(days=days)
     touched = select(IncidentEvent.incident_id).where(IncidentEvent.at >= since)
-    incs = list(session.scalars(
-        select(Incident).where(or_(Incident.opened_at >= since, Incident.id.in_(touched))).order_by(Incident.id)))
+    incs = list(
+        session.scalars(
+            select(Incident)
+            .where(or_(Incident.opened_at >= since, Incident.id.in_(touched)))
+            .order_by(Incident.id)
+        )
+    )
     rows = [incident_row(session, i, now, config) for i in incs]
     volume = daily_volume(session, since, now, tz)
-    series = [(datetime(v["date"].year, v["date"].month, v["date"].day), v["mentioned"]) for v in volume]
-    acks = [(r["acknowledged_at"] - r["opened_at"]).total_seconds() / 60 for r in rows if r["acknowledged_at"]]
+    series = [
+        (datetime(v["date"].year, v["date"].month, v["date"].day), v["mentioned"]) for v in volume
+    ]
+    acks = [
+        (r["acknowledged_at"] - r["opened_at"]).total_seconds() / 60
+        for r in rows
+        if r["acknowledged_at"]
+    ]
     by_category = Counter(r["category"] for r in rows)
     return {
-        "since": since, "now": now, "rows": rows, "volume": volume,
+        "since": since,
+        "now": now,
+        "rows": rows,
+        "volume": volume,
         "chart": svg_chart(series, title="每日涉校帖文量", tick="%m-%d", tip="%m月%d日"),
         "opened": [r for r in rows if r["opened_at"] >= since],
         "closed": [r for r in rows if r["closed_at"] and r["closed_at"] >= since],
         "by_category": [(c.label, by_category.get(c.label, 0)) for c in Category]
-        + ([(Category.label_of(None), by_category[Category.label_of(None)])]
-           if by_category.get(Category.label_of(None)) else []),
+        + (
+            [(Category.label_of(None), by_category[Category.label_of(None)])]
+            if by_category.get(Category.label_of(None))
+            else []
+        ),
         "by_severity": Counter(r["severity"] for r in rows).most_common(),
         "secondary": [(r, e) for r in rows for e in r["secondary"] if e["at"] >= since],
         "ack_avg": round(sum(acks) / len(acks)) if acks else None,
@@ -117,4 +141,8 @@ def context(session: Session, config, now: datetime, days: int = 7) -> dict:
 
 
 def render(session: Session, config, now: datetime, fmt: str = "html", days: int = 7) -> str:
-    return _env(fmt == "html").get_template(f"weekly.{fmt}.j2").render(**context(session, config, now, days))
+    return (
+        _env(fmt == "html")
+        .get_template(f"weekly.{fmt}.j2")
+        .render(**context(session, config, now, days))
+    )

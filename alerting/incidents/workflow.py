@@ -45,7 +45,14 @@ def record(
     **data: Any,
 ) -> IncidentEvent:
     """Append one event to the incident's log (the only way anything is logged)."""
-    ev = IncidentEvent(incident_id=incident.id, at=now, actor=actor or Actor.SYSTEM.value, kind=kind, note=note, data=data)
+    ev = IncidentEvent(
+        incident_id=incident.id,
+        at=now,
+        actor=actor or Actor.SYSTEM.value,
+        kind=kind,
+        note=note,
+        data=data,
+    )
     session.add(ev)
     incident.updated_at = now
     session.flush()
@@ -57,7 +64,13 @@ def can_move(incident: Incident, to: str) -> bool:
 
 
 def transition(
-    session: Session, incident: Incident, to: str, *, actor: str, now: datetime, note: str | None = None,
+    session: Session,
+    incident: Incident,
+    to: str,
+    *,
+    actor: str,
+    now: datetime,
+    note: str | None = None,
     **data: Any,
 ) -> IncidentEvent:
     """Move the ticket to ``to`` if the plan allows it from its current state."""
@@ -79,7 +92,16 @@ def transition(
     if to == "reopened":
         incident.closed_at = None
         incident.reopened_count = (incident.reopened_count or 0) + 1
-    return record(session, incident, "transition", actor=actor, now=now, note=note, **{"from": before, "to": to}, **data)
+    return record(
+        session,
+        incident,
+        "transition",
+        actor=actor,
+        now=now,
+        note=note,
+        **{"from": before, "to": to},
+        **data,
+    )
 
 
 def get_incident(session: Session, incident_id: int) -> Incident:

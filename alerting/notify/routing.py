@@ -26,7 +26,11 @@ class SilenceError(SentinelError):
 
 # -- recipients -----------------------------------------------------------------------
 def recipients_for(
-    settings: NotifySettings, *, severity: str | None, category: str | None, units: Iterable[str] = ()
+    settings: NotifySettings,
+    *,
+    severity: str | None,
+    category: str | None,
+    units: Iterable[str] = (),
 ) -> list[str]:
     """Recipient groups for an incident: every fitting route adds its groups."""
     units = {u for u in units if u}
@@ -54,7 +58,9 @@ def _hm(s: str) -> time:
     return time(int(h), int(m))
 
 
-def quiet_until(quiet: QuietHours | None, severity: str | None, now: datetime, tz: ZoneInfo) -> datetime | None:
+def quiet_until(
+    quiet: QuietHours | None, severity: str | None, now: datetime, tz: ZoneInfo
+) -> datetime | None:
     """When a message of ``severity`` queued at ``now`` may go out, if quiet hours hold
     it back; None when it may go at once. Severity Ⅰ–Ⅱ (and unknown) always go."""
     if quiet is None or severity not in quiet.severities:
@@ -79,7 +85,9 @@ def quiet_until(quiet: QuietHours | None, severity: str | None, now: datetime, t
 def active_silences(session: Session, now: datetime) -> list[Silence]:
     return list(
         session.scalars(
-            select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now).order_by(Silence.id)
+            select(Silence)
+            .where(Silence.starts_at <= now, Silence.ends_at > now)
+            .order_by(Silence.id)
         )
     )
 
@@ -117,8 +125,14 @@ class SilenceSet:
 
 
 def add_silence(
-    session: Session, *, target: str, value: str, ends_at: datetime, now: datetime,
-    created_by: str, reason: str | None = None,
+    session: Session,
+    *,
+    target: str,
+    value: str,
+    ends_at: datetime,
+    now: datetime,
+    created_by: str,
+    reason: str | None = None,
 ) -> Silence:
     """A silence, added by ``created_by`` — an active office user (a silence holds back
     alerts, so nobody else may add one)."""
@@ -137,7 +151,14 @@ def add_silence(
 
         if not value.isdigit() or session.get(Incident, int(value)) is None:
             raise SilenceError(f"没有编号为 {value} 的事件；用 sentinel incidents 查看事件编号")
-    s = Silence(target=target, value=value, starts_at=now, ends_at=ends_at, created_by=created_by, reason=reason)
+    s = Silence(
+        target=target,
+        value=value,
+        starts_at=now,
+        ends_at=ends_at,
+        created_by=created_by,
+        reason=reason,
+    )
     session.add(s)
     session.flush()
     return s

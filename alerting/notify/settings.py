@@ -27,7 +27,8 @@ class Route(_Strict):
     that fits adds its groups; with no fitting route the default groups are told."""
 
     severity: list[Severity] = Field(
-        default_factory=lambda: ["I", "II", "III", "IV"], description="Severities this route covers."
+        default_factory=lambda: ["I", "II", "III", "IV"],
+        description="Severities this route covers.",
     )
     category: list[Category] = Field(
         default_factory=lambda: ["inquiry", "hype", "illegal", "constructive"],
@@ -63,7 +64,9 @@ class QuietHours(_Strict):
     def _never_high(cls, v: list[str]) -> list[str]:
         high = [s for s in v if s in ("I", "II")]
         if high:
-            raise ValueError("severities I and II always go through; quiet hours take only III and IV")
+            raise ValueError(
+                "severities I and II always go through; quiet hours take only III and IV"
+            )
         return v
 
 
@@ -81,10 +84,13 @@ class NotifySettings(BaseModel):
     repeat_interval: DurationOrZero = Field(
         4 * 3600, description="A reminder about the same thing is sent at most this often."
     )
-    retry_base: DurationOrZero = Field(30, description="Wait before the first retry; it doubles on each failure.")
+    retry_base: DurationOrZero = Field(
+        30, description="Wait before the first retry; it doubles on each failure."
+    )
     retry_max: DurationOrZero = Field(3600, description="Longest wait between two retries.")
     give_up_after: DurationOrZero = Field(
-        3 * 86400, description="A message still failing this long after it was queued is marked failed."
+        3 * 86400,
+        description="A message still failing this long after it was queued is marked failed.",
     )
     send_lease: DurationOrZero = Field(
         300,
@@ -93,13 +99,17 @@ class NotifySettings(BaseModel):
     default_to: list[str] = Field(
         default_factory=lambda: ["office"], description="Groups told when no route fits."
     )
-    routes: list[Route] = Field(default_factory=list, description="Recipients by severity, category and unit.")
+    routes: list[Route] = Field(
+        default_factory=list, description="Recipients by severity, category and unit."
+    )
     quiet_hours: QuietHours | None = Field(
         None, description="Hold back Ⅲ–Ⅳ alerts at night; off unless set."
     )
     mask_alerts: bool = Field(False, description="Mask phone, ID-card and e-mail in alert mails.")
     mask_digests: bool = Field(True, description="Mask phone, ID-card and e-mail in digests.")
-    max_posts_per_mail: int = Field(20, ge=1, description="Posts listed in one mail; the rest are counted.")
+    max_posts_per_mail: int = Field(
+        20, ge=1, description="Posts listed in one mail; the rest are counted."
+    )
     channels: ChatWebhooks = Field(
         default_factory=ChatWebhooks,
         description="Chat webhooks (Apprise URLs, ${ENV} allowed for tokens) per recipient group, "
@@ -118,7 +128,9 @@ class NotifySettings(BaseModel):
             return self
         from alerting.notify.channels.registry import channel_types
 
-        sections = {c.section or c.kind: c for c in channel_types().values() if c.section is not None}
+        sections = {
+            c.section or c.kind: c for c in channel_types().values() if c.section is not None
+        }
         for key, value in list(extra.items()):
             channel = sections.get(key)
             if channel is None or key in type(self).model_fields:
@@ -132,7 +144,9 @@ class NotifySettings(BaseModel):
             except ValidationError as e:
                 first = e.errors()[0]
                 where = ".".join(str(x) for x in (key, *first["loc"]))
-                raise ValueError(f"notify.{where}：{first['msg']}（共 {e.error_count()} 处错误）") from None
+                raise ValueError(
+                    f"notify.{where}：{first['msg']}（共 {e.error_count()} 处错误）"
+                ) from None
         return self
 
 

@@ -59,7 +59,9 @@ def _int(v) -> int | None:
         return None
 
 
-def parse_feed(result: FetchResult, tz: str = "Asia/Shanghai") -> tuple[list[RawPost], list[str], str | None]:
+def parse_feed(
+    result: FetchResult, tz: str = "Asia/Shanghai"
+) -> tuple[list[RawPost], list[str], str | None]:
     """Posts, warnings and an error message (None when the feed was usable).
     Sets ``result.encoding`` or ``result.decode_error``."""
     import feedparser
@@ -96,8 +98,16 @@ def parse_feed(result: FetchResult, tz: str = "Asia/Shanghai") -> tuple[list[Raw
     return posts, warnings, None
 
 
-_JSON_TEXT_FIELDS = ("url", "external_url", "title", "content_html", "content_text", "summary",
-                     "date_published", "date_modified")
+_JSON_TEXT_FIELDS = (
+    "url",
+    "external_url",
+    "title",
+    "content_html",
+    "content_text",
+    "summary",
+    "date_published",
+    "date_modified",
+)
 
 
 def _json_item_problem(item) -> str | None:
@@ -114,7 +124,9 @@ def _json_item_problem(item) -> str | None:
     if author is not None and not isinstance(author, dict):
         return f"author 应是对象，实际是{_json_type(author)}"
     authors = item.get("authors")
-    if authors is not None and not (isinstance(authors, list) and all(isinstance(a, dict) for a in authors)):
+    if authors is not None and not (
+        isinstance(authors, list) and all(isinstance(a, dict) for a in authors)
+    ):
         return "authors 应是对象的列表"
     for a in ([author] if author else []) + list(authors or []):
         if a.get("name") is not None and not isinstance(a["name"], str):
@@ -123,13 +135,22 @@ def _json_item_problem(item) -> str | None:
 
 
 def _json_type(v) -> str:
-    for t, name in ((bool, "布尔值"), (int, "数字"), (float, "数字"), (str, "字符串"), (list, "列表"), (dict, "对象")):
+    for t, name in (
+        (bool, "布尔值"),
+        (int, "数字"),
+        (float, "数字"),
+        (str, "字符串"),
+        (list, "列表"),
+        (dict, "对象"),
+    ):
         if isinstance(v, t):
             return name
     return "空值" if v is None else type(v).__name__
 
 
-def parse_json_feed(text: str, result: FetchResult, tz: str) -> tuple[list[RawPost], list[str], str | None]:
+def parse_json_feed(
+    text: str, result: FetchResult, tz: str
+) -> tuple[list[RawPost], list[str], str | None]:
     """JSON Feed 1.0/1.1 (https://jsonfeed.org), which this feedparser does not read. An
     item with a field of the wrong type is skipped with a warning; a feed where no item
     can be read, or nested too deep to read, is not a feed."""
@@ -153,14 +174,19 @@ def parse_json_feed(text: str, result: FetchResult, tz: str) -> tuple[list[RawPo
             bad.append(f"第 {i + 1} 个条目：{problem}")
             continue
         author = item.get("author") or (item.get("authors") or [{}])[0]
-        entries.append({
-            "link": item.get("url") or item.get("external_url") or "",
-            "id": str(item.get("id") or ""),
-            "title": item.get("title") or "",
-            "summary": item.get("content_html") or item.get("content_text") or item.get("summary") or "",
-            "published": item.get("date_published") or item.get("date_modified") or "",
-            "author": author.get("name"),
-        })
+        entries.append(
+            {
+                "link": item.get("url") or item.get("external_url") or "",
+                "id": str(item.get("id") or ""),
+                "title": item.get("title") or "",
+                "summary": item.get("content_html")
+                or item.get("content_text")
+                or item.get("summary")
+                or "",
+                "published": item.get("date_published") or item.get("date_modified") or "",
+                "author": author.get("name"),
+            }
+        )
     warnings = [f"{len(bad)} 个条目格式有误，已跳过：" + "；".join(bad[:3])] if bad else []
     if bad and not entries:
         more = f"（另有 {len(bad) - 1} 个条目有误）" if len(bad) > 1 else ""
@@ -177,18 +203,27 @@ def _posts(entries, result: FetchResult, tz: str) -> Iterable[RawPost]:
         if link.startswith(("http://", "https://")):
             url = canonical(link)
         else:
-            key = ident or (e.get("title", "") + "|" + e.get("published", "") + "|" + e.get("summary", "")[:200])
-            url = "urn:sentinel:entry:" + hashlib.sha1(
-                (result.final_url + "\n" + key).encode("utf-8", "replace")
-            ).hexdigest()
+            key = ident or (
+                e.get("title", "") + "|" + e.get("published", "") + "|" + e.get("summary", "")[:200]
+            )
+            url = (
+                "urn:sentinel:entry:"
+                + hashlib.sha1(
+                    (result.final_url + "\n" + key).encode("utf-8", "replace")
+                ).hexdigest()
+            )
         body_html = ""
         if e.get("content"):
             body_html = max((c.get("value") or "" for c in e["content"]), key=len)
         if len(e.get("summary") or "") > len(body_html):
             body_html = e.get("summary") or ""
-        published = _struct_to_dt(e.get("published_parsed") or e.get("updated_parsed") or e.get("created_parsed"))
+        published = _struct_to_dt(
+            e.get("published_parsed") or e.get("updated_parsed") or e.get("created_parsed")
+        )
         if published is None:
-            published = parse_time(e.get("published") or e.get("updated") or e.get("dc_date"), tz=tz)
+            published = parse_time(
+                e.get("published") or e.get("updated") or e.get("dc_date"), tz=tz
+            )
         yield RawPost(
             url=url,
             title=html_to_text(e.get("title") or ""),
@@ -212,8 +247,9 @@ class FeedSource(SourceType):
         return (yield from collect_feed_url(cfg.url, cfg, self.context, state, conditional=True))
 
 
-def collect_feed_url(url: str, cfg: HostOptions, context: CollectContext, state: SourceState,
-                     conditional: bool) -> Batches:
+def collect_feed_url(
+    url: str, cfg: HostOptions, context: CollectContext, state: SourceState, conditional: bool
+) -> Batches:
     """Fetch and parse one feed URL (for feed and search sources): one batch, if any."""
     allowed = [*cfg.allowed_domains, *own_hosts([url])]
     opts = fetch_options(cfg, context, state if conditional else None, allowed)
@@ -226,15 +262,24 @@ def collect_feed_url(url: str, cfg: HostOptions, context: CollectContext, state:
         return Outcome(state=new_state, fetched=1, not_modified=True, requests=1)
     kind = error_kind_for_status(result.status)
     if kind:
-        return Outcome(state=new_state, fetched=1, error_kind=kind, requests=1,
-                       error=f"{url} 返回 HTTP {result.status}",
-                       retry_after=retry_after(result.headers, result.status))
+        return Outcome(
+            state=new_state,
+            fetched=1,
+            error_kind=kind,
+            requests=1,
+            error=f"{url} 返回 HTTP {result.status}",
+            retry_after=retry_after(result.headers, result.status),
+        )
     try:
         posts, warnings, error = parse_feed(result, context.timezone)
     except Exception as e:  # content must never crash a poll: one line, the source fails
         log.debug("feed %s could not be parsed", url, exc_info=True)
         detail = str(e).splitlines()[0][:200] if str(e) else ""
-        posts, warnings, error = [], [], f"内容无法解析（{type(e).__name__}{'：' + detail if detail else ''}）"
+        posts, warnings, error = (
+            [],
+            [],
+            f"内容无法解析（{type(e).__name__}{'：' + detail if detail else ''}）",
+        )
     if not cfg.obey_robots:
         warnings.append("本来源不遵守 robots.txt（obey_robots: false）")
     if result.truncated:

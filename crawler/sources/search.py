@@ -92,9 +92,7 @@ class SearchSource(SourceType):
             outcome = yield from self._feeds(cfg, state, pairs)
         skipped = len(self.queries()) - len(pairs)
         if skipped:
-            outcome.warnings.append(
-                f"{skipped} 个搜索词无法用 {cfg.query_encoding} 编码，已跳过"
-            )
+            outcome.warnings.append(f"{skipped} 个搜索词无法用 {cfg.query_encoding} 编码，已跳过")
         return outcome
 
     def _feeds(
@@ -117,7 +115,9 @@ class SearchSource(SourceType):
             outcome.warnings += [f"{query}：{w}" for w in o.warnings]
             if o.error:
                 failures.append(o)
-                outcome.warnings.append(f"{query}：{FetchErrorKind.label_of(o.error_kind)}：{o.error}")
+                outcome.warnings.append(
+                    f"{query}：{FetchErrorKind.label_of(o.error_kind)}：{o.error}"
+                )
         if failures and len(failures) == len(pairs):
             outcome.error_kind, outcome.error = failures[0].error_kind, failures[0].error
             asked = [o.retry_after for o in failures if o.retry_after]

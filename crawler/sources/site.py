@@ -105,7 +105,11 @@ def _kind_label(kind: str, message: str) -> str:
     redirects) by what it means."""
     known = FetchErrorKind.get(kind)
     if known is None:
-        known = FetchErrorKind.REDIRECT if "redirect" in (message or "").lower() else FetchErrorKind.CRAWLER
+        known = (
+            FetchErrorKind.REDIRECT
+            if "redirect" in (message or "").lower()
+            else FetchErrorKind.CRAWLER
+        )
     return known.label
 
 
@@ -166,9 +170,7 @@ class _Tally:
 
     def stopped(self, kind: str, message: str) -> Outcome:
         """The outcome of a crawl that did not finish (timeout, the child failed)."""
-        warnings = (
-            [f"采集中止前已取得 {self.posts} 条帖子"] if self.posts else []
-        )
+        warnings = [f"采集中止前已取得 {self.posts} 条帖子"] if self.posts else []
         return Outcome(state=self.state, error_kind=kind, error=message, warnings=warnings)
 
 

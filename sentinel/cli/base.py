@@ -63,14 +63,25 @@ _USAGE = [
     (re.compile(r"No such command '(.+?)'\.?"), r"没有这个命令：\1。"),
     (re.compile(r"Option '(.+?)' requires an argument\.?"), r"选项 \1 需要一个值。"),
     (re.compile(r"Got unexpected extra arguments? \((.*)\)"), r"多余的参数：\1"),
-    (re.compile(r"Invalid value for '(.+?)': '(.*?)' is not a valid integer\.?"), r"'\1' 的值无效：'\2' 不是整数。"),
-    (re.compile(r"Invalid value for '(.+?)': '(.*?)' is not a valid float\.?"), r"'\1' 的值无效：'\2' 不是数字。"),
-    (re.compile(r"Invalid value for '(.+?)': '(.*?)' is not one of (.*)\.?"), r"'\1' 的值无效：'\2' 不是以下之一：\3"),
+    (
+        re.compile(r"Invalid value for '(.+?)': '(.*?)' is not a valid integer\.?"),
+        r"'\1' 的值无效：'\2' 不是整数。",
+    ),
+    (
+        re.compile(r"Invalid value for '(.+?)': '(.*?)' is not a valid float\.?"),
+        r"'\1' 的值无效：'\2' 不是数字。",
+    ),
+    (
+        re.compile(r"Invalid value for '(.+?)': '(.*?)' is not one of (.*)\.?"),
+        r"'\1' 的值无效：'\2' 不是以下之一：\3",
+    ),
     (re.compile(r"Invalid value for '(.+?)': (.*)"), r"'\1' 的值无效：\2"),
 ]
 
 
-_DID_YOU_MEAN = re.compile(r"\s*\(?\s*(?:Possible options: (.+?)\)|Did you mean (?:one of: )?(.+?)\?\)?)")
+_DID_YOU_MEAN = re.compile(
+    r"\s*\(?\s*(?:Possible options: (.+?)\)|Did you mean (?:one of: )?(.+?)\?\)?)"
+)
 
 
 def usage_in_chinese(message: str) -> str:
@@ -91,7 +102,9 @@ class ChineseHelp:
         return opt
 
     def format_usage(self, ctx, formatter) -> None:
-        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法：")
+        formatter.write_usage(
+            ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法："
+        )
 
     def format_options(self, ctx, formatter) -> None:
         rows = [r for p in self.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
@@ -99,7 +112,11 @@ class ChineseHelp:
             with formatter.section("选项"):
                 formatter.write_dl(rows)
         if isinstance(self, click.Group):
-            commands = [(n, c) for n in self.list_commands(ctx) if (c := self.get_command(ctx, n)) and not c.hidden]
+            commands = [
+                (n, c)
+                for n in self.list_commands(ctx)
+                if (c := self.get_command(ctx, n)) and not c.hidden
+            ]
             if commands:
                 limit = formatter.width - 6 - max(len(n) for n, _ in commands)
                 with formatter.section("命令"):
@@ -124,7 +141,10 @@ class SentinelGroup(ChineseHelp, click.Group):
             super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as e:
             hint = f"输入 '{e.ctx.command_path} --help' 查看用法。" if e.ctx else ""
-            click.echo(f"错误：{usage_in_chinese(e.format_message())}" + (f"\n{hint}" if hint else ""), err=True)
+            click.echo(
+                f"错误：{usage_in_chinese(e.format_message())}" + (f"\n{hint}" if hint else ""),
+                err=True,
+            )
             sys.exit(e.exit_code)
         except click.ClickException as e:
             e.show()
@@ -236,5 +256,7 @@ def acting_user(by: str | None) -> str:
 
     name = (by or os.environ.get("SENTINEL_USER") or "").strip()
     if not name:
-        raise click.UsageError("请用 --by 写明操作人姓名（记入处置记录），或设置环境变量 SENTINEL_USER")
+        raise click.UsageError(
+            "请用 --by 写明操作人姓名（记入处置记录），或设置环境变量 SENTINEL_USER"
+        )
     return name

@@ -29,7 +29,8 @@ def parse_age(value: str, option: str = "--for") -> float:
         return parse_duration(value)
     except ValueError:
         raise click.BadParameter(
-            f"'{value}' 不是有效的时间段；请写成 30m、2h、7d 或秒数（须大于 0）", param_hint=f"'{option}'"
+            f"'{value}' 不是有效的时间段；请写成 30m、2h、7d 或秒数（须大于 0）",
+            param_hint=f"'{option}'",
         ) from None
 
 
@@ -103,8 +104,6 @@ def poll(app: AppContext, only: str | None, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-
-
 def _sent_line(sent: dict) -> str:
     if "error" in sent:
         return f"失败（{sent['error']}），消息仍在发件箱中，稍后重试"
@@ -125,8 +124,15 @@ def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None
 
     since_t = parse_since(since)
     with app.db.session() as s:
-        rows = listing.posts(s, source=only, since=since_t, matched=matched, alerts=alerts, limit=limit)
-        if only and not rows and only not in {x.name for x in app.config.sources} and not listing.source_known(s, only):
+        rows = listing.posts(
+            s, source=only, since=since_t, matched=matched, alerts=alerts, limit=limit
+        )
+        if (
+            only
+            and not rows
+            and only not in {x.name for x in app.config.sources}
+            and not listing.source_known(s, only)
+        ):
             names = ", ".join(x.name for x in app.config.sources) or "（无）"
             raise SentinelError(f"没有名为 '{only}' 的来源；已配置的来源：{names}")
     if as_json:
@@ -225,25 +231,37 @@ def _status_report(data: dict, cfg, as_json: bool) -> None:
             name if name == r["name"] else f"{name}（{r['name']}）",
             SourceKind.label_of(r["type"], "") if r["type"] else "",
             SourceHealth.label_of(r["health"]),
-            local(r["last_success_at"], tz, "short") if r["last_success_at"] else "从未成功" if r["last_run_at"] else "—",
+            local(r["last_success_at"], tz, "short")
+            if r["last_success_at"]
+            else "从未成功"
+            if r["last_run_at"]
+            else "—",
             str(r["consecutive_failures"]),
             f"{r['last_new']}/{r['last_seen']}",
             "；".join(note),
         )
     con.print(t)
     for name in blind:
-        con.print(f"提示：来源“{name}”的页面看不到正文，这些页面上的舆情无法被发现。{NO_CONTENT_HINT}。")
+        con.print(
+            f"提示：来源“{name}”的页面看不到正文，这些页面上的舆情无法被发现。{NO_CONTENT_HINT}。"
+        )
     con.print(f"帖子总数 {total_posts}，待匹配 {backlog}")
     con.print("发件箱：" + _outbox_line(outbox, tz))
     for f in outbox.get("failures", []) or []:
         con.print(f"  发送失败：{_failure_line(f)}")
-    con.print(f"监测词表：{'有误（沿用上一版）：' + watchlist_error if watchlist_error else '正常'}")
+    con.print(
+        f"监测词表：{'有误（沿用上一版）：' + watchlist_error if watchlist_error else '正常'}"
+    )
     if daemon:
         con.print(f"守护进程：{daemon['holder']}，最近心跳 {local(daemon['heartbeat_at'], tz)}")
-        loaded = local(daemon["config_loaded_at"], tz) if daemon.get("config_loaded_at") else "启动时"
+        loaded = (
+            local(daemon["config_loaded_at"], tz) if daemon.get("config_loaded_at") else "启动时"
+        )
         if daemon.get("config_error"):
-            con.print(f"守护进程配置：最新修改有误，未采用，沿用 {loaded} 加载的上一版有效配置："
-                      f"{daemon['config_error']}")
+            con.print(
+                f"守护进程配置：最新修改有误，未采用，沿用 {loaded} 加载的上一版有效配置："
+                f"{daemon['config_error']}"
+            )
         else:
             con.print(f"守护进程配置：正常（加载于 {loaded}）")
     else:
@@ -281,8 +299,14 @@ def run(app: AppContext, verbose: bool) -> None:
 
 
 @cli.command()
-@click.option("--for", "for_seconds", type=float, default=None, metavar="SECONDS",
-              help="运行这么多秒后自动停止")
+@click.option(
+    "--for",
+    "for_seconds",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="运行这么多秒后自动停止",
+)
 @click.option("--dir", "var_dir", default="var", show_default=True, help="演示文件存放的文件夹")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="演示剧情的速度倍数")
 def demo(for_seconds: float | None, var_dir: str, speed: float) -> None:
@@ -290,8 +314,6 @@ def demo(for_seconds: float | None, var_dir: str, speed: float) -> None:
     from demo.runner import run_demo
 
     run_demo(var_dir=var_dir, for_seconds=for_seconds, speed=speed)
-
-
 
 
 @cli.group("config")
@@ -310,7 +332,9 @@ def config_check(app: AppContext, as_json: bool) -> None:
 
     if config_mod.default_file_missing(app.config_path):
         raise ConfigError(
-            config_mod.DEFAULT_PATH, 1, 1,
+            config_mod.DEFAULT_PATH,
+            1,
+            1,
             "找不到配置文件；可复制 sentinel.example.yaml 为 sentinel.yaml 后修改，或用 --config 指定",
         )
     cfg = app.config
@@ -338,9 +362,19 @@ def config_check(app: AppContext, as_json: bool) -> None:
 
     notes.extend(smtp_warnings(cfg.smtp))
     if as_json:
-        print_json({"ok": True, "sources": [x.name for x in cfg.sources], "watchlists": [str(f) for f in files],
-                    "database": database, "smtp": cfg.smtp is not None, "notes": notes})
+        print_json(
+            {
+                "ok": True,
+                "sources": [x.name for x in cfg.sources],
+                "watchlists": [str(f) for f in files],
+                "database": database,
+                "smtp": cfg.smtp is not None,
+                "notes": notes,
+            }
+        )
         return
-    click.echo(f"配置文件有效：{len(cfg.sources)} 个来源，{len(files)} 个监测词表文件，数据库 {database}")
+    click.echo(
+        f"配置文件有效：{len(cfg.sources)} 个来源，{len(files)} 个监测词表文件，数据库 {database}"
+    )
     for n in notes:
         click.echo(f"提示：{n}")

@@ -75,7 +75,11 @@ def _done(app, as_json: bool, incident_id: int, message: str, extra: dict | None
 @click.option("--overdue", is_flag=True, help="只列出有逾期事项的事件")
 @click.option("--open", "only_open", is_flag=True, help="不列出已结案的事件")
 @click.option("--unit", metavar="UNIT", help="只列出这一单位跟进的事件")
-@click.option("--by", metavar="NAME", help="以这位用户的身份查看（单位信息管理员只看到本单位的事件）；默认 $SENTINEL_USER")
+@click.option(
+    "--by",
+    metavar="NAME",
+    help="以这位用户的身份查看（单位信息管理员只看到本单位的事件）；默认 $SENTINEL_USER",
+)
 @json_option
 @pass_app
 def incidents_cmd(app, status, category, overdue, only_open, unit, by, as_json):
@@ -84,9 +88,19 @@ def incidents_cmd(app, status, category, overdue, only_open, unit, by, as_json):
 
     now = _now()
     with app.db.session() as s:
-        rows = [views.summary(s, i, now) for i in views.query(
-            s, now=now, status=status, category=category, overdue=overdue, include_closed=not only_open,
-            unit=unit, viewer=_viewer(by))]
+        rows = [
+            views.summary(s, i, now)
+            for i in views.query(
+                s,
+                now=now,
+                status=status,
+                category=category,
+                overdue=overdue,
+                include_closed=not only_open,
+                unit=unit,
+                viewer=_viewer(by),
+            )
+        ]
     if as_json:
         print_json(rows)
         return
@@ -118,9 +132,18 @@ def incidents_cmd(app, status, category, overdue, only_open, unit, by, as_json):
         if flags:
             title.append(f" [{'；'.join(flags)}]", style="bold red")
         # A related incident (关联事件) shows the closed one's number under its own.
-        number = Text(f"#{r['id']}" + (f"\n关联#{int(r['related_to'])}" if r.get("related_to") else ""))
-        t.add_row(number, r["status_label"], level.numeral if level else "未定级", r["category_label"],
-                  f"{r['posts']}/{r['sites']}", _local(app, r["opened_at"], "short"), title)
+        number = Text(
+            f"#{r['id']}" + (f"\n关联#{int(r['related_to'])}" if r.get("related_to") else "")
+        )
+        t.add_row(
+            number,
+            r["status_label"],
+            level.numeral if level else "未定级",
+            r["category_label"],
+            f"{r['posts']}/{r['sites']}",
+            _local(app, r["opened_at"], "short"),
+            title,
+        )
     Console().print(t)
 
 
@@ -136,15 +159,22 @@ def _people_lines(app, d: dict) -> list[str]:
         out.append("报案：")
         for r in d["reports"]:
             view = f"  报案人认为：{r['category_label']}" if r["category_label"] else ""
-            out.append(f"  {_local(app, r['at'])}  {r['by']}{'（' + r['unit'] + '）' if r['unit'] else ''}{view}")
+            out.append(
+                f"  {_local(app, r['at'])}  {r['by']}{'（' + r['unit'] + '）' if r['unit'] else ''}{view}"
+            )
     if d["replies"]:
         out.append("网上答复：")
         for r in d["replies"]:
-            step = {"approved": (r["decided_by"], r["decided_at"]), "rejected": (r["decided_by"], r["decided_at"]),
-                    "published": (r["published_by"], r["published_at"])}.get(r["state"], (r["drafted_by"], r["drafted_at"]))
+            step = {
+                "approved": (r["decided_by"], r["decided_at"]),
+                "rejected": (r["decided_by"], r["decided_at"]),
+                "published": (r["published_by"], r["published_at"]),
+            }.get(r["state"], (r["drafted_by"], r["drafted_at"]))
             said = f"  意见：{r['decision_note']}" if r["decision_note"] else ""
             where = f"  {r['published_url']}" if r["published_url"] else ""
-            out.append(f"  第{r['version']}稿 {r['state_label']}（{step[0]} {_local(app, step[1])}）{said}{where}")
+            out.append(
+                f"  第{r['version']}稿 {r['state_label']}（{step[0]} {_local(app, step[1])}）{said}{where}"
+            )
             out.append(f"       {r['text'][:200]}")
     for m in d["meetings"]:
         out.append(f"网下答疑会：{_local(app, m['held_at'])} {m['place']}；参加：{m['attendees']}")
@@ -153,7 +183,9 @@ def _people_lines(app, d: dict) -> list[str]:
     if d["takedown"]:
         out.append("删帖复查：")
         for t in d["takedown"]:
-            out.append(f"  {t['state_label']}  {_local(app, t['checked_at'])}（共查 {t['checks']} 次）  {t['url']}")
+            out.append(
+                f"  {t['state_label']}  {_local(app, t['checked_at'])}（共查 {t['checks']} 次）  {t['url']}"
+            )
     return out
 
 
@@ -190,32 +222,48 @@ def show_cmd(app, incident_id, by, as_json):
     ]
     fs = m.get("first_source") or {}
     if fs:
-        out.append(f"  首发来源：{source_label(app.config, fs.get('source')) or fs.get('site')}（{fs.get('site')}）"
-                   f" {_local(app, fs.get('time'))} {fs.get('url')}")
+        out.append(
+            f"  首发来源：{source_label(app.config, fs.get('source')) or fs.get('site')}（{fs.get('site')}）"
+            f" {_local(app, fs.get('time'))} {fs.get('url')}"
+        )
     if d["checklist"]:
         out.append("处置清单：")
         for i, it in enumerate(d["checklist"], 1):
             mark = "✔" if it["done_at"] else ("✘ 逾期" if it["overdue"] else "☐")
-            done = f" 完成于 {_local(app, it['done_at'])}（{actor_label(it['done_by'])}）" if it["done_at"] else ""
-            out.append(f"  {i}. {mark} {it['title']} [{it['key']}] 期限 {_local(app, it['due_at'])}{done}")
+            done = (
+                f" 完成于 {_local(app, it['done_at'])}（{actor_label(it['done_by'])}）"
+                if it["done_at"]
+                else ""
+            )
+            out.append(
+                f"  {i}. {mark} {it['title']} [{it['key']}] 期限 {_local(app, it['due_at'])}{done}"
+            )
             if it["means"]:
                 out.append(f"       {it['means']}")
     out += _people_lines(app, d)
     if d["escalations"]:
         out.append("逐级报告：")
         for e in d["escalations"]:
-            ack = f"已确认（{e['acked_by']} {_local(app, e['acked_at'])}）" if e["acked_at"] else f"待确认，期限 {_local(app, e['ack_due_at'])}"
+            ack = (
+                f"已确认（{e['acked_by']} {_local(app, e['acked_at'])}）"
+                if e["acked_at"]
+                else f"待确认，期限 {_local(app, e['ack_due_at'])}"
+            )
             groups = "、".join(app.config.group_label(g) for g in e["groups"])
             out.append(f"  第{e['level']}级 → {groups}  {_local(app, e['sent_at'])}  {ack}")
     if d["evidence"]:
         n_files = sum(1 for e in d["evidence"] if e["file_id"])
-        out.append(f"证据：{len(d['evidence'])} 份{f'（其中文件 {n_files} 份）' if n_files else ''}"
-                   f"（sentinel incident evidence {d['id']} --out 证据包.zip）")
+        out.append(
+            f"证据：{len(d['evidence'])} 份{f'（其中文件 {n_files} 份）' if n_files else ''}"
+            f"（sentinel incident evidence {d['id']} --out 证据包.zip）"
+        )
     out.append(f"帖文（{len(d['posts'])}）：")
     for p in d["posts"][:20]:
         dup = "  [转载]" if p["duplicate_of_id"] else ""
         where = source_label(app.config, p["source"]) or p["site"]
-        out.append(f"  {_local(app, p['published_at'] or p['fetched_at'])}  {where}  {(p['title'] or '（无标题）')[:40]}{dup}")
+        out.append(
+            f"  {_local(app, p['published_at'] or p['fetched_at'])}  {where}  {(p['title'] or '（无标题）')[:40]}{dup}"
+        )
     out.append("处置记录：")
     for e in d["events"]:
         out.append(f"  {_local(app, e['at'])}  {e['actor_label']}  {e['label']}  {e['note'] or ''}")
@@ -233,8 +281,13 @@ def _option_for(name: str, field) -> click.Parameter:
     kind = VocabChoice(vocab) if vocab else None
     flag = "--" + name.replace("_", "-")
     if (field.json_schema_extra or {}).get("file"):
-        return click.Option([flag, name], multiple=True, required=field.is_required(),
-                            type=click.Path(dir_okay=False), help=field.description)
+        return click.Option(
+            [flag, name],
+            multiple=True,
+            required=field.is_required(),
+            type=click.Path(dir_okay=False),
+            help=field.description,
+        )
     if (field.json_schema_extra or {}).get("argument"):
         return click.Argument([name], type=kind)
     if field.annotation is bool:
@@ -242,8 +295,12 @@ def _option_for(name: str, field) -> click.Parameter:
     if get_origin(field.annotation) is list:
         return click.Option([flag, name], multiple=True, help=field.description)
     if name == "by":
-        return click.Option([flag, name], metavar="NAME", help=f"{field.description}；默认 $SENTINEL_USER")
-    return click.Option([flag, name], type=kind, required=field.is_required(), help=field.description)
+        return click.Option(
+            [flag, name], metavar="NAME", help=f"{field.description}；默认 $SENTINEL_USER"
+        )
+    return click.Option(
+        [flag, name], type=kind, required=field.is_required(), help=field.description
+    )
 
 
 def _action_command(action) -> click.Command:
@@ -257,17 +314,26 @@ def _action_command(action) -> click.Command:
 
         values = {k: v for k, v in values.items() if v is not None and v != ()}
         values["by"] = acting_user(values.get("by"))
-        for name, f in action.values.model_fields.items():  # files named on the command line: read them
+        for (
+            name,
+            f,
+        ) in action.values.model_fields.items():  # files named on the command line: read them
             if (f.json_schema_extra or {}).get("file") and name in values:
                 from alerting.incidents.files import read_path
 
                 values[name] = [read_path(path, app.config) for path in values[name]]
         with app.db.session() as s:
-            out = service.perform(service.Context(s, app.config, _outbox(app), _now()), incident_id,
-                                  action.name, values)
+            out = service.perform(
+                service.Context(s, app.config, _outbox(app), _now()),
+                incident_id,
+                action.name,
+                values,
+            )
         _done(app, as_json, incident_id, out.message, out.details)
 
-    cmd = click.command(action.name, cls=SentinelCommand, help=f"{action.title}：{action.help}")(run)
+    cmd = click.command(action.name, cls=SentinelCommand, help=f"{action.title}：{action.help}")(
+        run
+    )
     cmd.params[:0] = params
     return cmd
 
@@ -287,8 +353,11 @@ _register_actions()
 @click.argument("incident_id", type=IncidentId())
 @click.option("--out", type=click.Path(dir_okay=False), help="把证据包（zip）写入这个文件")
 @click.option("--collect", is_flag=True, help="立即固定每条帖文的快照（任何类别）")
-@click.option("--by", metavar="NAME", help="操作人（查看时以其身份查看；与 --collect 一起用时记为固定证据的人）；"
-              "默认 $SENTINEL_USER")
+@click.option(
+    "--by",
+    metavar="NAME",
+    help="操作人（查看时以其身份查看；与 --collect 一起用时记为固定证据的人）；默认 $SENTINEL_USER",
+)
 @json_option
 @pass_app
 def evidence_cmd(app, incident_id, out, collect, by, as_json):
@@ -312,11 +381,15 @@ def evidence_cmd(app, incident_id, out, collect, by, as_json):
         click.echo(f"事件 #{incident_id} 尚无证据（第三类事件自动固定；其他类别可加 --collect）。")
     for e in items:
         if e["file_id"]:
-            click.echo(f"  文件 {e['filename']}（{e['media_type']}，{e['size']} 字节）  SHA-256 {e['sha256']}  "
-                       f"{e['added_by']} {_local(app, e['added_at'])}")
+            click.echo(
+                f"  文件 {e['filename']}（{e['media_type']}，{e['size']} 字节）  SHA-256 {e['sha256']}  "
+                f"{e['added_by']} {_local(app, e['added_at'])}"
+            )
         else:
-            click.echo(f"  快照 #{e['snapshot_id']}  帖文 #{e['post_id']}  SHA-256 {e['sha256']}  "
-                       f"{_local(app, e['added_at'])}")
+            click.echo(
+                f"  快照 #{e['snapshot_id']}  帖文 #{e['post_id']}  SHA-256 {e['sha256']}  "
+                f"{_local(app, e['added_at'])}"
+            )
     if "export" in result:
         ex = result["export"]
         state = "哈希全部校验一致" if ex["verified"] else "注意：有快照哈希校验不一致"
@@ -325,7 +398,12 @@ def evidence_cmd(app, incident_id, out, collect, by, as_json):
 
 @incident_group.command("review")
 @click.argument("incident_id", type=IncidentId())
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="输出文件：文件名.html 或 文件名.md")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="输出文件：文件名.html 或 文件名.md",
+)
 @click.option("--by", metavar="NAME", help="以这位用户的身份生成；默认 $SENTINEL_USER")
 @json_option
 @pass_app

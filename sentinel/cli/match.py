@@ -95,7 +95,9 @@ def watchlist_check(app: AppContext, files: tuple[Path, ...], as_json: bool) -> 
 def match_cmd(app: AppContext, text: str | None, title: str, jsonl: bool, as_json: bool) -> None:
     """对一段文字（或标准输入）评分：是否提到学院、是否须处置、分数、级别、类别和理由。"""
     if text is None and not jsonl and sys.stdin.isatty():
-        raise click.UsageError("请给出要评分的文字：sentinel match \"文字\"，或从标准输入传入（cat 帖子.txt | sentinel match）")
+        raise click.UsageError(
+            '请给出要评分的文字：sentinel match "文字"，或从标准输入传入（cat 帖子.txt | sentinel match）'
+        )
     matcher = _matcher(app)
     if jsonl:
         _jsonl(matcher)
@@ -161,9 +163,7 @@ def _print_result(r, text: str, title: str) -> None:
 @click.option(
     "--since", default="30d", show_default=True, metavar="AGE", help="这段时间内采集的帖子"
 )
-@click.option(
-    "--limit", default=30, show_default=True, help="每类变化列出的帖子条数"
-)
+@click.option("--limit", default=30, show_default=True, help="每类变化列出的帖子条数")
 @json_option
 @pass_app
 def backtest(app: AppContext, since: str, limit: int, as_json: bool) -> None:

@@ -9,7 +9,15 @@ from sqlalchemy import select
 
 from core.errors import SentinelError, write_output
 from core.vocabulary import OutboxStatus, SilenceTarget
-from sentinel.cli.base import AppContext, VocabChoice, acting_user, cli, json_option, pass_app, print_json
+from sentinel.cli.base import (
+    AppContext,
+    VocabChoice,
+    acting_user,
+    cli,
+    json_option,
+    pass_app,
+    print_json,
+)
 
 
 def _now() -> datetime:
@@ -30,13 +38,23 @@ def _local(t: datetime | None, tz) -> str:
 
 # -- digest ----------------------------------------------------------------------------------
 @cli.command()
-@click.option("--since", default="24h", show_default=True, metavar="AGE", help="统计时段：1h、24h、7d，或日期（如 2026-11-20）")
+@click.option(
+    "--since",
+    default="24h",
+    show_default=True,
+    metavar="AGE",
+    help="统计时段：1h、24h、7d，或日期（如 2026-11-20）",
+)
 @click.option("--out", "out", default=None, metavar="FILE.html", help="把摘要的 HTML 写入这个文件")
 @click.option("--send", is_flag=True, help="发给收件人（存入发件箱并发送）")
-@click.option("--to", "to", multiple=True, metavar="GROUP", help="收件组或地址（默认 office，即舆情办）")
+@click.option(
+    "--to", "to", multiple=True, metavar="GROUP", help="收件组或地址（默认 office，即舆情办）"
+)
 @json_option
 @pass_app
-def digest(app: AppContext, since: str, out: str | None, send: bool, to: tuple[str, ...], as_json: bool) -> None:
+def digest(
+    app: AppContext, since: str, out: str | None, send: bool, to: tuple[str, ...], as_json: bool
+) -> None:
     """匹配帖子摘要：按事件和类别分组，含监测覆盖情况。"""
     from alerting.digest import build_digest, queue_digest
     from alerting.notify.outbox import Outbox
@@ -74,9 +92,13 @@ def digest(app: AppContext, since: str, out: str | None, send: bool, to: tuple[s
         click.echo(f"已写入 {out}")
     if send:
         r = result["outbox"]
-        click.echo(f"已加入发件箱：发送成功 {r['sent']}，待重试 {r['retry']}，暂缓 {r['deferred']}，失败 {r['failed']}")
+        click.echo(
+            f"已加入发件箱：发送成功 {r['sent']}，待重试 {r['retry']}，暂缓 {r['deferred']}，失败 {r['failed']}"
+        )
         if cfg.smtp is None:
-            click.echo("提示：未配置 smtp，摘要保存在发件箱中；配置 smtp 后用 sentinel outbox send 发出。")
+            click.echo(
+                "提示：未配置 smtp，摘要保存在发件箱中；配置 smtp 后用 sentinel outbox send 发出。"
+            )
         elif r["retry"]:
             click.echo(_RETRY_HINT)
 
@@ -94,7 +116,14 @@ def silence() -> None:
 @click.option("--incident", "incident", type=int, default=None, help="按编号静默一个事件")
 @click.option("--source", "source", default=None, help="按名称静默一个来源")
 @click.option("--term", "term", default=None, help="静默仅因这个词命中的帖子")
-@click.option("--for", "duration", default="2h", show_default=True, metavar="AGE", help="静默多久：30m、2h、1d")
+@click.option(
+    "--for",
+    "duration",
+    default="2h",
+    show_default=True,
+    metavar="AGE",
+    help="静默多久：30m、2h、1d",
+)
 @click.option("--reason", default=None, help="原因（随静默记录保存）")
 @click.option("--by", "by", metavar="NAME", help="操作人（舆情办工作人员）；默认 $SENTINEL_USER")
 @json_option
@@ -104,7 +133,11 @@ def silence_add(app: AppContext, incident, source, term, duration, reason, by, a
     from alerting.notify.routing import add_silence
 
     by = acting_user(by)
-    chosen = [(k, v) for k, v in (("incident", incident), ("source", source), ("term", term)) if v is not None]
+    chosen = [
+        (k, v)
+        for k, v in (("incident", incident), ("source", source), ("term", term))
+        if v is not None
+    ]
     if len(chosen) != 1:
         raise SentinelError("请在 --incident、--source、--term 中指定且只指定一项")
     target, value = chosen[0]
@@ -112,13 +145,22 @@ def silence_add(app: AppContext, incident, source, term, duration, reason, by, a
         _known_source(app, source)
     now = _now()
     with app.db.session() as s:
-        sil = add_silence(s, target=target, value=str(value), now=now,
-                          ends_at=now + timedelta(seconds=_duration(duration, "--for")), created_by=by, reason=reason)
+        sil = add_silence(
+            s,
+            target=target,
+            value=str(value),
+            now=now,
+            ends_at=now + timedelta(seconds=_duration(duration, "--for")),
+            created_by=by,
+            reason=reason,
+        )
         data = _silence_dict(sil)
     if as_json:
         print_json(data)
     else:
-        click.echo(f"已添加静默规则 #{data['id']}：{_target_label(target)} {value}，至 {_local(data['ends_at'], app.config.tz)}")
+        click.echo(
+            f"已添加静默规则 #{data['id']}：{_target_label(target)} {value}，至 {_local(data['ends_at'], app.config.tz)}"
+        )
 
 
 def _known_source(app: AppContext, name: str) -> None:
@@ -132,8 +174,10 @@ def _known_source(app: AppContext, name: str) -> None:
     with app.db.session() as s:
         if s.scalar(select(Source.id).where(Source.name == name)) is not None:
             return
-    click.echo(f"提示：没有名为 '{name}' 的来源（已配置：{', '.join(configured) or '无'}），请检查拼写；静默规则仍会添加。",
-               err=True)
+    click.echo(
+        f"提示：没有名为 '{name}' 的来源（已配置：{', '.join(configured) or '无'}），请检查拼写；静默规则仍会添加。",
+        err=True,
+    )
 
 
 @silence.command("list")
@@ -157,8 +201,10 @@ def silence_list(app: AppContext, show_all: bool, as_json: bool) -> None:
         click.echo("没有生效中的静默规则。")
     for r in rows:
         state = "生效中" if r["ends_at"] > now else "已到期"
-        click.echo(f"#{r['id']} {_target_label(r['target'])} {r['value']}  至 {_local(r['ends_at'], app.config.tz)}"
-                   f"（{state}，{r['created_by']}）{'  ' + r['reason'] if r['reason'] else ''}")
+        click.echo(
+            f"#{r['id']} {_target_label(r['target'])} {r['value']}  至 {_local(r['ends_at'], app.config.tz)}"
+            f"（{state}，{r['created_by']}）{'  ' + r['reason'] if r['reason'] else ''}"
+        )
 
 
 @silence.command("expire")
@@ -184,20 +230,35 @@ def _target_label(t: str) -> str:
 
 
 def _silence_dict(x) -> dict:
-    return {"id": x.id, "target": x.target, "value": x.value, "starts_at": x.starts_at, "ends_at": x.ends_at,
-            "created_by": x.created_by, "reason": x.reason}
+    return {
+        "id": x.id,
+        "target": x.target,
+        "value": x.value,
+        "starts_at": x.starts_at,
+        "ends_at": x.ends_at,
+        "created_by": x.created_by,
+        "reason": x.reason,
+    }
 
 
 # -- outbox ------------------------------------------------------------------------------------
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--status", "status", default=None, type=VocabChoice(OutboxStatus), help="只列出这一状态的通知。")
+@click.option(
+    "--status",
+    "status",
+    default=None,
+    type=VocabChoice(OutboxStatus),
+    help="只列出这一状态的通知。",
+)
 @click.option("--limit", default=50, show_default=True)
 @json_option
 @pass_app
 @click.pass_context
-def outbox(ctx: click.Context, app: AppContext, status: str | None, limit: int, as_json: bool) -> None:
+def outbox(
+    ctx: click.Context, app: AppContext, status: str | None, limit: int, as_json: bool
+) -> None:
     """发件箱：列出通知及其发送状态；子命令 send、retry。"""
     if ctx.invoked_subcommand is not None:
         return
@@ -214,8 +275,10 @@ def outbox(ctx: click.Context, app: AppContext, status: str | None, limit: int, 
     for r in rows:
         when = _local(r["sent_at"] or r["next_attempt_at"] or r["created_at"], tz)
         err = f"  {r['last_error'][:80]}" if r["last_error"] else ""
-        click.echo(f"#{r['id']} [{OutboxStatus.label_of(r['status'])}] {when} {r['channel']} "
-                   f"{r['subject'][:60]} → {', '.join(map(str, r['recipients'] or []))}（尝试 {r['attempts']} 次）{err}")
+        click.echo(
+            f"#{r['id']} [{OutboxStatus.label_of(r['status'])}] {when} {r['channel']} "
+            f"{r['subject'][:60]} → {', '.join(map(str, r['recipients'] or []))}（尝试 {r['attempts']} 次）{err}"
+        )
 
 
 @outbox.command("send")
@@ -229,7 +292,9 @@ def outbox_send(app: AppContext, as_json: bool) -> None:
     if as_json:
         print_json(r)
     else:
-        click.echo(f"发送成功 {r['sent']}，待重试 {r['retry']}，暂缓 {r['deferred']}，失败 {r['failed']}")
+        click.echo(
+            f"发送成功 {r['sent']}，待重试 {r['retry']}，暂缓 {r['deferred']}，失败 {r['failed']}"
+        )
         if r["retry"]:
             click.echo(_RETRY_HINT)
 

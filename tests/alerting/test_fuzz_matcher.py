@@ -18,8 +18,12 @@ from alerting.matcher import load_matcher
 ROOT = Path(__file__).resolve().parents[2]
 WATCHLIST = ROOT / "watchlists" / "jxpc.yaml"
 EXAMPLES = int(os.environ.get("SENTINEL_FUZZ_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _words() -> list[str]:
@@ -38,8 +42,12 @@ def _words() -> list[str]:
 
 WORDS = _words()
 noise = st.text(st.characters(codec=None, exclude_categories=()), max_size=60)
-posts = st.lists(st.one_of(st.sampled_from(WORDS), noise, st.sampled_from(["\x1b[2J", "\u200b", "·", " ", "\n"])),
-                 max_size=30).map("".join)
+posts = st.lists(
+    st.one_of(
+        st.sampled_from(WORDS), noise, st.sampled_from(["\x1b[2J", "\u200b", "·", " ", "\n"])
+    ),
+    max_size=30,
+).map("".join)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +65,7 @@ def test_matching_any_text_never_raises_and_hits_point_into_the_text(matcher, te
     for h in r.hits:
         source = title if h.field == "title" else text
         assert 0 <= h.start <= h.end <= len(source)
-        assert h.surface == source[h.start:h.end]
+        assert h.surface == source[h.start : h.end]
 
 
 def test_the_fuzzer_reaches_past_the_prefilter(matcher):

@@ -25,11 +25,21 @@ def check(tmp_path, text: str):
     "text, line, col, words",
     [
         ("database: sqlite:///x.db\ntimezon: Asia/Shanghai\n", 2, 1, "未知的键 'timezon'"),
-        ("sources:\n  - name: a\n    type: feed\n    url: http://x/\n    interval: soon\n", 5, 15, "不是时长"),
+        (
+            "sources:\n  - name: a\n    type: feed\n    url: http://x/\n    interval: soon\n",
+            5,
+            15,
+            "不是时长",
+        ),
         ("smtp:\n  host: h\n  port: abc\n  from: a@b\n", 3, 9, "port"),
         ("sources: [\n  name: a\n", 3, 1, "YAML 格式错误"),
         ("sources:\n  - name: a\n    type: ftp\n", 3, 11, "未知的来源类型 'ftp'"),
-        ("sources:\n  - name: a\n    type: feed\n    url: http://x/\n    colour: red\n", 5, 5, "未知的键 'colour'"),
+        (
+            "sources:\n  - name: a\n    type: feed\n    url: http://x/\n    colour: red\n",
+            5,
+            5,
+            "未知的键 'colour'",
+        ),
         ("timezone: Mars/Olympus\n", 1, 11, "未知的时区"),
     ],
 )
@@ -43,12 +53,16 @@ def test_bad_config_is_one_positioned_line(tmp_path, text, line, col, words):
 
 
 def test_unknown_source_key_names_the_allowed_keys(tmp_path):
-    _, result = check(tmp_path, "sources:\n  - name: a\n    type: feed\n    url: http://x/\n    colour: red\n")
+    _, result = check(
+        tmp_path, "sources:\n  - name: a\n    type: feed\n    url: http://x/\n    colour: red\n"
+    )
     assert "interval" in result.output and "url" in result.output
 
 
 def test_duplicate_source_names_are_refused(tmp_path):
-    text = "sources:\n" + "".join(f"  - name: a\n    type: feed\n    url: http://x/{i}\n" for i in range(2))
+    text = "sources:\n" + "".join(
+        f"  - name: a\n    type: feed\n    url: http://x/{i}\n" for i in range(2)
+    )
     _, result = check(tmp_path, text)
     assert result.exit_code == 2 and "都叫 'a'" in result.output
 
@@ -96,9 +110,14 @@ def test_config_error_from_the_real_console_command(tmp_path):
     p = tmp_path / "sentinel.yaml"
     p.write_text("databse: x\n", encoding="utf-8")
     sentinel = Path(sys.executable).parent / "sentinel"
-    r = subprocess.run([str(sentinel), "--config", str(p), "status"], capture_output=True, text=True)
+    r = subprocess.run(
+        [str(sentinel), "--config", str(p), "status"], check=False, capture_output=True, text=True
+    )
     assert r.returncode == 2
-    assert r.stderr.strip() == f"{p}:1:1: 未知的键 'databse'；可用的键：" + r.stderr.split("可用的键：")[1].strip()
+    assert (
+        r.stderr.strip()
+        == f"{p}:1:1: 未知的键 'databse'；可用的键：" + r.stderr.split("可用的键：")[1].strip()
+    )
     assert "Traceback" not in r.stderr
 
 
@@ -128,22 +147,46 @@ def test_an_unknown_key_deep_in_a_source_names_the_keys_allowed_there(tmp_path):
     text = "sources:\n  - name: a\n    type: site\n    urls: ['http://x/']\n    list: {itme: a}\n"
     p, result = check(tmp_path, text)
     assert result.exit_code == 2
-    assert result.output.startswith(f"{p}:5:12: 未知的键 'itme'") and "item、next、max_pages" in result.output
+    assert (
+        result.output.startswith(f"{p}:5:12: 未知的键 'itme'")
+        and "item、next、max_pages" in result.output
+    )
 
 
 def test_source_mistakes_are_explained_in_chinese_where_they_are(tmp_path):
     cases = [
-        ("sources:\n  - name: a\n    url: http://x/\n", 2, 5, "来源缺少 type，可选：feed、search、site"),
-        ("sources:\n  - name: a\n    type: feed\n    url: http://x/1\n  - name: a\n    type: feed\n    url: http://x/2\n",
-         5, 11, "有两个来源都叫 'a'"),
-        ("sources:\n  - name: a\n    type: site\n    urls: [http://x/]\n    encoding: klingon\n", 5, 15, "未知的编码 'klingon'"),
-        ("sources:\n  - name: a\n    type: search\n    url: http://x/\n", 4, 10, "搜索网址中必须有 {query}"),
+        (
+            "sources:\n  - name: a\n    url: http://x/\n",
+            2,
+            5,
+            "来源缺少 type，可选：feed、search、site",
+        ),
+        (
+            "sources:\n  - name: a\n    type: feed\n    url: http://x/1\n  - name: a\n    type: feed\n    url: http://x/2\n",
+            5,
+            11,
+            "有两个来源都叫 'a'",
+        ),
+        (
+            "sources:\n  - name: a\n    type: site\n    urls: [http://x/]\n    encoding: klingon\n",
+            5,
+            15,
+            "未知的编码 'klingon'",
+        ),
+        (
+            "sources:\n  - name: a\n    type: search\n    url: http://x/\n",
+            4,
+            10,
+            "搜索网址中必须有 {query}",
+        ),
         ("sources:\n  - just a line\n", 2, 5, "每个来源应写成“键: 值”的形式"),
     ]
     for text, line, col, words in cases:
         p, result = check(tmp_path, text)
         assert result.exit_code == 2, result.output
-        assert result.output.startswith(f"{p}:{line}:{col}: ") and words in result.output, result.output
+        assert result.output.startswith(f"{p}:{line}:{col}: ") and words in result.output, (
+            result.output
+        )
 
 
 def test_the_same_mistake_reads_the_same_through_model_validate_and_load(tmp_path):

@@ -32,7 +32,9 @@ def config(tmp_path):
 
 
 def run(config, *args, input=None):
-    return CliRunner().invoke(cli, ["--config", str(config), *args], input=input, catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, ["--config", str(config), *args], input=input, catch_exceptions=False
+    )
 
 
 def one_line_error(result, code: int = 1) -> str:
@@ -47,8 +49,17 @@ def incident(config):
     """A ticket opened the way a unit opens one: a manual report (报案)."""
     assert run(config, "user", "add", "王五", "--role", "unit", "--unit", "后勤处").exit_code == 0
     assert run(config, "user", "add", "张三", "--role", "office").exit_code == 0
-    r = run(config, "report", "--url", "https://forum.example.com/t/1", "--title", "食堂涨价",
-            "--by", "王五", "--json")
+    r = run(
+        config,
+        "report",
+        "--url",
+        "https://forum.example.com/t/1",
+        "--title",
+        "食堂涨价",
+        "--by",
+        "王五",
+        "--json",
+    )
     assert r.exit_code == 0, r.output
     return json.loads(r.output)["id"]
 
@@ -92,7 +103,9 @@ def test_digest_since_takes_a_date_like_posts(config):
 
 def test_wrong_silence_duration_is_chinese(config):
     r = run(config, "silence", "add", "--term", "食堂", "--for", "soon", "--by", "张三")
-    assert r.exit_code == 2 and "不是有效的时间段" in r.output and "is not a duration" not in r.output
+    assert (
+        r.exit_code == 2 and "不是有效的时间段" in r.output and "is not a duration" not in r.output
+    )
 
 
 def _free_port() -> int:
@@ -112,7 +125,9 @@ def _free_port() -> int:
 )
 def test_unreachable_or_unsupported_database_is_one_chinese_line(tmp_path, url, words):
     p = tmp_path / "sentinel.yaml"
-    p.write_text(f'database: "{url.format(port=_free_port())}"\nwatchlists: [{DEFAULT}]\n', encoding="utf-8")
+    p.write_text(
+        f'database: "{url.format(port=_free_port())}"\nwatchlists: [{DEFAULT}]\n', encoding="utf-8"
+    )
     for cmd in (("incidents",), ("status", "--json"), ("user", "list")):
         out = one_line_error(run(p, *cmd))
         assert out.startswith("错误：") and words in out
@@ -122,22 +137,31 @@ def test_unreachable_or_unsupported_database_is_one_chinese_line(tmp_path, url, 
 def test_sqlite_folder_that_cannot_be_created_is_one_line(tmp_path):
     (tmp_path / "var").write_text("a file, not a folder")
     p = tmp_path / "sentinel.yaml"
-    p.write_text(f"database: sqlite:///var/db/sentinel.db\nwatchlists: [{DEFAULT}]\n", encoding="utf-8")
+    p.write_text(
+        f"database: sqlite:///var/db/sentinel.db\nwatchlists: [{DEFAULT}]\n", encoding="utf-8"
+    )
     out = one_line_error(run(p, "incidents"))
     assert "无法创建数据库文件夹" in out
 
 
 # -- tickets and silences -----------------------------------------------------------------------
 def test_missing_incident_is_one_line_for_every_action(config, incident):
-    for args in (("show", "999"), ("ack", "999", "--by", "张三"), ("note", "999", "x", "--by", "张三"),
-                 ("review", "999", "--out", "r.html"), ("evidence", "999")):
+    for args in (
+        ("show", "999"),
+        ("ack", "999", "--by", "张三"),
+        ("note", "999", "x", "--by", "张三"),
+        ("review", "999", "--out", "r.html"),
+        ("evidence", "999"),
+    ):
         out = one_line_error(run(config, "incident", *args))
         assert "没有编号为 999 的事件" in out
 
 
 def test_classify_says_the_category_in_chinese(config, incident):
     r = run(config, "incident", "classify", str(incident), "hype", "--by", "张三")
-    assert r.exit_code == 0 and "已定性为第二类（恶意传播炒作）" in r.output and "hype" not in r.output
+    assert (
+        r.exit_code == 0 and "已定性为第二类（恶意传播炒作）" in r.output and "hype" not in r.output
+    )
 
 
 def test_unknown_user_is_named(config, incident):
@@ -189,8 +213,10 @@ def test_missing_named_config_is_a_positioned_chinese_line(tmp_path):
 
 def test_config_check_json_and_hidden_password(tmp_path):
     p = tmp_path / "sentinel.yaml"
-    p.write_text('database: "postgresql+psycopg://office:s3cret@db.example/sentinel"\nwatchlists: [none/*.yaml]\n',
-                 encoding="utf-8")
+    p.write_text(
+        'database: "postgresql+psycopg://office:s3cret@db.example/sentinel"\nwatchlists: [none/*.yaml]\n',
+        encoding="utf-8",
+    )
     r = run(p, "config", "check", "--json")
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
@@ -213,8 +239,14 @@ def test_match_without_text_at_a_terminal_does_not_wait(config):
 
     master, slave = pty.openpty()
     try:
-        r = subprocess.run([str(Path(sys.executable).parent / "sentinel"), "--config", str(config), "match"],
-                           stdin=slave, capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [str(Path(sys.executable).parent / "sentinel"), "--config", str(config), "match"],
+            check=False,
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         os.close(slave)
         os.close(master)
@@ -222,24 +254,33 @@ def test_match_without_text_at_a_terminal_does_not_wait(config):
 
 
 def test_match_jsonl_bad_lines_are_reported_in_chinese(config):
-    r = run(config, "match", "--jsonl", input='not json\n[1, 2]\n{"id": 7, "text": "江西警察学院"}\n')
+    r = run(
+        config, "match", "--jsonl", input='not json\n[1, 2]\n{"id": 7, "text": "江西警察学院"}\n'
+    )
     assert r.exit_code == 0, r.output
     rows = [json.loads(line) for line in r.output.splitlines()]
-    assert [x.get("line") for x in rows[:2]] == [1, 2] and rows[2]["id"] == 7 and rows[2]["mentioned"]
+    assert (
+        [x.get("line") for x in rows[:2]] == [1, 2] and rows[2]["id"] == 7 and rows[2]["mentioned"]
+    )
     assert "应为" in rows[1]["error"] and "not an object" not in r.output
 
 
 # -- mail -----------------------------------------------------------------------------------------------
 def test_digest_send_with_the_smtp_server_down_keeps_the_message(tmp_path):
     port = _free_port()  # nothing listens there: connection refused
-    p = _write_config(tmp_path, f"smtp: {{host: 127.0.0.1, port: {port}, from: yuqing@example.edu.cn, timeout: 5}}\n"
-                                "recipients: {office: [yuqing@example.edu.cn]}\n")
+    p = _write_config(
+        tmp_path,
+        f"smtp: {{host: 127.0.0.1, port: {port}, from: yuqing@example.edu.cn, timeout: 5}}\n"
+        "recipients: {office: [yuqing@example.edu.cn]}\n",
+    )
     r = run(p, "digest", "--send")
     assert r.exit_code == 0 and "Traceback" not in r.output, r.output
     assert "待重试 1" in r.output and "稍后自动重试" in r.output
     r = run(p, "outbox", "--json")
     rows = json.loads(r.output)
-    assert [x["status"] for x in rows] == ["retry"] and "无法连接邮件服务器" in rows[0]["last_error"]
+    assert [x["status"] for x in rows] == ["retry"] and "无法连接邮件服务器" in rows[0][
+        "last_error"
+    ]
 
 
 def test_digest_send_without_smtp_says_where_the_mail_is(tmp_path):
@@ -263,10 +304,23 @@ def test_a_dead_source_is_explained_in_the_offices_words(tmp_path):
     import yaml as _yaml
 
     p = tmp_path / "sentinel.yaml"
-    p.write_text(_yaml.safe_dump({
-        "database": f"sqlite:///{tmp_path / 'db.sqlite'}", "var_dir": str(tmp_path / "var"),
-        "sources": [{"name": "dead", "type": "feed", "url": "http://127.0.0.1:9/rss.xml", "timeout": 2}],
-    }), encoding="utf-8")
+    p.write_text(
+        _yaml.safe_dump(
+            {
+                "database": f"sqlite:///{tmp_path / 'db.sqlite'}",
+                "var_dir": str(tmp_path / "var"),
+                "sources": [
+                    {
+                        "name": "dead",
+                        "type": "feed",
+                        "url": "http://127.0.0.1:9/rss.xml",
+                        "timeout": 2,
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     from click.testing import CliRunner as _Runner
 
     from sentinel.cli import cli as _cli

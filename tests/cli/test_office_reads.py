@@ -21,15 +21,19 @@ def test_a_misspelt_group_in_escalation_is_a_positioned_error(tmp_path):
     )
     r = _run("--config", str(p), "config", "check")
     assert r.exit_code == 2, r.output
-    assert f"{p}:6:" in r.output and "superiour" in r.output and "未在 recipients 中定义" in r.output
+    assert (
+        f"{p}:6:" in r.output and "superiour" in r.output and "未在 recipients 中定义" in r.output
+    )
 
 
 def test_a_group_with_a_label_is_shown_by_its_label(tmp_path):
     from sentinel import config as config_mod
 
     p = tmp_path / "sentinel.yaml"
-    p.write_text("recipients:\n  leaders: {label: 院领导, to: [l@example.edu.cn]}\n  office: [o@example.edu.cn]\n",
-                 encoding="utf-8")
+    p.write_text(
+        "recipients:\n  leaders: {label: 院领导, to: [l@example.edu.cn]}\n  office: [o@example.edu.cn]\n",
+        encoding="utf-8",
+    )
     cfg = config_mod.load(p)
     assert cfg.group_label("leaders") == "院领导" and cfg.group_label("office") == "舆情办"
     assert cfg.addresses(["leaders", "office"]) == ["l@example.edu.cn", "o@example.edu.cn"]
@@ -63,9 +67,33 @@ def _incident(tmp_path):
         "  leaders: {label: 院领导, to: [l@example.edu.cn]}\n",
         encoding="utf-8",
     )
-    assert _run("--config", str(p), "user", "add", "赵敏", "--role", "office", "--email", "z@example.edu.cn").exit_code == 0
-    r = _run("--config", str(p), "report", "--url", "https://bbs.example.com/t/1", "--title", "食堂问题",
-             "--note", "有人反映", "--by", "赵敏")
+    assert (
+        _run(
+            "--config",
+            str(p),
+            "user",
+            "add",
+            "赵敏",
+            "--role",
+            "office",
+            "--email",
+            "z@example.edu.cn",
+        ).exit_code
+        == 0
+    )
+    r = _run(
+        "--config",
+        str(p),
+        "report",
+        "--url",
+        "https://bbs.example.com/t/1",
+        "--title",
+        "食堂问题",
+        "--note",
+        "有人反映",
+        "--by",
+        "赵敏",
+    )
     assert r.exit_code == 0, r.output
     return p
 
@@ -76,7 +104,9 @@ def test_escalating_to_an_unknown_group_is_refused_and_records_nothing(tmp_path)
     r = _run("--config", str(p), "incident", "escalate", "1", "--to", "leaderz", "--by", "赵敏")
     assert r.exit_code == 1 and "leaderz" in r.output and "未在 recipients 中定义" in r.output
     shown = _run("--config", str(p), "incident", "show", "#1", "--json").output
-    assert "leaderz" not in shown and '"escalations": []' in shown.replace("\n", "").replace("  ", "")
+    assert "leaderz" not in shown and '"escalations": []' in shown.replace("\n", "").replace(
+        "  ", ""
+    )
 
 
 def test_escalation_names_the_group_by_its_label(tmp_path):
@@ -88,7 +118,9 @@ def test_escalation_names_the_group_by_its_label(tmp_path):
 
 def test_the_acting_user_comes_from_sentinel_user(tmp_path):
     p = _incident(tmp_path)
-    r = _run("--config", str(p), "incident", "note", "#1", "已联系食堂", env={"SENTINEL_USER": "赵敏"})
+    r = _run(
+        "--config", str(p), "incident", "note", "#1", "已联系食堂", env={"SENTINEL_USER": "赵敏"}
+    )
     assert r.exit_code == 0, r.output
     show = _run("--config", str(p), "incident", "show", "1").output
     assert "赵敏" in show and "已联系食堂" in show

@@ -22,8 +22,17 @@ ESCAPES = ("\x1b", "\x9b", "\x9d", "\x07", "\x08", "\x00")
 
 def _config(tmp_path, sources) -> str:
     p = tmp_path / "sentinel.yaml"
-    p.write_text(yaml.safe_dump({"database": f"sqlite:///{tmp_path / 'db.sqlite'}", "var_dir": str(tmp_path / "var"),
-                                 "sources": sources}, allow_unicode=True), encoding="utf-8")
+    p.write_text(
+        yaml.safe_dump(
+            {
+                "database": f"sqlite:///{tmp_path / 'db.sqlite'}",
+                "var_dir": str(tmp_path / "var"),
+                "sources": sources,
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
     return str(p)
 
 
@@ -36,10 +45,24 @@ def _run(path, *args):
 
 def test_markup_and_escape_sequences_in_crawled_titles_never_reach_the_terminal(tmp_path):
     with LoopbackHTTPServer() as srv:
-        path = _config(tmp_path, [{"name": "hostile[/x]", "type": "feed", "url": srv.url("/hostile/terminal"),
-                                   "delay": 0, "obey_robots": False}])
+        path = _config(
+            tmp_path,
+            [
+                {
+                    "name": "hostile[/x]",
+                    "type": "feed",
+                    "url": srv.url("/hostile/terminal"),
+                    "delay": 0,
+                    "obey_robots": False,
+                }
+            ],
+        )
         t = time.monotonic()
-        outputs = [_run(path, "poll").output, _run(path, "posts").output, _run(path, "status").output]
+        outputs = [
+            _run(path, "poll").output,
+            _run(path, "posts").output,
+            _run(path, "status").output,
+        ]
         assert time.monotonic() - t < 30
     posts = outputs[1]
     assert "[/x]" in posts and "[bold" in posts  # markup shown as the text it is
@@ -51,18 +74,30 @@ def test_markup_and_escape_sequences_in_crawled_titles_never_reach_the_terminal(
     db.dispose()
     assert len(stored) == 3
     assert not any(e in field for row in stored for field in row for e in ESCAPES)
-    assert ("江西警察学院食堂红字" in {t for t, _, _ in stored})
+    assert "江西警察学院食堂红字" in {t for t, _, _ in stored}
     assert all("\n" in body for _, body, _ in stored)  # line breaks kept in bodies
 
 
 def test_titles_stored_before_the_fix_are_still_shown_safely(tmp_path):
     with LoopbackHTTPServer() as srv:
-        path = _config(tmp_path, [{"name": "t", "type": "feed", "url": srv.url("/hostile/terminal"),
-                                   "delay": 0, "obey_robots": False}])
+        path = _config(
+            tmp_path,
+            [
+                {
+                    "name": "t",
+                    "type": "feed",
+                    "url": srv.url("/hostile/terminal"),
+                    "delay": 0,
+                    "obey_robots": False,
+                }
+            ],
+        )
         _run(path, "poll")
     engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     with engine.begin() as c:  # as an older version stored it
-        c.execute(text("UPDATE posts SET title = :t"), {"t": "[/x] \x1b]0;pwned\x07旧标题\x1b[2J\x9b31m"})
+        c.execute(
+            text("UPDATE posts SET title = :t"), {"t": "[/x] \x1b]0;pwned\x07旧标题\x1b[2J\x9b31m"}
+        )
     engine.dispose()
     out = _run(path, "posts").output
     assert "旧标题" in out and "[/x]" in out and not any(e in out for e in ESCAPES)
@@ -72,8 +107,18 @@ def test_titles_stored_before_the_fix_are_still_shown_safely(tmp_path):
 
 def test_a_source_error_with_markup_is_shown_as_text(tmp_path):
     with LoopbackHTTPServer() as srv:
-        path = _config(tmp_path, [{"name": "gone", "type": "feed", "url": srv.url("/[bold]gone[/x]"),
-                                   "delay": 0, "obey_robots": False}])
+        path = _config(
+            tmp_path,
+            [
+                {
+                    "name": "gone",
+                    "type": "feed",
+                    "url": srv.url("/[bold]gone[/x]"),
+                    "delay": 0,
+                    "obey_robots": False,
+                }
+            ],
+        )
         poll = _run(path, "poll")
         status = _run(path, "status")
     assert poll.exit_code == 1 and "[/x]" in poll.output

@@ -132,8 +132,13 @@ def every_family(config) -> list[MessageSpec]:
         ),
         source_health.source_down(src, T - timedelta(hours=3), tz=config.tz),
         source_health.source_recovered(src, T - timedelta(hours=3)),
-        daemon.config_broken("/etc/sentinel/sentinel.yaml", "sentinel.yaml:3:5: 未知的键 'intervl'", "ab12",
-                             T - timedelta(hours=1), tz=config.tz),
+        daemon.config_broken(
+            "/etc/sentinel/sentinel.yaml",
+            "sentinel.yaml:3:5: 未知的键 'intervl'",
+            "ab12",
+            T - timedelta(hours=1),
+            tz=config.tz,
+        ),
         digest.message(
             subject, context, key=digest.period_key("daily", T, config.tz), to=["office"]
         ),
@@ -143,12 +148,37 @@ def every_family(config) -> list[MessageSpec]:
 
 def _people_families(inc, config) -> list[MessageSpec]:
     """The reply on its way to the leaders and back, and a unit's receipts."""
-    reply = Reply(incident_id=7, version=2, text="学校已核查，涉事食材已封存送检。", state="pending",
-                  drafted_by="赵敏", drafted_at=T, submitted_at=T)
-    approved = Reply(incident_id=7, version=2, text=reply.text, state="approved", drafted_by="赵敏",
-                     drafted_at=T, decided_by="李书记", decided_at=T, decision_note="同意")
-    rejected = Reply(incident_id=7, version=1, text="初稿", state="rejected", drafted_by="赵敏",
-                     drafted_at=T, decided_by="李书记", decided_at=T, decision_note="补充送检机构")
+    reply = Reply(
+        incident_id=7,
+        version=2,
+        text="学校已核查，涉事食材已封存送检。",
+        state="pending",
+        drafted_by="赵敏",
+        drafted_at=T,
+        submitted_at=T,
+    )
+    approved = Reply(
+        incident_id=7,
+        version=2,
+        text=reply.text,
+        state="approved",
+        drafted_by="赵敏",
+        drafted_at=T,
+        decided_by="李书记",
+        decided_at=T,
+        decision_note="同意",
+    )
+    rejected = Reply(
+        incident_id=7,
+        version=1,
+        text="初稿",
+        state="rejected",
+        drafted_by="赵敏",
+        drafted_at=T,
+        decided_by="李书记",
+        decided_at=T,
+        decision_note="补充送检机构",
+    )
     unit_user = User(id=5, name="刘老师", role="unit", unit="保卫处", email="liu@example.edu.cn")
     return [
         replies.approval_request(inc, reply, to=["leaders"], config=config),

@@ -17,8 +17,11 @@ def server():
 
 @pytest.fixture
 def context():
-    return CollectContext(user_agent="sentinel-test/0.1 (+mailto:office@example.edu.cn)",
-                          queries=["江西警察学院"], timezone="Asia/Shanghai")
+    return CollectContext(
+        user_agent="sentinel-test/0.1 (+mailto:office@example.edu.cn)",
+        queries=["江西警察学院"],
+        timezone="Asia/Shanghai",
+    )
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def test_every_file_of_the_corpus_polls_as_a_feed_without_traceback(server, coll
     for path, url in urls.items():
         try:
             r = collect({"name": "c", "type": "feed", "url": url, "delay": 0, "obey_robots": False})
-        except Exception as e:  # noqa: BLE001 - the contract: collect never raises
+        except Exception as e:
             crashes.append(f"{path.relative_to(CORPUS)}: {type(e).__name__}: {e}")
             continue
         outcomes["error" if r.error else "ok"] += 1
@@ -48,15 +48,42 @@ def test_every_page_of_the_corpus_goes_through_the_spider_without_traceback(serv
     urls = [u for p, u in _serve_everything(server).items() if p.suffix.lower() in PAGES]
     assert len(urls) >= 30
     t = time.monotonic()
-    auto = collect({"name": "p", "type": "site", "urls": urls, "delay": 0, "obey_robots": False,
-                    "concurrency": 8, "timeout": 20, "crawl_timeout": 240})
-    picked = collect({"name": "q", "type": "site", "urls": urls, "delay": 0, "obey_robots": False,
-                      "concurrency": 8, "timeout": 20, "crawl_timeout": 240,
-                      "fields": {"title": "h1::text", "body": "//div|//td", "author": "a::text",
-                                 "published": "span::text", "replies": "em::text"}})
+    auto = collect(
+        {
+            "name": "p",
+            "type": "site",
+            "urls": urls,
+            "delay": 0,
+            "obey_robots": False,
+            "concurrency": 8,
+            "timeout": 20,
+            "crawl_timeout": 240,
+        }
+    )
+    picked = collect(
+        {
+            "name": "q",
+            "type": "site",
+            "urls": urls,
+            "delay": 0,
+            "obey_robots": False,
+            "concurrency": 8,
+            "timeout": 20,
+            "crawl_timeout": 240,
+            "fields": {
+                "title": "h1::text",
+                "body": "//div|//td",
+                "author": "a::text",
+                "published": "span::text",
+                "replies": "em::text",
+            },
+        }
+    )
     took = time.monotonic() - t
-    print(f"\n{len(urls)} corpus pages crawled twice in {took:.1f} s: automatic {len(auto.posts)} posts, "
-          f"selectors {len(picked.posts)} posts; warnings {len(auto.warnings)}/{len(picked.warnings)}")
+    print(
+        f"\n{len(urls)} corpus pages crawled twice in {took:.1f} s: automatic {len(auto.posts)} posts, "
+        f"selectors {len(picked.posts)} posts; warnings {len(auto.warnings)}/{len(picked.warnings)}"
+    )
     for r in (auto, picked):
         assert r.ok, (r.error_kind, r.error)
         assert len(r.posts) == len(urls)  # every page made a post (or a one-line warning said why)

@@ -30,13 +30,33 @@ def expected_cases() -> list[tuple[str, str, str, str]]:
     for n in ("gmw", "qq", "youth"):
         exp = html_to_text((CORPUS / f"readability-zh-pages/{n}/expected.html").read_text("utf-8"))
         cases.append((f"readability {n}", f"readability-zh-pages/{n}/source.html", exp, "ratio"))
-    cases.append(("newspaper bbc", "newspaper-zh/chinese_article.html",
-                  (CORPUS / "newspaper-zh/chinese_article.expected.txt").read_text("utf-8"), "ratio"))
+    cases.append(
+        (
+            "newspaper bbc",
+            "newspaper-zh/chinese_article.html",
+            (CORPUS / "newspaper-zh/chinese_article.expected.txt").read_text("utf-8"),
+            "ratio",
+        )
+    )
     goose = json.loads((CORPUS / "goose3-zh/test_bbc_chinese.json").read_text("utf-8"))
-    cases.append(("goose3 bbc", "goose3-zh/test_bbc_chinese.html", goose["expected"]["cleaned_text"], "contained"))
+    cases.append(
+        (
+            "goose3 bbc",
+            "goose3-zh/test_bbc_chinese.html",
+            goose["expected"]["cleaned_text"],
+            "contained",
+        )
+    )
     text = (CORPUS / "gne-zh-pages/expected-results.txt").read_text("utf-8")
     for m in re.finditer(r">{5,}(\S+?)>{5,}\s*(\{.*?\})\s*<{5,}", text, re.DOTALL):
-        cases.append((f"gne {m.group(1)}", f"gne-zh-pages/{m.group(1)}", json.loads(m.group(2))["content"], "ratio"))
+        cases.append(
+            (
+                f"gne {m.group(1)}",
+                f"gne-zh-pages/{m.group(1)}",
+                json.loads(m.group(2))["content"],
+                "ratio",
+            )
+        )
     return cases
 
 
@@ -45,10 +65,24 @@ UNSCORED = [
     "trafilatura-zh-pages/archive.org.he.xinhuanet.com.25340717.html",
     "trafilatura-zh-pages/xinhuanet.com.c_1125597921.html",
     "trafilatura-zh-pages/banyuetan.org.1000200033136171577956287380194268_1.html",
-    *[f"gne-zh-pages/tests/{p}" for p in (
-        "sxmu/1.html", "zyyfy/1.html", "gsc/1.html", "other/1.html", "people/1.html", "qq/2.html",
-        "163/9.html", "sina/5.html", "ifeng/1.html", "thepaper/1.html", "baijiahao/4.html",
-        "xinhuanet/1.html", "cjn/1.html")],
+    *[
+        f"gne-zh-pages/tests/{p}"
+        for p in (
+            "sxmu/1.html",
+            "zyyfy/1.html",
+            "gsc/1.html",
+            "other/1.html",
+            "people/1.html",
+            "qq/2.html",
+            "163/9.html",
+            "sina/5.html",
+            "ifeng/1.html",
+            "thepaper/1.html",
+            "baijiahao/4.html",
+            "xinhuanet/1.html",
+            "cjn/1.html",
+        )
+    ],
 ]
 
 
@@ -67,9 +101,19 @@ def test_extracted_body_matches_expected_extraction_per_page(server, collect):
     urls = {}
     for i, rel in enumerate(paths):
         # No charset in the header: the page's own bytes and meta tag must be enough.
-        urls[rel] = server.add(f"/p/{i}.html", (CORPUS / rel).read_bytes(), content_type="text/html")
-    r = collect({"name": "pages", "type": "site", "urls": list(urls.values()), "delay": 0,
-                 "concurrency": 4, "obey_robots": False})
+        urls[rel] = server.add(
+            f"/p/{i}.html", (CORPUS / rel).read_bytes(), content_type="text/html"
+        )
+    r = collect(
+        {
+            "name": "pages",
+            "type": "site",
+            "urls": list(urls.values()),
+            "delay": 0,
+            "concurrency": 4,
+            "obey_robots": False,
+        }
+    )
     assert r.ok, r.error
     by_url = {p.snapshot.final_url: p for p in r.posts}
     rows, low = [], []
@@ -87,7 +131,9 @@ def test_extracted_body_matches_expected_extraction_per_page(server, collect):
     print("\n\nextraction similarity (site path, automatic main text)")
     print(f"{'page':44} {'metric':12} {'score':>6} {'got':>6} {'expected':>8}")
     for name, metric, s, got, exp in rows:
-        print(f"{name:44} {metric:12} {'' if s is None else f'{s:.3f}':>6} {got:>6} {'' if exp is None else exp:>8}")
+        print(
+            f"{name:44} {metric:12} {'' if s is None else f'{s:.3f}':>6} {got:>6} {'' if exp is None else exp:>8}"
+        )
     assert low == []
 
 

@@ -27,8 +27,14 @@ KNOWN_CJK = [
 
 
 def corpus_files() -> list[Path]:
-    files = [p for p in sorted(FEEDPARSER.rglob("*")) if p.is_file() and p.suffix in (".xml", ".json", ".rdf", ".html", ".txt")
-             and not p.name.startswith("LICENSE") and p.name != "SOURCE.md"]
+    files = [
+        p
+        for p in sorted(FEEDPARSER.rglob("*"))
+        if p.is_file()
+        and p.suffix in (".xml", ".json", ".rdf", ".html", ".txt")
+        and not p.name.startswith("LICENSE")
+        and p.name != "SOURCE.md"
+    ]
     files += [p for p in sorted(CHARDET.rglob("*")) if p.is_file() and p.parent != CHARDET]
     return files
 
@@ -53,8 +59,12 @@ def serve_all(server, files):
         # HTTP headers are Latin-1 on the wire; a note with UTF-8 in it is sent as its bytes.
         other = {k: v.encode("utf-8").decode("latin-1") for k, v in other.items()}
         ctype = ctype.encode("utf-8").decode("latin-1") if ctype else None
-        urls[path] = server.add(f"/f/{i}/{path.name}", raw, headers=other,
-                                content_type=ctype if ctype is not None else "application/xml")
+        urls[path] = server.add(
+            f"/f/{i}/{path.name}",
+            raw,
+            headers=other,
+            content_type=ctype if ctype is not None else "application/xml",
+        )
     return urls
 
 
@@ -66,7 +76,7 @@ def test_every_corpus_feed_polls_without_traceback(server, collect):
     for path, url in urls.items():
         try:
             r = collect({"name": "t", "type": "feed", "url": url, "delay": 0, "obey_robots": False})
-        except Exception as e:  # noqa: BLE001 - the contract: collect never raises
+        except Exception as e:
             crashes.append(f"{path.relative_to(CORPUS)}: {type(e).__name__}: {e}")
             continue
         outcomes["error" if r.error else ("bozo" if r.warnings else "ok")] += 1
@@ -107,25 +117,31 @@ def test_euc_tw_text_is_recorded_undecodable_with_raw_bytes_kept(server, collect
 
 
 def test_http_header_charset_overrides_xml_declaration(server, collect):
-    body = '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>t</title>' \
-           '<item><title>江西警察学院</title><link>http://a.example/1</link></item></channel></rss>'
+    body = (
+        '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>江西警察学院</title><link>http://a.example/1</link></item></channel></rss>"
+    )
     url = server.add("/x.xml", body.encode("gbk"), content_type="application/rss+xml; charset=gbk")
     r = collect({"name": "t", "type": "feed", "url": url, "delay": 0, "obey_robots": False})
     assert [p.title for p in r.posts] == ["江西警察学院"]
 
 
 def test_utf16_feed_without_bom_is_detected(server, collect):
-    body = '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>t</title>' \
-           '<item><title>校园通知</title><link>http://a.example/2</link></item></channel></rss>'
+    body = (
+        '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>校园通知</title><link>http://a.example/2</link></item></channel></rss>"
+    )
     url = server.add("/u.xml", body.encode("utf-16-le"), content_type="application/xml")
     r = collect({"name": "t", "type": "feed", "url": url, "delay": 0, "obey_robots": False})
     assert [p.title for p in r.posts] == ["校园通知"]
 
 
 def test_bozo_feed_is_parsed_as_far_as_it_goes_with_a_warning(server, collect):
-    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>' \
-           b'<item><title>first &amp; fine</title><link>http://a.example/3</link></item>' \
-           b'<item><title>broken &nbsp; entity</title><link>http://a.example/4</link></item></channel>'
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>first &amp; fine</title><link>http://a.example/3</link></item>"
+        b"<item><title>broken &nbsp; entity</title><link>http://a.example/4</link></item></channel>"
+    )
     url = server.add("/bozo.xml", body, content_type="application/rss+xml")
     r = collect({"name": "t", "type": "feed", "url": url, "delay": 0, "obey_robots": False})
     assert r.ok and r.posts and r.warnings

@@ -75,7 +75,9 @@ def test_tieba_list_rows_become_posts_from_yaml_only(server, tmp_path):
     assert p.replies == 22 and p.author == "这个头像..."
     assert p.text.startswith("8月1日，青海省格尔木公安局通报称")
     assert p.published_at is not None and p.published_at.strftime("%H:%M") == "08:52"
-    assert p.snapshot.final_url == url and p.snapshot.body == (LISTS / "tieba" / "1.html").read_bytes()
+    assert (
+        p.snapshot.final_url == url and p.snapshot.body == (LISTS / "tieba" / "1.html").read_bytes()
+    )
     # The next-page link leads to tieba.baidu.com: outside the allowed domains, not followed.
     assert not any("baidu" in path for _, path, _ in server.log)
 
@@ -83,8 +85,13 @@ def test_tieba_list_rows_become_posts_from_yaml_only(server, tmp_path):
 def test_discuz_board_rows_and_pagination_from_yaml_only(server, tmp_path):
     # The saved board has <base href="https://n.netease.com/">: served from here, the
     # base must name this host or every link resolves (correctly) off-site.
-    raw = (LISTS / "netease_forum" / "1.html").read_bytes().replace(
-        b'<base href="https://n.netease.com/">', f'<base href="{server.url("/")}">'.encode())
+    raw = (
+        (LISTS / "netease_forum" / "1.html")
+        .read_bytes()
+        .replace(
+            b'<base href="https://n.netease.com/">', f'<base href="{server.url("/")}">'.encode()
+        )
+    )
     url = server.add("/forum-9-1.html", raw, content_type="text/html")
     server.add("/forum-9-2.html", raw, content_type="text/html")  # page 2: same rows, deduplicated
     sources = load_sources(tmp_path, tieba=server.url("/unused"), discuz=url)
@@ -100,9 +107,15 @@ def test_discuz_board_rows_and_pagination_from_yaml_only(server, tmp_path):
 
 
 def test_discuz_board_served_as_gbk_decodes_without_replacement_characters(server, tmp_path):
-    text = (LISTS / "netease_forum" / "1.html").read_text("utf-8").replace("charset=utf-8", "charset=gbk")
+    text = (
+        (LISTS / "netease_forum" / "1.html")
+        .read_text("utf-8")
+        .replace("charset=utf-8", "charset=gbk")
+    )
     text = text.replace('<base href="https://n.netease.com/">', f'<base href="{server.url("/")}">')
-    url = server.add("/forum-9-1.html", text.encode("gbk", "xmlcharrefreplace"), content_type="text/html")
+    url = server.add(
+        "/forum-9-1.html", text.encode("gbk", "xmlcharrefreplace"), content_type="text/html"
+    )
     sources = load_sources(tmp_path, tieba=server.url("/unused"), discuz=url)
     r = run(sources["nsh-board"])
     assert r.ok and len(r.posts) == 40
@@ -112,7 +125,9 @@ def test_discuz_board_served_as_gbk_decodes_without_replacement_characters(serve
 
 
 def test_board_links_resolve_against_the_pages_base_href(server, tmp_path):
-    url = server.add_file("/forum-9-1.html", LISTS / "netease_forum" / "1.html", content_type="text/html")
+    url = server.add_file(
+        "/forum-9-1.html", LISTS / "netease_forum" / "1.html", content_type="text/html"
+    )
     sources = load_sources(tmp_path, tieba=server.url("/unused"), discuz=url)
     r = run(sources["nsh-board"])
     assert len(r.posts) == 40
@@ -126,13 +141,16 @@ def test_misspelt_site_key_is_reported_with_file_line_and_allowed_keys(tmp_path)
     from core.errors import ConfigError
 
     path = tmp_path / "sentinel.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         sources:
           - name: board
             type: site
             urls: [http://127.0.0.1/]
             selectors: {title: h1}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as e:
         sentinel_config.load(path)
     assert str(e.value).startswith(f"{path}:5:")

@@ -25,45 +25,109 @@ from crawler.times import parse_time
 from crawler.urls import canonical
 
 EXAMPLES = int(os.environ.get("SENTINEL_FUZZ_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-SLOW = settings(max_examples=max(1, EXAMPLES // 4), deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+SLOW = settings(
+    max_examples=max(1, EXAMPLES // 4),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 # Text that reaches crawlers in practice: any code point, lone surrogates included.
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=300)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 # Bits of markup, so the parsers see almost-valid documents, not only noise.
-FRAGMENTS = ["<", ">", "</", "<?xml version='1.0' encoding='gb2312'?>", "<rss version='2.0'>", "<channel>",
-             "<item>", "</item>", "<title>", "</title>", "<link>", "</link>", "<description>", "<![CDATA[",
-             "]]>", "&amp;", "&#x1b;", "&#0;", "&lol;", "<!DOCTYPE x [<!ENTITY lol 'lol'>]>",
-             "<feed xmlns='http://www.w3.org/2005/Atom'>", "<entry>", "<content type='xhtml'>", "<div>", "</div>",
-             "<a href='http://[::1'>", "<meta charset='big5'>", "江西警察学院", "\x1b]0;t\x07", "[/x]", "\ufeff",
-             "<pubDate>", "Mon, 99 Foo 2026 25:61:61 +9999", "</pubDate>", "<script>", "</script>"]
+FRAGMENTS = [
+    "<",
+    ">",
+    "</",
+    "<?xml version='1.0' encoding='gb2312'?>",
+    "<rss version='2.0'>",
+    "<channel>",
+    "<item>",
+    "</item>",
+    "<title>",
+    "</title>",
+    "<link>",
+    "</link>",
+    "<description>",
+    "<![CDATA[",
+    "]]>",
+    "&amp;",
+    "&#x1b;",
+    "&#0;",
+    "&lol;",
+    "<!DOCTYPE x [<!ENTITY lol 'lol'>]>",
+    "<feed xmlns='http://www.w3.org/2005/Atom'>",
+    "<entry>",
+    "<content type='xhtml'>",
+    "<div>",
+    "</div>",
+    "<a href='http://[::1'>",
+    "<meta charset='big5'>",
+    "江西警察学院",
+    "\x1b]0;t\x07",
+    "[/x]",
+    "\ufeff",
+    "<pubDate>",
+    "Mon, 99 Foo 2026 25:61:61 +9999",
+    "</pubDate>",
+    "<script>",
+    "</script>",
+]
 markupish = st.lists(st.one_of(st.sampled_from(FRAGMENTS), any_text), max_size=40).map("".join)
 # A page as the spider's selectors see it: decoded from bytes (strictly, or with U+FFFD
 # for what does not decode), so never a lone surrogate.
-decoded_page = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=300)), max_size=40).map("".join)
+decoded_page = st.lists(
+    st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=300)), max_size=40
+).map("".join)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | any_text,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4)
+    ),
     max_leaves=20,
 )
-ITEM_KEYS = ["id", "url", "external_url", "title", "content_html", "content_text", "summary",
-             "date_published", "date_modified", "author", "authors"]
+ITEM_KEYS = [
+    "id",
+    "url",
+    "external_url",
+    "title",
+    "content_html",
+    "content_text",
+    "summary",
+    "date_published",
+    "date_modified",
+    "author",
+    "authors",
+]
 json_items = st.dictionaries(st.sampled_from(ITEM_KEYS), json_values, max_size=8) | json_values
 json_feeds = st.fixed_dictionaries(
-    {"version": st.just("https://jsonfeed.org/version/1.1"), "items": st.lists(json_items, max_size=5) | json_values},
+    {
+        "version": st.just("https://jsonfeed.org/version/1.1"),
+        "items": st.lists(json_items, max_size=5) | json_values,
+    },
     optional={"title": json_values},
 )
 
 
 def result(body: bytes, content_type: str | None = None) -> FetchResult:
     headers = {"content-type": content_type} if content_type else {}
-    return FetchResult(url="http://feed.example/rss", final_url="http://feed.example/rss", status=200,
-                       headers=headers, body=body, fetched_at=datetime.now(UTC))
+    return FetchResult(
+        url="http://feed.example/rss",
+        final_url="http://feed.example/rss",
+        status=200,
+        headers=headers,
+        body=body,
+        fetched_at=datetime.now(UTC),
+    )
 
 
 def clean(post: RawPost) -> bool:
@@ -71,8 +135,18 @@ def clean(post: RawPost) -> bool:
 
 
 @FUZZ
-@given(st.binary(max_size=2000), st.sampled_from([None, "text/html", "text/xml; charset=gbk",
-                                                  "application/rss+xml; charset=big5", "text/plain; charset=x"]))
+@given(
+    st.binary(max_size=2000),
+    st.sampled_from(
+        [
+            None,
+            "text/html",
+            "text/xml; charset=gbk",
+            "application/rss+xml; charset=big5",
+            "text/plain; charset=x",
+        ]
+    ),
+)
 def test_decoding_arbitrary_bytes_never_raises(body, content_type):
     d = decode(body, content_type)
     assert (d.text is None) == (d.encoding is None) and (d.text is not None or d.error)
@@ -88,8 +162,12 @@ def test_transport_decoders_raise_only_fetch_errors(coding, body):
 
 
 @FUZZ
-@given(st.one_of(st.binary(max_size=3000), markupish.map(lambda s: s.encode("utf-8", "surrogatepass"))),
-       st.sampled_from([None, "application/rss+xml", "application/xml; charset=gb2312"]))
+@given(
+    st.one_of(
+        st.binary(max_size=3000), markupish.map(lambda s: s.encode("utf-8", "surrogatepass"))
+    ),
+    st.sampled_from([None, "application/rss+xml", "application/xml; charset=gb2312"]),
+)
 def test_parsing_any_bytes_as_a_feed_never_raises_and_yields_clean_posts(body, content_type):
     posts, _warnings, error = parse_feed(result(body, content_type))
     assert all(clean(p) for p in posts)
@@ -119,7 +197,10 @@ def test_main_text_extraction_never_raises(page):
 
 
 @FUZZ
-@given(decoded_page, st.sampled_from(["div", "p::text", "a::attr(href)", "//div", "title::text", "td.t_f"]))
+@given(
+    decoded_page,
+    st.sampled_from(["div", "p::text", "a::attr(href)", "//div", "title::text", "td.t_f"]),
+)
 def test_field_selectors_never_raise_on_any_page(page, expr):
     from parsel import Selector
 
@@ -153,8 +234,12 @@ def test_a_raw_post_built_from_anything_is_clean(url, title, text):
 
 
 @FUZZ
-@given(st.one_of(any_text, st.builds(lambda h, p, x: f"http://{h}:{p}/{x}", any_text, any_text, any_text)),
-       st.lists(any_text, max_size=3))
+@given(
+    st.one_of(
+        any_text, st.builds(lambda h, p, x: f"http://{h}:{p}/{x}", any_text, any_text, any_text)
+    ),
+    st.lists(any_text, max_size=3),
+)
 def test_host_rules_and_canonical_urls_never_raise(url, allowed):
     assert isinstance(host_allowed(url, allowed), bool)
     own_hosts([url])

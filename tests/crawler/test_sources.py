@@ -23,7 +23,11 @@ def board_page(page: int, threads: list[int], next_page: int | None) -> bytes:
         f'</th><td class="num"><a class="xi2">{t}</a><em>{t * 10}</em></td></tr></tbody>'
         for t in threads
     )
-    nxt = f'<div class="pg"><a href="forum-12-{next_page}.html" class="nxt">下一页</a></div>' if next_page else ""
+    nxt = (
+        f'<div class="pg"><a href="forum-12-{next_page}.html" class="nxt">下一页</a></div>'
+        if next_page
+        else ""
+    )
     html = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk"><title>板块 第{page}页</title></head><body><table>{rows}</table>{nxt}</body></html>'
     return html.encode("gbk")
 
@@ -42,8 +46,12 @@ def thread_page(t: int) -> bytes:
 
 DISCUZ = {
     "list": {"item": "a.s.xst::attr(href)", "next": "a.nxt::attr(href)", "max_pages": 3},
-    "fields": {"title": "h1 span::text", "body": "(//td[contains(@class,'t_f')])[1]",
-               "author": "a.xw1::text", "published": "em[id^=authorposton]::text"},
+    "fields": {
+        "title": "h1 span::text",
+        "body": "(//td[contains(@class,'t_f')])[1]",
+        "author": "a.xw1::text",
+        "published": "em[id^=authorposton]::text",
+    },
 }
 
 
@@ -66,8 +74,13 @@ def test_feed_gb2312_entry_becomes_clean_post_with_snapshot(server, collect):
 
 
 def test_unchanged_feed_costs_one_304_and_no_posts(server, collect):
-    url = server.add("/rss.xml", RSS_GB2312, content_type="application/rss+xml",
-                     etag='"v1"', last_modified="Mon, 23 Nov 2026 00:00:00 GMT")
+    url = server.add(
+        "/rss.xml",
+        RSS_GB2312,
+        content_type="application/rss+xml",
+        etag='"v1"',
+        last_modified="Mon, 23 Nov 2026 00:00:00 GMT",
+    )
     first = collect({"name": "news", "type": "feed", "url": url, "delay": 0})
     before = len(server.log)
     second = collect({"name": "news", "type": "feed", "url": url, "delay": 0}, state=first.state)
@@ -82,8 +95,16 @@ def test_site_walks_gbk_discuz_board_pages_and_threads(server, collect):
     server.add("/forum-12-3.html", board_page(3, [6], None), content_type="text/html")
     for t in range(1, 7):
         server.add(f"/thread-{t}-1-1.html", thread_page(t), content_type="text/html")
-    r = collect({"name": "bar", "type": "site", "urls": [server.url("/forum-12-1.html")],
-                 "delay": 0, **DISCUZ, "list": {**DISCUZ["list"], "max_pages": 2}})
+    r = collect(
+        {
+            "name": "bar",
+            "type": "site",
+            "urls": [server.url("/forum-12-1.html")],
+            "delay": 0,
+            **DISCUZ,
+            "list": {**DISCUZ["list"], "max_pages": 2},
+        }
+    )
     assert r.ok, r.error
     by_url = {p.url: p for p in r.posts}
     assert sorted(by_url) == sorted(server.url(f"/thread-{t}-1-1.html") for t in range(1, 6))
@@ -97,10 +118,15 @@ def test_site_walks_gbk_discuz_board_pages_and_threads(server, collect):
 
 
 def test_site_without_fields_extracts_title_and_body_automatically(server, collect):
-    para = "江西警察学院今日召开全体教职工大会，部署新学期工作。会议强调要做好校园安全和学生管理工作。" * 4
-    html = (f"<html><head><title>学院召开大会 - 新闻网</title></head><body><nav>首页 | 新闻 | 通知</nav>"
-            f"<article><h1>学院召开大会</h1><p>{para}</p><p>{para}</p></article>"
-            "<footer>版权所有 联系我们</footer></body></html>")
+    para = (
+        "江西警察学院今日召开全体教职工大会，部署新学期工作。会议强调要做好校园安全和学生管理工作。"
+        * 4
+    )
+    html = (
+        f"<html><head><title>学院召开大会 - 新闻网</title></head><body><nav>首页 | 新闻 | 通知</nav>"
+        f"<article><h1>学院召开大会</h1><p>{para}</p><p>{para}</p></article>"
+        "<footer>版权所有 联系我们</footer></body></html>"
+    )
     url = server.add("/info/1012/3456.htm", html)
     r = collect({"name": "notice", "type": "site", "urls": [url], "delay": 0})
     assert r.ok, r.error
@@ -112,25 +138,47 @@ def test_site_without_fields_extracts_title_and_body_automatically(server, colle
 def test_search_expands_query_in_gbk_once_per_entity(server, collect):
     server.add("/search", RSS_GB2312, content_type="application/rss+xml")
     ctx = CollectContext(queries=["江西警察学院", "江西警院", "江西警察学院"])
-    r = collect({"name": "s", "type": "search", "url": server.url("/search?q={query}"),
-                 "query_encoding": "gbk", "delay": 0}, ctx=ctx)
+    r = collect(
+        {
+            "name": "s",
+            "type": "search",
+            "url": server.url("/search?q={query}"),
+            "query_encoding": "gbk",
+            "delay": 0,
+        },
+        ctx=ctx,
+    )
     assert r.ok, r.error
     searched = [path for _, path, _ in server.log if path.startswith("/search")]
-    assert searched == ["/search?q=%BD%AD%CE%F7%BE%AF%B2%EC%D1%A7%D4%BA", "/search?q=%BD%AD%CE%F7%BE%AF%D4%BA"]
+    assert searched == [
+        "/search?q=%BD%AD%CE%F7%BE%AF%B2%EC%D1%A7%D4%BA",
+        "/search?q=%BD%AD%CE%F7%BE%AF%D4%BA",
+    ]
     assert {p.extra["query"] for p in r.posts} == {"江西警察学院", "江西警院"}
 
 
 def test_search_url_template_in_utf8():
-    assert expand("https://s.example.com/rss?q={query}", "江西 警察") == \
-        "https://s.example.com/rss?q=%E6%B1%9F%E8%A5%BF%20%E8%AD%A6%E5%AF%9F"
+    assert (
+        expand("https://s.example.com/rss?q={query}", "江西 警察")
+        == "https://s.example.com/rss?q=%E6%B1%9F%E8%A5%BF%20%E8%AD%A6%E5%AF%9F"
+    )
 
 
 def test_search_in_site_format_crawls_result_pages(server, collect):
     server.add("/s", board_page(1, [7, 8], None), content_type="text/html")
     for t in (7, 8):
         server.add(f"/thread-{t}-1-1.html", thread_page(t), content_type="text/html")
-    r = collect({"name": "fs", "type": "search", "url": server.url("/s?kw={query}"), "format": "site",
-                 "query_encoding": "gbk", "delay": 0, **DISCUZ})
+    r = collect(
+        {
+            "name": "fs",
+            "type": "search",
+            "url": server.url("/s?kw={query}"),
+            "format": "site",
+            "query_encoding": "gbk",
+            "delay": 0,
+            **DISCUZ,
+        }
+    )
     assert r.ok, r.error
     assert len(r.posts) == 2
 
@@ -138,32 +186,46 @@ def test_search_in_site_format_crawls_result_pages(server, collect):
 def test_search_template_without_query_placeholder_is_rejected():
     with pytest.raises(ValidationError, match=r"\{query\}"):
         source_types()["search"].config_model.model_validate(
-            {"name": "s", "type": "search", "url": "https://s.example.com/rss"})
+            {"name": "s", "type": "search", "url": "https://s.example.com/rss"}
+        )
 
 
 def test_unknown_site_key_is_rejected():
     with pytest.raises(ValidationError, match="extra"):
         source_types()["site"].config_model.model_validate(
-            {"name": "s", "type": "site", "urls": ["http://a/"], "selectors": {}})
+            {"name": "s", "type": "site", "urls": ["http://a/"], "selectors": {}}
+        )
 
 
 def test_refused_connection_is_reported_not_raised(collect):
     r = collect({"name": "dead", "type": "feed", "url": "http://127.0.0.1:9/rss.xml", "delay": 0})
     assert r.error_kind == "refused" and r.posts == []
-    r = collect({"name": "dead", "type": "site", "urls": ["http://127.0.0.1:9/"], "delay": 0,
-                 "obey_robots": False})
+    r = collect(
+        {
+            "name": "dead",
+            "type": "site",
+            "urls": ["http://127.0.0.1:9/"],
+            "delay": 0,
+            "obey_robots": False,
+        }
+    )
     assert r.error_kind == "refused", (r.error_kind, r.error)
 
 
 def test_state_passes_through_unchanged_on_error(collect):
     state = SourceState(etag='"x"', data={"k": 1})
-    r = collect({"name": "dead", "type": "feed", "url": "http://127.0.0.1:9/rss.xml", "delay": 0}, state=state)
+    r = collect(
+        {"name": "dead", "type": "feed", "url": "http://127.0.0.1:9/rss.xml", "delay": 0},
+        state=state,
+    )
     assert r.state.etag == '"x"' and r.state.data == {"k": 1}
 
 
 def test_big5_article_page_decodes_from_its_meta_tag(server, collect):
-    html = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=big5"><title>校園公告</title>'
-            '</head><body><div id="c">本校將於下週舉行運動會，請同學踴躍參加。</div></body></html>')
+    html = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=big5"><title>校園公告</title>'
+        '</head><body><div id="c">本校將於下週舉行運動會，請同學踴躍參加。</div></body></html>'
+    )
     url = server.add("/big5.html", html.encode("big5"), content_type="text/html")
     r = collect({"name": "tw", "type": "site", "urls": [url], "delay": 0, "fields": {"body": "#c"}})
     [p] = r.posts
@@ -172,8 +234,18 @@ def test_big5_article_page_decodes_from_its_meta_tag(server, collect):
 
 
 def test_site_encoding_override_beats_a_wrong_header(server, collect):
-    html = '<html><head><title>通知</title></head><body><div id="c">学院通知全文</div></body></html>'
+    html = (
+        '<html><head><title>通知</title></head><body><div id="c">学院通知全文</div></body></html>'
+    )
     url = server.add("/gbk.html", html.encode("gbk"), content_type="text/html; charset=utf-8")
-    r = collect({"name": "o", "type": "site", "urls": [url], "delay": 0, "fields": {"body": "#c"},
-                 "encoding": "gbk"})
+    r = collect(
+        {
+            "name": "o",
+            "type": "site",
+            "urls": [url],
+            "delay": 0,
+            "fields": {"body": "#c"},
+            "encoding": "gbk",
+        }
+    )
     assert [p.text for p in r.posts] == ["学院通知全文"]

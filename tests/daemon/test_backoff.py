@@ -75,7 +75,9 @@ def test_a_dead_source_backs_off_without_a_storm_and_resumes_its_interval(tmp_pa
     started = time.monotonic()
     t.start()
     try:
-        assert wait_for(lambda: server.requests_to("/feed.xml") >= 2, 10)  # it works at its interval
+        assert wait_for(
+            lambda: server.requests_to("/feed.xml") >= 2, 10
+        )  # it works at its interval
         server.add("/feed.xml", "down", status=500, content_type="text/plain")
         worked = server.requests_to("/feed.xml")
         # Failures at about 0 s, 2 s, 6 s (waits of 2, 4, then 4 s capped), 10 s...:

@@ -9,7 +9,9 @@ def test_the_daemon_rechecks_taken_down_posts_on_a_schedule(tmp_path):
     from sentinel.pipeline import Pipeline
     from storage.db import Database
 
-    cfg = Config.model_validate({"database": f"sqlite:///{tmp_path / 'db.sqlite'}", "var_dir": str(tmp_path / "var")})
+    cfg = Config.model_validate(
+        {"database": f"sqlite:///{tmp_path / 'db.sqlite'}", "var_dir": str(tmp_path / "var")}
+    )
     cfg.base_dir = tmp_path
     db = Database(cfg.database_url)
     try:

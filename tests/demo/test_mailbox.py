@@ -34,9 +34,13 @@ def test_stores_each_message_unchanged_and_parses_it_back(tmp_path):
         msg = _message()
         raw = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
         with smtplib.SMTP("127.0.0.1", box.port, timeout=10) as s:
-            assert s.sendmail("yuqing@jxpc.example.edu.cn", ["leader@jxpc.example.edu.cn"], raw) == {}
+            assert (
+                s.sendmail("yuqing@jxpc.example.edu.cn", ["leader@jxpc.example.edu.cn"], raw) == {}
+            )
         files = box.files()
-        assert len(files) == 1 and files[0].parent == tmp_path / "mail" and files[0].suffix == ".eml"
+        assert (
+            len(files) == 1 and files[0].parent == tmp_path / "mail" and files[0].suffix == ".eml"
+        )
         assert files[0].read_bytes() == raw
         [got] = box.messages()
         assert got["Subject"] == SUBJECT
@@ -44,7 +48,9 @@ def test_stores_each_message_unchanged_and_parses_it_back(tmp_path):
         assert "二食堂饭菜涨价" in got.get_body(("plain",)).get_content()
         assert "<b>江西警察学院</b>" in got.get_body(("html",)).get_content()
         [d] = box.deliveries
-        assert d.mail_from == "yuqing@jxpc.example.edu.cn" and d.rcpt_tos == ["leader@jxpc.example.edu.cn"]
+        assert d.mail_from == "yuqing@jxpc.example.edu.cn" and d.rcpt_tos == [
+            "leader@jxpc.example.edu.cn"
+        ]
 
 
 def test_files_sort_by_arrival(tmp_path):
@@ -78,7 +84,9 @@ def test_survives_stop_and_start_on_the_same_port(tmp_path):
         _send(box, _message(subject="停机前"))
         box.stop()
         assert not box.running
-        with pytest.raises((ConnectionRefusedError, smtplib.SMTPServerDisconnected, socket.timeout)):
+        with pytest.raises(
+            (ConnectionRefusedError, smtplib.SMTPServerDisconnected, socket.timeout)
+        ):
             smtplib.SMTP("127.0.0.1", port, timeout=3)
         box.start()
         assert box.port == port
@@ -116,8 +124,10 @@ def test_auth_login_and_plain(tmp_path):
                 code, _ = s.auth(mechanism, getattr(s, "auth_" + mechanism.lower()))
                 assert code == 235
                 s.send_message(_message(subject=mechanism))
-        with smtplib.SMTP("127.0.0.1", box.port, timeout=10) as s, \
-                pytest.raises(smtplib.SMTPAuthenticationError):
+        with (
+            smtplib.SMTP("127.0.0.1", box.port, timeout=10) as s,
+            pytest.raises(smtplib.SMTPAuthenticationError),
+        ):
             s.login("yuqing@jxpc.example.edu.cn", "wrong")
         assert [m["Subject"] for m in box.messages()] == ["LOGIN", "PLAIN"]
         assert ("yuqing@jxpc.example.edu.cn", False) in box.auth_attempts

@@ -35,6 +35,7 @@ def _forum_source(cfg: dict) -> dict:
 
 # -- the GBK forum ----------------------------------------------------------------
 
+
 def test_forum_list_is_really_gbk(world, clock):
     clock.t = END
     r = fetch(world.urls["forum"])
@@ -109,6 +110,7 @@ def test_forum_list_is_newest_first(world, clock):
 
 # -- timing -----------------------------------------------------------------------
 
+
 def test_posts_appear_only_when_their_time_has_come(world, clock):
     inquiry = SCENARIO.post("canteen-inquiry")
     hype_news = SCENARIO.post("canteen-hype-news")
@@ -174,6 +176,7 @@ def test_scenario_covers_every_strand():
 
 # -- reposts ----------------------------------------------------------------------
 
+
 def test_hype_is_reposted_on_several_sites(world, clock):
     clock.t = END
     original = SCENARIO.post("canteen-hype")
@@ -208,7 +211,9 @@ def test_tieba_lists_and_threads(world, clock):
     assert not _css(page2, src["list"]["next"])
     assert len(links) == len([p for p in SCENARIO if p.site == "tieba"])
     post = SCENARIO.post("canteen-hype-jx")
-    thread = Selector(text=fetch(urljoin(src["urls"][0], f"/tieba/p/{post.id}")).body.decode("utf-8"))
+    thread = Selector(
+        text=fetch(urljoin(src["urls"][0], f"/tieba/p/{post.id}")).body.decode("utf-8")
+    )
     assert _css(thread, src["fields"]["title"]) == [post.title]
     assert _css(thread, src["fields"]["author"]) == [post.author]
     assert "JX警院二食堂" in " ".join(thread.css(src["fields"]["body"] + " ::text").getall())
@@ -216,6 +221,7 @@ def test_tieba_lists_and_threads(world, clock):
 
 
 # -- the news site and its feed ---------------------------------------------------
+
 
 def test_news_article_is_plain_html_for_main_text_extraction(world, clock):
     clock.t = END
@@ -265,6 +271,7 @@ def test_feed_answers_304_when_unchanged(world, clock):
 
 
 # -- odds and ends ----------------------------------------------------------------
+
 
 def test_robots_txt_allows_everything(world, clock):
     r = fetch(world.urls["robots"])
@@ -317,10 +324,16 @@ def test_sentinel_config_uses_only_contract_keys(world, tmp_path):
         assert 5 <= seconds <= 10
         for u in [s.get("url")] + s.get("urls", []):
             if u:
-                assert any(u.startswith(world.site_url(site)) for site in ("forum", "news", "tieba"))
+                assert any(
+                    u.startswith(world.site_url(site)) for site in ("forum", "news", "tieba")
+                )
     assert set(_forum_source(cfg)["fields"]) == {"title", "body", "author", "published"}
-    assert cfg["smtp"] == {"host": "127.0.0.1", "port": 2525, "security": "none",
-                           "from": "舆情监测 <yuqing@jxpc.example.edu.cn>"}
+    assert cfg["smtp"] == {
+        "host": "127.0.0.1",
+        "port": 2525,
+        "security": "none",
+        "from": "舆情监测 <yuqing@jxpc.example.edu.cn>",
+    }
     assert set(cfg["recipients"]) == {"office", "leaders", "superior"}
     # It survives a round trip through YAML unchanged.
     assert yaml.safe_load(yaml.safe_dump(cfg, allow_unicode=True)) == cfg
@@ -330,8 +343,10 @@ def test_sentinel_config_loads_with_the_project_loader(world, tmp_path):
     from sentinel import config as config_mod
 
     path = tmp_path / "sentinel.yaml"
-    path.write_text(yaml.safe_dump(world.sentinel_config(tmp_path / "var", 2525, delay=0), allow_unicode=True),
-                    encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(world.sentinel_config(tmp_path / "var", 2525, delay=0), allow_unicode=True),
+        encoding="utf-8",
+    )
     cfg = config_mod.load(path)
     assert {s.name for s in cfg.sources} == {"news-feed", "campus-forum", "tieba-bar"}
     assert cfg.smtp.port == 2525

@@ -19,13 +19,19 @@ def config(tmp_path):
     return Config(
         base_dir=tmp_path,
         timezone="Asia/Shanghai",
-        recipients={"office": ["yuqing@example.edu.cn"], "leaders": ["leader@example.edu.cn"],
-                    "superior": ["duty@superior.example.gov.cn"]},
+        recipients={
+            "office": ["yuqing@example.edu.cn"],
+            "leaders": ["leader@example.edu.cn"],
+            "superior": ["duty@superior.example.gov.cn"],
+        },
         escalation=[
-            {"severity": ["I", "II"], "levels": [
-                {"notify": ["office"], "ack_within": "30m"},
-                {"notify": ["leaders", "superior"], "ack_within": "1h"},
-            ]},
+            {
+                "severity": ["I", "II"],
+                "levels": [
+                    {"notify": ["office"], "ack_within": "30m"},
+                    {"notify": ["leaders", "superior"], "ack_within": "1h"},
+                ],
+            },
         ],
     )
 
@@ -51,29 +57,98 @@ class World:
             s.flush()
         return src
 
-    def post(self, s, url: str, title: str, text: str, *, site: str = "forum", category="inquiry", severity="III",
-             score=60, terms=("食堂",), topic="canteen", entities=("江西警察学院",), duplicate_of: Post | None = None,
-             at: datetime | None = None, views=None, replies=None, likes=None) -> tuple[Post, Match]:
+    def post(
+        self,
+        s,
+        url: str,
+        title: str,
+        text: str,
+        *,
+        site: str = "forum",
+        category="inquiry",
+        severity="III",
+        score=60,
+        terms=("食堂",),
+        topic="canteen",
+        entities=("江西警察学院",),
+        duplicate_of: Post | None = None,
+        at: datetime | None = None,
+        views=None,
+        replies=None,
+        likes=None,
+    ) -> tuple[Post, Match]:
         at = at or self.clock.now()
         src = self.source(s, site)
-        raw = f"<html><head><meta charset=gbk></head><body><h1>{title}</h1><p>{text}</p></body></html>".encode("gbk")
-        snap = Snapshot(source_id=src.id, url=url, final_url=url, status=200, headers={"content-type": "text/html"},
-                        fetched_at=at, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), compression="zlib",
-                        body=zlib.compress(raw))
+        raw = f"<html><head><meta charset=gbk></head><body><h1>{title}</h1><p>{text}</p></body></html>".encode(
+            "gbk"
+        )
+        snap = Snapshot(
+            source_id=src.id,
+            url=url,
+            final_url=url,
+            status=200,
+            headers={"content-type": "text/html"},
+            fetched_at=at,
+            sha256=hashlib.sha256(raw).hexdigest(),
+            size=len(raw),
+            compression="zlib",
+            body=zlib.compress(raw),
+        )
         s.add(snap)
         s.flush()
-        post = Post(source_id=src.id, url=url, title=title, text=text, author="网友", published_at=at - timedelta(minutes=1),
-                    fetched_at=at, content_hash=hashlib.sha256(text.encode()).hexdigest(), snapshot_id=snap.id,
-                    duplicate_of_id=duplicate_of.id if duplicate_of else None, views=views, replies=replies,
-                    likes=likes)
+        post = Post(
+            source_id=src.id,
+            url=url,
+            title=title,
+            text=text,
+            author="网友",
+            published_at=at - timedelta(minutes=1),
+            fetched_at=at,
+            content_hash=hashlib.sha256(text.encode()).hexdigest(),
+            snapshot_id=snap.id,
+            duplicate_of_id=duplicate_of.id if duplicate_of else None,
+            views=views,
+            replies=replies,
+            likes=likes,
+        )
         s.add(post)
         s.flush()
-        hits = [{"term": e, "kind": "exact", "start": 0, "end": len(e), "topic": None, "weight": 0, "field": "text"}
-                for e in entities]
-        hits += [{"term": t, "kind": "exact", "start": 0, "end": len(t), "topic": topic, "weight": 10, "field": "text"}
-                 for t in terms]
-        m = Match(post_id=post.id, mentioned=True, alert=True, score=score, severity=severity, category=category,
-                  entities=list(entities), hits=hits, reasons=[], matched_at=at)
+        hits = [
+            {
+                "term": e,
+                "kind": "exact",
+                "start": 0,
+                "end": len(e),
+                "topic": None,
+                "weight": 0,
+                "field": "text",
+            }
+            for e in entities
+        ]
+        hits += [
+            {
+                "term": t,
+                "kind": "exact",
+                "start": 0,
+                "end": len(t),
+                "topic": topic,
+                "weight": 10,
+                "field": "text",
+            }
+            for t in terms
+        ]
+        m = Match(
+            post_id=post.id,
+            mentioned=True,
+            alert=True,
+            score=score,
+            severity=severity,
+            category=category,
+            entities=list(entities),
+            hits=hits,
+            reasons=[],
+            matched_at=at,
+        )
         s.add(m)
         s.flush()
         return post, m

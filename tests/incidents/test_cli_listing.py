@@ -15,11 +15,19 @@ from tests.incidents.conftest import World
 
 def _setup(tmp_path, clock, config):
     cfg = tmp_path / "sentinel.yaml"
-    cfg.write_text(f"database: sqlite:///{tmp_path / 'db.sqlite'}\ntimezone: Asia/Shanghai\n", encoding="utf-8")
+    cfg.write_text(
+        f"database: sqlite:///{tmp_path / 'db.sqlite'}\ntimezone: Asia/Shanghai\n", encoding="utf-8"
+    )
     db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
     w = World(db, clock)
     with db.session() as s:
-        p, m = w.post(s, "https://bbs.example.com/t/1", "食堂饭菜变质？", "请问江西警察学院食堂饭菜是不是变质了", terms=("食堂", "变质"))
+        p, m = w.post(
+            s,
+            "https://bbs.example.com/t/1",
+            "食堂饭菜变质？",
+            "请问江西警察学院食堂饭菜是不是变质了",
+            terms=("食堂", "变质"),
+        )
         intake(s, p, m, config=config, outbox=Outbox(db, config, now=clock.now), now=clock.now())
     db.dispose()
     return cfg
@@ -53,7 +61,9 @@ def test_unknown_incident_is_one_clear_line(tmp_path, clock, config):
 
 def test_incidents_table_has_a_header_and_stays_readable_at_80_columns(tmp_path, clock, config):
     cfg = _setup(tmp_path, clock, config)
-    r = CliRunner().invoke(cli, ["--config", str(cfg), "incidents"], env={"COLUMNS": "80"}, terminal_width=80)
+    r = CliRunner().invoke(
+        cli, ["--config", str(cfg), "incidents"], env={"COLUMNS": "80"}, terminal_width=80
+    )
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
     from rich.cells import cell_len

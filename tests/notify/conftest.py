@@ -40,14 +40,20 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.received.append(
-                {"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "data": bytes(envelope.original_content or envelope.content)}
+                {
+                    "from": envelope.mail_from,
+                    "to": list(envelope.rcpt_tos),
+                    "data": bytes(envelope.original_content or envelope.content),
+                }
             )
         if self.on_accept:
             self.on_accept()
         return "250 Message accepted for delivery"
 
     def messages(self):
-        return [email.message_from_bytes(m["data"], policy=email.policy.default) for m in self.received]
+        return [
+            email.message_from_bytes(m["data"], policy=email.policy.default) for m in self.received
+        ]
 
 
 class SmtpServer:
@@ -60,8 +66,11 @@ class SmtpServer:
 
     def start(self):
         self.controller = Controller(
-            self.mailbox, hostname="127.0.0.1", port=self.port,
-            decode_data=False, ready_timeout=10,
+            self.mailbox,
+            hostname="127.0.0.1",
+            port=self.port,
+            decode_data=False,
+            ready_timeout=10,
         )
         self.controller.start()
 
@@ -90,8 +99,13 @@ def make_config(port: int | None, **extra) -> Config:
         **extra,
     }
     if port:
-        data["smtp"] = {"host": "127.0.0.1", "port": port, "security": "none",
-                        "from": "舆情监测 <yuqing@example.edu.cn>", "timeout": 5}
+        data["smtp"] = {
+            "host": "127.0.0.1",
+            "port": port,
+            "security": "none",
+            "from": "舆情监测 <yuqing@example.edu.cn>",
+            "timeout": 5,
+        }
     cfg = Config.model_validate(data)
     return cfg
 
@@ -120,40 +134,95 @@ class World:
             s.flush()
         return src
 
-    def post(self, s, *, title="江西警察学院食堂饭菜里吃出虫子，请问学校怎么处理？",
-             text="今天在江西警察学院二食堂吃饭，饭菜里吃出虫子，请问学校给个说法。投诉无门。",
-             author="匿名网友", source="college-bar", hits=None, severity="III", category="inquiry",
-             url=None):
+    def post(
+        self,
+        s,
+        *,
+        title="江西警察学院食堂饭菜里吃出虫子，请问学校怎么处理？",
+        text="今天在江西警察学院二食堂吃饭，饭菜里吃出虫子，请问学校给个说法。投诉无门。",
+        author="匿名网友",
+        source="college-bar",
+        hits=None,
+        severity="III",
+        category="inquiry",
+        url=None,
+    ):
         self.n += 1
         src = self.source(s, source)
-        snap = Snapshot(source_id=src.id, url="https://forum.example.com/t/%d" % self.n,
-                        final_url="https://forum.example.com/t/%d" % self.n, sha256="ab" * 32,
-                        body=b"x", fetched_at=self.now())
+        snap = Snapshot(
+            source_id=src.id,
+            url=f"https://forum.example.com/t/{self.n}",
+            final_url=f"https://forum.example.com/t/{self.n}",
+            sha256="ab" * 32,
+            body=b"x",
+            fetched_at=self.now(),
+        )
         s.add(snap)
         s.flush()
-        p = Post(source_id=src.id, url=url or f"https://forum.example.com/thread-{self.n}.html",
-                 title=title, text=text, author=author, fetched_at=self.now(),
-                 content_hash=f"{self.n:064d}", snapshot_id=snap.id)
+        p = Post(
+            source_id=src.id,
+            url=url or f"https://forum.example.com/thread-{self.n}.html",
+            title=title,
+            text=text,
+            author=author,
+            fetched_at=self.now(),
+            content_hash=f"{self.n:064d}",
+            snapshot_id=snap.id,
+        )
         s.add(p)
         s.flush()
         if hits is None:
             hits = []
-            for term, topic in (("江西警察学院", None), ("食堂", "canteen"), ("虫子", "canteen"), ("投诉", "inquiry")):
+            for term, topic in (
+                ("江西警察学院", None),
+                ("食堂", "canteen"),
+                ("虫子", "canteen"),
+                ("投诉", "inquiry"),
+            ):
                 i = text.find(term)
                 if i >= 0:
-                    hits.append({"term": term, "kind": "exact", "start": i, "end": i + len(term),
-                                 "topic": topic, "weight": 10, "field": "text"})
-        m = Match(post_id=p.id, mentioned=True, alert=True, score=70, severity=severity,
-                  category=category, entities=["江西警察学院"], hits=hits, reasons=[], matched_at=self.now())
+                    hits.append(
+                        {
+                            "term": term,
+                            "kind": "exact",
+                            "start": i,
+                            "end": i + len(term),
+                            "topic": topic,
+                            "weight": 10,
+                            "field": "text",
+                        }
+                    )
+        m = Match(
+            post_id=p.id,
+            mentioned=True,
+            alert=True,
+            score=70,
+            severity=severity,
+            category=category,
+            entities=["江西警察学院"],
+            hits=hits,
+            reasons=[],
+            matched_at=self.now(),
+        )
         s.add(m)
         s.flush()
         return p, m
 
     def incident(self, s, pm, *, severity="III", category="inquiry", title=None):
         p, m = pm
-        inc = Incident(title=title or p.title, severity=severity, category=category, score=m.score,
-                       opened_at=self.now(), updated_at=self.now(), first_post_id=p.id,
-                       terms=["食堂", "虫子"], post_count=1, site_count=1, last_post_at=self.now())
+        inc = Incident(
+            title=title or p.title,
+            severity=severity,
+            category=category,
+            score=m.score,
+            opened_at=self.now(),
+            updated_at=self.now(),
+            first_post_id=p.id,
+            terms=["食堂", "虫子"],
+            post_count=1,
+            site_count=1,
+            last_post_at=self.now(),
+        )
         s.add(inc)
         s.flush()
         s.add(IncidentPost(incident_id=inc.id, post_id=p.id, added_at=self.now()))
@@ -175,4 +244,14 @@ def parse(raw: bytes):
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
-__all__ = ["UTC", "Mailbox", "SmtpServer", "World", "datetime", "free_port", "make_config", "parse", "with_notify"]
+__all__ = [
+    "UTC",
+    "Mailbox",
+    "SmtpServer",
+    "World",
+    "datetime",
+    "free_port",
+    "make_config",
+    "parse",
+    "with_notify",
+]

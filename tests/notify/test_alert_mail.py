@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import email
 import email.header
-import re
 import email.policy
+import re
 from email.parser import BytesParser
 
 from sqlalchemy import select
@@ -31,7 +31,10 @@ def test_new_incident_alert_arrives_as_html_and_text(db, clock, world, smtp_serv
     assert got["to"] == ["yuqing@example.edu.cn"]
     m = email.message_from_bytes(got["data"], policy=email.policy.default)
     subject = m["Subject"]
-    assert subject == "【舆情预警】【Ⅲ级 较大】【询问质疑诉求】江西警察学院食堂饭菜里吃出虫子，请问学校怎么处理？"
+    assert (
+        subject
+        == "【舆情预警】【Ⅲ级 较大】【询问质疑诉求】江西警察学院食堂饭菜里吃出虫子，请问学校怎么处理？"
+    )
     print(f"\nsubject on the wire: {m.get('Subject')!r} → decoded {subject}")
     assert m.get_content_type() == "multipart/alternative"
     html = m.get_body(("html",)).get_content()
@@ -51,7 +54,9 @@ def test_new_incident_alert_arrives_as_html_and_text(db, clock, world, smtp_serv
         row = s.scalar(select(OutboxMessage))
         assert row.status == "sent" and row.attempts == 1
         # What was sent is byte for byte what was stored before the attempt.
-        assert row.body == got["data"] or row.body.replace(b"\r\n", b"\n") == got["data"].replace(b"\r\n", b"\n")
+        assert row.body == got["data"] or row.body.replace(b"\r\n", b"\n") == got["data"].replace(
+            b"\r\n", b"\n"
+        )
         assert all(ip.notified for ip in s.scalars(select(IncidentPost)))
     # A second drain sends nothing; queueing the same incident again stores nothing.
     assert outbox.drain()["sent"] == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from tests.notify.conftest import make_config, with_notify
 
 
 class Hook(BaseHTTPRequestHandler):
-    calls: list = []
+    calls: ClassVar[list] = []
     fail = False
 
     def do_POST(self):
@@ -49,19 +50,27 @@ def hook_server(monkeypatch):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{srv.server_address[1]}"
     # Stand-ins for the internet: the services' fixed endpoints now point at loopback.
-    monkeypatch.setattr(NotifyDingTalk, "notify_url", base + "/dingtalk/robot/send?access_token={token}")
+    monkeypatch.setattr(
+        NotifyDingTalk, "notify_url", base + "/dingtalk/robot/send?access_token={token}"
+    )
     monkeypatch.setattr(NotifyWeComBot, "notify_url", base + "/wecom/webhook/send?key={key}")
     monkeypatch.setattr(NotifyFeishu, "notify_url", base + "/feishu/hook/{token}/")
     yield base
     srv.shutdown()
 
 
-def test_alert_goes_to_dingtalk_wecom_and_feishu_per_group(db, clock, world, hook_server, monkeypatch):
+def test_alert_goes_to_dingtalk_wecom_and_feishu_per_group(
+    db, clock, world, hook_server, monkeypatch
+):
     monkeypatch.setenv("DINGTALK_TOKEN", "a" * 64)
-    cfg = with_notify(make_config(None), channels={
-        "office": ["dingtalk://${DINGTALK_TOKEN}/", "wecombot://wecomkey123/"],
-        "leaders": ["feishu://feishutoken123/"],
-    }, routes=[{"to": ["office", "leaders"]}])
+    cfg = with_notify(
+        make_config(None),
+        channels={
+            "office": ["dingtalk://${DINGTALK_TOKEN}/", "wecombot://wecomkey123/"],
+            "leaders": ["feishu://feishutoken123/"],
+        },
+        routes=[{"to": ["office", "leaders"]}],
+    )
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         pm = world.post(s)
@@ -96,7 +105,9 @@ def test_failing_webhook_is_retried_without_repeating_others(db, clock, world, h
     assert outbox.drain()["sent"] == 0
 
 
-def test_a_webhook_that_trickles_its_answer_is_cut_off_at_webhook_timeout(db, clock, world, monkeypatch):
+def test_a_webhook_that_trickles_its_answer_is_cut_off_at_webhook_timeout(
+    db, clock, world, monkeypatch
+):
     import time
 
     from apprise.plugins.dingtalk import NotifyDingTalk
@@ -105,10 +116,16 @@ def test_a_webhook_that_trickles_its_answer_is_cut_off_at_webhook_timeout(db, cl
 
     with LoopbackHTTPServer() as srv:
         # Headers one byte every 0.5 s: Apprise's own 4 s read timeout never fires.
-        monkeypatch.setattr(NotifyDingTalk, "notify_url",
-                            srv.url("/hostile/trickle-headers") + "?every=0.5&access_token={token}")
-        cfg = with_notify(make_config(None), channels={"office": ["dingtalk://" + "b" * 64 + "/"]},
-                          webhook_timeout=2)
+        monkeypatch.setattr(
+            NotifyDingTalk,
+            "notify_url",
+            srv.url("/hostile/trickle-headers") + "?every=0.5&access_token={token}",
+        )
+        cfg = with_notify(
+            make_config(None),
+            channels={"office": ["dingtalk://" + "b" * 64 + "/"]},
+            webhook_timeout=2,
+        )
         outbox = Outbox(db, cfg, now=clock.now)
         with db.session() as s:
             pm = world.post(s)

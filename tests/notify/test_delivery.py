@@ -50,9 +50,11 @@ def test_fifty_alerts_raised_while_server_down_each_arrive_exactly_once(db, cloc
     finally:
         server.stop()
     ids = collections.Counter(m["Message-ID"] for m in received)
-    print(f"\n50 alerts while the server was down: drains while down {drains}; "
-          f"after it came up {result}; then {again}; received {len(received)} mails, "
-          f"{len(ids)} distinct Message-IDs, max copies of one {max(ids.values())}")
+    print(
+        f"\n50 alerts while the server was down: drains while down {drains}; "
+        f"after it came up {result}; then {again}; received {len(received)} mails, "
+        f"{len(ids)} distinct Message-IDs, max copies of one {max(ids.values())}"
+    )
     assert result["sent"] == 50 and again["sent"] == 0
     assert len(received) == 50 and len(ids) == 50 and max(ids.values()) == 1
     with db.session() as s:
@@ -87,7 +89,11 @@ def test_refused_address_is_a_permanent_failure_shown_in_status(db, clock, world
         incident_alerts.opened(s, outbox, world.incident(s, pm), [pm])
     assert outbox.drain() == {"sent": 0, "failed": 1, "retry": 0, "deferred": 0}
     st = outbox.status()
-    assert st["failed"] == 1 and "550" in st["failures"][0] and "leader@example.edu.cn" in st["failures"][0]
+    assert (
+        st["failed"] == 1
+        and "550" in st["failures"][0]
+        and "leader@example.edu.cn" in st["failures"][0]
+    )
     clock.advance(days=1)
     assert outbox.drain()["failed"] == 0  # never tried again by itself
     assert smtp_server.mailbox.received == []
@@ -96,7 +102,9 @@ def test_refused_address_is_a_permanent_failure_shown_in_status(db, clock, world
 
 def test_partly_refused_recipients_still_count_as_sent(db, clock, world, smtp_server):
     smtp_server.mailbox.refuse.add("leader@example.edu.cn")
-    cfg = make_config(smtp_server.port, recipients={"office": ["yuqing@example.edu.cn", "leader@example.edu.cn"]})
+    cfg = make_config(
+        smtp_server.port, recipients={"office": ["yuqing@example.edu.cn", "leader@example.edu.cn"]}
+    )
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         pm = world.post(s)
@@ -133,15 +141,27 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_sigkill_between_acceptance_and_mark_resends_same_message_id(db, db_url, clock, world, smtp_server):
+def test_sigkill_between_acceptance_and_mark_resends_same_message_id(
+    db, db_url, clock, world, smtp_server
+):
     cfg = make_config(smtp_server.port)
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         pm = world.post(s)
         incident_alerts.opened(s, outbox, world.incident(s, pm), [pm])
     child = subprocess.run(
-        [sys.executable, "-c", CHILD.format(root=str(ROOT), port=smtp_server.port, url=db_url, now=clock.now().isoformat())],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            CHILD.format(
+                root=str(ROOT), port=smtp_server.port, url=db_url, now=clock.now().isoformat()
+            ),
+        ],
+        cwd=ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert child.returncode == -signal.SIGKILL, child.stderr
     assert len(smtp_server.mailbox.received) == 1
@@ -157,8 +177,10 @@ def test_sigkill_between_acceptance_and_mark_resends_same_message_id(db, db_url,
     assert outbox.drain()["sent"] == 0
     got = smtp_server.mailbox.received
     ids = {parse(g["data"])["Message-ID"] for g in got}
-    print(f"\nSIGKILL after acceptance: child exit {child.returncode}; server received {len(got)} copies, "
-          f"{len(ids)} distinct Message-ID {ids}; identical bytes: {got[0]['data'] == got[1]['data']}")
+    print(
+        f"\nSIGKILL after acceptance: child exit {child.returncode}; server received {len(got)} copies, "
+        f"{len(ids)} distinct Message-ID {ids}; identical bytes: {got[0]['data'] == got[1]['data']}"
+    )
     assert len(got) == 2 and len(ids) == 1
     assert got[0]["data"] == got[1]["data"]
     assert stored.replace(b"\r\n", b"\n") == got[0]["data"].replace(b"\r\n", b"\n")
@@ -183,8 +205,15 @@ def test_same_key_twice_queues_one_message(db, clock, world):
     with db.session() as s:
         pm = world.post(s)
         inc = world.incident(s, pm)
-        spec = incident_notice(key="overdue:1:reply", kind="overdue", to=["office"], subject="【逾期提醒】答复已逾期",
-                               heading="逾期提醒", incident=inc, config=cfg)
+        spec = incident_notice(
+            key="overdue:1:reply",
+            kind="overdue",
+            to=["office"],
+            subject="【逾期提醒】答复已逾期",
+            heading="逾期提醒",
+            incident=inc,
+            config=cfg,
+        )
         assert outbox.queue(s, spec) is not None
         assert outbox.queue(s, spec) is None
     with db.session() as s:
@@ -202,10 +231,22 @@ def test_repeat_interval_limits_reminders(db, clock, world):
         with db.session() as s:
             from storage.models import Incident
 
-            m = outbox.queue(s, incident_notice(key=f"reminder:incident:{inc_id}", kind="reminder", to=["office"],
-                                                subject="【催办】事件尚未确认", heading="催办提醒",
-                                                incident=s.get(Incident, inc_id), config=cfg, repeat=True))
+            m = outbox.queue(
+                s,
+                incident_notice(
+                    key=f"reminder:incident:{inc_id}",
+                    kind="reminder",
+                    to=["office"],
+                    subject="【催办】事件尚未确认",
+                    heading="催办提醒",
+                    incident=s.get(Incident, inc_id),
+                    config=cfg,
+                    repeat=True,
+                ),
+            )
             queued.append(m is not None)
         clock.advance(minutes=30)
-    print(f"\nrepeat interval 4h, asked {len(queued)} times over 9 h: {sum(queued)} reminders queued")
+    print(
+        f"\nrepeat interval 4h, asked {len(queued)} times over 9 h: {sum(queued)} reminders queued"
+    )
     assert sum(queued) == 3

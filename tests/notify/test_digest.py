@@ -16,23 +16,35 @@ from tests.notify.conftest import make_config, parse
 
 
 def _cfg(port, **extra):
-    return make_config(port, sources=[
-        {"name": "college-bar", "type": "feed", "url": "https://forum.example.com/rss"},
-        {"name": "campus-news", "type": "feed", "url": "https://news.example.edu.cn/rss"},
-        {"name": "broken-site", "type": "feed", "url": "https://broken.example.com/rss"},
-    ], digests=[{"name": "daily", "cron": "0 8 * * *", "to": ["office"]}], **extra)
+    return make_config(
+        port,
+        sources=[
+            {"name": "college-bar", "type": "feed", "url": "https://forum.example.com/rss"},
+            {"name": "campus-news", "type": "feed", "url": "https://news.example.edu.cn/rss"},
+            {"name": "broken-site", "type": "feed", "url": "https://broken.example.com/rss"},
+        ],
+        digests=[{"name": "daily", "cron": "0 8 * * *", "to": ["office"]}],
+        **extra,
+    )
 
 
 def _fill(db, world, clock):
     now = clock.now()
     with db.session() as s:
-        a = world.post(s, text="江西警察学院食堂有虫子，投诉电话13812345678，身份证360102199001011234")
+        a = world.post(
+            s, text="江西警察学院食堂有虫子，投诉电话13812345678，身份证360102199001011234"
+        )
         inc = world.incident(s, a)
         b = world.post(s, title="江西警察学院 食堂 转发", category="hype")
         world.join(s, inc, b)
-        world.post(s, source="campus-news", title="江西警察学院 收费质疑", category="inquiry",
-                   text="江西警察学院 收费 质疑",
-                   hits=[{"term": "收费", "start": 7, "end": 9, "topic": "fees", "field": "text"}])
+        world.post(
+            s,
+            source="campus-news",
+            title="江西警察学院 收费质疑",
+            category="inquiry",
+            text="江西警察学院 收费 质疑",
+            hits=[{"term": "收费", "start": 7, "end": 9, "topic": "fees", "field": "text"}],
+        )
         for name, ok in (("college-bar", True), ("campus-news", True), ("broken-site", False)):
             src = world.source(s, name)
             src.last_run_at = now
@@ -40,7 +52,11 @@ def _fill(db, world, clock):
                 src.last_success_at = now
                 src.last_new_at = now
             else:
-                src.last_error_at, src.last_error_kind, src.last_error = now, "timeout", "读取超时（30 秒）"
+                src.last_error_at, src.last_error_kind, src.last_error = (
+                    now,
+                    "timeout",
+                    "读取超时（30 秒）",
+                )
                 src.consecutive_failures = 4
         s.add(Source(name="campus-old", type="feed", state={}))  # no longer configured
 
@@ -92,25 +108,71 @@ def test_run_digest_is_idempotent_per_period(db, clock, world, smtp_server):
 def test_cli_digest_writes_html_and_sends(tmp_path, smtp_server):
     path = tmp_path / "sentinel.yaml"
     db_url = f"sqlite:///{tmp_path / 'x.db'}"
-    path.write_text(yaml.safe_dump({
-        "database": db_url,
-        "smtp": {"host": "127.0.0.1", "port": smtp_server.port, "from": "舆情监测 <yuqing@example.edu.cn>"},
-        "recipients": {"office": ["yuqing@example.edu.cn"]},
-    }, allow_unicode=True), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "database": db_url,
+                "smtp": {
+                    "host": "127.0.0.1",
+                    "port": smtp_server.port,
+                    "from": "舆情监测 <yuqing@example.edu.cn>",
+                },
+                "recipients": {"office": ["yuqing@example.edu.cn"]},
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "digest.html"
-    r = CliRunner().invoke(cli, ["--config", str(path), "digest", "--since", "24h", "--out", str(out), "--send", "--json"])
+    r = CliRunner().invoke(
+        cli,
+        ["--config", str(path), "digest", "--since", "24h", "--out", str(out), "--send", "--json"],
+    )
     assert r.exit_code == 0, r.output
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert len(smtp_server.mailbox.received) == 1
     # The mailed HTML is the same as the file.
     m = parse(smtp_server.mailbox.received[0]["data"])
-    assert m.get_body(("html",)).get_content().replace("\r\n", "\n") == out.read_text(encoding="utf-8")
-    r = CliRunner().invoke(cli, ["--config", str(path), "silence", "add", "--source", "college-bar", "--for", "2h",
-                                 "--by", "赵敏"])
+    assert m.get_body(("html",)).get_content().replace("\r\n", "\n") == out.read_text(
+        encoding="utf-8"
+    )
+    r = CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(path),
+            "silence",
+            "add",
+            "--source",
+            "college-bar",
+            "--for",
+            "2h",
+            "--by",
+            "赵敏",
+        ],
+    )
     assert r.exit_code == 1 and "没有名为 '赵敏' 的用户" in r.output  # silences are the office's
-    assert CliRunner().invoke(cli, ["--config", str(path), "user", "add", "赵敏", "--role", "office"]).exit_code == 0
-    r = CliRunner().invoke(cli, ["--config", str(path), "silence", "add", "--source", "college-bar", "--for", "2h",
-                                 "--by", "赵敏"])
+    assert (
+        CliRunner()
+        .invoke(cli, ["--config", str(path), "user", "add", "赵敏", "--role", "office"])
+        .exit_code
+        == 0
+    )
+    r = CliRunner().invoke(
+        cli,
+        [
+            "--config",
+            str(path),
+            "silence",
+            "add",
+            "--source",
+            "college-bar",
+            "--for",
+            "2h",
+            "--by",
+            "赵敏",
+        ],
+    )
     assert r.exit_code == 0 and "已添加静默规则 #1" in r.output, r.output
     r = CliRunner().invoke(cli, ["--config", str(path), "silence", "list"])
     assert "college-bar" in r.output
@@ -118,7 +180,9 @@ def test_cli_digest_writes_html_and_sends(tmp_path, smtp_server):
     assert r.exit_code == 0
     r = CliRunner().invoke(cli, ["--config", str(path), "silence", "list"])
     assert "没有生效中的静默规则" in r.output
-    r = CliRunner().invoke(cli, ["--config", str(path), "silence", "add", "--for", "2h", "--by", "赵敏"])
+    r = CliRunner().invoke(
+        cli, ["--config", str(path), "silence", "add", "--for", "2h", "--by", "赵敏"]
+    )
     assert r.exit_code == 1 and "错误" in r.output
     r = CliRunner().invoke(cli, ["--config", str(path), "outbox"])
     assert r.exit_code == 0 and "已发送" in r.output, r.output

@@ -8,7 +8,12 @@ def test_phone_id_card_and_email_are_masked_keeping_length():
     t = "联系13812345678或+86 139-1234-5678，身份证360102199001011234，邮箱zhangsan@qq.com，学号2021123456"
     m = mask(t)
     assert len(m) == len(t)
-    assert "138****5678" in m and "139-****-5678" in m and "360102********1234" in m and "z*******@qq.com" in m
+    assert (
+        "138****5678" in m
+        and "139-****-5678" in m
+        and "360102********1234" in m
+        and "z*******@qq.com" in m
+    )
     assert "2021123456" in m
 
 

@@ -39,8 +39,10 @@ def test_burst_of_100_posts_in_group_window_gives_one_mail(db, clock, world, smt
     stats = outbox.drain()
     mails = _sent(smtp_server)
     follow = mails[1:]
-    print(f"\nburst of 100 posts inside the 5 min group window: {len(follow)} follow-up mail "
-          f"({len(mails)} mails in all with the first alert); subject {follow[0]['Subject']}")
+    print(
+        f"\nburst of 100 posts inside the 5 min group window: {len(follow)} follow-up mail "
+        f"({len(mails)} mails in all with the first alert); subject {follow[0]['Subject']}"
+    )
     assert stats["sent"] == 1 and len(follow) == 1
     assert "新增 100 条" in follow[0]["Subject"]
     root = mails[0]["Message-ID"]
@@ -85,38 +87,90 @@ def test_silence_suppresses_what_it_should_and_nothing_else(db, clock, world, sm
     outbox = Outbox(db, cfg, now=clock.now)
     end = clock.now() + timedelta(hours=2)
     with db.session() as s:
-        add_silence(s, created_by=_office(s), target="source", value="spam-forum", ends_at=end, now=clock.now(), reason="广告站")
-        add_silence(s, created_by=_office(s), target="term", value="虫子", ends_at=end, now=clock.now())
+        add_silence(
+            s,
+            created_by=_office(s),
+            target="source",
+            value="spam-forum",
+            ends_at=end,
+            now=clock.now(),
+            reason="广告站",
+        )
+        add_silence(
+            s, created_by=_office(s), target="term", value="虫子", ends_at=end, now=clock.now()
+        )
         # 1: from the silenced source → silenced
         a = world.post(s, source="spam-forum", title="江西警察学院 A")
         incident_alerts.opened(s, outbox, world.incident(s, a), [a])
         # 2: only matched the silenced term 虫子 → silenced
-        b = world.post(s, title="江西警察学院 B", text="江西警察学院 饭里有虫子",
-                       hits=[{"term": "虫子", "start": 9, "end": 11, "topic": "canteen", "field": "text"}])
+        b = world.post(
+            s,
+            title="江西警察学院 B",
+            text="江西警察学院 饭里有虫子",
+            hits=[{"term": "虫子", "start": 9, "end": 11, "topic": "canteen", "field": "text"}],
+        )
         incident_alerts.opened(s, outbox, world.incident(s, b), [b])
         # 3: matched 虫子 AND 投诉 → goes out
         c = world.post(s, title="江西警察学院 C")
         incident_alerts.opened(s, outbox, world.incident(s, c), [c])
         # 4: another source, other terms → goes out
-        d = world.post(s, source="campus-news", title="江西警察学院 D", text="江西警察学院 收费 质疑",
-                       hits=[{"term": "收费", "start": 7, "end": 9, "topic": "fees", "field": "text"}])
+        d = world.post(
+            s,
+            source="campus-news",
+            title="江西警察学院 D",
+            text="江西警察学院 收费 质疑",
+            hits=[{"term": "收费", "start": 7, "end": 9, "topic": "fees", "field": "text"}],
+        )
         inc_d = world.incident(s, d)
         incident_alerts.opened(s, outbox, inc_d, [d])
         # 5: an incident silence holds back its escalation, not other incidents' messages
         e = world.post(s, title="江西警察学院 E")
         inc_e = world.incident(s, e)
-        add_silence(s, created_by=_office(s), target="incident", value=str(inc_e.id), ends_at=end, now=clock.now())
+        add_silence(
+            s,
+            created_by=_office(s),
+            target="incident",
+            value=str(inc_e.id),
+            ends_at=end,
+            now=clock.now(),
+        )
         incident_alerts.opened(s, outbox, inc_e, [e])
-        outbox.queue(s, incident_notice(key=f"escalation:{inc_e.id}:1", kind="escalation", to=["leaders"],
-                                        subject="【舆情报告】E", heading="舆情报告", incident=inc_e, config=cfg))
-        outbox.queue(s, incident_notice(key=f"escalation:{inc_d.id}:1", kind="escalation", to=["leaders"],
-                                        subject="【舆情报告】D", heading="舆情报告", incident=inc_d, config=cfg))
+        outbox.queue(
+            s,
+            incident_notice(
+                key=f"escalation:{inc_e.id}:1",
+                kind="escalation",
+                to=["leaders"],
+                subject="【舆情报告】E",
+                heading="舆情报告",
+                incident=inc_e,
+                config=cfg,
+            ),
+        )
+        outbox.queue(
+            s,
+            incident_notice(
+                key=f"escalation:{inc_d.id}:1",
+                kind="escalation",
+                to=["leaders"],
+                subject="【舆情报告】D",
+                heading="舆情报告",
+                incident=inc_d,
+                config=cfg,
+            ),
+        )
     outbox.drain()
-    got = sorted(str(m["Subject"])[-1] if "报告" not in str(m["Subject"]) else "esc-" + str(m["Subject"])[-1]
-                 for m in _sent(smtp_server))
+    got = sorted(
+        str(m["Subject"])[-1] if "报告" not in str(m["Subject"]) else "esc-" + str(m["Subject"])[-1]
+        for m in _sent(smtp_server)
+    )
     with db.session() as s:
-        silenced = len(s.scalars(select(OutboxMessage).where(OutboxMessage.status == "silenced")).all())
-    print(f"\nsilences (source spam-forum, term 虫子, incident E): delivered {got}, kept silenced {silenced}")
+        silenced = len(
+            s.scalars(select(OutboxMessage).where(OutboxMessage.status == "silenced")).all()
+        )
+    print(
+        f"\nsilences (source spam-forum, term 虫子, incident E): delivered {got}, kept silenced {silenced}"
+    )
     assert got == ["C", "D", "esc-D"]
     assert silenced == 4
     # After the silence expires, the same source alerts again.
@@ -133,7 +187,14 @@ def test_silenced_posts_are_left_out_of_a_follow_up(db, clock, world, smtp_serve
     cfg = with_notify(make_config(smtp_server.port), group_window="1m")
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
-        add_silence(s, created_by=_office(s), target="source", value="spam-forum", ends_at=clock.now() + timedelta(hours=1), now=clock.now())
+        add_silence(
+            s,
+            created_by=_office(s),
+            target="source",
+            value="spam-forum",
+            ends_at=clock.now() + timedelta(hours=1),
+            now=clock.now(),
+        )
         first = world.post(s)
         inc = world.incident(s, first)
         incident_alerts.opened(s, outbox, inc, [first])
@@ -149,7 +210,9 @@ def test_silenced_posts_are_left_out_of_a_follow_up(db, clock, world, smtp_serve
 
 def _at_local(hour: int, minute: int = 0, day: int = 23) -> datetime:
     # Asia/Shanghai is UTC+8 all year.
-    return datetime(2026, 11, day, hour, minute, tzinfo=timezone(timedelta(hours=8))).astimezone(UTC)
+    return datetime(2026, 11, day, hour, minute, tzinfo=timezone(timedelta(hours=8))).astimezone(
+        UTC
+    )
 
 
 def test_quiet_hours_hold_back_a_IV_and_let_a_I_through(db, clock, world, smtp_server):
@@ -167,8 +230,10 @@ def test_quiet_hours_hold_back_a_IV_and_let_a_I_through(db, clock, world, smtp_s
     before_end = outbox.drain()
     clock.t = _at_local(7, 30, day=24)
     morning = outbox.drain()
-    print(f"\nquiet hours 22:00–07:30, alerts at 23:40: at night {night} ({at_night}); "
-          f"07:29 {before_end}; 07:30 {morning}")
+    print(
+        f"\nquiet hours 22:00–07:30, alerts at 23:40: at night {night} ({at_night}); "
+        f"07:29 {before_end}; 07:30 {morning}"
+    )
     assert night["sent"] == 1 and "Ⅰ级" in at_night[0]
     assert before_end["sent"] == 0
     assert morning["sent"] == 1 and "Ⅳ级" in str(_sent(smtp_server)[-1]["Subject"])
@@ -176,25 +241,36 @@ def test_quiet_hours_hold_back_a_IV_and_let_a_I_through(db, clock, world, smtp_s
 
 def test_routes_pick_recipients_by_severity_category_and_unit(db, clock, world, smtp_server):
     cfg = with_notify(
-        make_config(smtp_server.port, recipients={
-            "office": ["yuqing@example.edu.cn"], "leaders": ["leader@example.edu.cn"],
-            "security": ["baowei@example.edu.cn"]}),
-        routes=[{"severity": ["I", "II"], "to": ["office", "leaders"]},
-                {"category": ["illegal"], "to": ["office", "security"]},
-                {"unit": ["刑侦系"], "to": ["office", "security"]},
-                {"severity": ["III", "IV"], "to": ["office"]}],
+        make_config(
+            smtp_server.port,
+            recipients={
+                "office": ["yuqing@example.edu.cn"],
+                "leaders": ["leader@example.edu.cn"],
+                "security": ["baowei@example.edu.cn"],
+            },
+        ),
+        routes=[
+            {"severity": ["I", "II"], "to": ["office", "leaders"]},
+            {"category": ["illegal"], "to": ["office", "security"]},
+            {"unit": ["刑侦系"], "to": ["office", "security"]},
+            {"severity": ["III", "IV"], "to": ["office"]},
+        ],
     )
     outbox = Outbox(db, cfg, now=clock.now)
     with db.session() as s:
         a = world.post(s, severity="II")
         incident_alerts.opened(s, outbox, world.incident(s, a, severity="II"), [a])
         b = world.post(s, severity="III", category="illegal")
-        incident_alerts.opened(s, outbox, world.incident(s, b, severity="III", category="illegal"), [b])
+        incident_alerts.opened(
+            s, outbox, world.incident(s, b, severity="III", category="illegal"), [b]
+        )
         c = world.post(s, severity="IV")
         c[1].entities = ["江西警察学院", "刑侦系"]
         incident_alerts.opened(s, outbox, world.incident(s, c, severity="IV"), [c])
     outbox.drain()
     to = [sorted(m["to"]) for m in smtp_server.mailbox.received]
-    assert to == [["leader@example.edu.cn", "yuqing@example.edu.cn"],
-                  ["baowei@example.edu.cn", "yuqing@example.edu.cn"],
-                  ["baowei@example.edu.cn", "yuqing@example.edu.cn"]]
+    assert to == [
+        ["leader@example.edu.cn", "yuqing@example.edu.cn"],
+        ["baowei@example.edu.cn", "yuqing@example.edu.cn"],
+        ["baowei@example.edu.cn", "yuqing@example.edu.cn"],
+    ]

@@ -21,8 +21,14 @@ LOGIN, PASSWORD = "yuqing@example.edu.cn", "pa55-s3cret"
 
 
 def _smtp(port: int, **extra) -> dict:
-    return {"host": "127.0.0.1", "port": port, "security": "none", "from": "舆情监测 <yuqing@example.edu.cn>",
-            "timeout": 2, **extra}
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "from": "舆情监测 <yuqing@example.edu.cn>",
+        "timeout": 2,
+        **extra,
+    }
 
 
 def _queue_alert(db, clock, world, cfg) -> Outbox:
@@ -38,11 +44,16 @@ def _email(db) -> OutboxMessage:
         return s.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")).first()
 
 
-def test_the_password_never_goes_over_plain_tcp_without_allow_plaintext_auth(db, clock, world, tmp_path,
-                                                                           monkeypatch):
+def test_the_password_never_goes_over_plain_tcp_without_allow_plaintext_auth(
+    db, clock, world, tmp_path, monkeypatch
+):
     monkeypatch.setenv("SENTINEL_SMTP_PASSWORD", PASSWORD)
-    with Mailbox(tmp_path / "mail", username=LOGIN, password=PASSWORD) as box:  # offers AUTH in plain
-        outbox = _queue_alert(db, clock, world, make_config(None, smtp=_smtp(box.port, username=LOGIN)))
+    with Mailbox(
+        tmp_path / "mail", username=LOGIN, password=PASSWORD
+    ) as box:  # offers AUTH in plain
+        outbox = _queue_alert(
+            db, clock, world, make_config(None, smtp=_smtp(box.port, username=LOGIN))
+        )
         assert outbox.drain()["deferred"] >= 1
         assert box.auth_attempts == [] and box.deliveries == []  # not even tried
         msg = _email(db)
@@ -56,12 +67,23 @@ def test_the_password_never_goes_over_plain_tcp_without_allow_plaintext_auth(db,
 
 def test_config_check_warns_about_a_login_over_plain_tcp(tmp_path):
     p = tmp_path / "sentinel.yaml"
-    p.write_text(yaml.safe_dump({"database": f"sqlite:///{tmp_path / 'db.sqlite'}",
-                                 "smtp": _smtp(25, username=LOGIN)}), encoding="utf-8")
+    p.write_text(
+        yaml.safe_dump(
+            {"database": f"sqlite:///{tmp_path / 'db.sqlite'}", "smtp": _smtp(25, username=LOGIN)}
+        ),
+        encoding="utf-8",
+    )
     out = CliRunner().invoke(cli, ["--config", str(p), "config", "check"]).output
     assert "警告" in out and "拒绝登录" in out and "allow_plaintext_auth" in out
-    p.write_text(yaml.safe_dump({"database": f"sqlite:///{tmp_path / 'db.sqlite'}",
-                                 "smtp": _smtp(25, username=LOGIN, allow_plaintext_auth=True)}), encoding="utf-8")
+    p.write_text(
+        yaml.safe_dump(
+            {
+                "database": f"sqlite:///{tmp_path / 'db.sqlite'}",
+                "smtp": _smtp(25, username=LOGIN, allow_plaintext_auth=True),
+            }
+        ),
+        encoding="utf-8",
+    )
     out = CliRunner().invoke(cli, ["--config", str(p), "config", "check"]).output
     assert "明文" in out and "拒绝登录" not in out
 

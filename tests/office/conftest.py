@@ -8,7 +8,6 @@ import pytest
 
 from tests.office.documents import run_scenario
 
-
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
@@ -20,4 +19,4 @@ def office_documents(tmp_path_factory):
 
 
 # The incident builders (config, outbox, world) for the unit tests beside the scenario.
-from tests.incidents.conftest import config, outbox, world  # noqa: E402, F401
+from tests.incidents.conftest import config, outbox, world  # noqa: F401

@@ -108,7 +108,7 @@ def test_groups_the_system_and_sources_are_named_as_the_office_names_them(office
     html, md = docs.reviews[docs.facts["rumour_id"]]
     for doc in (html, md):
         assert "院领导、省公安厅宣传处" in doc and "北京时间" in doc
-    assert "固定证据" in html and re.search(r"<td>固定证据</td>.*?<td>系统</td>", html, re.S)
+    assert "固定证据" in html and re.search(r"<td>固定证据</td>.*?<td>系统</td>", html, re.DOTALL)
     show = docs.shows[1]
     assert "第2级 → 院领导、省公安厅宣传处" in show and "首发来源：警院校园论坛" in show
     assert "传播扩大，危害程度升至Ⅱ级 重大" in show and "（北京时间）" in show

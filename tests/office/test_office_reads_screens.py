@@ -64,6 +64,7 @@ def _chromium(*args: str, timeout: int = 90) -> str:
                 f"--user-data-dir={profile}",
                 *args,
             ],
+            check=False,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -25,15 +25,27 @@ RSS = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><titl
 
 
 def write_config(tmp_path, sources, db_url=None, **extra) -> str:
-    cfg = {"database": db_url or f"sqlite:///{tmp_path / 'db.sqlite'}", "sources": sources,
-           "var_dir": str(tmp_path / "var"), **extra}
+    cfg = {
+        "database": db_url or f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "sources": sources,
+        "var_dir": str(tmp_path / "var"),
+        **extra,
+    }
     p = tmp_path / "sentinel.yaml"
     p.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     return str(p)
 
 
 def feed(name, url, **kw):
-    return {"name": name, "type": "feed", "url": url, "interval": "5m", "delay": 0, "obey_robots": False, **kw}
+    return {
+        "name": name,
+        "type": "feed",
+        "url": url,
+        "interval": "5m",
+        "delay": 0,
+        "obey_robots": False,
+        **kw,
+    }
 
 
 def test_an_undecodable_response_is_kept_as_evidence_and_reported(tmp_path, corpus):
@@ -53,7 +65,9 @@ def test_an_undecodable_response_is_kept_as_evidence_and_reported(tmp_path, corp
 
 def test_posts_stored_but_not_matched_before_a_crash_are_matched_on_the_next_run(tmp_path):
     with LoopbackHTTPServer() as srv:
-        srv.add("/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml")
+        srv.add(
+            "/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml"
+        )
         path = write_config(tmp_path, [feed("news", srv.url("/rss.xml"))])
         cfg = config_mod.load(path)
         db = Database(cfg.database_url)
@@ -61,8 +75,12 @@ def test_posts_stored_but_not_matched_before_a_crash_are_matched_on_the_next_run
         # Collection ran and committed; the process "died" in matching (the database
         # refuses every match, as a killed process would leave none).
         with db.engine.begin() as c:
-            c.execute(text("CREATE TRIGGER killed BEFORE INSERT ON matches "
-                           "BEGIN SELECT RAISE(ABORT, 'process killed'); END"))
+            c.execute(
+                text(
+                    "CREATE TRIGGER killed BEFORE INSERT ON matches "
+                    "BEGIN SELECT RAISE(ABORT, 'process killed'); END"
+                )
+            )
         run = pipeline.collect(cfg.sources[0])
         assert run.new == 2
         with db.session() as s:
@@ -72,7 +90,12 @@ def test_posts_stored_but_not_matched_before_a_crash_are_matched_on_the_next_run
         # A new process: the backlog is matched, the incident opened, nothing twice.
         again = Pipeline(cfg, db)
         runs, stats, _ = again.poll()
-        assert runs[0].new == 0 and stats.matched == 2 and stats.alerts == 1 and stats.incidents_opened == 1
+        assert (
+            runs[0].new == 0
+            and stats.matched == 2
+            and stats.alerts == 1
+            and stats.incidents_opened == 1
+        )
         runs, stats, _ = again.poll()
         assert stats.matched == 0 and stats.incidents_opened == 0
         with db.session() as s:
@@ -86,18 +109,28 @@ def test_a_broken_watchlist_keeps_the_last_good_one_and_says_so(tmp_path):
     wl.parent.mkdir()
     wl.write_text(good, encoding="utf-8")
     with LoopbackHTTPServer() as srv:
-        srv.add("/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml")
+        srv.add(
+            "/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml"
+        )
         p = tmp_path / "sentinel.yaml"
-        p.write_text(yaml.safe_dump({
-            "database": f"sqlite:///{tmp_path / 'db.sqlite'}", "watchlists": ["lists/*.yaml"],
-            "sources": [feed("news", srv.url("/rss.xml"))], "var_dir": "var",
-        }, allow_unicode=True), encoding="utf-8")
+        p.write_text(
+            yaml.safe_dump(
+                {
+                    "database": f"sqlite:///{tmp_path / 'db.sqlite'}",
+                    "watchlists": ["lists/*.yaml"],
+                    "sources": [feed("news", srv.url("/rss.xml"))],
+                    "var_dir": "var",
+                },
+                allow_unicode=True,
+            ),
+            encoding="utf-8",
+        )
         cfg = config_mod.load(p)
         db = Database(cfg.database_url)
         pipeline = Pipeline(cfg, db)
         version = pipeline.matchers.get().version
         wl.write_text(good.replace("topics:", "topics: [oops", 1), encoding="utf-8")  # a bad edit
-        runs, stats, _ = pipeline.poll()
+        _runs, stats, _ = pipeline.poll()
         assert stats.alerts == 1  # still matching with the last good watchlist
         assert pipeline.matchers.get().version == version
         assert pipeline.matchers.error and "college.yaml" in pipeline.matchers.error
@@ -113,7 +146,9 @@ def test_a_watchlist_broken_from_the_start_does_not_count_against_the_sources(tm
     wl = tmp_path / "college.yaml"
     wl.write_text("topics: [oops", encoding="utf-8")
     with LoopbackHTTPServer() as srv:
-        srv.add("/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml")
+        srv.add(
+            "/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml"
+        )
         path = write_config(tmp_path, [feed("news", srv.url("/rss.xml"))], watchlists=[str(wl)])
         cfg = config_mod.load(path)
         db = Database(cfg.database_url)
@@ -137,10 +172,17 @@ def test_a_source_that_stays_down_is_reported_once_and_its_recovery_too(tmp_path
         srv.add("/rss.xml", RSS.format(base=base), content_type="application/rss+xml")
         p = tmp_path / "sentinel.yaml"
         dead = feed("flaky", "http://127.0.0.1:9/rss.xml", timeout=2)
-        cfg = {"database": f"sqlite:///{tmp_path / 'db.sqlite'}", "var_dir": str(tmp_path / "var"),
-               "sources": [dead],
-               "smtp": {"host": "127.0.0.1", "port": mailbox.port, "from": "舆情监测 <yq@example.edu.cn>"},
-               "recipients": {"office": ["office@example.edu.cn"]}}
+        cfg = {
+            "database": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "var_dir": str(tmp_path / "var"),
+            "sources": [dead],
+            "smtp": {
+                "host": "127.0.0.1",
+                "port": mailbox.port,
+                "from": "舆情监测 <yq@example.edu.cn>",
+            },
+            "recipients": {"office": ["office@example.edu.cn"]},
+        }
         p.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
         for _ in range(5):
             CliRunner().invoke(cli, ["--config", str(p), "poll"])
@@ -152,7 +194,9 @@ def test_a_source_that_stays_down_is_reported_once_and_its_recovery_too(tmp_path
         CliRunner().invoke(cli, ["--config", str(p), "poll"])
         CliRunner().invoke(cli, ["--config", str(p), "poll"])
         subjects = [str(m["Subject"]) for m in mailbox.messages()]
-        assert sum("采集恢复" in x for x in subjects) == 0  # it never worked before: nothing "recovered"
+        assert (
+            sum("采集恢复" in x for x in subjects) == 0
+        )  # it never worked before: nothing "recovered"
         # Now it goes down after having worked, and comes back.
         cfg["sources"] = [dead]
         p.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
@@ -178,7 +222,9 @@ def test_the_office_is_told_a_source_is_down_after_health_down_after_failures(tm
 
     def told() -> int:
         with db.session() as s:
-            return s.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "source_down"))
+            return s.scalar(
+                select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "source_down")
+            )
 
     pipeline.collect(cfg.sources[0])
     assert told() == 0
@@ -198,12 +244,18 @@ def test_two_processes_matching_the_same_backlog_open_one_incident_and_one_mail(
     from storage.models import Incident, OutboxMessage
 
     with LoopbackHTTPServer() as srv:
-        srv.add("/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml")
+        srv.add(
+            "/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml"
+        )
         path = write_config(tmp_path, [feed("news", srv.url("/rss.xml"))])
         cfg = config_mod.load(path)
         db = Database(cfg.database_url)
         with db.engine.begin() as c:  # a backlog: stored, not yet matched
-            c.execute(text("CREATE TRIGGER later BEFORE INSERT ON matches BEGIN SELECT RAISE(ABORT, 'later'); END"))
+            c.execute(
+                text(
+                    "CREATE TRIGGER later BEFORE INSERT ON matches BEGIN SELECT RAISE(ABORT, 'later'); END"
+                )
+            )
         Pipeline(cfg, db).collect(cfg.sources[0])
         with db.engine.begin() as c:
             c.execute(text("DROP TRIGGER later"))
@@ -224,12 +276,20 @@ def test_two_processes_matching_the_same_backlog_open_one_incident_and_one_mail(
         with db.session() as s:
             assert s.scalar(select(func.count(Match.id))) == 2
             assert s.scalar(select(func.count(Incident.id))) == 1
-            assert s.scalar(select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.kind == "new_incident", OutboxMessage.channel == "email")) == 1
+            assert (
+                s.scalar(
+                    select(func.count(OutboxMessage.id)).where(
+                        OutboxMessage.kind == "new_incident", OutboxMessage.channel == "email"
+                    )
+                )
+                == 1
+            )
         db.dispose()
 
 
-def test_workers_collecting_and_matching_the_same_feed_at_once_open_one_incident_and_one_mail(tmp_path, db_url):
+def test_workers_collecting_and_matching_the_same_feed_at_once_open_one_incident_and_one_mail(
+    tmp_path, db_url
+):
     """No lock serialises the scheduler's workers: three threads of one pipeline (the
     daemon's workers) and a second pipeline (`sentinel poll` by hand) collect the same
     feed and match what they stored, all at once. The keyed writes decide: each post is
@@ -240,8 +300,12 @@ def test_workers_collecting_and_matching_the_same_feed_at_once_open_one_incident
     from storage.models import Incident, OutboxMessage
 
     with LoopbackHTTPServer() as srv:
-        srv.add("/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml")
-        cfg = config_mod.load(write_config(tmp_path, [feed("news", srv.url("/rss.xml"))], db_url=db_url))
+        srv.add(
+            "/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml"
+        )
+        cfg = config_mod.load(
+            write_config(tmp_path, [feed("news", srv.url("/rss.xml"))], db_url=db_url)
+        )
         daemon_db, hand_db = Database(cfg.database_url), Database(cfg.database_url)
         daemon, by_hand = Pipeline(cfg, daemon_db), Pipeline(cfg, hand_db)
         daemon.matchers.get(), by_hand.matchers.get()  # jieba's start-up is not the race
@@ -266,8 +330,14 @@ def test_workers_collecting_and_matching_the_same_feed_at_once_open_one_incident
             assert s.scalar(select(func.count(Post.id))) == 2
             assert s.scalar(select(func.count(Match.id))) == 2
             assert s.scalar(select(func.count(Incident.id))) == 1
-            assert s.scalar(select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.kind == "new_incident", OutboxMessage.channel == "email")) == 1
+            assert (
+                s.scalar(
+                    select(func.count(OutboxMessage.id)).where(
+                        OutboxMessage.kind == "new_incident", OutboxMessage.channel == "email"
+                    )
+                )
+                == 1
+            )
         daemon_db.dispose()
         hand_db.dispose()
 
@@ -276,15 +346,23 @@ def test_posts_that_could_not_be_stored_are_fetched_again_next_time(tmp_path):
     """A write that fails (the database refuses the insert) must not advance the feed's
     ETag: the next run fetches the same posts in full and stores them."""
     with LoopbackHTTPServer() as srv:
-        srv.add("/rss.xml", RSS.format(base=srv.url("").rstrip("/")), content_type="application/rss+xml",
-                etag='"v1"')
+        srv.add(
+            "/rss.xml",
+            RSS.format(base=srv.url("").rstrip("/")),
+            content_type="application/rss+xml",
+            etag='"v1"',
+        )
         path = write_config(tmp_path, [feed("news", srv.url("/rss.xml"))])
         cfg = config_mod.load(path)
         db = Database(cfg.database_url)
         pipeline = Pipeline(cfg, db)
         with db.engine.begin() as c:
-            c.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON posts "
-                           "BEGIN SELECT RAISE(ABORT, 'disk full'); END"))
+            c.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON posts "
+                    "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                )
+            )
         run = pipeline.collect(cfg.sources[0])
         assert run.error_kind == "storage" and "disk full" in run.error and run.new == 0
         with db.engine.begin() as c:
@@ -308,14 +386,29 @@ def test_poll_works_through_its_whole_backlog_not_just_the_first_5000(tmp_path):
         db = Database(cfg.database_url)
         with db.session() as s:  # stored by an earlier run that crashed before matching
             src = ensure_source(s, cfg.sources[0])
-            store_posts(s, src, [RawPost(url=f"http://old.example.edu.cn/{i}", title=f"旧帖 {i}",
-                                         text=f"第{i}条，今日天气晴。") for i in range(5300)],
-                        now=datetime.now(UTC))
+            store_posts(
+                s,
+                src,
+                [
+                    RawPost(
+                        url=f"http://old.example.edu.cn/{i}",
+                        title=f"旧帖 {i}",
+                        text=f"第{i}条，今日天气晴。",
+                    )
+                    for i in range(5300)
+                ],
+                now=datetime.now(UTC),
+            )
         seen = []
-        runs, stats, _ = Pipeline(cfg, db).poll(on_backlog=lambda done, total: seen.append((done, total)))
+        _runs, stats, _ = Pipeline(cfg, db).poll(
+            on_backlog=lambda done, total: seen.append((done, total))
+        )
         with db.session() as s:
-            unmatched = s.scalar(select(func.count(Post.id)).outerjoin(Match, Match.post_id == Post.id)
-                                 .where(Match.id.is_(None)))
+            unmatched = s.scalar(
+                select(func.count(Post.id))
+                .outerjoin(Match, Match.post_id == Post.id)
+                .where(Match.id.is_(None))
+            )
         db.dispose()
     assert unmatched == 0 and stats.matched == 5300
     assert seen == [(5000, 5300), (5300, 5300)]

@@ -71,9 +71,13 @@ TERMINAL_FEED = {
     "version": "https://jsonfeed.org/version/1.1",
     "title": "\x1b]0;feed\x07",
     "items": [
-        {"id": f"t{i}", "url": f"http://t.example/{i}", "title": t,
-         "content_text": f"正文{i}：\x1b[1m粗体\x1b[0m\t制表\n第二行\x1b]52;c;cHduZWQ=\x07",
-         "authors": [{"name": "[red]作者\x1b[5m"}]}
+        {
+            "id": f"t{i}",
+            "url": f"http://t.example/{i}",
+            "title": t,
+            "content_text": f"正文{i}：\x1b[1m粗体\x1b[0m\t制表\n第二行\x1b]52;c;cHduZWQ=\x07",
+            "authors": [{"name": "[red]作者\x1b[5m"}],
+        }
         for i, t in enumerate(TERMINAL_TITLES)
     ],
 }
@@ -82,8 +86,15 @@ WRONG_TYPES_FEED = {
     "title": "wrong types",
     "items": [
         {"id": "a", "url": "http://w.example/a", "title": ["a", "list"], "content_html": 5},
-        {"id": 7, "url": 8, "title": {"x": 1}, "content_text": None, "date_published": [2026],
-         "author": "not-an-object", "authors": {"name": "x"}},
+        {
+            "id": 7,
+            "url": 8,
+            "title": {"x": 1},
+            "content_text": None,
+            "date_published": [2026],
+            "author": "not-an-object",
+            "authors": {"name": "x"},
+        },
         "not an item",
     ],
 }
@@ -131,7 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
             owner.hits[urlsplit(self.path).path] = owner.hits.get(urlsplit(self.path).path, 0) + 1
         parts = urlsplit(self.path)
         if parts.path.startswith("/hostile/"):
-            return self._hostile(parts.path[len("/hostile/"):], parse_qs(parts.query))
+            return self._hostile(parts.path[len("/hostile/") :], parse_qs(parts.query))
         if parts.path == "/redirect":
             q = parse_qs(parts.query)
             return self._send(int(q.get("code", ["302"])[0]), b"", {"Location": q["to"][0]}, head)
@@ -147,8 +158,12 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Last-Modified"] = res.last_modified
         inm = self.headers.get("If-None-Match")
         ims = self.headers.get("If-Modified-Since")
-        if (res.etag and inm == res.etag) or (not res.etag and res.last_modified and ims == res.last_modified):
-            return self._send(304, b"", {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}, head)
+        if (res.etag and inm == res.etag) or (
+            not res.etag and res.last_modified and ims == res.last_modified
+        ):
+            return self._send(
+                304, b"", {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}, head
+            )
         self._send(res.status, res.body, headers, head)
 
     def _send(self, status: int, body: bytes, headers: dict[str, str], head: bool = False):
@@ -232,13 +247,23 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(302, b"", {"Location": "http://[::1"})
         if name == "json-deep":
             depth = int(q.get("depth", ["100000"])[0])
-            body = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "deep", "items": '
-                    + b"[" * depth + b"]" * depth + b"}")
+            body = (
+                b'{"version": "https://jsonfeed.org/version/1.1", "title": "deep", "items": '
+                + b"[" * depth
+                + b"]" * depth
+                + b"}"
+            )
             return self._send(200, body, {"Content-Type": "application/feed+json"})
         if name == "json-wrong-types":
-            return self._send(200, json.dumps(WRONG_TYPES_FEED).encode(), {"Content-Type": "application/feed+json"})
+            return self._send(
+                200,
+                json.dumps(WRONG_TYPES_FEED).encode(),
+                {"Content-Type": "application/feed+json"},
+            )
         if name == "terminal":
-            return self._send(200, json.dumps(TERMINAL_FEED).encode(), {"Content-Type": "application/feed+json"})
+            return self._send(
+                200, json.dumps(TERMINAL_FEED).encode(), {"Content-Type": "application/feed+json"}
+            )
         self._send(404, b"no such hostile resource", {"Content-Type": "text/plain"})
 
     def _trickle(self, headers: bool, every: float) -> None:
@@ -291,8 +316,15 @@ class LoopbackHTTPServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     # -- set-up ---------------------------------------------------------------
-    def add(self, path: str, body: bytes | str, status: int = 200, headers: dict[str, str] | None = None,
-            content_type: str | None = "text/html; charset=utf-8", **kw) -> str:
+    def add(
+        self,
+        path: str,
+        body: bytes | str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        content_type: str | None = "text/html; charset=utf-8",
+        **kw,
+    ) -> str:
         """Serve ``body`` at ``path``; returns the full URL."""
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -302,9 +334,17 @@ class LoopbackHTTPServer:
         self.resources[path] = Resource(body=body, status=status, headers=h, **kw)
         return self.url(path)
 
-    def add_file(self, path: str, file: str | Path, content_type: str | None = None,
-                 headers: dict[str, str] | None = None, **kw) -> str:
-        return self.add(path, Path(file).read_bytes(), headers=headers, content_type=content_type, **kw)
+    def add_file(
+        self,
+        path: str,
+        file: str | Path,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kw,
+    ) -> str:
+        return self.add(
+            path, Path(file).read_bytes(), headers=headers, content_type=content_type, **kw
+        )
 
     def url(self, path: str = "/") -> str:
         return f"http://{self.host}:{self.port}{path}"

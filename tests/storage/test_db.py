@@ -84,9 +84,11 @@ def test_a_malformed_database_url_never_shows_its_password(tmp_path):
     from sentinel.cli import cli
     from storage.db import mask_url
 
-    for url in ("postgresql+psycopg://yuqing:S3cretPW@db.example:notaport/sentinel",
-                "yuqing:S3cretPW@127.0.0.1/sentinel",
-                "postgresql+psycopg://yuqing:S3c@retPW@127.0.0.1:1/sentinel"):  # an unencoded @ in it
+    for url in (
+        "postgresql+psycopg://yuqing:S3cretPW@db.example:notaport/sentinel",
+        "yuqing:S3cretPW@127.0.0.1/sentinel",
+        "postgresql+psycopg://yuqing:S3c@retPW@127.0.0.1:1/sentinel",
+    ):  # an unencoded @ in it
         assert "S3c" not in mask_url(url) and "retPW" not in mask_url(url)
         p = tmp_path / "sentinel.yaml"
         p.write_text(f'database: "{url}"\n', encoding="utf-8")

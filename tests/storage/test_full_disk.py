@@ -24,8 +24,10 @@ from tests.servers.http import LoopbackHTTPServer
 
 
 def rss(items: list[tuple[str, str]]) -> str:
-    body = "".join(f"<item><title>{t}</title><link>http://news.example/{i}</link><description>{d}</description></item>"
-                   for i, (t, d) in enumerate(items))
+    body = "".join(
+        f"<item><title>{t}</title><link>http://news.example/{i}</link><description>{d}</description></item>"
+        for i, (t, d) in enumerate(items)
+    )
     return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>校园</title>{body}</channel></rss>'
 
 
@@ -55,7 +57,9 @@ def _count(db_file) -> int:
         return c.execute("SELECT count(*) FROM posts").fetchone()[0]
 
 
-def test_a_full_disk_marks_the_source_failing_loses_nothing_and_the_next_run_resumes(tmp_path, disk):
+def test_a_full_disk_marks_the_source_failing_loses_nothing_and_the_next_run_resumes(
+    tmp_path, disk
+):
     db_file = tmp_path / "db.sqlite"
     first = [(f"校园新闻{i}", "今天学校举行了运动会。") for i in range(3)]
     # Enough new text to need new pages (random, so compression cannot make it fit).
@@ -63,10 +67,25 @@ def test_a_full_disk_marks_the_source_failing_loses_nothing_and_the_next_run_res
     with LoopbackHTTPServer() as srv:
         srv.add("/rss.xml", rss(first), content_type="application/rss+xml", etag='"v1"')
         path = tmp_path / "sentinel.yaml"
-        path.write_text(yaml.safe_dump({"database": f"sqlite:///{db_file}", "var_dir": str(tmp_path / "var"),
-                                        "sources": [{"name": "news", "type": "feed", "url": srv.url("/rss.xml"),
-                                                     "delay": 0, "obey_robots": False}]},
-                                       allow_unicode=True), encoding="utf-8")
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    "database": f"sqlite:///{db_file}",
+                    "var_dir": str(tmp_path / "var"),
+                    "sources": [
+                        {
+                            "name": "news",
+                            "type": "feed",
+                            "url": srv.url("/rss.xml"),
+                            "delay": 0,
+                            "obey_robots": False,
+                        }
+                    ],
+                },
+                allow_unicode=True,
+            ),
+            encoding="utf-8",
+        )
         path = str(path)
         assert _cli(path, "poll").exit_code == 0 and _count(db_file) == 3
 
@@ -80,7 +99,12 @@ def test_a_full_disk_marks_the_source_failing_loses_nothing_and_the_next_run_res
         [run] = json.loads(r.stdout)["sources"]
         assert run["error_kind"] == "storage", run
         error = run["error"]
-        assert "磁盘已满" in error and "\n" not in error and "[SQL" not in error and "parameters" not in error
+        assert (
+            "磁盘已满" in error
+            and "\n" not in error
+            and "[SQL" not in error
+            and "parameters" not in error
+        )
 
         status = json.loads(_cli(path, "status", "--json").stdout)
         [src] = status["sources"]
@@ -109,14 +133,33 @@ def test_a_full_disk_while_the_spider_streams_stops_the_crawl_with_one_line(tmp_
         links = "".join(f'<a class="t" href="/a/{i}.html">帖子 {i}</a>' for i in range(150))
         srv.add("/list.html", f"<html><body>{links}</body></html>")
         for i in range(150):
-            srv.add(f"/a/{i}.html", f"<html><body><h1>标题 {i}</h1><div class=c>{os.urandom(1500).hex()}</div>"
-                                    "</body></html>")
+            srv.add(
+                f"/a/{i}.html",
+                f"<html><body><h1>标题 {i}</h1><div class=c>{os.urandom(1500).hex()}</div>"
+                "</body></html>",
+            )
         path = tmp_path / "sentinel.yaml"
-        path.write_text(yaml.safe_dump({
-            "database": f"sqlite:///{tmp_path / 'db.sqlite'}", "var_dir": str(tmp_path / "var"),
-            "sources": [{"name": "forum", "type": "site", "urls": [srv.url("/list.html")], "delay": 0,
-                         "obey_robots": False, "concurrency": 4, "list": {"item": "a.t::attr(href)"},
-                         "fields": {"title": "h1::text", "body": "div.c"}}]}), encoding="utf-8")
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    "database": f"sqlite:///{tmp_path / 'db.sqlite'}",
+                    "var_dir": str(tmp_path / "var"),
+                    "sources": [
+                        {
+                            "name": "forum",
+                            "type": "site",
+                            "urls": [srv.url("/list.html")],
+                            "delay": 0,
+                            "obey_robots": False,
+                            "concurrency": 4,
+                            "list": {"item": "a.t::attr(href)"},
+                            "fields": {"title": "h1::text", "body": "div.c"},
+                        }
+                    ],
+                }
+            ),
+            encoding="utf-8",
+        )
         cfg = config_mod.load(path)
         db = Database(cfg.database_url)
         with sqlite3.connect(tmp_path / "db.sqlite") as c:
@@ -125,7 +168,11 @@ def test_a_full_disk_while_the_spider_streams_stops_the_crawl_with_one_line(tmp_
         run = Pipeline(cfg, db).collect(cfg.sources[0])
         db.dispose()
     assert run.error_kind == "storage" and "磁盘已满" in run.error and "\n" not in run.error, run
-    children = subprocess.run(["pgrep", "-P", str(os.getpid()), "-f", "crawler.spider"],
-                              capture_output=True, text=True, check=False).stdout.split()
+    children = subprocess.run(
+        ["pgrep", "-P", str(os.getpid()), "-f", "crawler.spider"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
     assert children == []  # the crawl was stopped, not left running
     assert _count(tmp_path / "db.sqlite") == 0

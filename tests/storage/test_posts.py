@@ -14,12 +14,20 @@ T = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
 def fetched(url: str, body: bytes) -> FetchResult:
-    return FetchResult(url=url, final_url=url, status=200, headers={"Content-Type": "text/html; charset=gbk"},
-                       body=body, fetched_at=T)
+    return FetchResult(
+        url=url,
+        final_url=url,
+        status=200,
+        headers={"Content-Type": "text/html; charset=gbk"},
+        body=body,
+        fetched_at=T,
+    )
 
 
 def raw(url: str, title: str, text: str, body: bytes | None = None) -> RawPost:
-    return RawPost(url=url, title=title, text=text, snapshot=fetched(url, body or text.encode("gbk")))
+    return RawPost(
+        url=url, title=title, text=text, snapshot=fetched(url, body or text.encode("gbk"))
+    )
 
 
 def source(s) -> Source:
@@ -30,7 +38,13 @@ def source(s) -> Source:
 
 
 def test_storing_the_same_collection_twice_changes_nothing(db):
-    posts = [raw("https://Bbs.Example.com/t/1?utm_source=x#reply", "食堂涨价", "江西警察学院食堂又涨价了" * 3)]
+    posts = [
+        raw(
+            "https://Bbs.Example.com/t/1?utm_source=x#reply",
+            "食堂涨价",
+            "江西警察学院食堂又涨价了" * 3,
+        )
+    ]
     with db.session() as s:
         src = source(s)
         first = store_posts(s, src, posts, now=T)
@@ -80,8 +94,16 @@ def test_a_repost_on_another_site_links_to_the_earliest_post(db):
     with db.session() as s:
         src = source(s)
         store_posts(s, src, [raw("https://a/1", "食堂吃出虫子", story)], now=T, dedup=index)
-        store_posts(s, src, [raw("https://b/9", "转：食堂吃出虫子", "转发：" + story)], now=T, dedup=index)
-        store_posts(s, src, [raw("https://c/3", "运动会", "今天的运动会很精彩，各学院积极参与比赛项目。" * 3)], now=T, dedup=index)
+        store_posts(
+            s, src, [raw("https://b/9", "转：食堂吃出虫子", "转发：" + story)], now=T, dedup=index
+        )
+        store_posts(
+            s,
+            src,
+            [raw("https://c/3", "运动会", "今天的运动会很精彩，各学院积极参与比赛项目。" * 3)],
+            now=T,
+            dedup=index,
+        )
     with db.session() as s:
         by = {p.url: p for p in s.scalars(select(Post))}
         assert by["https://b/9"].duplicate_of_id == by["https://a/1"].id

@@ -199,7 +199,9 @@ def test_the_daemons_matcher_keeps_the_jieba_cache_under_var_dir(tmp_path):
     from sentinel.pipeline import Pipeline
     from storage.db import Database
 
-    cfg = Config(base_dir=tmp_path, watchlists=[str(DEFAULT)], database=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    cfg = Config(
+        base_dir=tmp_path, watchlists=[str(DEFAULT)], database=f"sqlite:///{tmp_path / 'db.sqlite'}"
+    )
     db = Database(cfg.database_url)
     holder = Pipeline(cfg, db).matchers
     holder.get()

@@ -90,7 +90,11 @@ class ChatChannel(Channel):
                 failed.append(_redact(url) + "（地址无效）")
                 continue
             with Deadline(limit) as deadline:
-                ok = ap.notify(title=payload["title"], body=payload["body"], body_format=apprise.NotifyFormat.TEXT)
+                ok = ap.notify(
+                    title=payload["title"],
+                    body=payload["body"],
+                    body_format=apprise.NotifyFormat.TEXT,
+                )
             if deadline.expired:
                 failed.append(_redact(url) + f"（{limit:g} 秒内未完成）")
             elif not ok:

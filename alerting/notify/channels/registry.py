@@ -45,7 +45,7 @@ def _scan() -> dict[str, type[Channel]]:
         where = f"入口点 {GROUP}:{ep.name}（{ep.value}）"
         try:
             cls = ep.load()
-        except Exception as e:  # noqa: BLE001 (a plug-in may fail to import in any way)
+        except Exception as e:
             raise ChannelError(f"{where} 无法加载：{type(e).__name__}: {e}") from None
         if not (isinstance(cls, type) and issubclass(cls, Channel)):
             raise ChannelError(f"{where} 不是 Channel 的子类")

@@ -40,9 +40,15 @@ def smtp_warnings(cfg) -> list[str]:
     if cfg is None or not cfg.username or cfg.security != "none":
         return []
     if getattr(cfg, "allow_plaintext_auth", False):
-        return ["警告：smtp.security 为 none 且设置了 allow_plaintext_auth，密码将以明文经网络发送。"]
-    return [("警告：smtp 配置了 username 但 security 为 none：为保护密码，系统将拒绝登录，邮件会留在发件箱中；"
-             "请改用 starttls 或 ssl（确需明文登录时设置 allow_plaintext_auth: true）。")]
+        return [
+            "警告：smtp.security 为 none 且设置了 allow_plaintext_auth，密码将以明文经网络发送。"
+        ]
+    return [
+        (
+            "警告：smtp 配置了 username 但 security 为 none：为保护密码，系统将拒绝登录，邮件会留在发件箱中；"
+            "请改用 starttls 或 ssl（确需明文登录时设置 allow_plaintext_auth: true）。"
+        )
+    ]
 
 
 class PlaintextAuthRefused(NotConfigured):
@@ -55,15 +61,23 @@ class SmtpConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     host: str = Field(description="SMTP server host name.")
-    port: int = Field(25, ge=1, le=65535, description="SMTP port (25, 465 for ssl, 587 for starttls).")
-    security: Literal["none", "starttls", "ssl"] = Field("none", description="none, starttls or ssl.")
-    username: str | None = Field(None, description="Login name; the password is $SENTINEL_SMTP_PASSWORD.")
+    port: int = Field(
+        25, ge=1, le=65535, description="SMTP port (25, 465 for ssl, 587 for starttls)."
+    )
+    security: Literal["none", "starttls", "ssl"] = Field(
+        "none", description="none, starttls or ssl."
+    )
+    username: str | None = Field(
+        None, description="Login name; the password is $SENTINEL_SMTP_PASSWORD."
+    )
     allow_plaintext_auth: bool = Field(
-        False, description="Allow the login (and so the password) over an unencrypted connection (security: none)."
+        False,
+        description="Allow the login (and so the password) over an unencrypted connection (security: none).",
     )
     from_: str = Field(alias="from", description='Sender, e.g. "舆情监测 <yuqing@example.edu.cn>".')
     timeout: Duration = Field(
-        30, description="Longest the connection (with the login) or the sending of one message may take."
+        30,
+        description="Longest the connection (with the login) or the sending of one message may take.",
     )
 
     @property
@@ -100,9 +114,15 @@ class SmtpChannel(Channel):
         if draft.incident_id is not None:
             headers["X-Sentinel-Incident"] = str(draft.incident_id)
         body = mail.build(
-            from_=smtp.from_ if smtp else None, to=to, subject=draft.subject, html=draft.html,
-            text=draft.text, message_id=draft.message_id, date=draft.date,
-            thread=list(draft.thread) or None, extra_headers=headers,
+            from_=smtp.from_ if smtp else None,
+            to=to,
+            subject=draft.subject,
+            html=draft.html,
+            text=draft.text,
+            message_id=draft.message_id,
+            date=draft.date,
+            thread=list(draft.thread) or None,
+            extra_headers=headers,
         )
         return [Delivery(recipients=to, body=body)]
 
@@ -110,7 +130,11 @@ class SmtpChannel(Channel):
         cfg = self.settings
         if cfg is None:
             raise NotConfigured("未配置 smtp，邮件保留在发件箱中")
-        if cfg.username and cfg.security == "none" and not getattr(cfg, "allow_plaintext_auth", False):
+        if (
+            cfg.username
+            and cfg.security == "none"
+            and not getattr(cfg, "allow_plaintext_auth", False)
+        ):
             raise PlaintextAuthRefused(PLAINTEXT_REFUSED)  # before connecting: nothing goes out
         late = f"连接邮件服务器 {cfg.host}:{cfg.port} 在 {cfg.timeout:g} 秒内未完成"
         with Deadline(cfg.timeout) as deadline:
@@ -142,7 +166,9 @@ class SmtpChannel(Channel):
             if cfg.username:
                 if not cfg.password:
                     conn.close()
-                    raise NotConfigured("smtp.username 已配置，但未设置环境变量 SENTINEL_SMTP_PASSWORD")
+                    raise NotConfigured(
+                        "smtp.username 已配置，但未设置环境变量 SENTINEL_SMTP_PASSWORD"
+                    )
                 conn.login(cfg.username, cfg.password)
         except smtplib.SMTPAuthenticationError as e:
             _close(conn)
@@ -151,7 +177,9 @@ class SmtpChannel(Channel):
             raise err from None
         except (OSError, smtplib.SMTPException) as e:
             _close(conn)
-            err = DeliveryError(f"无法连接邮件服务器 {cfg.host}:{cfg.port}：{type(e).__name__}: {e}")
+            err = DeliveryError(
+                f"无法连接邮件服务器 {cfg.host}:{cfg.port}：{type(e).__name__}: {e}"
+            )
             err.unreachable = True
             raise err from None
         return conn
@@ -172,7 +200,9 @@ class SmtpChannel(Channel):
                 if deadline.expired:
                     e.args = (late,)
                 raise
-        if deadline.expired:  # accepted (250) just before the cut: sent; only the connection is gone
+        if (
+            deadline.expired
+        ):  # accepted (250) just before the cut: sent; only the connection is gone
             self._reset()
         return note
 
@@ -197,7 +227,9 @@ class SmtpChannel(Channel):
             raise DeliveryError(f"发送中断：{type(e).__name__}: {e}") from None
         if refused:
             # Accepted for some recipients: it is sent; the refused ones are recorded.
-            return "部分收件地址被拒绝：" + "；".join(f"{a}: {c} {_text(t)}" for a, (c, t) in refused.items())
+            return "部分收件地址被拒绝：" + "；".join(
+                f"{a}: {c} {_text(t)}" for a, (c, t) in refused.items()
+            )
         return None
 
     def _reset(self) -> None:
@@ -224,7 +256,7 @@ def _close(conn: smtplib.SMTP | None) -> None:
     if conn is not None:
         try:
             conn.close()
-        except Exception:  # noqa: BLE001, S110 - closing a broken connection
+        except Exception:
             pass
 
 
