@@ -102,8 +102,9 @@ class Channel:
     @classmethod
     def deliveries(cls, config, draft: Draft) -> list[Delivery]:
         """The copies to store for ``draft`` (none when this channel does not serve any
-        of its groups). Called inside the transaction that queues the message."""
-        raise NotImplementedError
+        of its groups). Called inside the transaction that queues the message. Every
+        channel defines it; one that does not is a programming error, said at once."""
+        raise TypeError(f"渠道 {cls.kind} 未实现 deliveries()：不知道要为消息保存哪些副本")
 
     def send(self, message: OutboxMessage) -> str | None:
         """Deliver ``message``; return a note (e.g. refused addresses) or None.
