@@ -108,7 +108,10 @@ def test_every_hostile_resource_through_the_real_command(tmp_path):
             )
         )
         assert took < 120
-        assert all(runs[f"feed-{i}"]["seconds"] < 2.6 for i in range(len(FEEDS))), runs
+        # poll runs feeds side by side, and these all share one host, which takes two
+        # requests at a time: a feed may wait up to one other fetch for its turn before its
+        # own 2 s deadline (tests/crawler/test_hostile.py bounds each fetch by itself).
+        assert all(runs[f"feed-{i}"]["seconds"] < 2 * 2.0 + 0.6 for i in range(len(FEEDS))), runs
         for i, _ in enumerate(FEEDS):
             r = runs[f"feed-{i}"]
             assert r["error_kind"] and r["error"] and "\n" not in r["error"], r

@@ -55,7 +55,8 @@ def normalise(text: str) -> str:
 
 def ngram_parts(norm: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The 1-, 2- and 3-gram keys of a normalised text (with repeats), as int64 arrays."""
-    c = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    # surrogatepass: a lone surrogate in crawled text is a character like any other here
+    c = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
     bi = (c[:-1] << 21) | c[1:]
     tri = (bi[:-1] << 21) | c[2:]
     return c, bi, tri
