@@ -1,9 +1,11 @@
 """The daemon: builds the jobs from ``sentinel.yaml`` and runs them. No business logic
 here; every job calls into sentinel.pipeline.
 
-Jobs: one per source at its interval (with jitter), matching and the outbox right after
-each collection, an outbox retry job, a once-a-minute incident tick (deadlines,
-escalations, tracking), the watchlist reload check and the digests by cron. They run in
+Jobs: one per source at its interval (with jitter; a failing one backs off), its posts
+matched as they are stored and the outbox drained right after a run that stored or
+failed; the backlog's matching every 30 s, an outbox retry job, a once-a-minute incident
+tick (deadlines, escalations, tracking), the watchlist and sentinel.yaml reload checks
+and the digests by cron. The first runs are spread over the start. They run in
 three pools, so one kind of work cannot hold up another: quick feed polls, site crawls
 (each a child process) and housekeeping. The heartbeat of the one-daemon-per-database
 lock is not a job at all: it has its own thread (``storage.lock.Heartbeat``).
@@ -28,6 +30,7 @@ log = logging.getLogger("sentinel.daemon")
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 FEED_WORKERS = 8  # polls are mostly waiting on the network
 CRAWL_WORKERS = 2  # each crawl is a child process using a core of its own
+QUEUED_CRAWLS = 8  # crawls handed to the crawl workers at once (crawl_queue)
 HOUSEKEEPING_WORKERS = 2
 STOP_GRACE = 7.0  # seconds a stop waits for running jobs (SIGTERM ends within 10 s)
 START_SPREAD = 0.05  # seconds of spread per source for the first runs: 1,000 sources over 50 s
@@ -83,7 +86,10 @@ def build_scheduler(pipeline, config, jobs: Jobs | None = None):
         executors={
             "default": ThreadPoolExecutor(max_workers=HOUSEKEEPING_WORKERS),
             "feeds": ThreadPoolExecutor(max_workers=FEED_WORKERS),
-            "crawls": ThreadPoolExecutor(max_workers=CRAWL_WORKERS),
+            # With a crawl queue a crawl here is a wait for the crawl workers, not a child process.
+            "crawls": ThreadPoolExecutor(
+                max_workers=QUEUED_CRAWLS if config.crawl_queue else CRAWL_WORKERS
+            ),
         },
         job_defaults=JOB_DEFAULTS,
     )
@@ -114,11 +120,11 @@ def add_source(sched, pipeline, jobs: Jobs, cfg, first: datetime) -> None:
     from apscheduler.triggers.interval import IntervalTrigger
 
     def collect_job(cfg):
-        run = pipeline.collect(cfg)
+        run = pipeline.collect(cfg)  # what it stored is matched as it comes
         if run.next_attempt_at is not None:  # failing: not before its backoff has passed
             _reschedule(sched, f"source:{cfg.name}", run.next_attempt_at)
-        pipeline.process_pending()
-        pipeline.drain()
+        if run.new or run.changed or run.error:  # alerts go out now; notices, health mails too
+            pipeline.drain()
 
     sched.add_job(
         jobs.wrap("collect", collect_job),
@@ -349,7 +355,15 @@ def _serve_metrics(pipeline, config, jobs: Jobs, health):
     jobs.observers.append(metrics.job)
     for name, up in pipeline.source_states().items():
         metrics.source_up.labels(name).set(1 if up else 0)
-    server = MetricsServer(metrics, config.metrics.host, config.metrics.port, health).start()
+    try:
+        server = MetricsServer(metrics, config.metrics.host, config.metrics.port, health).start()
+    except OSError as e:  # the port is taken, the address is not this machine's
+        from core.errors import SentinelError
+
+        raise SentinelError(
+            f"监控指标无法在 {config.metrics.host}:{config.metrics.port} 上监听：{e.strerror or e}"
+            "；请在 sentinel.yaml 的 metrics 中换一个端口"
+        ) from None
     pipeline.metrics_port = server.port
     return server
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.errors import SentinelError
-from storage import listing, lock
+from storage import listing, lock, workers
 from storage.db import Database
 from storage.health import source_health_rows
 
@@ -29,6 +29,7 @@ def overview(db: Database, config) -> dict[str, Any]:
     with db.session() as s:
         sources = source_health_rows(s, config)
         counts = listing.counts(s)
+        crawl_workers = workers.rows(s)
     daemon = lock.current(db)
     return {
         "sources": sources,
@@ -36,6 +37,7 @@ def overview(db: Database, config) -> dict[str, Any]:
         "backlog": counts["backlog"],
         "outbox": Outbox(db, config).status(),
         "watchlist_error": watchlist_error(config),
+        "workers": crawl_workers,  # `sentinel worker` processes taking crawls from the crawl queue
         "daemon": None
         if daemon is None
         else {

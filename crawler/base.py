@@ -139,6 +139,8 @@ class Outcome:
     error_kind: str | None = None  # a core.vocabulary.FetchErrorKind key
     error: str | None = None
     retry_after: float | None = None  # seconds the server asked us to wait (429, Retry-After)
+    # Posts stored by others for this run (crawl workers): {"new", "changed", "seen"}.
+    stored: dict[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -159,6 +161,8 @@ class CollectContext:
     # Set when the run must end now (the daemon stops): fetches end at once
     # (``crawler.deadline.cancel``), a crawl child is stopped.
     cancel: threading.Event | None = None
+    # A crawler.queue.CrawlQueue: site crawls go to the crawl workers through Redis.
+    crawl_queue: Any = None
 
 
 class SourceType(ABC):

@@ -1,22 +1,54 @@
-"""Near-duplicate detection (reposts, copies across sites) with MinHash from datasketch.
+"""Near-duplicate detection (reposts, copies across sites) with MinHash.
 
 ``signature(text)`` gives serialisable bytes to store beside a post; a
 ``NearDuplicateIndex`` (in-memory MinHash LSH) answers which stored keys are probably
 near-duplicates. The pipeline links a repost to the earliest of them.
+
+The signatures are datasketch's (``MinHash(num_perm=128, seed=1)``, its default
+``affine32`` scheme, serialised as a ``LeanMinHash``), computed here with numpy alone:
+importing datasketch costs the daemon ~60 MB (it loads scipy.integrate to choose its
+LSH bands), and its LSH tables hold ~5 KB of Python objects per post. The index keeps
+each post in ~640 bytes of numpy arrays instead, with datasketch's own banding for a
+0.7 threshold (14 bands of 9 rows). tests/crawler/test_dedup.py checks both against
+datasketch itself.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import struct
 import threading
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 NUM_PERM = 128
 SHINGLE = 3  # characters: Chinese has no spaces, so shingles are character n-grams
 _SEED = 1
 _STRIP = re.compile(r"[\s\W_]+", re.UNICODE)
+BANDS, ROWS = 14, 9  # what datasketch's MinHashLSH(threshold=0.7, num_perm=128) picks
+_FMT = f"@qiB{NUM_PERM}I"  # LeanMinHash, affine32: seed, -num_perm, scheme code 1, values
+_AFFINE32 = 1
+_VALUES_AT = struct.calcsize(_FMT) - 4 * NUM_PERM  # after the header and its alignment padding
+
+
+def _permutations(seed: int = _SEED) -> tuple[np.ndarray, np.ndarray]:
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+_A, _B = _permutations()
+
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    """MurmurHash3's finalizer (uint32 arithmetic wraps, as intended)."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
 
 
 def _shingles(text: str) -> set[bytes]:
@@ -26,29 +58,44 @@ def _shingles(text: str) -> set[bytes]:
     return {t[i : i + SHINGLE].encode("utf-8") for i in range(len(t) - SHINGLE + 1)}
 
 
-def minhash(text: str) -> LeanMinHash:
-    m = MinHash(num_perm=NUM_PERM, seed=_SEED)
+def hashvalues(text: str) -> np.ndarray:
+    """The 128 MinHash values of ``text``'s 3-character shingles (uint32)."""
     sh = _shingles(text)
-    if sh:
-        m.update_batch(list(sh))
-    return LeanMinHash(m)
+    if not sh:
+        return np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
+    hv = np.array(
+        [struct.unpack("<I", hashlib.sha1(s).digest()[:4])[0] for s in sh], dtype=np.uint32
+    )
+    with np.errstate(over="ignore"):
+        return (_fmix32(hv).reshape(-1, 1) * _A + _B).min(axis=0)
 
 
 def signature(text: str) -> bytes:
     """A MinHash signature of ``text`` as bytes (store it; compare with ``similarity``)."""
-    lm = minhash(text)
-    buf = bytearray(lm.bytesize())
-    lm.serialize(buf)
-    return bytes(buf)
+    return struct.pack(_FMT, _SEED, -NUM_PERM, _AFFINE32, *hashvalues(text).tolist())
 
 
-def load(sig: bytes) -> LeanMinHash:
-    return LeanMinHash.deserialize(bytearray(sig))
+def load(sig: bytes) -> np.ndarray:
+    """The hash values in a stored signature."""
+    seed, n, scheme = struct.unpack_from("@qiB", sig, 0)
+    if seed != _SEED or n != -NUM_PERM or scheme != _AFFINE32:
+        raise ValueError("not a sentinel MinHash signature (seed 1, 128 values, affine32)")
+    return np.frombuffer(sig, dtype=np.uint32, count=NUM_PERM, offset=_VALUES_AT).copy()
 
 
 def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of the two texts' 3-character shingles (0–1)."""
-    return float(load(a).jaccard(load(b)))
+    return float((load(a) == load(b)).mean())
+
+
+def _bands(values: np.ndarray) -> np.ndarray:
+    """One 64-bit digest per band of ``ROWS`` values (equal bands, equal digests)."""
+    rows = values[: BANDS * ROWS].reshape(BANDS, ROWS).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        h = np.full(BANDS, 0xCBF29CE484222325, dtype=np.uint64)
+        for i in range(ROWS):  # FNV-style mixing; a collision only adds a candidate
+            h = (h ^ rows[:, i]) * np.uint64(0x100000001B3)
+    return h
 
 
 class NearDuplicateIndex:
@@ -58,42 +105,65 @@ class NearDuplicateIndex:
 
     def __init__(self, threshold: float = 0.7):
         self.threshold = threshold
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        self._sigs: dict = {}
-        self._lock = threading.Lock()  # MinHashLSH's tables are plain dicts
+        self._values = np.zeros((0, NUM_PERM), dtype=np.uint32)
+        self._bands = np.zeros((0, BANDS), dtype=np.uint64)
+        self._keys: list = []
+        self._alive = np.zeros(0, dtype=bool)
+        self._row: dict = {}
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._sigs)
+        return len(self._row)
 
     def __contains__(self, key) -> bool:
-        return key in self._sigs
+        return key in self._row
+
+    def _grow(self) -> None:
+        size = max(1024, 2 * len(self._keys))
+        for name, width, dtype in (("_values", NUM_PERM, np.uint32), ("_bands", BANDS, np.uint64)):
+            old = getattr(self, name)
+            new = np.zeros((size, width), dtype=dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+        alive = np.zeros(size, dtype=bool)
+        alive[: len(self._alive)] = self._alive
+        self._alive = alive
 
     def add(self, key, sig: bytes) -> None:
         """Index ``sig`` under ``key`` (a post id); adding a key again replaces it."""
-        m = load(sig)
+        values = load(sig)
+        bands = _bands(values)
         with self._lock:
-            if key in self._sigs:
-                self._lsh.remove(key)
-            self._lsh.insert(key, m)
-            self._sigs[key] = m
+            old = self._row.pop(key, None)
+            if old is not None:
+                self._alive[old] = False
+            if len(self._keys) == len(self._alive):
+                self._grow()
+            row = len(self._keys)
+            self._keys.append(key)
+            self._values[row], self._bands[row], self._alive[row] = values, bands, True
+            self._row[key] = row
 
     def remove(self, key) -> None:
         with self._lock:
-            if key in self._sigs:
-                self._lsh.remove(key)
-                del self._sigs[key]
+            row = self._row.pop(key, None)
+            if row is not None:
+                self._alive[row] = False
 
     def query(self, sig: bytes) -> list:
         """Keys whose texts are near-duplicates of ``sig``'s text, most similar first
-        (LSH candidates checked against the threshold)."""
-        m = load(sig)
+        (LSH candidates — a band in common — checked against the threshold)."""
+        values = load(sig)
+        bands = _bands(values)
         with self._lock:
-            keys = list(self._lsh.query(m))
-            if not keys:
+            n = len(self._keys)
+            hit = (self._bands[:n] == bands).any(axis=1) & self._alive[:n]
+            rows = np.flatnonzero(hit)
+            if not len(rows):
                 return []
-            hashes = np.stack([self._sigs[k].hashvalues for k in keys])
-        # Jaccard estimate = share of equal hash values; one vectorised comparison for all
-        # candidates (templated pages can bring hundreds of LSH candidates).
-        sims = (hashes == m.hashvalues).mean(axis=1)
+            # Jaccard estimate = share of equal hash values, one comparison for all
+            # candidates (templated pages can bring hundreds of them).
+            sims = (self._values[rows] == values).mean(axis=1)
+            keys = [self._keys[r] for r in rows]
         scored = sorted(zip(sims.tolist(), keys), key=lambda x: -x[0])
         return [k for s, k in scored if s >= self.threshold]

@@ -46,6 +46,9 @@ def settings_for(job: dict[str, Any]) -> dict[str, Any]:
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19's remote control (an HTTP server that runs code sent to it, and a
+        # job file in ~/.local/state/scrapy for each crawl): not in an unattended crawler.
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": job.get("log_level", "ERROR"),
         "CLOSESPIDER_PAGECOUNT": int(job.get("max_requests", 0)),
         "DOWNLOAD_FAIL_ON_DATALOSS": True,
@@ -59,6 +62,7 @@ def settings_for(job: dict[str, Any]) -> dict[str, Any]:
             "crawler.spider.WireRecorder": 595,
             "crawler.spider.RedirectGuard": 610,  # sees a 3xx before RedirectMiddleware (600)
         },
+        **(job.get("queue") or {}).get("settings", {}),  # scrapy-redis for a crawl worker
     }
 
 
@@ -159,6 +163,10 @@ class ConfiguredSpider(scrapy.Spider):
 
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_bytes, signal=signals.bytes_received)
+        if spider.job.get("queue"):  # a crawl worker's share of a run (crawler/queue.py)
+            from crawler.queue import attach
+
+            attach(spider, crawler)
         return spider
 
     def on_bytes(self, data: bytes, request, spider) -> None:
@@ -188,6 +196,9 @@ class ConfiguredSpider(scrapy.Spider):
         self.max_bytes = int(job.get("max_bytes", 10 * 1024 * 1024))
 
     async def start(self):
+        # Shared by crawl workers, the start pages go through the shared duplicate
+        # filter: the first worker's are crawled, the others' dropped.
+        alone = not self.job.get("queue")
         for url in self.job["urls"]:
             if self.list:
                 yield scrapy.Request(
@@ -195,11 +206,11 @@ class ConfiguredSpider(scrapy.Spider):
                     callback=self.parse_list,
                     errback=self.failed,
                     cb_kwargs={"page": 1},
-                    dont_filter=True,
+                    dont_filter=alone,
                 )
             else:
                 yield scrapy.Request(
-                    url, callback=self.parse_article, errback=self.failed, dont_filter=True
+                    url, callback=self.parse_article, errback=self.failed, dont_filter=alone
                 )
 
     # -- helpers --------------------------------------------------------------

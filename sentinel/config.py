@@ -211,6 +211,13 @@ class Config(Strict):
     log_format: Literal["text", "json"] = Field(
         "text", description="Logs as readable lines (text) or one JSON object per line (json)."
     )
+    crawl_queue: str | None = Field(
+        None,
+        description="redis://host:6379/0: site crawls go to `sentinel worker` processes through Redis.",
+    )
+    crawl_queue_prefix: str = Field(
+        "sentinel", description="Prefix of the crawl queue's Redis keys."
+    )
 
     # Filled in by load(): where the file was, to resolve relative paths.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -220,6 +227,13 @@ class Config(Strict):
     @property
     def file(self) -> Path | None:
         return self._file
+
+    @field_validator("crawl_queue")
+    @classmethod
+    def _queue(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"crawl_queue '{v}' 不是 Redis 地址，应写成 redis://主机:6379/0")
+        return v
 
     @field_validator("timezone")
     @classmethod

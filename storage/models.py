@@ -419,3 +419,18 @@ class DaemonLock(Base):
     # loaded the one it runs with (sentinel/reload.py).
     config_error: Mapped[str | None] = mapped_column(Text)
     config_loaded_at: Mapped[datetime | None]
+
+
+class CrawlWorker(Base):
+    """A ``sentinel worker`` process taking site crawls from the crawl queue: what
+    ``sentinel status`` lists under workers."""
+
+    __tablename__ = "crawl_workers"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str | None] = mapped_column(String(200))
+    pid: Mapped[int | None]
+    pages: Mapped[int] = mapped_column(default=0)  # pages fetched, all runs together
+    posts: Mapped[int] = mapped_column(default=0)  # posts found in them
+    run: Mapped[str | None] = mapped_column(String(300))  # the run it is in now
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

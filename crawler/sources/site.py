@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -53,6 +54,7 @@ def job_for(cfg: CrawlOptions, context: CollectContext, urls: list[str]) -> dict
     """The plain-data job the child process runs (``cfg`` is a site or search config)."""
     allowed = [*cfg.allowed_domains, *own_hosts(urls)]
     return {
+        "type": getattr(cfg, "type", "site"),
         "urls": urls,
         "list": cfg.list.model_dump() if cfg.list else None,
         "fields": cfg.fields.model_dump(),
@@ -177,18 +179,35 @@ class _Tally:
 def crawl(
     cfg: CrawlOptions, context: CollectContext, state: SourceState, urls: list[str]
 ) -> Batches:
-    """Crawl ``urls`` with the spider configured by ``cfg``, yielding posts in batches.
+    """Crawl ``urls`` with the spider configured by ``cfg``, yielding posts in batches;
+    with a crawl queue (``crawl_queue`` in sentinel.yaml), the crawl workers do it and
+    store the posts themselves (``crawler.queue``)."""
+    job = job_for(cfg, context, urls)
+    if context.crawl_queue is not None:
+        outcome = yield from context.crawl_queue.crawl(
+            cfg.name, job, cfg.crawl_timeout, context.cancel, state
+        )
+    else:
+        outcome = yield from crawl_job(job, cfg.crawl_timeout, state, cancel=context.cancel)
+    if not cfg.obey_robots:
+        outcome.warnings.append(ROBOTS_OFF)
+    return outcome
+
+
+def crawl_job(
+    job: dict[str, Any], timeout: float, state: SourceState, cancel: threading.Event | None = None
+) -> Batches:
+    """Run one spider job in a child process here, yielding posts in batches.
 
     With list rows (``list.row``) the posts come in one batch at the end: a row and its
     article page are merged first, so a post is not stored twice in two versions."""
-    streaming = not (cfg.list and cfg.list.row)
+    streaming = not (job.get("list") or {}).get("row")
     tally = _Tally(state)
     posts: list[RawPost] = []
     snapshots: list[FetchResult] = []
     since = time.monotonic()
     try:
-        job = job_for(cfg, context, urls)
-        with CrawlChild(job, timeout=cfg.crawl_timeout, cancel=context.cancel) as child:
+        with CrawlChild(job, timeout=timeout, cancel=cancel) as child:
             for kind, rec in child:
                 if kind == "page":
                     post = _raw_post(rec)
@@ -205,9 +224,7 @@ def crawl(
                     yield Batch(posts=posts, snapshots=snapshots)
                     posts, snapshots, since = [], [], time.monotonic()
     except subprocess.TimeoutExpired:
-        outcome = tally.stopped(
-            "timeout", f"整个采集未能在 {cfg.crawl_timeout:g} 秒内完成（crawl_timeout）"
-        )
+        outcome = tally.stopped("timeout", f"整个采集未能在 {timeout:g} 秒内完成（crawl_timeout）")
     except CrawlCancelled:
         outcome = tally.stopped("cancelled", "采集因守护进程停止而中止")
     except (RuntimeError, OSError) as e:
@@ -218,8 +235,6 @@ def crawl(
         posts = merge_rows(posts)
     if posts or snapshots:  # what came before a failure is kept too
         yield Batch(posts=posts, snapshots=snapshots)
-    if not cfg.obey_robots:
-        outcome.warnings.append(ROBOTS_OFF)
     return outcome
 
 

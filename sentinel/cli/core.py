@@ -266,6 +266,12 @@ def _status_report(data: dict, cfg, as_json: bool) -> None:
             con.print(f"守护进程配置：正常（加载于 {loaded}）")
     else:
         con.print("守护进程：未运行")
+    for w in data.get("workers") or []:
+        where = f"，正在采集 {w['run'].rsplit(':', 1)[0]}" if w["run"] else ""
+        con.print(
+            f"采集节点：{w['name']}（{w['host'] or '?'}），已采集 {w['pages']} 个页面、{w['posts']} 条帖子，"
+            f"最近活动 {local(w['last_seen_at'], tz)}{where}"
+        )
 
 
 def _outbox_line(outbox: dict, tz) -> str:

@@ -32,3 +32,23 @@ def backup(app: AppContext, out: Path, force: bool, as_json: bool) -> None:
     size = done.bytes / 1024 / 1024
     how = "SQLite 在线备份" if done.method.startswith("sqlite") else "pg_dump（恢复用 pg_restore）"
     click.echo(f"已备份数据库到 {done.path}（{size:.1f} MB，{how}，用时 {done.seconds:.1f} 秒）。")
+
+
+@cli.command()
+@click.option(
+    "--name",
+    default=None,
+    metavar="N",
+    help="采集节点名称（默认：主机名-进程号），显示在 sentinel status 中",
+)
+@click.option("--verbose", is_flag=True, help="记录更详细的日志")
+@pass_app
+def worker(app: AppContext, name: str | None, verbose: bool) -> None:
+    """采集节点：从采集队列（crawl_queue，Redis）领取网站采集，把帖子存入同一数据库。"""
+    from core import logs
+    from sentinel.worker import run_worker
+
+    cfg = app.config
+    path = logs.setup(cfg.var_path, verbose=verbose, fmt=cfg.log_format)
+    click.echo(f"日志写入 {path}；按 Ctrl-C 停止。", err=True)
+    run_worker(cfg, name)

@@ -75,6 +75,7 @@ class Pipeline(Matching):
         self.cancel = threading.Event()
         self.metrics = None  # the daemon's sentinel.metrics.Metrics, told of each run and pass
         self._queries: tuple[float, list[str]] | None = None  # (when, the watchlists' entity names)
+        self._queue = None  # crawler.queue.CrawlQueue, when crawl_queue is set
 
     def reconfigure(self, config: Config) -> None:
         """A reloaded ``sentinel.yaml`` (the daemon's): used from the next job on."""
@@ -99,7 +100,19 @@ class Pipeline(Matching):
             queries=queries,
             timezone=self.config.timezone,
             cancel=self.cancel,
+            crawl_queue=self.crawl_queue(),
         )
+
+    def crawl_queue(self):
+        """The crawl queue (``crawl_queue`` in sentinel.yaml), or None: crawl here."""
+        url, prefix = self.config.crawl_queue, self.config.crawl_queue_prefix
+        if url is None:
+            return None
+        if self._queue is None or (self._queue.url, self._queue.prefix) != (url, prefix):
+            from crawler.queue import CrawlQueue
+
+            self._queue = CrawlQueue(url, prefix)
+        return self._queue
 
     def dedup_index(self):
         with self._dedup_ready:
@@ -174,6 +187,10 @@ class Pipeline(Matching):
         # Errors and warnings quote what servers sent (URLs, reasons): one clean line each.
         outcome.error = clean_line(outcome.error) if outcome.error else outcome.error
         outcome.warnings = [clean_line(w) for w in outcome.warnings]
+        if outcome.stored:  # the crawl workers stored this run's posts
+            run.new, run.changed, run.seen = (
+                outcome.stored.get(k, 0) for k in ("new", "changed", "seen")
+            )
         run.fetched, run.not_modified = outcome.fetched, outcome.not_modified
         run.error_kind, run.error, run.warnings = (
             outcome.error_kind,
@@ -241,7 +258,7 @@ class Pipeline(Matching):
             with Collection(source.collect(state)) as batches:
                 for batch in batches:
                     try:
-                        stored = self._store(cfg, batch, run)
+                        stored = self.store_batch(cfg, batch, run)
                     except Exception as e:
                         _log_failure(f"来源 {cfg.name} 的帖子未能保存", e)
                         return Outcome(
@@ -250,7 +267,7 @@ class Pipeline(Matching):
                             error=f"帖子未能保存：{describe_error(e)}",
                         )
                     if stored:
-                        run.processed.add(self._match_stored(stored))
+                        run.processed.add(self.match_posts(stored))
             return batches.outcome
         except Exception as e:  # a bug in a source type is this source's failure, not the daemon's
             log.exception("来源 %s 采集时程序出错", cfg.name)
@@ -265,7 +282,7 @@ class Pipeline(Matching):
         except Exception as e:
             log.error("来源 %s 的采集状态未能保存：%s", cfg.name, describe_error(e))
 
-    def _match_stored(self, ids: list[int]) -> ProcessStats:
+    def match_posts(self, ids: list[int]) -> ProcessStats:
         """Match the posts just stored (new or edited), and only those: the rest of the
         backlog is the backlog job's. A failure here is not the source's (a watchlist
         broken since start-up, say): the posts stay in the backlog for the next pass."""
@@ -281,7 +298,7 @@ class Pipeline(Matching):
             log.exception("帖子已保存，匹配时出错（下次重试）")
         return ProcessStats(errors=1)
 
-    def _store(self, cfg: SourceConfig, batch: Batch, run: SourceRun) -> list[int]:
+    def store_batch(self, cfg: SourceConfig, batch: Batch, run: SourceRun) -> list[int]:
         """One batch in one transaction: its posts (keyed by URL) and its other snapshots.
         Returns the ids of the posts stored new or edited (to be matched)."""
         dedup = self.dedup_index() if batch.posts else None  # primed outside the write

@@ -146,3 +146,22 @@ def test_json_logs_are_one_object_per_line_in_the_configured_zone(tmp_path):
             root.addHandler(h)
     assert line["message"] == "来源 news 采集失败" and line["level"] == "WARNING"
     assert line["logger"] == "sentinel.test" and line["time"][-6:] in ("-05:00", "-04:00")
+
+
+def test_a_metrics_port_already_taken_is_one_chinese_line(tmp_path):
+    import socket
+
+    import pytest
+
+    import scheduler
+    from core.errors import SentinelError
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        path = write_config(tmp_path, [], metrics={"port": taken.getsockname()[1]})
+        with pytest.raises(SentinelError, match="监控指标无法在"):
+            scheduler.run_daemon(config_mod.load(path), for_seconds=1)
+    finally:
+        taken.close()
