@@ -336,8 +336,8 @@ class Pipeline(Matching):
         from alerting.compose import source_health
         from alerting.compose.views import source_label
 
-        label = source_label(self.config, src.name)
         if is_down(src, self.config.health):
+            label = source_label(self.config, src.name)
             self.outbox.queue(
                 session,
                 source_health.source_down(src, last_success, tz=self.config.tz, label=label),
@@ -348,6 +348,7 @@ class Pipeline(Matching):
             and last_success is not None
             and self.outbox.queued(session, source_health.down_key(src.name, last_success))
         ):
+            label = source_label(self.config, src.name)
             self.outbox.queue(
                 session, source_health.source_recovered(src, last_success, label=label)
             )
