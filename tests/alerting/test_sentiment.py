@@ -240,11 +240,13 @@ def test_match_text_output_names_the_polarity_in_chinese(config):
 
 # -- make train -----------------------------------------------------------------------------
 def test_training_is_deterministic_and_learns_from_a_small_subset(held_out, train_examples):
-    subset = train_examples[::4]
-    a, b = fit(subset), fit(subset)
+    # Two fits of a small slice show determinism; one fit of a quarter shows learning
+    # (the full rebuild below is compared with the shipped model as well).
+    tiny = train_examples[::40]
+    a, b = fit(tiny), fit(tiny)
     assert np.array_equal(a.keys, b.keys) and np.array_equal(a.coef, b.coef)
     assert a.intercept == b.intercept
-    assert accuracy(ours(a), held_out).accuracy >= 0.78
+    assert accuracy(ours(fit(train_examples[::4])), held_out).accuracy >= 0.78
 
 
 @pytest.mark.slow
