@@ -28,7 +28,7 @@ import httpx
 from crawler.base import FetchResult
 from crawler.deadline import Deadline
 from crawler.hosts import host_allowed, redirect_refusal
-from crawler.transport import deadline_pool
+from crawler.transport import deadline_pool, request_headers, response_headers
 
 DEFAULT_MAX_DECOMPRESSED = 50 * 1024 * 1024
 
@@ -278,7 +278,7 @@ class HttpClient:
                     port=parsed.port,
                     target=parsed.raw_path,
                 ),
-                headers=_request_headers(parsed, opts.user_agent, headers),
+                headers=request_headers(parsed, opts.user_agent, headers),
                 extensions={"timeout": timeout},
             )
         except Exception as e:
@@ -287,7 +287,7 @@ class HttpClient:
         try:
             resp = self._pool.handle_request(request)
             self.requests += 1
-            resp_headers = _response_headers(resp.headers)
+            resp_headers = response_headers(resp.headers)
             coding = resp_headers.get("content-encoding", "").strip().lower()
             decoder = (
                 _Decoder(coding, opts.max_decompressed) if coding not in ("", "identity") else None
@@ -344,44 +344,6 @@ class HttpClient:
             fetched_at=datetime.now(UTC),
             truncated=truncated,
         )
-
-
-def _encode(value: str) -> bytes:
-    try:
-        return value.encode("ascii")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")
-
-
-def _request_headers(url: httpx.URL, user_agent: str, extra: dict[str, str]) -> list:
-    """The request's headers as httpx.Client would send them (Host first)."""
-    hdrs = {
-        "Host": url.netloc.decode("ascii"),
-        "Accept": "*/*",
-        "Accept-Encoding": "gzip, deflate, br",
-        "Connection": "keep-alive",
-        "User-Agent": user_agent,
-    }
-    for k, v in extra.items():  # a caller's header replaces a default of any case
-        for d in [d for d in hdrs if d.lower() == k.lower()]:
-            del hdrs[d]
-        hdrs[k] = v
-    return [(_encode(k), _encode(v)) for k, v in hdrs.items()]
-
-
-def _response_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Header names lowercased, repeated headers joined by commas, decoded as httpx does
-    (ASCII, else UTF-8, else Latin-1 for the whole set)."""
-    for encoding in ("ascii", "utf-8", "iso-8859-1"):
-        try:
-            pairs = [(k.decode(encoding).lower(), v.decode(encoding)) for k, v in raw]
-            break
-        except UnicodeDecodeError:
-            continue
-    out: dict[str, str] = {}
-    for k, v in pairs:
-        out[k] = f"{out[k]}, {v}" if k in out else v
-    return out
 
 
 def _fetch_error(url: str, e: Exception) -> FetchError:

@@ -1,4 +1,4 @@
-"""An httpx transport whose every connect, read and write is bounded by the current
+"""An httpx transport (and the httpcore pool under it) whose every connect, read and write is bounded by the current
 ``crawler.deadline.Deadline``, so one fetch ends by its deadline from the connect to the
 last byte, even against a server that trickles its headers one byte a second.
 
@@ -93,3 +93,41 @@ def deadline_transport(limits: httpx.Limits, verify: bool = True) -> httpx.HTTPT
     transport = httpx.HTTPTransport(limits=limits, verify=verify, trust_env=False)
     transport._pool = deadline_pool(limits, verify)
     return transport
+
+
+def _encode(value: str) -> bytes:
+    try:
+        return value.encode("ascii")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def request_headers(url: httpx.URL, user_agent: str, extra: dict[str, str]) -> list:
+    """The request's headers as httpx.Client would send them (Host first)."""
+    hdrs = {
+        "Host": url.netloc.decode("ascii"),
+        "Accept": "*/*",
+        "Accept-Encoding": "gzip, deflate, br",
+        "Connection": "keep-alive",
+        "User-Agent": user_agent,
+    }
+    for k, v in extra.items():  # a caller's header replaces a default of any case
+        for d in [d for d in hdrs if d.lower() == k.lower()]:
+            del hdrs[d]
+        hdrs[k] = v
+    return [(_encode(k), _encode(v)) for k, v in hdrs.items()]
+
+
+def response_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header names lowercased, repeated headers joined by commas, decoded as httpx does
+    (ASCII, else UTF-8, else Latin-1 for the whole set)."""
+    for encoding in ("ascii", "utf-8", "iso-8859-1"):
+        try:
+            pairs = [(k.decode(encoding).lower(), v.decode(encoding)) for k, v in raw]
+            break
+        except UnicodeDecodeError:
+            continue
+    out: dict[str, str] = {}
+    for k, v in pairs:
+        out[k] = f"{out[k]}, {v}" if k in out else v
+    return out
