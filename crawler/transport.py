@@ -1,6 +1,8 @@
-"""An httpx transport (and the httpcore pool under it) whose every connect, read and write is bounded by the current
-``crawler.deadline.Deadline``, so one fetch ends by its deadline from the connect to the
-last byte, even against a server that trickles its headers one byte a second.
+"""An httpcore connection pool (and an httpx transport over it) whose every connect, read
+and write is bounded by the current ``crawler.deadline.Deadline``, so one fetch ends by
+its deadline from the connect to the last byte, even against a server that trickles its
+headers one byte a second. Also the headers ``crawler.http`` sends and reads, as
+httpx.Client would have sent and read them.
 
 httpx 0.28 has no overall timeout (encode/httpx#1450) and ``HTTPTransport`` takes no
 network backend, so the transport's connection pool is rebuilt with one (httpcore's
