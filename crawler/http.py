@@ -314,7 +314,7 @@ class HttpClient:
                 size += len(data)
                 if d.left() <= 0:
                     raise late
-            if d.expired:  # the deadline closed the socket: an end by close is no real end
+            if _passed(d):  # the deadline closed the socket: an end by close is no real end
                 raise late
             status = resp.status
             out_headers = resp_headers
@@ -322,7 +322,7 @@ class HttpClient:
         except FetchError:
             raise
         except Exception as e:
-            if d.expired or isinstance(e, (httpx.TimeoutException, httpcore.TimeoutException)):
+            if _passed(d) or isinstance(e, (httpx.TimeoutException, httpcore.TimeoutException)):
                 raise late from None  # also when the deadline's shutdown surfaced as a broken read
             raise _fetch_error(url, e) from None
         finally:
@@ -344,6 +344,12 @@ class HttpClient:
             fetched_at=datetime.now(UTC),
             truncated=truncated,
         )
+
+
+def _passed(d: Deadline) -> bool:
+    """The fetch's time is up: this deadline was reaped, or its end has come (an outer
+    deadline with the same end may have closed the socket first)."""
+    return d.expired or d.left() <= 0
 
 
 def _fetch_error(url: str, e: Exception) -> FetchError:
