@@ -120,18 +120,26 @@ def extract_article(page_html: str, url: str | None = None) -> dict:
             return out
     profile = page_profile(page_html)
     traf = _trafilatura(page_html, url)
-    meta = article_meta.extract(page_html, fallback_title=traf["title"])
-    out = {
-        "title": meta["title"] or traf["title"],
+    if profile is not None and is_list_page(profile, traf["text"]):
+        meta = article_meta.extract(page_html, fallback_title=traf["title"])
+        return {
+            "title": meta["title"] or traf["title"],
+            "text": "",
+            "author": None,
+            "date": None,
+            "kind": "list",
+            "method": "list",
+            "links": profile.body.title_links,
+        }
+    method = choose(profile.text if profile else "", traf["text"])
+    text = profile.text if method == "density" and profile else traf["text"]
+    meta = article_meta.extract(page_html, fallback_title=traf["title"], article_text=text)
+    title = meta["title"] or traf["title"]
+    return {
+        "title": title,
+        "text": article_meta.trim_lines(trim_boilerplate(collapse(text), title)),
         "author": meta["author"],
         "date": meta["date"] or article_meta.clean_date(traf["date"]),
         "kind": "article",
+        "method": method,
     }
-    if profile is not None and is_list_page(profile, traf["text"]):
-        out.update(text="", kind="list", method="list", links=profile.body.title_links)
-        return out
-    method = choose(profile.text if profile else "", traf["text"])
-    text = profile.text if method == "density" and profile else traf["text"]
-    out["text"] = article_meta.trim_lines(trim_boilerplate(collapse(text), out["title"]))
-    out["method"] = method
-    return out

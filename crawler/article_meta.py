@@ -236,8 +236,9 @@ def _page_title(tree, fallback: str) -> tuple[str, str]:
     return (full or fallback), full
 
 
-def extract(page_html: str, fallback_title: str = "") -> dict:
-    """{"title", "author", "date"}: each the right value or empty."""
+def extract(page_html: str, fallback_title: str = "", article_text: str = "") -> dict:
+    """{"title", "author", "date"}: each the right value or empty. Bylines are looked
+    for first in the first and last lines of ``article_text``, then around the page."""
     out = {"title": fallback_title, "author": None, "date": None}
     try:
         tree = lxml.html.fromstring(_CLOSE_DOC.sub(" ", page_html))
@@ -253,7 +254,8 @@ def extract(page_html: str, fallback_title: str = "") -> dict:
     body = tree.find(".//body")
     text = collapse((body if body is not None else tree).text_content() or "")
     lines = [x.strip() for x in text.split("\n") if x.strip()]
-    near = lines[:80] + lines[-40:]
+    own = [x.strip() for x in article_text.split("\n") if x.strip()]
+    near = own[:5] + own[-5:] + lines[:80] + lines[-40:]
     out["author"] = _page_author(tree, near, site_words)
     out["date"] = _page_time(tree, page_html, lines, title)
     return out
@@ -266,11 +268,20 @@ _FURNITURE = re.compile(
 )
 
 
+_BACK_HOME = re.compile(r"\s*返回\S{0,10}首页\s*>*\s*$")
+
+
 def trim_lines(text: str) -> str:
     """Drop furniture lines (字号, 打印, 分享到, a lone 【纠错】 or +1) at the start and end."""
     lines = text.split("\n")
     while lines and _FURNITURE.match(lines[0].strip()):
         lines.pop(0)
-    while lines and _FURNITURE.match(lines[-1].strip()):
-        lines.pop()
+    # A furniture line near the end followed only by short ones: "图集 / +1 / 【纠错】 /
+    # 责任编辑： / 焦鹏" under a 新华网 article.
+    for i in range(max(0, len(lines) - 6), len(lines)):
+        if _FURNITURE.match(lines[i].strip()) and all(len(x.strip()) <= 12 for x in lines[i:]):
+            lines = lines[:i]
+            break
+    if lines:  # "...仍将持续。返回腾讯网首页>>"
+        lines[-1] = _BACK_HOME.sub("", lines[-1])
     return "\n".join(lines)

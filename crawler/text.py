@@ -268,3 +268,11 @@ def extract_main(page_html: str, url: str | None = None) -> dict:
     from crawler.article import extract_article  # it builds on this module
 
     return extract_article(page_html, url)
+
+
+def list_page(auto: dict) -> str:
+    """What the office is told about a list page given as an article address."""
+    return (
+        f"这是列表页（{auto.get('links', 0)} 个标题链接，没有正文），不是文章页："
+        "请在该来源的配置中用 list 写明条目链接（item），由列表进入每篇文章"
+    )
