@@ -38,7 +38,11 @@ def is_wechat(page_html: str, url: str | None) -> bool:
     host = (urlsplit(url).hostname or "") if url else ""
     if host == "mp.weixin.qq.com":
         return True
-    return bool(_MARKUP.search(page_html[:400_000])) and "rich_media" in page_html
+    head = page_html[:400_000]
+    if _MARKUP.search(head) and "rich_media" in head:
+        return True
+    # A taken-down article: WeChat's notice page, its styles from res.wx.qq.com.
+    return "wx.qq.com" in head and any(cls in head for cls in _NOTICE)
 
 
 def _script_string(raw: str, name: str) -> str:
