@@ -118,12 +118,14 @@ def extract_article(page_html: str, url: str | None = None) -> dict:
         out = wechat.extract(page_html)
         if out["text"]:
             return out
-    profile = page_profile(page_html)
+    tree = article_meta.parse(page_html)
     traf = _trafilatura(page_html, url)
+    facts = article_meta.read(tree, page_html, traf["title"]) if tree is not None else None
+    profile = page_profile(page_html, tree) if tree is not None else None  # changes tree
+    title = (facts.title if facts else "") or traf["title"]
     if profile is not None and is_list_page(profile, traf["text"]):
-        meta = article_meta.extract(page_html, fallback_title=traf["title"])
         return {
-            "title": meta["title"] or traf["title"],
+            "title": title,
             "text": "",
             "author": None,
             "date": None,
@@ -133,13 +135,11 @@ def extract_article(page_html: str, url: str | None = None) -> dict:
         }
     method = choose(profile.text if profile else "", traf["text"])
     text = profile.text if method == "density" and profile else traf["text"]
-    meta = article_meta.extract(page_html, fallback_title=traf["title"], article_text=text)
-    title = meta["title"] or traf["title"]
     return {
         "title": title,
         "text": article_meta.trim_lines(trim_boilerplate(collapse(text), title)),
-        "author": meta["author"],
-        "date": meta["date"] or article_meta.clean_date(traf["date"]),
+        "author": article_meta.author_of(facts, text) if facts else None,
+        "date": (facts.date if facts else None) or article_meta.clean_date(traf["date"]),
         "kind": "article",
         "method": method,
     }

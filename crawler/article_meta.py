@@ -11,6 +11,7 @@ between 1995 and tomorrow. What fails the check is left empty.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import lxml.html
@@ -19,6 +20,7 @@ from lxml import etree
 from crawler.text import collapse
 
 _SPACE = re.compile(r"\s+")
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 _CJK_NAME = r"[\u4e00-\u9fff·]{2,4}"
 # After these labels comes the writer's name (作者︱春春, 文/张三, 采写：南都记者 林子沛).
 _LABELLED = re.compile(
@@ -159,8 +161,7 @@ def clean_date(text: str | None, now: datetime | None = None) -> str | None:
     return when.strftime("%Y-%m-%d")
 
 
-def _page_time(tree, raw: str, lines: list[str], title: str) -> str | None:
-    metas = _metas(tree)
+def _page_time(tree, metas: dict, raw: str, lines: list[str], title: str) -> str | None:
     for key in _META_TIME:
         if (got := clean_date(metas.get(key))) is not None:
             return got
@@ -198,7 +199,7 @@ def _valid_name(name: str, site_words: str) -> str | None:
     return name if _LATIN_NAME.match(name) else None
 
 
-def _page_author(tree, lines: list[str], site_words: str) -> str | None:
+def _page_author(metas: dict, lines: list[str], site_words: str) -> str | None:
     # Bylines first: the lines at the top and the bottom of the page text.
     for line in lines:
         if len(line) > 200:
@@ -207,7 +208,6 @@ def _page_author(tree, lines: list[str], site_words: str) -> str | None:
             m = rx.search(line)
             if m and (got := _valid_name(m.group(1), site_words)):
                 return got
-    metas = _metas(tree)
     for key in ("author", "article:author", "byline", "dc.creator"):
         got = _valid_name(metas.get(key) or "", site_words)
         if got and not _ORGANISATION.search(got):
@@ -236,29 +236,57 @@ def _page_title(tree, fallback: str) -> tuple[str, str]:
     return (full or fallback), full
 
 
-def extract(page_html: str, fallback_title: str = "", article_text: str = "") -> dict:
-    """{"title", "author", "date"}: each the right value or empty. Bylines are looked
-    for first in the first and last lines of ``article_text``, then around the page."""
-    out = {"title": fallback_title, "author": None, "date": None}
+def parse(page_html: str):
+    """The page as an lxml tree (None when it cannot be parsed); script text emptied."""
     try:
         tree = lxml.html.fromstring(_CLOSE_DOC.sub(" ", page_html))
     except (etree.ParserError, ValueError):
-        return out
+        return None
     for el in tree.xpath("//script|//style|//noscript|//template"):
         el.text = None  # their text is not the page's; the tails stay
+    return tree
+
+
+@dataclass
+class Facts:
+    """What one reading of the page found: headline, time, and where to look for a byline."""
+
+    title: str
+    date: str | None
+    metas: dict[str, str]
+    site_words: str
+    lines: list[str]  # the page's first and last lines of text
+
+
+def read(tree, page_html: str, fallback_title: str = "") -> Facts:
+    """Headline and publish time of a parsed page (``parse``), read before anything is
+    removed from the tree."""
     title, full = _page_title(tree, fallback_title)
-    out["title"] = title
     site_words = full[len(title) :] if full.startswith(title) else full.replace(title, "")
     metas = _metas(tree)
     site_words += metas.get("og:site_name", "")
     body = tree.find(".//body")
-    text = collapse((body if body is not None else tree).text_content() or "")
-    lines = [x.strip() for x in text.split("\n") if x.strip()]
+    raw_lines = ((body if body is not None else tree).text_content() or "").split("\n")
+    lines = [_WS.sub(" ", x).strip() for x in raw_lines if not x.isspace() and x]
+    lines = [x for x in lines if x]
+    date = _page_time(tree, metas, page_html, lines, title)
+    return Facts(title, date, metas, site_words, lines[:80] + lines[-40:])
+
+
+def author_of(facts: Facts, article_text: str = "") -> str | None:
+    """The writer: a byline in the first or last lines of ``article_text``, else around
+    the page, else a meta tag that reads as a person's name."""
     own = [x.strip() for x in article_text.split("\n") if x.strip()]
-    near = own[:5] + own[-5:] + lines[:80] + lines[-40:]
-    out["author"] = _page_author(tree, near, site_words)
-    out["date"] = _page_time(tree, page_html, lines, title)
-    return out
+    return _page_author(facts.metas, own[:5] + own[-5:] + facts.lines, facts.site_words)
+
+
+def extract(page_html: str, fallback_title: str = "", article_text: str = "") -> dict:
+    """{"title", "author", "date"}: each the right value or empty."""
+    tree = parse(page_html)
+    if tree is None:
+        return {"title": fallback_title, "author": None, "date": None}
+    facts = read(tree, page_html, fallback_title)
+    return {"title": facts.title, "author": author_of(facts, article_text), "date": facts.date}
 
 
 # Lines around an article that are page furniture, not text.

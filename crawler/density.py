@@ -93,6 +93,11 @@ def parse(page_html: str):
         root = lxml.html.fromstring(page_html)
     except (etree.ParserError, ValueError):
         return None
+    return clean(root)
+
+
+def clean(root):
+    """``root`` with scripts, forms, navigation, comments and hidden parts removed."""
     bad = root.xpath("|".join(f"//{t}" for t in _DROP) + "|//comment()")
     bad += [el for el in root.xpath("//*[@style]") if _HIDDEN.search(el.get("style") or "")]
     for el in bad:
@@ -161,10 +166,10 @@ def _is_link_block(s: _Stats) -> bool:
     return s.link_tags >= 3 and s.link_text >= 0.6 * s.text
 
 
-def page_profile(page_html: str) -> PageProfile | None:
+def page_profile(page_html: str, root=None) -> PageProfile | None:
     """The densest element's text and the counts behind the choice; None for an
-    unparsable page or one without a body."""
-    root = parse(page_html)
+    unparsable page. ``root``: the page already parsed (it is changed)."""
+    root = parse(page_html) if root is None else clean(root)
     if root is None:
         return None
     body = root.find(".//body")
