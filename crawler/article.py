@@ -15,8 +15,10 @@ The rule that picks one, measured on the shared corpus (docs/extraction.md):
 3. They disagree: trafilatura's, unless it has under half the density text's prose.
 
 A page is a **list**, not an article, when it has 30 or more headline-length links, no
-block of 300 characters of prose, and most of what an extractor would call its text is
-the captions of its own links (a forum board, a search result page, a news index).
+block of 300 characters of prose, and either its densest block is one of 10 or more
+alike rows (a thread's excerpt on a forum board, a result on a search page) or it has
+no block of even 50 characters of prose and most of what trafilatura calls its text is
+the captions of its own links (a board of thread titles, a news index).
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ _SENTENCE = re.compile(r"[，。！？；]")
 
 LIST_MIN_LINKS = 30
 LIST_MAX_PROSE = 300
+LIST_ROWS = 10
+LIST_NO_PROSE = 50
 SAME_ARTICLE = 0.6
 EXTRA_PROSE = 0.5
+_SUBSTRING_LINES = 400
 
 
 def _norm(s: str) -> str:
@@ -85,10 +90,15 @@ def choose(density_text: str, traf_text: str) -> str:
     t_lines = [_norm(x) for x in traf_text.split("\n") if _norm(x)]
     t_set = set(t_lines)
     t_all = "".join(t_lines)
-    shared = sum(len(x) for x in d_lines if x in t_set or (len(x) >= 10 and x in t_all))
+    # Substring tests only for the first lines: a hostile page's thousands cost no more.
+    shared = sum(
+        len(x)
+        for i, x in enumerate(d_lines)
+        if x in t_set or (i < _SUBSTRING_LINES and len(x) >= 10 and x in t_all)
+    )
     if shared >= SAME_ARTICLE * d_len:
         d_all = "".join(d_lines)
-        extra = sum(_prose(x) for x in t_lines if x not in d_all)
+        extra = sum(_prose(x) for x in t_lines[:_SUBSTRING_LINES] if x not in d_all)
         return "trafilatura" if extra > EXTRA_PROSE * d_len else "density"
     d_prose = sum(_prose(x) for x in d_lines)
     t_prose = sum(_prose(x) for x in t_lines)
@@ -96,19 +106,22 @@ def choose(density_text: str, traf_text: str) -> str:
 
 
 def is_list_page(profile: PageProfile, text: str) -> bool:
-    """Many headline links, no prose block, and the text mostly link captions."""
+    """Many headline links and either no prose at all (the text then mostly the links'
+    captions) or prose only in excerpts, one per row of a list."""
     if profile.body.title_links < LIST_MIN_LINKS:
         return False
-    if profile.best.text - profile.best.link_text >= LIST_MAX_PROSE:
+    prose = profile.best.text - profile.best.link_text
+    if prose >= LIST_MAX_PROSE:
         return False
-    lines = [_norm(x) for x in text.split("\n") if _norm(x)]
-    total = sum(map(len, lines))
-    if total == 0:
+    if profile.rows >= LIST_ROWS:
         return True
-    captions = profile.captions
-    linked = sum(len(x) for x in lines if x in captions or any(x in c for c in captions))
-    prose = sum(_prose(x) for x in lines if x not in captions)
-    return linked >= 0.5 * total or prose < LIST_MAX_PROSE
+    if prose >= LIST_NO_PROSE:
+        return False
+    lines = [_norm(x) for x in text.split("\n") if _norm(x)][:_SUBSTRING_LINES]
+    total = sum(map(len, lines))
+    joined = "\x00".join(profile.captions)
+    linked = sum(len(x) for x in lines if x in profile.captions or x in joined)
+    return total == 0 or linked >= 0.5 * total
 
 
 def extract_article(page_html: str, url: str | None = None) -> dict:

@@ -17,10 +17,9 @@ from datetime import datetime, timedelta
 import lxml.html
 from lxml import etree
 
-from crawler.text import collapse
+from crawler.text import collapse, element_text
 
 _SPACE = re.compile(r"\s+")
-_WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 _CJK_NAME = r"[\u4e00-\u9fff·]{2,4}"
 # After these labels comes the writer's name (作者︱春春, 文/张三, 采写：南都记者 林子沛).
 _LABELLED = re.compile(
@@ -266,9 +265,7 @@ def read(tree, page_html: str, fallback_title: str = "") -> Facts:
     metas = _metas(tree)
     site_words += metas.get("og:site_name", "")
     body = tree.find(".//body")
-    raw_lines = ((body if body is not None else tree).text_content() or "").split("\n")
-    lines = [_WS.sub(" ", x).strip() for x in raw_lines if not x.isspace() and x]
-    lines = [x for x in lines if x]
+    lines = element_text(body if body is not None else tree).split("\n")
     date = _page_time(tree, metas, page_html, lines, title)
     return Facts(title, date, metas, site_words, lines[:80] + lines[-40:])
 

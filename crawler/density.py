@@ -74,6 +74,7 @@ class PageProfile:
     body: _Stats  # counts for the whole body
     best: _Stats  # counts for the chosen element
     captions: frozenset[str]  # the texts of headline-length links, spaces left out
+    rows: int = 0  # the chosen element sits in one of this many alike rows (a thread list)
 
 
 def _n(s: str | None) -> int:
@@ -187,10 +188,25 @@ def page_profile(page_html: str, root=None) -> PageProfile | None:
             best, best_score = el, sc
     if best is None:
         return PageProfile("", 0.0, stats.get(body, _Stats()), _Stats(), captions)
+    rows = _repeated_rows(best, body)
     for el in list(best.iter()):
         if el is best or not isinstance(el.tag, str):
             continue
         s = stats.get(el)
         if s is not None and el.tag.lower() != "a" and _is_link_block(s):
             _drop(el)
-    return PageProfile(element_text(best), best_score, stats[body], stats[best], captions)
+    return PageProfile(element_text(best), best_score, stats[body], stats[best], captions, rows)
+
+
+def _repeated_rows(el, body, levels: int = 6) -> int:
+    """The most siblings alike (same tag and class) of ``el`` or of one of its nearest
+    ancestors: a block of prose that is one row of fifty is an excerpt in a list."""
+    most = 0
+    for _ in range(levels):
+        parent = el.getparent()
+        if parent is None or el is body:
+            break
+        key = (el.tag, el.get("class"))
+        most = max(most, sum(1 for sib in parent if (sib.tag, sib.get("class")) == key))
+        el = parent
+    return most
