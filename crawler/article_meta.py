@@ -235,6 +235,20 @@ def _page_title(tree, fallback: str) -> tuple[str, str]:
     return (full or fallback), full
 
 
+_DATELINE = re.compile(r"^(?:发布时间|发布日期|发表时间|时间|日期|来源)\s*[:：]")
+
+
+def _headline_above_dateline(lines: list[str]) -> str | None:
+    """The line above the first "发布时间：..." line, when it reads as a headline."""
+    for i, line in enumerate(lines[1:], 1):
+        if _DATELINE.match(line) and _DATETIME.search(line):
+            above = lines[i - 1]
+            if 8 <= len(_norm(above)) <= 80 and not re.search(r"[，。；]", above):
+                return above
+            return None
+    return None
+
+
 def parse(page_html: str):
     """The page as an lxml tree (None when it cannot be parsed); script text emptied."""
     try:
@@ -266,6 +280,8 @@ def read(tree, page_html: str, fallback_title: str = "") -> Facts:
     site_words += metas.get("og:site_name", "")
     body = tree.find(".//body")
     lines = element_text(body if body is not None else tree).split("\n")
+    if len(_norm(title)) <= 6:  # a section's name (新闻动态), not a headline
+        title = _headline_above_dateline(lines) or title
     date = _page_time(tree, metas, page_html, lines, title)
     return Facts(title, date, metas, site_words, lines[:80] + lines[-40:])
 
