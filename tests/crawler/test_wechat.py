@@ -11,6 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from crawler import wechat
 
 PAGE = (Path(__file__).parent / "fixtures" / "wechat_article.html").read_text("utf-8")
@@ -63,3 +66,18 @@ def test_older_page_shapes_time_in_create_time_and_account_only_in_script():
 def test_an_ordinary_page_is_not_taken_for_wechat():
     assert not wechat.is_wechat("<html><body><div id='content'>新闻</div></body></html>", None)
     assert wechat.is_wechat("<html></html>", "https://mp.weixin.qq.com/s/abc")
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.text(st.characters(codec=None, exclude_categories=()), max_size=80),
+    st.text(st.characters(codec=None, exclude_categories=()), max_size=200),
+)
+def test_any_text_in_the_script_variables_and_the_body_never_raises(var, body):
+    page = (
+        f"<html><body><h1 id='activity-name'>{var}</h1><div id='js_content'>{body}</div>"
+        f"<script>var nickname = htmlDecode(\"{var}\"); var msg_title = '{var}';"
+        f'var ct = "{var}";</script></body></html>'
+    )
+    out = wechat.extract(page)
+    assert isinstance(out["text"], str) and isinstance(out["title"], str)
