@@ -28,7 +28,7 @@ def _pages():
 
 
 def main() -> None:
-    from crawler.article import _trafilatura, extract_article
+    from crawler.article import by_trafilatura, extract_article
     from crawler.encoding import decode
     from tests.crawler.test_extraction_quality import score
 
@@ -41,7 +41,7 @@ def main() -> None:
     for _ in range(ROUNDS):
         for rel, page in texts.items():
             t = time.perf_counter()
-            old = _trafilatura(page, None)
+            old = by_trafilatura(page, None)
             before[rel].append(time.perf_counter() - t)
             t = time.perf_counter()
             new = extract_article(page, None)

@@ -52,7 +52,9 @@ def _prose(line: str) -> int:
     return len(n) if len(n) >= 20 and _SENTENCE.search(n) else 0
 
 
-def _trafilatura(page_html: str, url: str | None) -> dict:
+def by_trafilatura(page_html: str, url: str | None) -> dict:
+    """trafilatura's title, text, author and date, with the dense-block fallback for
+    pages it gives up on: automatic extraction as it was before the density extractor."""
     import trafilatura
 
     out = {"title": "", "text": "", "author": None, "date": None}
@@ -132,7 +134,7 @@ def extract_article(page_html: str, url: str | None = None) -> dict:
         if out["text"]:
             return out
     tree = article_meta.parse(page_html)
-    traf = _trafilatura(page_html, url)
+    traf = by_trafilatura(page_html, url)
     facts = article_meta.read(tree, page_html, traf["title"]) if tree is not None else None
     profile = page_profile(page_html, tree) if tree is not None else None  # changes tree
     title = (facts.title if facts else "") or traf["title"]
