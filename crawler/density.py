@@ -48,6 +48,9 @@ _DROP = (
     "embed",
 )
 _CANDIDATE = frozenset({"div", "article", "section", "main", "td", "body", "ul", "table", "tbody"})
+# Containers that can be a block of links inside an article (a paragraph with three
+# linked names stays).
+_BLOCKS = frozenset({"div", "ul", "ol", "dl", "table", "tbody", "section", "aside", "span"})
 _PUNCT = re.compile(r"[，。！？；：、“”‘’（）《》…,.!?;:]")
 _SPACE = re.compile(r"\s+")
 _CLOSE_DOC = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
@@ -193,7 +196,7 @@ def page_profile(page_html: str, root=None) -> PageProfile | None:
         if el is best or not isinstance(el.tag, str):
             continue
         s = stats.get(el)
-        if s is not None and el.tag.lower() != "a" and _is_link_block(s):
+        if s is not None and el.tag.lower() in _BLOCKS and _is_link_block(s):
             _drop(el)
     return PageProfile(element_text(best), best_score, stats[body], stats[best], captions, rows)
 

@@ -136,3 +136,17 @@ def test_hostile_pages_are_read_in_bounded_time():
         out = extract_article(html)
         assert isinstance(out["text"], str)
         assert time.monotonic() - t < 30
+
+
+def test_links_in_a_paragraph_stay_and_a_related_block_goes():
+    para = (
+        "<p>会议由<a href='/a'>张三</a>主持，<a href='/b'>李四</a>、<a href='/c'>王五</a>出席。</p>"
+    )
+    related = (
+        "<div class='rel'>"
+        + "".join(f"<a href='/r{i}'>相关新闻标题第{i}条</a>" for i in range(5))
+        + "</div>"
+    )
+    out = extract_article(page(f"<h1>学院召开安全工作会议</h1><div>{PROSE}{para}{related}</div>"))
+    assert "会议由张三主持，李四、王五出席。" in out["text"]
+    assert "相关新闻标题" not in out["text"]
