@@ -21,7 +21,7 @@ from scrapy.http import TextResponse
 from crawler.encoding import decode, normalise_label
 from crawler.fetch_errors import error_kind
 from crawler.selectors import count, first, joined, select
-from crawler.text import extract_main
+from crawler.text import extract_main, list_page
 from crawler.times import parse_time
 
 FIELDS = ("title", "body", "author", "published", "replies", "views")
@@ -346,6 +346,9 @@ class ConfiguredSpider(scrapy.Spider):
         values["body"] = joined(r, f.get("body"))
         if not f.get("body"):
             auto = extract_main(r.text, r.url)
+            if auto.get("kind") == "list":  # a forum board or news index, not an article
+                self.emit("error", {"url": r.url, "kind": "parse", "message": list_page(auto)})
+                return
             values["body"] = auto["text"]
             values["title"] = values["title"] or auto["title"]
             values["author"] = values["author"] or auto["author"]
