@@ -435,6 +435,7 @@ class CrawlWorker(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+
 # The one-tap links mailed to people (storage/signed_links.py) belong to the same schema;
 # imported last because they refer to the models above.
-from storage import signed_links as _signed_links  # noqa: E402,F401
+from storage import signed_links as _signed_links  # noqa: F401

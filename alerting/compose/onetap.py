@@ -14,8 +14,6 @@ from alerting.compose.views import join_url
 from core.times import office_time, zone_name
 
 
-
-
 def link_url(console_url: str, action: str, token: str) -> str:
     return join_url(console_url, f"{action}/{token}")
 

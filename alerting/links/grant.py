@@ -59,7 +59,7 @@ def _summary(incident: Incident, config) -> dict:
     }
 
 
-def open(session, token: str, *, config, now: datetime, action: str | None = None) -> Grant:  # noqa: A001
+def open(session, token: str, *, config, now: datetime, action: str | None = None) -> Grant:
     """What ``token`` grants now, or ``LinkRefused``. ``action``: the page it was opened
     on (a link for one action does not work on the other's page)."""
     claims = tokens.read(config, token)
