@@ -16,7 +16,7 @@ from alerting.incidents import replies, service
 from alerting.incidents.workflow import WorkflowError
 from alerting.links import tokens
 from alerting.links.rules import LinkRefused, check
-from core.times import office_time
+from core.times import office_time, zone_name
 from core.vocabulary import Category, IncidentStatus, LinkRefusal, Severity
 from storage import signed_links
 from storage.models import Incident, Reply, User
@@ -64,7 +64,7 @@ def open(session, token: str, *, config, now: datetime, action: str | None = Non
     on (a link for one action does not work on the other's page)."""
     claims = tokens.read(config, token)
     if claims is None:
-        raise LinkRefused(LinkRefusal.TAMPERED, "请直接点击邮件中的链接，或复制完整的链接地址")
+        raise LinkRefused(LinkRefusal.TAMPERED, "请直接点击邮件中的链接，或复制完整的链接地址。")
     if action is not None and claims.action != action:
         raise LinkRefused(LinkRefusal.TAMPERED, "此链接不是用于这一操作的链接")
     link = signed_links.by_nonce(session, claims.nonce)
@@ -79,12 +79,12 @@ def open(session, token: str, *, config, now: datetime, action: str | None = Non
     if link.used_at is not None:
         raise LinkRefused(
             LinkRefusal.USED,
-            f"此链接已于 {office_time(link.used_at, config.tz)} 使用，每个链接只能使用一次",
+            f"此链接已于 {office_time(link.used_at, config.tz)} 使用过，每个链接只能使用一次。",
         )
     if now >= link.expires_at:
         raise LinkRefused(
             LinkRefusal.EXPIRED,
-            f"此链接的有效期至 {office_time(link.expires_at, config.tz)}，已经失效",
+            f"此链接的有效期至 {office_time(link.expires_at, config.tz)}（{zone_name(config.tz)}），已经失效。",
         )
     user = session.get(User, link.user_id)
     incident = session.get(Incident, link.incident_id)
@@ -100,7 +100,7 @@ def open(session, token: str, *, config, now: datetime, action: str | None = Non
         reply=reply,
         title=service.ACTIONS[link.action].title,
         summary=_summary(incident, config),
-        expires=office_time(link.expires_at, config.tz),
+        expires=f"{office_time(link.expires_at, config.tz)}（{zone_name(config.tz)}）",
     )
 
 
@@ -118,7 +118,7 @@ def use(
     (nothing is changed then). The caller commits."""
     grant = open(session, token, config=config, now=now, action=action)
     if not signed_links.claim(session, grant.link, now):
-        raise LinkRefused(LinkRefusal.USED, "此链接刚刚已被使用，每个链接只能使用一次")
+        raise LinkRefused(LinkRefusal.USED, "此链接刚刚已被使用，每个链接只能使用一次。")
     note = (note or "").strip()[:2000] or None
     try:
         outcome = service.perform(
