@@ -5,7 +5,9 @@ no longer allowed is refused. Both databases."""
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 from email import message_from_bytes, policy
 
 import pytest
@@ -306,3 +308,64 @@ def test_a_retry_sends_the_stored_mail_and_issues_no_new_link(
     assert after == before
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(SignedLink)) == 2
+
+
+def test_a_persons_own_chat_webhook_gets_their_link_and_a_group_chat_none(
+    db, config, clock, world, people
+):
+    chat = config.model_copy(
+        update={
+            "console_url": CONSOLE,
+            "notify": config.notify.model_copy(
+                update={
+                    "channels": {
+                        "leaders": ["json://127.0.0.1:9/group"],
+                        "vice@example.edu.cn": ["json://127.0.0.1:9/vice"],
+                    }
+                }
+            ),
+        }
+    )
+    box = Outbox(db, chat, now=clock.now)
+    iid = _open(db, world, chat, box, clock)
+    _draft(db, chat, box, clock, iid)
+    with db.session() as s:
+        rows = s.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "reply_approval", OutboxMessage.channel == "chat"
+            )
+        ).all()
+        bodies = {r.recipients[0]: json.loads(r.body)["body"] for r in rows}
+    assert set(bodies) == {"leaders", "vice@example.edu.cn"}
+    assert not LINK.search(bodies["leaders"]) and REPLY in bodies["leaders"]
+    ((action, token),) = LINK.findall(bodies["vice@example.edu.cn"])
+    assert action == "approve"
+    with db.session() as s:
+        assert grant.open(s, token, config=chat, now=clock.now()).user.name == "陈副院长"
+
+
+def test_two_taps_at_the_same_moment_act_once(db, linked, lbox, clock, world, people):
+    iid = _open(db, world, linked, lbox, clock)
+    _draft(db, linked, lbox, clock, iid)
+    token = {m.recipients[0]: _links(m)[0][1] for m in _mails(db, "reply_approval")}
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def tap():
+        barrier.wait()
+        try:
+            with db.session() as s:
+                grant.use(
+                    s, token["leader@example.edu.cn"], clock.now(), config=linked, outbox=lbox
+                )
+            results.append("done")
+        except LinkRefused as e:
+            results.append(e.reason.value)
+
+    threads = [threading.Thread(target=tap) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == ["done", "used"]
+    assert [e.actor for e in _events(db, iid, "reply_approved")] == ["李书记"]
