@@ -18,6 +18,7 @@ from storage.db import Database
 from storage.models import Incident, IncidentEvent, Reply
 from tests.conftest import Clock
 from tests.incidents.conftest import World
+from tests.office.documents import problems, visible_text
 from tests.web_links.conftest import PHONE, Console
 
 RUMOUR = "江西警察学院食堂毒死了三个学生，学校封锁消息！明天上午九点大家到行政楼门口讨说法，不去的不是人！"
@@ -93,15 +94,21 @@ def office(tmp_path, smtp_server, console_port):
     o.db.dispose()
 
 
-def _link(smtp_server, to: str, path: str) -> str:
-    """The one-tap link in the plain-text part of the mail ``to`` received last."""
-    for raw in reversed(smtp_server.mailbox.received):
-        if to not in raw["to"]:
-            continue
+def _mails(smtp_server) -> list[tuple[list[str], str, str]]:
+    """Every mail received: (recipients, plain text, HTML)."""
+    out = []
+    for raw in smtp_server.mailbox.received:
         mail = message_from_bytes(raw["data"], policy=policy.default)
         text = mail.get_body(("plain",)).get_content()
+        out.append((raw["to"], text, mail.get_body(("html",)).get_content()))
+    return out
+
+
+def _link(smtp_server, to: str, path: str) -> str:
+    """The one-tap link in the plain-text part of the mail ``to`` received last."""
+    for rcpt, text, _ in reversed(_mails(smtp_server)):
         found = re.findall(r"http://127\.0\.0\.1:\d+/" + path + r"/[\w.\-]+", text)
-        if found:
+        if to in rcpt and found:
             assert len(set(found)) == 1  # one person's link in one person's mail
             return found[0]
     raise AssertionError(f"no /{path}/ link in any mail to {to}")
@@ -110,6 +117,15 @@ def _link(smtp_server, to: str, path: str) -> str:
 def _fits_the_phone(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
+    # Read as the office reads it: no English keys, no UTC, no repr, no traceback.
+    assert problems(visible_text(page.content())) == []
+
+
+def _mail_html(smtp_server, to: str) -> str:
+    for rcpt, text, html in reversed(_mails(smtp_server)):
+        if to in rcpt and "/approve/" in text:
+            return html
+    raise AssertionError(f"no approval mail to {to}")
 
 
 def test_a_leader_approves_a_reply_from_the_mail_on_a_phone(office, smtp_server, phone, artifacts):
@@ -119,9 +135,16 @@ def test_a_leader_approves_a_reply_from_the_mail_on_a_phone(office, smtp_server,
     url = _link(smtp_server, "leader@example.edu.cn", "approve")
     # Every leader got a mail of their own, each with a link of their own.
     assert _link(smtp_server, "vice@example.edu.cn", "approve") != url
-    assert all(len(m["to"]) == 1 for m in smtp_server.mailbox.received if b"approve/" in m["data"])
+    with_links = [rcpt for rcpt, text, _ in _mails(smtp_server) if "/approve/" in text]
+    assert sorted(with_links) == [["leader@example.edu.cn"], ["vice@example.edu.cn"]]
 
     page = phone.new_page()
+    # The mail as the leader's phone shows it: the button carries the same link.
+    page.set_content(_mail_html(smtp_server, "leader@example.edu.cn"))
+    assert page.get_by_role("link", name="一键审定通过").get_attribute("href") == url
+    _fits_the_phone(page)
+    page.screenshot(path=str(artifacts / "onetap-approval-mail-phone.png"), full_page=True)
+
     resp = page.goto(url)
     assert resp.status == 200
     headers = resp.headers
