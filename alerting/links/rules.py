@@ -7,6 +7,7 @@ from alerting.incidents import replies, roles
 from alerting.incidents.escalation import sent_levels
 from alerting.incidents.users import UserError
 from alerting.incidents.workflow import WorkflowError
+from core.times import office_time
 from core.vocabulary import LinkRefusal, ReplyState
 from storage.models import Incident, User
 
@@ -31,7 +32,14 @@ def check(
     """Raise ``LinkRefused`` unless ``user`` may do ``action`` on ``incident`` now."""
     try:
         if action == "ack":
-            roles.acknowledger(session, incident, user, sent_levels(session, incident), config)
+            levels = sent_levels(session, incident)
+            roles.acknowledger(session, incident, user, levels, config)
+            if incident.acknowledged_at is not None and all(e.acked_at for e in levels):
+                when = office_time(incident.acknowledged_at, config.tz)
+                raise LinkRefused(
+                    LinkRefusal.STALE,
+                    f"事件 #{incident.id} 的报告已由 {incident.acknowledged_by} 于 {when} 确认收到，无需再确认",
+                )
             return
         roles.require(session, user, "审定答复", incident, roles=roles.LEADERS)
     except (roles.RoleError, UserError) as e:

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from alerting.incidents import intake, replies, tick, users
+from alerting.incidents.escalation import acknowledge
 from alerting.links import grant
 from alerting.links.rules import LinkRefused
 from alerting.notify.outbox import Outbox
@@ -369,3 +370,29 @@ def test_two_taps_at_the_same_moment_act_once(db, linked, lbox, clock, world, pe
         t.join(timeout=60)
     assert sorted(results) == ["done", "used"]
     assert [e.actor for e in _events(db, iid, "reply_approved")] == ["李书记"]
+
+
+def test_a_report_acknowledged_meanwhile_needs_no_second_acknowledgement(
+    db, linked, lbox, clock, world, people
+):
+    iid = _open(
+        db,
+        world,
+        linked,
+        lbox,
+        clock,
+        text=RUMOUR,
+        category="illegal",
+        severity="II",
+        score=90,
+        terms=("毒死",),
+    )
+    clock.advance(minutes=31)
+    tick(db, config=linked, outbox=lbox, now=clock.now())
+    (mail,) = [m for m in _mails(db, "escalation") if m.key == f"escalation:{iid}:2:leaders"]
+    ((_, token),) = _links(mail)
+    with db.session() as s:  # the office acknowledges from the command line first
+        acknowledge(s, iid, "赵敏", clock.now(), config=linked)
+    e = _refused(db, token, clock, linked)
+    assert e.reason is LinkRefusal.STALE and "赵敏" in str(e) and "无需再确认" in str(e)
+    assert [e.actor for e in _events(db, iid, "acknowledged")] == ["赵敏"]
