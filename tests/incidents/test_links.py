@@ -396,3 +396,39 @@ def test_a_report_acknowledged_meanwhile_needs_no_second_acknowledgement(
     e = _refused(db, token, clock, linked)
     assert e.reason is LinkRefusal.STALE and "赵敏" in str(e) and "无需再确认" in str(e)
     assert [e.actor for e in _events(db, iid, "acknowledged")] == ["赵敏"]
+
+
+def test_a_reminder_carries_a_fresh_link_and_asking_every_minute_issues_no_more(
+    db, linked, lbox, clock, world, people
+):
+    iid = _open(
+        db,
+        world,
+        linked,
+        lbox,
+        clock,
+        text=RUMOUR,
+        category="illegal",
+        severity="II",
+        score=90,
+        terms=("毒死",),
+    )
+    clock.advance(minutes=31)
+    tick(db, config=linked, outbox=lbox, now=clock.now())  # level 2
+    clock.advance(minutes=61)
+    tick(db, config=linked, outbox=lbox, now=clock.now())  # past the last level: a reminder
+    with db.session() as s:
+        links_before = s.scalar(select(func.count()).select_from(SignedLink))
+    for _ in range(5):  # the daemon's tick asks every minute
+        clock.advance(minutes=1)
+        tick(db, config=linked, outbox=lbox, now=clock.now())
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(SignedLink)) == links_before
+    reminders = [m for m in _mails(db, "reminder") if "leader@example.edu.cn" in m.recipients]
+    assert len(reminders) == 1 and reminders[0].recipients == ["leader@example.edu.cn"]
+    ((action, token),) = _links(reminders[0])
+    assert action == "ack"
+    with db.session() as s:
+        _, outcome = grant.use(s, token, clock.now(), config=linked, outbox=lbox, action="ack")
+    assert outcome.message == "李书记 已确认收到"
+    assert [e.actor for e in _events(db, iid, "acknowledged")] == ["李书记"]
