@@ -31,6 +31,12 @@ RUMOUR = "江西警察学院食堂毒死了三个学生，学校封锁消息！�
 REPLY = "学校已对二食堂开展检查，涉事批次食材已封存送检，结果将于今日公布。"
 
 
+@pytest.fixture(autouse=True)
+def _secret_under_var_dir(monkeypatch):
+    """The secret each installation makes under its var_dir (not one from outside)."""
+    monkeypatch.delenv("SENTINEL_WEB_SECRET", raising=False)
+
+
 @pytest.fixture
 def linked(config):
     """The tests' config with the console's address: mails carry one-tap links."""
