@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alerting.incidents import replies, service
+from alerting.incidents.escalation import sent_levels
 from alerting.incidents.workflow import WorkflowError
 from alerting.links import tokens
 from alerting.links.rules import LinkRefused, check
@@ -92,6 +93,11 @@ def open(session, token: str, *, config, now: datetime, action: str | None = Non
         raise LinkRefused(LinkRefusal.TAMPERED, "链接所指的人员或事件已不存在")
     check(session, config, incident, user, link.action, link.reply_version)
     reply = replies.latest(session, incident) if link.action == "approve" else None
+    summary = _summary(incident, config)
+    if link.action == "ack":
+        due = [e.ack_due_at for e in sent_levels(session, incident) if not e.acked_at]
+        if any(due):
+            summary["ack_due"] = office_time(min(d for d in due if d), config.tz)
     return Grant(
         link=link,
         user=user,
@@ -99,7 +105,7 @@ def open(session, token: str, *, config, now: datetime, action: str | None = Non
         action=link.action,
         reply=reply,
         title=service.ACTIONS[link.action].title,
-        summary=_summary(incident, config),
+        summary=summary,
         expires=f"{office_time(link.expires_at, config.tz)}（{zone_name(config.tz)}）",
     )
 

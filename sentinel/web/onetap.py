@@ -159,7 +159,8 @@ async def _act(request: Request, action: str, token: str) -> HTMLResponse:
                 action=action,
                 note=note,
             )
-            return outcome, g.summary, g.user.name, office_time(g.link.used_at, config.tz)
+            summary = {k: v for k, v in g.summary.items() if k != "ack_due"}  # met now
+            return outcome, summary, g.user.name, office_time(g.link.used_at, config.tz)
 
     try:
         outcome, summary, person, at = await run_in_threadpool(use)

@@ -193,7 +193,7 @@ def test_a_leader_approves_a_reply_from_the_mail_on_a_phone(office, smtp_server,
     assert resp.status == 409 and "已审定" in page.inner_text("main")
 
 
-def test_an_acknowledgement_tapped_twice_counts_once(office, smtp_server, phone):
+def test_an_acknowledgement_tapped_twice_counts_once(office, smtp_server, phone, artifacts):
     iid = office.incident(
         "https://bbs.example.com/t/9",
         "食堂毒死三人？！",
@@ -211,6 +211,9 @@ def test_an_acknowledgement_tapped_twice_counts_once(office, smtp_server, phone)
     second.goto(url)
     assert "确认收到舆情报告" in first.inner_text("h1")
     assert "食堂毒死三人？！" in first.inner_text("main")
+    assert "Ⅱ级" in first.inner_text("main") and "确认期限" in first.inner_text("main")
+    _fits_the_phone(first)
+    first.screenshot(path=str(artifacts / "onetap-ack-phone.png"), full_page=True)
     first.get_by_role("button", name="确认收到").tap()
     first.wait_for_selector("h1.ok")
     assert "李书记 已确认收到" in first.inner_text("main")
