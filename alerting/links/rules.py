@@ -17,8 +17,8 @@ class LinkRefused(WorkflowError):
 
     def __init__(self, reason: LinkRefusal, detail: str):
         self.reason = reason
-        self.detail = detail
-        super().__init__(f"{reason.label}：{detail}" if detail else reason.label)
+        self.detail = detail.rstrip("。；，")  # a sentence the page ends itself
+        super().__init__(f"{reason.label}：{self.detail}" if detail else reason.label)
 
     @property
     def status(self) -> int:

@@ -87,7 +87,7 @@ def _failed(request: Request) -> HTMLResponse:
         "refused",
         503,
         reason="系统暂时无法处理",
-        detail="请稍后再打开邮件中的链接；如情况紧急，请直接联系舆情办工作人员。",
+        detail="请稍后再打开邮件中的链接；如情况紧急，请直接联系舆情办工作人员",
     )
 
 
@@ -144,7 +144,7 @@ async def _act(request: Request, action: str, token: str) -> HTMLResponse:
             "refused",
             403,
             reason="表单已失效",
-            detail="请重新打开邮件中的链接，在打开的页面上点确认按钮。",
+            detail="请重新打开邮件中的链接，在打开的页面上点确认按钮",
         )
     note = str(form.get("note", ""))
 
