@@ -265,3 +265,19 @@ def test_an_expired_changed_or_forged_link_is_refused(office, smtp_server, phone
     _fits_the_phone(page)
     page.screenshot(path=str(artifacts / "onetap-expired-phone.png"), full_page=True)
     assert office.events(iid, "acknowledged") == []
+
+
+def test_a_database_failure_is_a_page_in_words_not_a_traceback(office, smtp_server):
+    import httpx
+    from sqlalchemy import text
+
+    iid = office.incident("https://bbs.example.com/t/1", "二食堂饭菜变质？", CANTEEN)
+    office.act(iid, "reply", by="王主任", text=REPLY)
+    office.outbox.drain()
+    url = _link(smtp_server, "leader@example.edu.cn", "approve")
+    with office.db.session() as s:  # the table of issued links is gone (a broken restore)
+        s.execute(text("DROP TABLE signed_links"))
+    resp = httpx.get(url, timeout=10)
+    assert resp.status_code == 503
+    assert "系统暂时无法处理" in resp.text and "Traceback" not in resp.text
+    assert problems(visible_text(resp.text)) == []
