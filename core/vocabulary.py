@@ -315,6 +315,17 @@ class ReplyState(Vocabulary):
     SUPERSEDED = "superseded", "已被新稿取代", 6
 
 
+@_meta("一键链接失效原因")
+class LinkRefusal(Vocabulary):
+    """Why a one-tap link from a mail does not act (rank: the page's HTTP status)."""
+
+    TAMPERED = "tampered", "链接无效：不完整或已被改动", 400
+    EXPIRED = "expired", "链接已过期", 410
+    USED = "used", "链接已经使用过", 410
+    NOT_ALLOWED = "not_allowed", "您已无权进行此项操作", 403
+    STALE = "stale", "事件情况已有变化，此链接不再适用", 409
+
+
 @_meta("事件单位来源")
 class UnitSource(Vocabulary):
     """Why a unit follows an incident."""
@@ -408,6 +419,7 @@ ALL: tuple[type[Vocabulary], ...] = (
     Polarity,
     SourceKind,
     ReplyState,
+    LinkRefusal,
     UnitSource,
     TakedownState,
 )

@@ -434,3 +434,8 @@ class CrawlWorker(Base):
     run: Mapped[str | None] = mapped_column(String(300))  # the run it is in now
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The one-tap links mailed to people (storage/signed_links.py) belong to the same schema;
+# imported last because they refer to the models above.
+from storage import signed_links as _signed_links  # noqa: F401
