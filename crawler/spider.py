@@ -20,6 +20,7 @@ from scrapy.http import TextResponse
 
 from crawler.encoding import decode, normalise_label
 from crawler.fetch_errors import error_kind
+from crawler.render import BrowserMissing, offsite_after_render, render_settings, request_meta
 from crawler.selectors import count, first, joined, select
 from crawler.text import extract_main
 from crawler.times import parse_time
@@ -63,6 +64,7 @@ def settings_for(job: dict[str, Any]) -> dict[str, Any]:
             "crawler.spider.RedirectGuard": 610,  # sees a 3xx before RedirectMiddleware (600)
         },
         **(job.get("queue") or {}).get("settings", {}),  # scrapy-redis for a crawl worker
+        **(render_settings(job) if job.get("render") else {}),  # Chromium (crawler/render.py)
     }
 
 
@@ -207,10 +209,15 @@ class ConfiguredSpider(scrapy.Spider):
                     errback=self.failed,
                     cb_kwargs={"page": 1},
                     dont_filter=alone,
+                    meta=request_meta(self.job),
                 )
             else:
                 yield scrapy.Request(
-                    url, callback=self.parse_article, errback=self.failed, dont_filter=alone
+                    url,
+                    callback=self.parse_article,
+                    errback=self.failed,
+                    dont_filter=alone,
+                    meta=request_meta(self.job),
                 )
 
     # -- helpers --------------------------------------------------------------
@@ -233,6 +240,10 @@ class ConfiguredSpider(scrapy.Spider):
     def decoded(self, response) -> TextResponse | None:
         """The response re-read with our encoding rules (BOM, header, declaration that
         actually decodes, detection) instead of trusting a lying meta tag."""
+        offsite = offsite_after_render(response, self.job)
+        if offsite:
+            self.emit("error", {"url": response.request.url, "kind": "offsite", "message": offsite})
+            return None
         if self.encoding:
             return response.replace(cls=scrapy.http.HtmlResponse, encoding=self.encoding)
         d = decode(response.body, response.headers.get(b"Content-Type", b"").decode("latin-1"))
@@ -249,6 +260,8 @@ class ConfiguredSpider(scrapy.Spider):
         req = response.request
         if req is not None and req.meta.get("sentinel_decoded"):
             headers["x-sentinel-decoded"] = req.meta["sentinel_decoded"]
+        if "playwright" in (response.flags or []):
+            headers["x-sentinel-rendered"] = "chromium"  # the DOM after scripts, not the bytes
         if req is not None and "sentinel_wire_bytes" in req.meta:
             headers["x-sentinel-wire-bytes"] = str(req.meta["sentinel_wire_bytes"])
         url = req.meta.get("redirect_urls", [req.url])[0] if req is not None else response.url
@@ -301,12 +314,21 @@ class ConfiguredSpider(scrapy.Spider):
                 href = href.strip()
                 if not href or href.startswith(("javascript:", "#", "mailto:")):
                     continue
-                yield r.follow(href, callback=self.parse_article, errback=self.failed)
+                yield r.follow(
+                    href,
+                    callback=self.parse_article,
+                    errback=self.failed,
+                    meta=request_meta(self.job),
+                )
         if spec.get("next") and page < int(spec.get("max_pages", 1)):
             nxt = first(r, spec["next"])
             if nxt and not nxt.startswith("javascript:"):
                 yield r.follow(
-                    nxt, callback=self.parse_list, errback=self.failed, cb_kwargs={"page": page + 1}
+                    nxt,
+                    callback=self.parse_list,
+                    errback=self.failed,
+                    cb_kwargs={"page": page + 1},
+                    meta=request_meta(self.job),
                 )
 
     def _row_post(self, r, row):
@@ -391,7 +413,14 @@ def run_job(job: dict[str, Any], out_path: str) -> None:
     # "fd:N" is a pipe inherited from the parent, which reads records as they come.
     target = int(out_path[3:]) if out_path.startswith("fd:") else out_path
     with open(target, "wb") as sink:
-        process = CrawlerProcess(settings_for(job))
+        try:
+            settings = settings_for(job)
+        except BrowserMissing as e:  # render: true on a machine without Chromium
+            pickle.dump(
+                ("error", {"url": job["urls"][0], "kind": "render", "message": str(e)}), sink
+            )
+            return
+        process = CrawlerProcess(settings)
         process.crawl(ConfiguredSpider, job=job, sink=sink)
         process.start()
 

@@ -133,6 +133,7 @@ def dry_run(config: Config, source: SourceConfig, matcher=None) -> DryRun:
         user_agent=config.full_user_agent,
         queries=list(matcher.entity_names()),
         timezone=config.timezone,
+        browser_path=config.browser_path,
     )
     started = time.monotonic()
     result = collect_all(source_types()[source.type](source, context=context), SourceState())

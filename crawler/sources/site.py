@@ -70,6 +70,10 @@ def job_for(cfg: CrawlOptions, context: CollectContext, urls: list[str]) -> dict
         "concurrency": cfg.concurrency,
         "delay": cfg.delay,
         "max_requests": cfg.max_requests,
+        "render": cfg.render,
+        "render_wait": cfg.render_wait,
+        "render_max_pages": cfg.render_max_pages,
+        "browser_path": context.browser_path,
     }
 
 
@@ -183,6 +187,13 @@ def crawl(
     with a crawl queue (``crawl_queue`` in sentinel.yaml), the crawl workers do it and
     store the posts themselves (``crawler.queue``)."""
     job = job_for(cfg, context, urls)
+    if cfg.render and context.crawl_queue is None:
+        from crawler.render import BrowserMissing, find_browser
+
+        try:
+            find_browser(context.browser_path)
+        except BrowserMissing as e:
+            return Outcome(state=state, error_kind=FetchErrorKind.RENDER.value, error=str(e))
     if context.crawl_queue is not None:
         outcome = yield from context.crawl_queue.crawl(
             cfg.name, job, cfg.crawl_timeout, context.cancel, state
