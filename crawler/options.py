@@ -111,7 +111,7 @@ class CrawlOptions(HostOptions):
     @classmethod
     def _wait(cls, v: int | str | None) -> int | str | None:
         if isinstance(v, bool):
-            raise ValueError("render_wait 应为 CSS 选择器或毫秒数")
+            raise ValueError("render_wait 应为 CSS 选择器或毫秒数")  # noqa: TRY004
         if isinstance(v, int):
             if not 0 <= v <= 120_000:
                 raise ValueError("render_wait 的毫秒数应在 0 到 120000 之间")

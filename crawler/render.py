@@ -20,6 +20,8 @@ import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
+from scrapy.exceptions import IgnoreRequest
+
 # The Chromium the project uses: Debian's, through its wrapper script.
 CANDIDATES = ("chromium", "chromium-browser", "/usr/lib/chromium/chromium")
 LAUNCH_ARGS = [
@@ -88,20 +90,16 @@ class InPageGuard:
         return request.resource_type in SKIPPED_RESOURCES
 
 
-def render_settings(job: dict[str, Any]) -> dict[str, Any]:
-    """Scrapy settings that send the spider's requests through Chromium."""
+def with_render(settings: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
+    """The spider's settings, with its web requests sent through Chromium."""
     timeout_ms = float(job.get("timeout", 30)) * 1000
     handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-    budget = int(job.get("render_max_pages") or 50)
-    limit = int(job.get("max_requests", 0) or 0)
     return {
-        "DOWNLOAD_HANDLERS": {
-            "data": None,
-            "file": None,
-            "ftp": None,
-            "s3": None,
-            "http": handler,
-            "https": handler,
+        **settings,
+        "DOWNLOAD_HANDLERS": {**settings["DOWNLOAD_HANDLERS"], "http": handler, "https": handler},
+        "DOWNLOADER_MIDDLEWARES": {
+            **settings["DOWNLOADER_MIDDLEWARES"],
+            "crawler.render.RenderBudget": 45,  # after HostGuard: only allowed pages count
         },
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
@@ -123,16 +121,112 @@ def render_settings(job: dict[str, Any]) -> dict[str, Any]:
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout_ms,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": int(job.get("concurrency", 2)),
         "PLAYWRIGHT_ABORT_REQUEST": InPageGuard(list(job.get("allowed_domains") or [])),
-        # The page budget: rendering costs a browser page each, so a run stops here.
-        "CLOSESPIDER_PAGECOUNT": min(budget, limit) if limit else budget,
     }
+
+
+class OverBudget(IgnoreRequest):
+    """A page beyond ``render_max_pages``: left for the next run, not an error."""
+
+
+class RenderBudget:
+    """Downloader middleware: at most ``render_max_pages`` pages rendered per run (each
+    costs a browser page); the rest are counted and skipped."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.rendered = 0
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        if not request.meta.get("playwright"):
+            return  # robots.txt
+        job = getattr(self.crawler.spider, "job", {}) or {}
+        if self.rendered >= int(job.get("render_max_pages") or 50):
+            self.crawler.stats.inc_value("sentinel/render_skipped")
+            raise OverBudget(f"render_max_pages {job.get('render_max_pages')}")
+        self.rendered += 1
+        return
 
 
 async def page_started(page, request) -> None:
     """``playwright_page_init_callback``: the clock of the page's time limit starts
-    before navigation; sockets that bypass interception are switched off."""
+    before navigation; sockets that bypass interception are switched off; navigations
+    go through ``_navigate``."""
     _started[page] = time.monotonic()
     await page.add_init_script(NO_SOCKETS)
+
+    async def route(route, req) -> None:
+        if not req.is_navigation_request():
+            await route.fallback()  # scrapy-playwright's route, with InPageGuard
+            return
+        await _navigate(page, route, req, request.meta)
+
+    await page.route("**", route)
+
+
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+async def _navigate(page, route, req, meta: dict) -> None:
+    """A page or frame navigation, fetched here hop by hop: the browser follows
+    redirects without asking its routes, so each hop is checked as a plain fetch
+    checks it (allowed hosts, no steering into the intranet, ``max_redirects``) before
+    it is requested; the document is cut at ``max_bytes``."""
+    from urllib.parse import urljoin
+
+    from crawler.hosts import host_allowed, redirect_refusal
+
+    allowed, limit = meta["sentinel_allowed"], int(meta.get("sentinel_max_redirects", 5))
+    timeout = float(meta.get("sentinel_timeout", 30))
+    url, previous, method, data = req.url, None, req.method, req.post_data_buffer
+    headers = {**req.headers, "accept-encoding": "identity"}  # no decompression bomb
+    for _hop in range(limit + 2):
+        if previous is None:
+            refused = (
+                None
+                if host_allowed(url, allowed)
+                else ("offsite", f"{url[:200]} 不在允许的网站之内")
+            )
+        else:
+            refused = redirect_refusal(previous, url, allowed, bool(meta.get("sentinel_private")))
+        if _hop > limit:
+            refused = ("redirect", f"跳转超过 {limit} 次（max_redirects）")
+        if refused:
+            meta["sentinel_refused"] = refused
+            await route.abort("blockedbyclient")
+            return
+        left = timeout - (time.monotonic() - _started.get(page, time.monotonic()))
+        response = await page.context.request.fetch(
+            url,
+            method=method,
+            headers=headers,
+            data=data,
+            max_redirects=0,
+            timeout=max(1.0, left * 1000),
+        )
+        location = response.headers.get("location")
+        if response.status not in REDIRECTS or not location:
+            break
+        previous, url = url, urljoin(url, location)
+        if response.status == 303 or method == "POST" and response.status in (301, 302):
+            method, data = "GET", None
+    body = await response.body()
+    cap = int(meta.get("sentinel_max_bytes", 10 * 1024 * 1024))
+    if len(body) > cap:
+        body, meta["sentinel_cut"] = body[:cap], True
+    moved = url != req.url
+    if moved and req.frame == page.main_frame:
+        meta["sentinel_final_url"] = url
+        # The document keeps the first URL: its links resolve against where it really is.
+        body = body.replace(b"<head>", f'<head><base href="{url}">'.encode(), 1)
+    keep = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_HEADERS}
+    await route.fulfill(status=response.status, headers=keep, body=body)
+
+
+_HOP_HEADERS = {"content-length", "content-encoding", "transfer-encoding", "connection"}
 
 
 async def wait_rendered(page, wait: str | int | None, timeout: float) -> None:
@@ -162,6 +256,11 @@ def request_meta(job: dict[str, Any]) -> dict[str, Any]:
 
     return {
         "playwright": True,
+        "sentinel_allowed": list(job.get("allowed_domains") or []),
+        "sentinel_private": bool(job.get("allow_private")),
+        "sentinel_max_redirects": int(job.get("max_redirects", 5)),
+        "sentinel_max_bytes": int(job.get("max_bytes", 10 * 1024 * 1024)),
+        "sentinel_timeout": float(job.get("timeout", 30)),
         "playwright_page_init_callback": "crawler.render.page_started",
         "playwright_page_methods": [
             PageMethod(wait_rendered, job.get("render_wait"), float(job.get("timeout", 30)))

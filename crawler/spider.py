@@ -20,7 +20,13 @@ from scrapy.http import TextResponse
 
 from crawler.encoding import decode, normalise_label
 from crawler.fetch_errors import error_kind
-from crawler.render import BrowserMissing, offsite_after_render, render_settings, request_meta
+from crawler.render import (
+    BrowserMissing,
+    OverBudget,
+    offsite_after_render,
+    request_meta,
+    with_render,
+)
 from crawler.selectors import count, first, joined, select
 from crawler.text import extract_main
 from crawler.times import parse_time
@@ -30,7 +36,7 @@ FIELDS = ("title", "body", "author", "published", "replies", "views")
 
 def settings_for(job: dict[str, Any]) -> dict[str, Any]:
     """Scrapy settings for one job: tight limits instead of Scrapy's loose defaults."""
-    return {
+    settings = {
         "USER_AGENT": job.get("user_agent") or "sentinel/0.1",
         "ROBOTSTXT_OBEY": bool(job.get("obey_robots", True)),
         # The spider cuts bodies at max_bytes itself (kept, flagged truncated); Scrapy's
@@ -64,8 +70,8 @@ def settings_for(job: dict[str, Any]) -> dict[str, Any]:
             "crawler.spider.RedirectGuard": 610,  # sees a 3xx before RedirectMiddleware (600)
         },
         **(job.get("queue") or {}).get("settings", {}),  # scrapy-redis for a crawl worker
-        **(render_settings(job) if job.get("render") else {}),  # Chromium (crawler/render.py)
     }
+    return with_render(settings, job) if job.get("render") else settings  # crawler/render.py
 
 
 class _Guard:
@@ -225,8 +231,12 @@ class ConfiguredSpider(scrapy.Spider):
         pickle.dump((kind, record), self.sink, protocol=pickle.HIGHEST_PROTOCOL)
 
     def failed(self, failure):
+        if failure.check(OverBudget):
+            return  # counted in the stats: the run says how many pages were left
         kind, message = error_kind(failure)
         url = failure.request.url if getattr(failure, "request", None) else ""
+        if url and failure.request.meta.get("sentinel_refused"):  # a rendered page's hop
+            kind, message = failure.request.meta["sentinel_refused"]
         record = {"url": url, "kind": kind, "message": message}
         response = getattr(failure.value, "response", None)
         if response is not None and b"Retry-After" in response.headers:
@@ -240,6 +250,8 @@ class ConfiguredSpider(scrapy.Spider):
     def decoded(self, response) -> TextResponse | None:
         """The response re-read with our encoding rules (BOM, header, declaration that
         actually decodes, detection) instead of trusting a lying meta tag."""
+        if response.meta.get("sentinel_final_url"):  # redirected inside the browser
+            response = response.replace(url=response.meta["sentinel_final_url"])
         offsite = offsite_after_render(response, self.job)
         if offsite:
             self.emit("error", {"url": response.request.url, "kind": "offsite", "message": offsite})
@@ -273,7 +285,8 @@ class ConfiguredSpider(scrapy.Spider):
             "body": response.body[: self.max_bytes],
             "fetched_at": datetime.now(UTC),
             "truncated": "download_stopped" in (response.flags or [])
-            or len(response.body) > self.max_bytes,
+            or len(response.body) > self.max_bytes
+            or bool(req is not None and req.meta.get("sentinel_cut")),
             **extra,
         }
 
@@ -399,6 +412,8 @@ class ConfiguredSpider(scrapy.Spider):
                 "responses": stats.get("downloader/response_count", 0),
                 "bytes": stats.get("downloader/response_bytes", 0),
                 "robots_forbidden": stats.get("robotstxt/forbidden", 0),
+                "render_skipped": stats.get("sentinel/render_skipped", 0),
+                "render_max_pages": self.job.get("render_max_pages"),
                 "elapsed": (datetime.now(UTC) - stats["start_time"]).total_seconds()
                 if stats.get("start_time")
                 else None,

@@ -154,6 +154,11 @@ class _Tally:
             o.requests = int(rec.get("requests", 0))
             o.fetched = int(rec.get("responses", 0))
             o.state.data["last_crawl_seconds"] = rec.get("elapsed")
+            if rec.get("render_skipped"):
+                o.warnings.append(
+                    f"已达每次渲染页数上限（render_max_pages: {rec.get('render_max_pages')}），"
+                    f"另有 {rec['render_skipped']} 个页面留待下次采集"
+                )
             if rec.get("robots_forbidden"):
                 o.warnings.append(f"robots.txt 禁止采集 {rec['robots_forbidden']} 个页面")
 
