@@ -9,8 +9,16 @@ so the keys stay flat in ``sentinel.yaml`` and mean the same in every type.
 from __future__ import annotations
 
 import builtins
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from core.durations import Duration
 
@@ -92,6 +100,17 @@ class CrawlOptions(HostOptions):
     crawl_timeout: Duration = Field(
         600, description="Longest a whole run may take (30s, 10m, ...)."
     )
+    preset: str | None = Field(
+        None,
+        description="A ready-made source for a Chinese platform (baidu-news, sogou-weixin, "
+        "tieba-search, tieba, weibo, zhihu-topic, bilibili): fills url, query_encoding, format, "
+        "list, fields, encoding and render; keys written in the source win.",
+    )
+    rsshub: str | None = Field(
+        None,
+        description="With the weibo, zhihu-topic and bilibili presets: the RSSHub instance, "
+        "e.g. http://127.0.0.1:1200 (default https://rsshub.app; a self-hosted one is better).",
+    )
     render: bool = Field(
         False,
         description="Render each page in headless Chromium first, for pages whose text "
@@ -106,6 +125,23 @@ class CrawlOptions(HostOptions):
     render_max_pages: int = Field(
         50, ge=1, le=10000, description="With render: most pages rendered per run."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_preset(cls, data: Any) -> Any:
+        from crawler.presets import apply
+
+        return apply(data)
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, v: str | None, info: ValidationInfo) -> str | None:
+        from crawler.presets import problem
+
+        why = problem(v, info.data.get("type")) if v is not None else None
+        if why:
+            raise ValueError(why)
+        return v
 
     @field_validator("render_wait")
     @classmethod
