@@ -268,13 +268,18 @@ def request_meta(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def offsite_after_render(response, job: dict[str, Any]) -> str | None:
-    """Where a rendered page ended up, when that is outside the allowed hosts (a redirect
-    or a script that navigated away): the reason it is not kept."""
+def where_it_ended(response, job: dict[str, Any]):
+    """(the response at the URL the page really ended at, the reason it is not kept when
+    that is outside the allowed hosts: a redirect or a script that navigated away)."""
     from crawler.hosts import host_allowed
 
     if "playwright" not in (response.flags or []):
-        return None
+        return response, None
+    if response.meta.get("sentinel_final_url"):  # redirected inside the browser
+        response = response.replace(url=response.meta["sentinel_final_url"])
     if host_allowed(response.url, list(job.get("allowed_domains") or [])):
-        return None
-    return f"{response.url[:200]} 不在允许的网站（allowed_domains，含端口）之内，页面未保存"
+        return response, None
+    return (
+        response,
+        f"{response.url[:200]} 不在允许的网站（allowed_domains，含端口）之内，页面未保存",
+    )

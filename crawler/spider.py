@@ -18,15 +18,9 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.http import TextResponse
 
+from crawler import render
 from crawler.encoding import decode, normalise_label
 from crawler.fetch_errors import error_kind
-from crawler.render import (
-    BrowserMissing,
-    OverBudget,
-    offsite_after_render,
-    request_meta,
-    with_render,
-)
 from crawler.selectors import count, first, joined, select
 from crawler.text import extract_main
 from crawler.times import parse_time
@@ -71,7 +65,7 @@ def settings_for(job: dict[str, Any]) -> dict[str, Any]:
         },
         **(job.get("queue") or {}).get("settings", {}),  # scrapy-redis for a crawl worker
     }
-    return with_render(settings, job) if job.get("render") else settings  # crawler/render.py
+    return render.with_render(settings, job) if job.get("render") else settings  # crawler/render.py
 
 
 class _Guard:
@@ -215,7 +209,7 @@ class ConfiguredSpider(scrapy.Spider):
                     errback=self.failed,
                     cb_kwargs={"page": 1},
                     dont_filter=alone,
-                    meta=request_meta(self.job),
+                    meta=render.request_meta(self.job),
                 )
             else:
                 yield scrapy.Request(
@@ -223,7 +217,7 @@ class ConfiguredSpider(scrapy.Spider):
                     callback=self.parse_article,
                     errback=self.failed,
                     dont_filter=alone,
-                    meta=request_meta(self.job),
+                    meta=render.request_meta(self.job),
                 )
 
     # -- helpers --------------------------------------------------------------
@@ -231,7 +225,7 @@ class ConfiguredSpider(scrapy.Spider):
         pickle.dump((kind, record), self.sink, protocol=pickle.HIGHEST_PROTOCOL)
 
     def failed(self, failure):
-        if failure.check(OverBudget):
+        if failure.check(render.OverBudget):
             return  # counted in the stats: the run says how many pages were left
         kind, message = error_kind(failure)
         url = failure.request.url if getattr(failure, "request", None) else ""
@@ -250,9 +244,7 @@ class ConfiguredSpider(scrapy.Spider):
     def decoded(self, response) -> TextResponse | None:
         """The response re-read with our encoding rules (BOM, header, declaration that
         actually decodes, detection) instead of trusting a lying meta tag."""
-        if response.meta.get("sentinel_final_url"):  # redirected inside the browser
-            response = response.replace(url=response.meta["sentinel_final_url"])
-        offsite = offsite_after_render(response, self.job)
+        response, offsite = render.where_it_ended(response, self.job)
         if offsite:
             self.emit("error", {"url": response.request.url, "kind": "offsite", "message": offsite})
             return None
@@ -331,7 +323,7 @@ class ConfiguredSpider(scrapy.Spider):
                     href,
                     callback=self.parse_article,
                     errback=self.failed,
-                    meta=request_meta(self.job),
+                    meta=render.request_meta(self.job),
                 )
         if spec.get("next") and page < int(spec.get("max_pages", 1)):
             nxt = first(r, spec["next"])
@@ -341,7 +333,7 @@ class ConfiguredSpider(scrapy.Spider):
                     callback=self.parse_list,
                     errback=self.failed,
                     cb_kwargs={"page": page + 1},
-                    meta=request_meta(self.job),
+                    meta=render.request_meta(self.job),
                 )
 
     def _row_post(self, r, row):
@@ -430,7 +422,7 @@ def run_job(job: dict[str, Any], out_path: str) -> None:
     with open(target, "wb") as sink:
         try:
             settings = settings_for(job)
-        except BrowserMissing as e:  # render: true on a machine without Chromium
+        except render.BrowserMissing as e:  # render: true on a machine without Chromium
             pickle.dump(
                 ("error", {"url": job["urls"][0], "kind": "render", "message": str(e)}), sink
             )

@@ -367,6 +367,13 @@ def config_check(app: AppContext, as_json: bool) -> None:
     from alerting.notify.channels.smtp import smtp_warnings  # password over plain TCP
 
     notes.extend(smtp_warnings(cfg.smtp))
+    if any(getattr(x, "render", False) and x.enabled for x in cfg.sources):
+        from crawler.render import BrowserMissing, find_browser
+
+        try:
+            find_browser(cfg.browser_path)
+        except BrowserMissing as e:
+            notes.append(str(e))
     if as_json:
         print_json(
             {

@@ -31,18 +31,15 @@ STORY = (
 
 # A forum theme that writes the post with a script, as Weibo or Zhihu pages do: the
 # HTML as fetched says 加载中 and nothing else.
-JS_POST = (
-    """<!doctype html><html><head><meta charset="utf-8"><title>加载中</title></head>
+JS_POST = """<!doctype html><html><head><meta charset="utf-8"><title>加载中</title></head>
 <body><div id="app">加载中...</div>
 <script>
 setTimeout(function () {
   document.title = "关于食堂饭菜质量的反映";
   document.getElementById("app").innerHTML =
-    "<article class='post'><h1>关于食堂饭菜质量的反映</h1><p>" + "%s".repeat(3) + "</p></article>";
+    "<article class='post'><h1>关于食堂饭菜质量的反映</h1><p>" + "STORY".repeat(3) + "</p></article>";
 }, 200);
-</script></body></html>"""
-    % STORY
-)
+</script></body></html>""".replace("STORY", STORY)
 
 
 def _site(url: str, **kw) -> dict:
@@ -245,3 +242,20 @@ def test_no_chromium_outlives_a_crawl_that_ends(server):
     while any(_alive(p) for p in seen) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [p for p in seen if _alive(p)]
+
+
+def test_config_check_says_when_the_browser_is_missing(tmp_path):
+    from click.testing import CliRunner
+
+    from sentinel.cli import cli
+
+    path = tmp_path / "sentinel.yaml"
+    path.write_text(
+        "browser_path: /opt/nowhere/chromium\n"
+        "sources:\n"
+        "  - {name: js, type: site, urls: ['https://bbs.example.cn/t/1'], render: true}\n",
+        encoding="utf-8",
+    )
+    r = CliRunner().invoke(cli, ["--config", str(path), "config", "check"])
+    assert r.exit_code == 0, r.output
+    assert "browser_path 指定的浏览器 /opt/nowhere/chromium 不存在或不可执行" in r.output
