@@ -14,6 +14,7 @@ crawl's child process and ends with it (``crawler.child`` makes sure of that).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import weakref
@@ -74,7 +75,6 @@ class InPageGuard:
 
     def __init__(self, allowed: list[str]):
         self.allowed = allowed
-        self.blocked: list[str] = []
 
     def __call__(self, request) -> bool:
         from crawler.hosts import host_allowed
@@ -84,8 +84,6 @@ class InPageGuard:
         if scheme in ("data", "blob", "about"):
             return False
         if scheme not in ("http", "https") or not host_allowed(url, self.allowed):
-            if len(self.blocked) < 100:
-                self.blocked.append(url[:200])
             return True
         return request.resource_type in SKIPPED_RESOURCES
 
@@ -229,9 +227,10 @@ async def _navigate(page, route, req, meta: dict) -> None:
 _HOP_HEADERS = {"content-length", "content-encoding", "transfer-encoding", "connection"}
 
 
-async def wait_rendered(page, wait: str | int | None, timeout: float) -> None:
-    """The ``render_wait`` condition, within what is left of the page's ``timeout``:
-    a CSS selector that must appear, or milliseconds to let scripts run."""
+async def wait_rendered(page, wait: str | int | None, timeout: float, strict: bool = True) -> None:
+    """The wait condition, within what is left of the page's ``timeout``: a CSS selector
+    that must appear, or milliseconds to let scripts run. A list page waits for its
+    items without ``strict``: a list may be empty, and then it is read as it is."""
     left_ms = max(1.0, (timeout - (time.monotonic() - _started.get(page, time.monotonic()))) * 1000)
     if isinstance(wait, int) and not isinstance(wait, bool):
         if wait > left_ms:
@@ -241,30 +240,48 @@ async def wait_rendered(page, wait: str | int | None, timeout: float) -> None:
         try:
             await page.wait_for_selector(wait, state="attached", timeout=left_ms)
         except Exception as e:
-            if type(e).__name__ == "TimeoutError":
+            if type(e).__name__ != "TimeoutError":
+                raise
+            if strict:
                 raise TimeoutError(
                     f"页面在时限（timeout）内没有出现 render_wait 指定的元素 {wait}"
                 ) from None
-            raise
 
 
-def request_meta(job: dict[str, Any]) -> dict[str, Any]:
-    """Meta of each request of a rendering spider (empty without ``render``)."""
+def _css(selector: str | None) -> str | None:
+    """Our selector (``a.t::attr(href)``) as the element selector a browser waits for;
+    None for XPath, which then waits for the load event only."""
+    if not selector or selector.lstrip().startswith(("/", "./", "(")):
+        return None
+    return re.sub(r"::(text|attr\([^)]*\))\s*$", "", selector.strip()) or None
+
+
+def request_meta(job: dict[str, Any], listing: bool = False) -> dict[str, Any]:
+    """Meta of each request of a rendering spider (empty without ``render``). An article
+    page waits for ``render_wait``; a list page for its rows or item links (and for
+    ``render_wait`` when that is a number of milliseconds)."""
     if not job.get("render"):
         return {}
     from scrapy_playwright.page import PageMethod
 
+    timeout, wait = float(job.get("timeout", 30)), job.get("render_wait")
+    if listing:
+        spec = job.get("list") or {}
+        items = _css(spec.get("row") or spec.get("item"))
+        waits = [PageMethod(wait_rendered, items, timeout, False)]
+        if isinstance(wait, int):
+            waits.insert(0, PageMethod(wait_rendered, wait, timeout))
+    else:
+        waits = [PageMethod(wait_rendered, wait, timeout)]
     return {
         "playwright": True,
         "sentinel_allowed": list(job.get("allowed_domains") or []),
         "sentinel_private": bool(job.get("allow_private")),
         "sentinel_max_redirects": int(job.get("max_redirects", 5)),
         "sentinel_max_bytes": int(job.get("max_bytes", 10 * 1024 * 1024)),
-        "sentinel_timeout": float(job.get("timeout", 30)),
+        "sentinel_timeout": timeout,
         "playwright_page_init_callback": "crawler.render.page_started",
-        "playwright_page_methods": [
-            PageMethod(wait_rendered, job.get("render_wait"), float(job.get("timeout", 30)))
-        ],
+        "playwright_page_methods": waits,
     }
 
 

@@ -209,7 +209,7 @@ class ConfiguredSpider(scrapy.Spider):
                     errback=self.failed,
                     cb_kwargs={"page": 1},
                     dont_filter=alone,
-                    meta=render.request_meta(self.job),
+                    meta=render.request_meta(self.job, listing=True),
                 )
             else:
                 yield scrapy.Request(
@@ -333,7 +333,7 @@ class ConfiguredSpider(scrapy.Spider):
                     callback=self.parse_list,
                     errback=self.failed,
                     cb_kwargs={"page": page + 1},
-                    meta=render.request_meta(self.job),
+                    meta=render.request_meta(self.job, listing=True),
                 )
 
     def _row_post(self, r, row):

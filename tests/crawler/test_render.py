@@ -132,6 +132,26 @@ def test_the_page_budget_stops_a_rendered_crawl(server, collect):
     )
 
 
+def test_a_script_written_board_and_its_threads_are_read(server, collect):
+    # The board's links, too, are written by a script: the list page waits for them,
+    # the thread pages for render_wait.
+    for i in range(3):
+        server.add(f"/t/{i}", JS_POST)
+    links = "".join(f"<a class='t' href='/t/{i}'>帖子{i}</a>" for i in range(3))
+    board = (
+        "<html><body><div id='list'>加载中</div><script>setTimeout(function () {"
+        f"document.getElementById('list').innerHTML = \"{links}\";"
+        "}, 300);</script></body></html>"
+    )
+    url = server.add("/board", board)
+    r = collect(
+        _site(url, render=True, render_wait="article.post", list={"item": "a.t::attr(href)"})
+    )
+    assert r.ok, r.error
+    assert sorted(p.url for p in r.posts) == [server.url(f"/t/{i}") for i in range(3)]
+    assert all(STORY in p.text for p in r.posts)
+
+
 def test_a_missing_browser_is_one_clear_sentence(server, collect, context):
     url = server.add("/thread/5", JS_POST)
     ctx = CollectContext(user_agent=context.user_agent, browser_path="/opt/nowhere/chromium")
