@@ -110,6 +110,25 @@ def test_a_page_whose_wait_never_comes_fails_within_its_timeout(server, collect)
     assert "render_wait" in r.error and "div.never-there" in r.error
 
 
+@pytest.mark.parametrize(
+    "path", ["/hostile/hang", "/hostile/never-ending", "/hostile/trickle-body"]
+)
+def test_a_hostile_server_cannot_hold_a_rendered_page_past_its_timeout(server, collect, path):
+    started = time.monotonic()
+    r = collect(_site(server.url(path), render=True, timeout=3, obey_robots=False))
+    assert time.monotonic() - started < 40
+    assert r.posts == [] and r.error_kind == "timeout", (r.error_kind, r.error)
+
+
+def test_a_huge_rendered_page_is_kept_only_up_to_max_bytes(server, collect):
+    r = collect(
+        _site(server.url("/hostile/big"), render=True, max_bytes=200_000, obey_robots=False)
+    )
+    assert r.ok, r.error
+    (p,) = r.posts
+    assert p.snapshot.truncated and len(p.snapshot.body) <= 200_000
+
+
 def test_the_page_budget_stops_a_rendered_crawl(server, collect):
     links = "".join(f"<a class='t' href='/t/{i}'>帖子{i}</a>" for i in range(6))
     for i in range(6):
