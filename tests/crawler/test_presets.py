@@ -242,3 +242,11 @@ def test_a_wrong_preset_is_one_chinese_line_at_its_place(tmp_path, source, expec
         load(tmp_path, source)
     assert expected in str(e.value)
     assert str(e.value).startswith(str(tmp_path / "sentinel.yaml") + ":3:")
+
+
+def test_every_preset_has_a_readme_entry_and_a_test():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    tests = Path(__file__).read_text(encoding="utf-8")
+    for name in PRESETS:
+        assert f"| `{name}` |" in readme, name
+        assert f"preset: {name}" in tests or f'"{name}"' in tests, name
