@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from alerting.compose.digest import NO_CONTENT_HINT
+from alerting.compose.digest import no_content_hint
 from core.errors import SentinelError
 from crawler.base import (
     CollectContext,
@@ -153,5 +153,5 @@ def dry_run(config: Config, source: SourceConfig, matcher=None) -> DryRun:
         for p in result.posts
     )
     if blank and blank * 2 > len(result.posts):  # what makes the daemon say 看不到正文
-        result.warnings.insert(0, f"{blank} 个页面看不到正文：{NO_CONTENT_HINT}")
+        result.warnings.insert(0, f"{blank} 个页面看不到正文：{no_content_hint(source)}")
     return run

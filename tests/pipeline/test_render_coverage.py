@@ -40,7 +40,7 @@ window.addEventListener("load", function () {
 </script></body></html>""".replace("POST", POST * 2)
 
 
-def _config(tmp_path, srv, render: bool) -> str:
+def _config(tmp_path, srv, render: bool, wait: str | None = "div.post-body") -> str:
     source = {
         "name": "alumni",
         "label": "校友论坛",
@@ -51,7 +51,7 @@ def _config(tmp_path, srv, render: bool) -> str:
         "obey_robots": False,
     }
     if render:
-        source |= {"render": True, "render_wait": "div.post-body"}
+        source |= {"render": True, **({"render_wait": wait} if wait else {})}
     cfg = {
         "database": f"sqlite:///{tmp_path / 'db.sqlite'}",
         "var_dir": str(tmp_path / "var"),
@@ -111,3 +111,16 @@ def test_a_script_written_forum_is_a_coverage_gap_until_it_is_rendered(tmp_path)
         matched = json.loads(_sentinel(path, "posts", "--matched", "--json").output)
         assert [p["id"] for p in matched] == [posts[0]["id"]]
         assert "看不到正文" not in _coverage_text(path)
+
+
+def test_a_rendered_source_behind_a_login_wall_gets_the_advice_that_fits(tmp_path):
+    wall = "<html><head><title>提示</title></head><body><p>请先登录后查看</p></body></html>"
+    with LoopbackHTTPServer() as srv:
+        srv.add("/thread/1", wall)
+        path = _config(tmp_path, srv, render=True, wait=None)
+        assert _sentinel(path, "poll", "--json").exit_code == 0
+        flat = _sentinel(path, "status").output.replace("\n", "")
+        assert "提示：来源“校友论坛”的页面看不到正文" in flat
+        assert "已用浏览器渲染（render: true）仍看不到正文" in flat and "需要登录" in flat
+        digest = _coverage_text(path)
+        assert "看不到正文" in digest and "已用浏览器渲染" in digest
