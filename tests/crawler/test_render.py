@@ -120,6 +120,14 @@ def test_a_hostile_server_cannot_hold_a_rendered_page_past_its_timeout(server, c
     assert r.posts == [] and r.error_kind == "timeout", (r.error_kind, r.error)
 
 
+def test_a_missing_rendered_page_is_an_http_error_like_a_plain_fetch(server, collect):
+    r = collect(_site(server.url("/gone"), render=True, obey_robots=False))
+    assert r.posts == [] and r.error_kind == "http_4xx", (r.error_kind, r.error)
+    assert "HTTP 404" in r.error
+    ua = [h.get("user-agent", "") for _, p, h in server.log if p == "/gone"]
+    assert ua and all(u.startswith("sentinel-test/0.1") for u in ua), ua
+
+
 def test_a_huge_rendered_page_is_kept_only_up_to_max_bytes(server, collect):
     r = collect(
         _site(server.url("/hostile/big"), render=True, max_bytes=200_000, obey_robots=False)
