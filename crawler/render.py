@@ -38,9 +38,13 @@ LAUNCH_ARGS = [
 # What a page need not load for its text: the bulk of its bytes, none of its words.
 SKIPPED_RESOURCES = {"image", "media", "font"}
 # Connections that bypass the browser's request interception: switched off in the page.
-NO_SOCKETS = "try { delete window.WebSocket; delete window.RTCPeerConnection; } catch (e) {}"
+NO_SOCKETS = (
+    "try { delete window.WebSocket; delete window.RTCPeerConnection;"
+    " window.open = function () { return null; }; } catch (e) {}"
+)
 
 _started: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_guarded: weakref.WeakSet = weakref.WeakSet()
 
 
 class BrowserMissing(Exception):
@@ -163,6 +167,15 @@ async def page_started(page, request) -> None:
         await _navigate(page, route, req, request.meta)
 
     await page.route("**", route)
+    if page.context not in _guarded:
+        # Every request of the crawl's own pages is answered by their routes; what reaches
+        # the context comes from a page nobody asked for (a popup): refused.
+        _guarded.add(page.context)
+        await page.context.route("**", _refuse)
+
+
+async def _refuse(route, req) -> None:
+    await route.abort("blockedbyclient")
 
 
 REDIRECTS = (301, 302, 303, 307, 308)

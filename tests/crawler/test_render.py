@@ -81,6 +81,10 @@ def test_a_rendered_page_cannot_reach_a_host_outside_the_allowed_list(server, co
             f"<script>fetch('{other.url('/api')}').then(r => r.text()).then(t => "
             "document.body.insertAdjacentHTML('beforeend', '<p>' + t + '</p>'));</script>"
             f"<img src='{other.url('/pixel.png')}'><iframe src='{other.url('/frame')}'></iframe>"
+            f"<script>try {{ new WebSocket('ws://{other.host}:{other.port}/ws'); }} catch (e) {{}}"
+            f"location.hash = 'x'; window.open('{other.url('/popup')}');</script>"
+            f"<a id='tab' target='_blank' href='{other.url('/tab')}'>x</a>"
+            "<script>document.getElementById('tab').click();</script>"
             "</body>",
         )
         url = server.add("/thread/3", page)
