@@ -280,6 +280,7 @@ class FetchErrorKind(Vocabulary):
     STORAGE = "storage", "保存失败（下次重新采集）", 16
     CANCELLED = "cancelled", "已中止（守护进程停止）", 18
     RATE_LIMITED = "rate_limited", "网站限制访问频率（429）", 19
+    RENDER = "render", "浏览器渲染失败", 20
 
 
 @_meta("操作人")

@@ -185,6 +185,11 @@ class Config(Strict):
         "sentinel/0.1 (public-opinion monitor)", description="User-Agent sent to every site."
     )
     contact: str | None = Field(None, description="Contact address added to the User-Agent.")
+    browser_path: str | None = Field(
+        None,
+        description="Chromium for sources with render: true, when it is not found by itself "
+        "(default: Debian's chromium on the PATH). Never downloaded.",
+    )
     console_url: str | None = Field(
         None, description="Base URL of the web console, for links in mail."
     )

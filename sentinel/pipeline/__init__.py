@@ -99,6 +99,7 @@ class Pipeline(Matching):
             user_agent=self.config.full_user_agent,
             queries=queries,
             timezone=self.config.timezone,
+            browser_path=self.config.browser_path,
             cancel=self.cancel,
             crawl_queue=self.crawl_queue(),
         )
