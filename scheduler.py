@@ -241,11 +241,13 @@ def run_daemon(
     A stop cancels the fetches and crawls under way and waits up to ``STOP_GRACE``
     seconds for the running jobs; returns False when some were still running then (the
     caller should end the process)."""
+    from core.memory import limit_malloc_arenas
     from crawler.deadline import cancel
     from sentinel.pipeline import Pipeline
     from storage import lock
     from storage.db import Database
 
+    limit_malloc_arenas()  # before the pools start their threads (core/memory.py)
     db = Database(config.database_url)
     holder = lock.holder_name(instance=True)
     lock.acquire(db, holder, datetime.now(UTC))

@@ -58,6 +58,10 @@ def feed_server(n: int):
         proc.wait()
 
 
+def _server_cpu(base: str) -> float:
+    return float(httpx.get(base + "/_cpu").text)
+
+
 def _feeds(base: str, n: int) -> list[dict]:
     return [
         {
@@ -99,7 +103,7 @@ def one_pass(n: int = 10_000, every: int = 100) -> dict:
         kind = source_types()["feed"]
         ctx = CollectContext(user_agent="sentinel-bench/0.1")
         bare_sources = [kind(c, context=ctx) for c in cfg.sources]
-        t = time.perf_counter()
+        t, cpu, server_cpu = time.perf_counter(), time.process_time(), _server_cpu(base)
         with ThreadPoolExecutor(8) as pool:
             bare = list(
                 pool.map(
@@ -108,18 +112,25 @@ def one_pass(n: int = 10_000, every: int = 100) -> dict:
                 )
             )
         bare_s = time.perf_counter() - t
+        bare_cpu, bare_server = time.process_time() - cpu, _server_cpu(base) - server_cpu
         pipeline = Pipeline(cfg, db)
         pipeline.matchers.get()  # start-up (jieba, the watchlists) is not part of a pass
         pipeline.dedup_index()
-        t = time.perf_counter()
+        t, cpu, server_cpu = time.perf_counter(), time.process_time(), _server_cpu(base)
         runs, stats, _ = pipeline.poll()
         wall = time.perf_counter() - t
+        pass_cpu, pass_server = time.process_time() - cpu, _server_cpu(base) - server_cpu
         db.dispose()
     return {
         "feeds": n,
         "changed": n // every,
         "wall_s": wall,
         "bare_s": bare_s,
+        "cpu_s": pass_cpu,
+        "server_cpu_s": pass_server,
+        "bare_cpu_s": bare_cpu,
+        "bare_server_cpu_s": bare_server,
+        "load": os.getloadavg()[0],
         "not_modified": sum(r.not_modified for r in runs),
         "new_posts": sum(r.new for r in runs),
         "matched": stats.matched,
@@ -324,7 +335,9 @@ def main(argv: list[str] | None = None) -> None:
         f"one pass: {p['feeds']:,} feeds, {p['changed']} changed: {p['wall_s']:.2f} s wall (goal ≤ 10 s); "
         f"bare fetch of the same feeds, no database: {p['bare_s']:.2f} s; ratio {p['wall_s'] / p['bare_s']:.2f}×; "
         f"{p['not_modified']:,} answered 304, {p['new_posts']:,} posts stored and {p['matched']:,} matched, "
-        f"{p['errors']} errors"
+        f"{p['errors']} errors; CPU of the pass {p['cpu_s']:.2f} s (the feed server's "
+        f"{p['server_cpu_s']:.2f} s), of the bare fetch {p['bare_cpu_s']:.2f} s (server "
+        f"{p['bare_server_cpu_s']:.2f} s); load average {p['load']:.1f} on {os.cpu_count()} cores"
     )
     a = alert_latency()
     lat, waits = a["latency"], a["waits"]

@@ -3,12 +3,15 @@ the measured process's interpreter lock): ``python -m bench.feedserver N`` serve
 at ``/feed/{i}.xml`` with ETags (an unchanged feed answers 304) and prints its port.
 
 ``GET /_change?every=K`` gives every K-th feed a new version (ten new items);
-``GET /_count`` tells how many feed requests came, per feed as JSON with ``?per=1``.
+``GET /_count`` tells how many feed requests came, per feed as JSON with ``?per=1``;
+``GET /_cpu`` the server's CPU seconds so far (user + system), so a benchmark can tell
+its own cost from the server's on a shared machine.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -115,6 +118,9 @@ class Handler(BaseHTTPRequestHandler):
                 for i in range(0, len(st.versions), every):
                     st.versions[i] += 1
             return self._send(200, b"ok")
+        if parts.path == "/_cpu":
+            t = os.times()
+            return self._send(200, str(t.user + t.system).encode())
         if parts.path == "/_count":
             with st.lock:
                 body = json.dumps(st.hits if q.get("per") else sum(st.hits)).encode()

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from crawler.base import FetchResult
 from crawler.deadline import Deadline
 from crawler.hosts import host_allowed, redirect_refusal
-from crawler.transport import deadline_transport
+from crawler.transport import deadline_pool
 
 DEFAULT_MAX_DECOMPRESSED = 50 * 1024 * 1024
 
@@ -122,14 +123,11 @@ class HttpClient:
     the connection pool, the robots.txt cache and the per-host clocks."""
 
     def __init__(self) -> None:
-        self._client = httpx.Client(
-            transport=deadline_transport(
-                httpx.Limits(max_connections=100, max_keepalive_connections=50)
-            ),
-            follow_redirects=False,
-            headers={"Accept-Encoding": "gzip, deflate, br"},
-            trust_env=False,
-        )
+        # httpcore's pool under our deadline backend, without httpx.Client on top: the
+        # client's per-request machinery (auth and redirect flows, a cookie jar, request
+        # and response models) cost more CPU than the request itself, and a pass over
+        # thousands of feeds is CPU-bound. Redirects are followed here, hop by hop.
+        self._pool = deadline_pool(httpx.Limits(max_connections=100, max_keepalive_connections=50))
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._host_sems: dict[str, threading.BoundedSemaphore] = {}
@@ -138,7 +136,7 @@ class HttpClient:
         self.wire_bytes = 0
 
     def close(self) -> None:
-        self._client.close()
+        self._pool.close()
 
     # -- politeness -----------------------------------------------------------
     def _host_key(self, url: str) -> str:
@@ -263,61 +261,77 @@ class HttpClient:
     def _get(
         self, url: str, opts: FetchOptions, headers: dict[str, str], d: Deadline
     ) -> FetchResult:
-        hdrs = {"User-Agent": opts.user_agent, **headers}
-        timeout = httpx.Timeout(opts.timeout, connect=min(opts.timeout, 10))
+        timeout = {"connect": min(opts.timeout, 10), "read": opts.timeout, "write": opts.timeout}
+        timeout["pool"] = opts.timeout
         truncated = False
         wire = 0
         late = FetchError(
             "timeout", f"{url[:200]} 在 {opts.timeout:g} 秒内没有完整返回（从连接到最后一个字节）"
         )
         try:
-            httpx.URL(url)
+            parsed = httpx.URL(url)
+            request = httpcore.Request(
+                "GET",
+                httpcore.URL(
+                    scheme=parsed.raw_scheme,
+                    host=parsed.raw_host,
+                    port=parsed.port,
+                    target=parsed.raw_path,
+                ),
+                headers=_request_headers(parsed, opts.user_agent, headers),
+                extensions={"timeout": timeout},
+            )
         except Exception as e:
             raise FetchError("bad_url", f"网址无效：{url[:200]}（{e}）") from None
+        resp = None
         try:
-            with self._client.stream("GET", url, headers=hdrs, timeout=timeout) as resp:
-                self.requests += 1
-                coding = resp.headers.get("content-encoding", "").strip().lower()
-                decoder = (
-                    _Decoder(coding, opts.max_decompressed)
-                    if coding not in ("", "identity")
-                    else None
-                )
-                declared = resp.headers.get("content-length")
-                if (
-                    declared
-                    and declared.isdigit()
-                    and decoder is None
-                    and int(declared) > opts.max_bytes
-                ):
-                    truncated = True  # still read up to the limit: a cut body is evidence too
-                parts: list[bytes] = []
-                size = 0
-                for chunk in resp.iter_raw():  # no chunk size: it would buffer a trickle
-                    wire += len(chunk)
-                    data = decoder.feed(chunk) if decoder else chunk
-                    if size + len(data) > opts.max_bytes:
-                        parts.append(data[: opts.max_bytes - size])
-                        size = opts.max_bytes
-                        truncated = True
-                        break
-                    parts.append(data)
-                    size += len(data)
-                    if d.left() <= 0:
-                        raise late
-                if d.expired:  # the deadline closed the socket: an end by close is no real end
+            resp = self._pool.handle_request(request)
+            self.requests += 1
+            resp_headers = _response_headers(resp.headers)
+            coding = resp_headers.get("content-encoding", "").strip().lower()
+            decoder = (
+                _Decoder(coding, opts.max_decompressed) if coding not in ("", "identity") else None
+            )
+            declared = resp_headers.get("content-length")
+            if (
+                declared
+                and declared.isdigit()
+                and decoder is None
+                and int(declared) > opts.max_bytes
+            ):
+                truncated = True  # still read up to the limit: a cut body is evidence too
+            parts: list[bytes] = []
+            size = 0
+            for chunk in resp.iter_stream():  # as it comes: a size would buffer a trickle
+                wire += len(chunk)
+                data = decoder.feed(chunk) if decoder else chunk
+                if size + len(data) > opts.max_bytes:
+                    parts.append(data[: opts.max_bytes - size])
+                    size = opts.max_bytes
+                    truncated = True
+                    break
+                parts.append(data)
+                size += len(data)
+                if d.left() <= 0:
                     raise late
-                status = resp.status_code
-                out_headers = {k.lower(): v for k, v in resp.headers.items()}
-                final = str(resp.url)
+            if d.expired:  # the deadline closed the socket: an end by close is no real end
+                raise late
+            status = resp.status
+            out_headers = resp_headers
+            final = str(parsed)
         except FetchError:
             raise
         except Exception as e:
-            if d.expired or isinstance(e, httpx.TimeoutException):
+            if d.expired or isinstance(e, (httpx.TimeoutException, httpcore.TimeoutException)):
                 raise late from None  # also when the deadline's shutdown surfaced as a broken read
             raise _fetch_error(url, e) from None
         finally:
             self.wire_bytes += wire
+            if resp is not None:
+                try:
+                    resp.close()  # back to the pool, or closed when the body was not all read
+                except Exception:
+                    pass
         if decoder is not None:
             out_headers["x-sentinel-decoded"] = coding
         out_headers["x-sentinel-wire-bytes"] = str(wire)
@@ -332,11 +346,49 @@ class HttpClient:
         )
 
 
+def _encode(value: str) -> bytes:
+    try:
+        return value.encode("ascii")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def _request_headers(url: httpx.URL, user_agent: str, extra: dict[str, str]) -> list:
+    """The request's headers as httpx.Client would send them (Host first)."""
+    hdrs = {
+        "Host": url.netloc.decode("ascii"),
+        "Accept": "*/*",
+        "Accept-Encoding": "gzip, deflate, br",
+        "Connection": "keep-alive",
+        "User-Agent": user_agent,
+    }
+    for k, v in extra.items():  # a caller's header replaces a default of any case
+        for d in [d for d in hdrs if d.lower() == k.lower()]:
+            del hdrs[d]
+        hdrs[k] = v
+    return [(_encode(k), _encode(v)) for k, v in hdrs.items()]
+
+
+def _response_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header names lowercased, repeated headers joined by commas, decoded as httpx does
+    (ASCII, else UTF-8, else Latin-1 for the whole set)."""
+    for encoding in ("ascii", "utf-8", "iso-8859-1"):
+        try:
+            pairs = [(k.decode(encoding).lower(), v.decode(encoding)) for k, v in raw]
+            break
+        except UnicodeDecodeError:
+            continue
+    out: dict[str, str] = {}
+    for k, v in pairs:
+        out[k] = f"{out[k]}, {v}" if k in out else v
+    return out
+
+
 def _fetch_error(url: str, e: Exception) -> FetchError:
     """A FetchError for what httpx (or anything under it) raised: one line, a kind."""
     netloc = urlsplit(url).netloc
     msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-    if isinstance(e, httpx.ConnectError):
+    if isinstance(e, (httpx.ConnectError, httpcore.ConnectError)):
         if (
             "Name or service not known" in msg
             or "nodename" in msg
@@ -351,9 +403,17 @@ def _fetch_error(url: str, e: Exception) -> FetchError:
         # The request URL was checked before sending: httpx read a Location header it
         # cannot use (data:, a broken host or port) while preparing the next hop.
         return FetchError("redirect", f"{url[:200]} 跳转到无效的地址（{msg[:200]}）")
-    if isinstance(e, httpx.RemoteProtocolError):
+    if isinstance(e, (httpx.RemoteProtocolError, httpcore.RemoteProtocolError)):
         return FetchError("connection", f"{url}：服务器中途断开了响应（{msg}）")
-    if isinstance(e, httpx.HTTPError):
+    if isinstance(
+        e,
+        (
+            httpx.HTTPError,
+            httpcore.NetworkError,
+            httpcore.ProtocolError,
+            httpcore.UnsupportedProtocol,
+        ),
+    ):
         return FetchError("connection", f"{url}: {msg}")
     return FetchError("connection", f"{url}: {type(e).__name__}: {msg}")
 

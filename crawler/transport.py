@@ -75,10 +75,9 @@ class _Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def deadline_transport(limits: httpx.Limits, verify: bool = True) -> httpx.HTTPTransport:
-    """A plain HTTP/1.1 transport (no proxy) that honours ``crawler.deadline``."""
-    transport = httpx.HTTPTransport(limits=limits, verify=verify, trust_env=False)
-    transport._pool = httpcore.ConnectionPool(
+def deadline_pool(limits: httpx.Limits, verify: bool = True) -> httpcore.ConnectionPool:
+    """A plain HTTP/1.1 connection pool (no proxy) that honours ``crawler.deadline``."""
+    return httpcore.ConnectionPool(
         ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
@@ -87,4 +86,10 @@ def deadline_transport(limits: httpx.Limits, verify: bool = True) -> httpx.HTTPT
         http2=False,
         network_backend=_Backend(),
     )
+
+
+def deadline_transport(limits: httpx.Limits, verify: bool = True) -> httpx.HTTPTransport:
+    """A plain HTTP/1.1 httpx transport (no proxy) that honours ``crawler.deadline``."""
+    transport = httpx.HTTPTransport(limits=limits, verify=verify, trust_env=False)
+    transport._pool = deadline_pool(limits, verify)
     return transport

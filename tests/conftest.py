@@ -102,3 +102,40 @@ def corpus():
     if not CORPUS.is_dir():
         pytest.fail(f"shared corpus not found at {CORPUS} (set SENTINEL_SHARED)")
     return CORPUS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _jieba_dictionary_read_once():
+    """jieba reads its 350,000-word dictionary for every Tokenizer (about a second of CPU)
+    and the suite builds hundreds of matchers in this process. The first Tokenizer of
+    the default dictionary reads it for real; each later one starts from a copy of that
+    result, which is what jieba would load from its cache file, and the cache file is
+    still written where the Tokenizer keeps it (a test checks the folder). Matching is
+    unchanged: the words and frequencies are jieba's own."""
+    import marshal
+    import tempfile
+
+    import jieba
+
+    real = jieba.Tokenizer.initialize
+    memo: dict = {}
+
+    def initialize(self, dictionary=None):
+        if dictionary is not None or self.initialized or self.dictionary is not jieba.DEFAULT_DICT:
+            return real(self, dictionary)
+        if not memo:
+            real(self)
+            memo["freq"], memo["total"] = dict(self.FREQ), self.total
+            memo["cache"] = marshal.dumps((self.FREQ, self.total))
+            return None
+        with self.lock:
+            cache = Path(self.tmp_dir or tempfile.gettempdir()) / (self.cache_file or "jieba.cache")
+            if not cache.exists():
+                cache.write_bytes(memo["cache"])
+            self.FREQ, self.total = dict(memo["freq"]), memo["total"]
+            self.initialized = True
+        return None
+
+    jieba.Tokenizer.initialize = initialize
+    yield
+    jieba.Tokenizer.initialize = real

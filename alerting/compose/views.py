@@ -53,7 +53,10 @@ def source_label(config, name: str | None) -> str:
     """What the office calls a source: its ``label:`` (校园论坛), else its name."""
     if not name:
         return ""
-    return source_labels(config).get(name) or clean_line(name, 60)
+    for c in getattr(config, "sources", None) or ():  # one source: not a table of all of them
+        if c.name == name:
+            return clean_line(getattr(c, "label", None) or c.name, 60)
+    return clean_line(name, 60)
 
 
 def _bracketed(text: str, s: int, e: int) -> bool:

@@ -56,6 +56,12 @@ def held_out(corpus):
     return held_out_split(corpus)
 
 
+@pytest.fixture(scope="module")
+def train_examples():
+    """The training split, read and normalised once for the module (seconds each time)."""
+    return train_split()
+
+
 # -- the shipped model ----------------------------------------------------------------------
 def test_shipped_model_is_a_small_file_that_loads_fast_without_network(monkeypatch):
     def no_network(*args, **kwargs):
@@ -110,8 +116,8 @@ def test_slot_table_finds_every_key_and_gives_absent_keys_zero_weight():
 
 
 # -- accuracy on reviews it was not trained on ----------------------------------------------
-def test_held_out_split_shares_no_text_with_the_training_split(held_out):
-    train = {e.text for e in train_split()}
+def test_held_out_split_shares_no_text_with_the_training_split(held_out, train_examples):
+    train = {e.text for e in train_examples}
     assert len(held_out) > 1800 and len(train) > 13_000
     assert not train & {e.text for e in held_out}
     negatives = sum(e.label == 0 for e in held_out)
@@ -233,12 +239,14 @@ def test_match_text_output_names_the_polarity_in_chinese(config):
 
 
 # -- make train -----------------------------------------------------------------------------
-def test_training_is_deterministic_and_learns_from_a_small_subset(held_out):
-    subset = train_split()[::4]
-    a, b = fit(subset), fit(subset)
+def test_training_is_deterministic_and_learns_from_a_small_subset(held_out, train_examples):
+    # Two fits of a small slice show determinism; one fit of a quarter shows learning
+    # (the full rebuild below is compared with the shipped model as well).
+    tiny = train_examples[::40]
+    a, b = fit(tiny), fit(tiny)
     assert np.array_equal(a.keys, b.keys) and np.array_equal(a.coef, b.coef)
     assert a.intercept == b.intercept
-    assert accuracy(ours(a), held_out).accuracy >= 0.78
+    assert accuracy(ours(fit(train_examples[::4])), held_out).accuracy >= 0.78
 
 
 @pytest.mark.slow

@@ -277,3 +277,24 @@ def test_first_alert_roots_the_thread_and_carries_the_category_guidance():
     assert spec.context["guidance"] == incident.GUIDANCE["inquiry"]
     update = incident.update(inc, [(post, match)] * 3, key="k", to=["office"], config=_config())
     assert not update.root and update.subject.endswith("（新增 3 条）")
+
+
+def test_a_source_is_named_by_its_label_else_its_cleaned_name():
+    from alerting.compose.views import source_label, source_labels
+
+    cfg = Config.model_validate(
+        {
+            "sources": [
+                {
+                    "name": "bbs",
+                    "type": "feed",
+                    "url": "http://bbs.example.cn/rss",
+                    "label": "校园论坛",
+                },
+                {"name": "news", "type": "feed", "url": "http://news.example.cn/rss"},
+            ]
+        }
+    )
+    assert source_label(cfg, "bbs") == "校园论坛" and source_label(cfg, "news") == "news"
+    assert source_label(cfg, "gone\n\x1b[31m") == "gone [31m" and source_label(cfg, None) == ""
+    assert source_labels(cfg) == {"bbs": "校园论坛", "news": "news"}
