@@ -16,12 +16,12 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     MetaData,
-    Float,
     String,
     Text,
     UniqueConstraint,

@@ -73,7 +73,7 @@ def test_the_polarity_is_stored_and_read_in_the_alert_mail_and_the_digest(tmp_pa
     db.dispose()
 
     alerts = [_bodies(m["data"]) for m in smtp_server.mailbox.received]
-    [(subject, text, html)] = [a for a in alerts if "虫子" in a[1]]
+    [(_subject, text, html)] = [a for a in alerts if "虫子" in a[1]]
     assert "情感倾向：负面" in text
     assert "情感倾向：" in html and "负面" in html
 
