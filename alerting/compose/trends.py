@@ -61,15 +61,19 @@ def trend_chart(st) -> Markup:
     bw = (w - pad_l - 10) / n
     ih = h - pad_b - pad_t
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{w}" '
-        f'height="{h}" viewBox="0 0 {w} {h}"><title>每日涉校提及与负面帖文</title>',
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{w}" '
+            f'height="{h}" viewBox="0 0 {w} {h}"><title>每日涉校提及与负面帖文</title>'
+        ),
         f'<line x1="{pad_l}" y1="{h - pad_b}" x2="{w - 5}" y2="{h - pad_b}" stroke="#888"/>',
         f'<text x="4" y="{pad_t + 4}" font-size="11">{top}</text>',
         f'<text x="4" y="{h - pad_b}" font-size="11">0</text>',
-        f'<rect x="{w - 230}" y="4" width="10" height="10" fill="#f0b27a"/>'
-        f'<text x="{w - 216}" y="13" font-size="11">涉校提及</text>'
-        f'<rect x="{w - 150}" y="4" width="10" height="10" fill="#c0392b"/>'
-        f'<text x="{w - 136}" y="13" font-size="11">其中负面</text>',
+        (
+            f'<rect x="{w - 230}" y="4" width="10" height="10" fill="#f0b27a"/>'
+            f'<text x="{w - 216}" y="13" font-size="11">涉校提及</text>'
+            f'<rect x="{w - 150}" y="4" width="10" height="10" fill="#c0392b"/>'
+            f'<text x="{w - 136}" y="13" font-size="11">其中负面</text>'
+        ),
     ]
     every = max(1, n // 10)
     for i, d in enumerate(days):
