@@ -82,8 +82,8 @@ def trend_chart(st) -> Markup:
         nh = ih * round(d.negative * d.mentioned) / top
         tip = escape(f"{d.date:%m月%d日}：提及 {d.mentioned} 条，负面占 {d.negative:.0%}")
         parts.append(
-            f'<rect x="{x + 1:.1f}" y="{h - pad_b - bh:.1f}" width="{max(bw - 2, 1):.1f}" '
-            f'height="{bh:.1f}" fill="#f0b27a"><title>{tip}</title></rect>'
+            f'<rect class="bar" x="{x + 1:.1f}" y="{h - pad_b - bh:.1f}" '
+            f'width="{max(bw - 2, 1):.1f}" height="{bh:.1f}" fill="#f0b27a"><title>{tip}</title></rect>'
             f'<rect x="{x + 1:.1f}" y="{h - pad_b - nh:.1f}" width="{max(bw - 2, 1):.1f}" '
             f'height="{nh:.1f}" fill="#c0392b"><title>{tip}</title></rect>'
         )
