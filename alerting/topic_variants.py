@@ -9,6 +9,9 @@ only on posts that name the college.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from itertools import accumulate
+
 import ahocorasick
 
 from alerting.normalize import Normalized, is_cjk, is_latin, normalize_term
@@ -75,35 +78,43 @@ class Homophones:
         if table:
             self._ac.make_automaton()
 
-    def find(self, n: Normalized) -> list[tuple[int, str, int, int]]:
-        """(topic, term, compact i, compact j) of each homophone hit."""
+    def find(
+        self, n: Normalized, a: int = 0, b: int | None = None
+    ) -> list[tuple[int, str, int, int]]:
+        """(topic, term, compact i, compact j) of each homophone hit in ``text[a:b]``."""
         if self._empty or not n.text:
             return []
         text = n.text
-        parts, starts = ["|"], {}
-        pos = 1
-        for k, ch in enumerate(text):
-            s = syllable(ch) if is_cjk(ch) else "\x00"
-            starts[pos] = k
-            parts.append(s)
-            parts.append("|")
-            pos += len(s) + 1
-        starts[pos] = len(text)
-        spelled = "".join(parts)
+        b = len(text) if b is None else b
+        part = text[a:b]
+        get = _SPELLED.get
+        syls = [get(ch) or _spell(ch) for ch in part]
+        spelled = "|" + "|".join(syls) + "|"
+        # Offset in ``spelled`` where each character's syllable begins.
+        starts = list(accumulate((len(x) + 1 for x in syls), initial=1))
         out = []
         for end, pl in self._ac.iter(spelled):
             for ti, term, norm in pl:
                 L = len(norm)
-                # The key begins and ends with "|": its first syllable starts one further on.
-                first = end - (len("|".join(syllable(c) for c in norm)) + 2) + 2
-                i = starts.get(first)
-                if i is None:
+                first = end - sum(len(get(c) or _spell(c)) + 1 for c in norm) + 1
+                k = bisect_left(starts, first)
+                if k >= len(part) or starts[k] != first:
                     continue
-                sub = text[i : i + L]
-                same = sum(a == b for a, b in zip(sub, norm))
+                sub = part[k : k + L]
+                same = sum(x == y for x, y in zip(sub, norm))
                 if sub != norm and same * 2 >= L:
-                    out.append((ti, term, i, i + L))
+                    out.append((ti, term, a + k, a + k + L))
         return out
+
+
+_SPELLED: dict[str, str] = {}
+
+
+def _spell(ch: str) -> str:
+    """A character's syllable for the homophone search (NUL for anything not CJK)."""
+    s = syllable(ch) if is_cjk(ch) else "\x00"
+    _SPELLED[ch] = s
+    return s
 
 
 def english_keys(terms: list[str]) -> list[tuple[str, str]]:

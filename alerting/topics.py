@@ -204,7 +204,10 @@ class TopicFinder:
                     kind = "pinyin"
                 raw.append(TopicSpan(ti, term, kind, i, j, s, e))
         have = {(h.topic, h.i) for h in raw}
-        for ti, term, i, j in self._homophones.find(n):
+        # Homophones only near the names (the search spells every character it reads).
+        lo = min((e.i for e in entities), default=0) - SHORT_REACH
+        hi = max((e.j for e in entities), default=len(text)) + SHORT_REACH
+        for ti, term, i, j in self._homophones.find(n, max(0, lo), min(len(text), hi)):
             if (ti, i) in have or any(a < j and i < b for a, b in blocked):
                 continue
             if any(a < j and i < b for a, b in exceptions.get(ti, ())):
