@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from alerting.cues import COMPLAINT, DEMAND, EVENT, HARM, SUGGESTION, Cue, cue_finder
+from alerting.cues import COMPLAINT, DEMAND, EVENT, HARM, LISTS, SUGGESTION, Cue, cue_finder
 from alerting.normalize import Normalized
 from alerting.score import Located, Verdict, distance, severity_for
 from core.vocabulary import Category, Polarity, Severity
@@ -35,37 +35,10 @@ CLEARLY_NEGATIVE = -0.3  # negativity at or below which a post is "clearly negat
 # three words count. The stored polarity is the model's own score, untouched.
 CUE_WEIGHT = 0.25
 GRAVE_WEIGHT = 0.5
-GRAVE_HARM = {
-    "受伤", "砸伤", "烫伤", "摔伤", "打伤", "骨折", "流血", "出血", "晕倒", "晕了", "晕过去",
-    "昏迷", "休克", "抽搐", "送医", "送医院", "进医院", "住院", "急救", "抢救", "救护车",
-    "重症", "病危", "去世", "死了", "遗体", "尸体", "失联", "联系不上", "联系不到",
-    "找不到人", "下落不明", "彻夜未归", "闯入", "闯进", "尾随", "偷拍", "触电", "被电",
-    "中毒", "上吐下泻", "着火", "爆炸", "倒塌", "坍塌", "出人命",
-}  # fmt: skip
+GRAVE_HARM = set(LISTS["grave"])
 REACH = 80  # characters: cues farther than this from a name (in the same field) do not count
 # Suggestion words that make a proposal by themselves; the others (增加, 开放...) only support.
-STRONG_SUGGESTION = {
-    "建议",
-    "提议",
-    "倡议",
-    "如果能",
-    "要是能",
-    "若能",
-    "能否",
-    "可否",
-    "能不能考虑",
-    "可以考虑",
-    "不妨",
-    "最好能",
-    "希望能",
-    "希望可以",
-    "就好了",
-    "就太好了",
-    "一点想法",
-    "几点想法",
-    "小建议",
-    "金点子",
-}
+STRONG_SUGGESTION = set(LISTS["strong_suggestion"])
 _KIND_WORDS = {HARM: "伤害", COMPLAINT: "不满", DEMAND: "诉求", SUGGESTION: "建议"}
 
 
