@@ -62,8 +62,9 @@ def trend_chart(st) -> Markup:
     ih = h - pad_b - pad_t
     parts = [
         (
-            f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{w}" '
-            f'height="{h}" viewBox="0 0 {w} {h}"><title>每日涉校提及与负面帖文</title>'
+            f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="100%" '
+            f'style="max-width: {w}px; height: auto" viewBox="0 0 {w} {h}">'
+            "<title>每日涉校提及与负面帖文</title>"
         ),
         f'<line x1="{pad_l}" y1="{h - pad_b}" x2="{w - 5}" y2="{h - pad_b}" stroke="#888"/>',
         f'<text x="4" y="{pad_t + 4}" font-size="11">{top}</text>',
