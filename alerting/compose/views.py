@@ -130,6 +130,7 @@ class PostView:
     category: str = ""
     sentiment: str = ""  # 负面 / 中性 / 正面, empty when not known
     sentiment_key: str = ""  # the Polarity key, for styling (negative is shown in red)
+    why: str = ""  # why a post with no listed topic is an alert (负面提及, 建设性意见)
 
 
 def local_time(dt: datetime | None, tz: ZoneInfo) -> str:
@@ -182,8 +183,20 @@ def post_view(
         severity=Severity.label_of(match.severity) if match is not None and match.severity else "",
         category=Category.label_of(match.category) if match is not None and match.category else "",
         sentiment=_polarity_label(match),
+        why=_why(match),
         sentiment_key=(getattr(match, "sentiment", None) or "") if _polarity_label(match) else "",
     )
+
+
+# Reason lines of alerting.negative that tell the office why the language made the verdict.
+_WHY = ("负面提及", "建设性意见", "处置类别改为")
+
+
+def _why(match) -> str:
+    for r in (getattr(match, "reasons", None) or []) if match is not None else []:
+        if isinstance(r, str) and r.startswith(_WHY):
+            return clean_line(r, 200)
+    return ""
 
 
 def _polarity_label(match) -> str:

@@ -21,6 +21,8 @@ RSS = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><titl
 <description>江西警察学院二食堂饭菜里吃出虫子，好几个同学拉肚子，投诉了也没人管，太差了。</description></item>
 <item><title>热烈祝贺江西警察学院毕业典礼圆满举行</title><link>{base}/a/2</link>
 <description>祝同学们前程似锦，江西警察学院的毕业生个个精神饱满。</description></item>
+<item><title>江西警察学院电梯出事</title><link>{base}/a/4</link>
+<description>实验楼的电梯突然下坠，三个同学被困一个多小时，有人晕了过去，学校一句话都没有</description></item>
 <item><title>今天天气很好</title><link>{base}/a/3</link><description>去公园散步，心情不错。</description></item>
 </channel></rss>"""
 
@@ -76,6 +78,9 @@ def test_the_polarity_is_stored_and_read_in_the_alert_mail_and_the_digest(tmp_pa
     [(_subject, text, html)] = [a for a in alerts if "虫子" in a[1]]
     assert "情感倾向：负面" in text
     assert "情感倾向：" in html and "负面" in html
+    # No listed topic term: the mail says why it is an alert all the same.
+    [(_s, lift, lift_html)] = [a for a in alerts if "电梯" in a[1]]
+    assert "研判提示：负面提及" in lift and "晕了" in lift and "研判提示：负面提及" in lift_html
 
     out = tmp_path / "digest.html"
     r = CliRunner().invoke(cli, ["--config", path, "digest", "--since", "24h", "--out", str(out)])
