@@ -16,6 +16,7 @@ from sentinel.pipeline import Pipeline
 from storage.models import Incident, OutboxMessage
 from tests.analysis.helpers import Store, matcher
 from tests.notify.conftest import make_config
+from tests.office.documents import problems, utc_renderings, visible_text
 
 # Posts that name the college and are no alert each (talk, questions without a topic).
 TALK = [
@@ -79,6 +80,10 @@ def test_a_rise_in_mentions_raises_one_early_warning_before_any_alert(
     text = mail.get_body(("plain",)).get_content()
     assert "此前 7 天同一时段平均只有 1 条" in text and "尚无单条帖文达到预警线" in text
     assert "最近的相关帖文" in text and "现在是什么情况，有人知道吗" in text
+    html = mail.get_body(("html",)).get_content()
+    stamps = {clock.now() - timedelta(hours=h, minutes=m) for h in range(4) for m in range(60)}
+    for body in (text, visible_text(html)):  # as the office reads it: no key, no None, no UTC
+        assert problems(body, utc_renderings(stamps)) == []
     with db.session() as s:
         assert s.scalar(select(func.count(Incident.id))) == 0  # no post was an alert
         kinds = s.scalars(select(OutboxMessage.kind)).all()
@@ -105,6 +110,10 @@ def test_a_rise_in_the_negative_share_is_told_too(db, clock, tmp_path):
 
 
 def test_the_daemon_runs_the_early_warning_job(db, clock, tmp_path):
+    import scheduler
+
     cfg = make_config(None)
+    cfg.base_dir = tmp_path
     pipeline = Pipeline(cfg, db, now=clock.now)
-    assert pipeline.early_warning() == []
+    assert "early_warning" in {j.id for j in scheduler.build_scheduler(pipeline, cfg).get_jobs()}
+    assert pipeline.early_warning() == []  # an empty database: nothing rises
