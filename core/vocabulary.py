@@ -242,6 +242,7 @@ class MessageKind(Vocabulary):
     REPLY_DECISION = "reply_decision", "答复审定结果", 11
     UNIT_NOTICE = "unit_notice", "报案回执", 12
     CONFIG_ERROR = "config_error", "配置有误", 13
+    EARLY_WARNING = "early_warning", "舆情预警·异常增长", 14
 
 
 @_meta("来源状态")

@@ -417,6 +417,13 @@ class Pipeline(Matching):
 
         return tick(self.db, config=self.config, outbox=self.outbox, now=self.now())
 
+    def early_warning(self) -> list[str]:
+        """Queue a 【舆情预警·异常增长】 notice when talk about the college rises against the
+        same hours of the past days (``alerting.early_warning``); the outbox job sends it."""
+        from alerting.early_warning import check
+
+        return check(self.db, self.config, self.outbox, self.now())
+
     def recheck_takedowns(self) -> dict:
         """Re-fetch the posts of incidents whose source was dealt with (信息源已处置) that are
         due, and record whether each is gone or still online."""
