@@ -435,6 +435,7 @@ class CrawlWorker(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+
 # The console's tables (storage/web_sessions.py) belong to the same schema; imported last
 # because they refer to the models above.
 from storage import web_sessions as _web_sessions  # noqa: E402,F401

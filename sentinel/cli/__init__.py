@@ -8,7 +8,7 @@ import sys
 import click
 
 # Command modules register themselves on ``cli`` when imported.
-from sentinel.cli import core, incidents, match, notify, ops, people, sources  # noqa: F401
+from sentinel.cli import core, incidents, match, notify, ops, people, sources, web  # noqa: F401
 from sentinel.cli.base import AppContext, cli
 
 
