@@ -71,6 +71,8 @@ def create_app(config, db=None, *, now: Callable[[], datetime] | None = None) ->
             "who": getattr(request.state, "who", None),
             "flash": flash,
             "path": request.url.path,
+            # The server's clock, so countdowns agree with the deadlines it computes.
+            "server_now": app.state.now().isoformat(),
             **context,
         }
         resp = HTMLResponse(env.get_template(name).render(ctx), status_code=status)

@@ -3,8 +3,11 @@
 (function () {
   "use strict";
 
+  var serverNow = Date.parse(document.body.getAttribute("data-now") || "");
+  var skew = isNaN(serverNow) ? 0 : serverNow - Date.now();
+
   function countdowns() {
-    var now = Date.now();
+    var now = Date.now() + skew;
     document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
       var due = Date.parse(el.getAttribute("data-due"));
       if (isNaN(due)) return;
@@ -31,7 +34,7 @@
         xAxis: { type: "category", data: data.dates },
         yAxis: { type: "value", minInterval: 1 },
         series: data.series.map(function (s) {
-          return { name: s.name, type: "line", smooth: true, data: s.data };
+          return { name: s.name, type: "line", data: s.data };
         })
       });
       el.setAttribute("data-rendered", "1");
