@@ -53,7 +53,7 @@ class Tab:
 
     def _route(self, route):
         url = route.request.url
-        if url.startswith(self.base) or url.startswith(("data:", "about:")):
+        if url.startswith((self.base, "data:", "about:")):
             route.continue_()
         else:
             self.outside.append(url)

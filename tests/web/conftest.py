@@ -156,3 +156,7 @@ def serve(app):
     finally:
         server.should_exit = True
         t.join(10)
+
+
+# The browser of the browser tests (one per module).
+from tests.web.browser import browser  # noqa: E402,F401

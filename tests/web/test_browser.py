@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.web.browser import PHONE, Tab, browser  # noqa: F401
+from tests.web.browser import PHONE, Tab
 from tests.web.conftest import PASSWORD, serve
 from tests.web.test_pages import PNG
 
@@ -22,7 +22,7 @@ def _one_column(page) -> None:
     assert width <= PHONE["width"] + 1, width
 
 
-def test_the_office_and_a_leader_work_an_incident_to_closed(browser, app, incident, clock):  # noqa: F811
+def test_the_office_and_a_leader_work_an_incident_to_closed(browser, app, incident, clock):
     with serve(app) as base:
         office = Tab(browser, base)
         p = office.go("/")
