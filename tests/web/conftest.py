@@ -159,4 +159,4 @@ def serve(app):
 
 
 # The browser of the browser tests (one per module).
-from tests.web.browser import browser  # noqa: E402,F401
+from tests.web.browser import browser  # noqa: F401
