@@ -10,10 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import ConfigDict, create_model
 
 from alerting.incidents import reading, roles, service, views
+from alerting.incidents.roles import RoleError
 from alerting.incidents.workflow import WorkflowError, get_incident
 from alerting.notify.outbox import Outbox
+from core.errors import SentinelError
 from core.vocabulary import Category, IncidentStatus, Severity
 from sentinel.web.auth import Poster, Viewer, now_of
 from sentinel.web.common import in_db
@@ -21,6 +24,7 @@ from storage import listing
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "请求无法执行（附原因）"},
+    409: {"description": "事件当前的状态不允许这项操作（附原因）"},
     401: {"description": "未登录"},
     403: {"description": "无权执行，或缺少 CSRF 校验码"},
     404: {"description": "没有这个事件"},
@@ -52,9 +56,9 @@ async def me(who: Viewer) -> dict[str, Any]:
 async def incidents(
     request: Request,
     who: Viewer,
-    status: str | None = None,
-    category: str | None = None,
-    severity: str | None = None,
+    status: IncidentStatus | None = None,
+    category: Category | None = None,
+    severity: Severity | None = None,
     assignee: str | None = None,
     unit: str | None = None,
     closed: bool = False,
@@ -100,29 +104,55 @@ async def actions_list(who: Viewer) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/incidents/{incident_id}/actions/{name}", summary="对事件执行一项操作")
-async def act(
-    request: Request,
-    who: Poster,
-    name: str,
-    incident_id: Annotated[int, Path(ge=1, le=2**62)],
-    values: Annotated[dict[str, Any] | None, Body()] = None,
-) -> dict[str, Any]:
-    """``values`` are the action's fields (GET /api/actions); ``by`` is the logged-in
-    person and cannot be given. Files are added through the page's form."""
-    if name == "attach":
-        raise WorkflowError("补充材料请在事件页面上传文件")
-    state, now = request.app.state, now_of(request)
-    outbox = Outbox(state.db, state.config, now=state.now)
-    given = {**(values or {}), "by": who.name}
+def _body_model(action):
+    """The action's values without ``by`` (always the logged-in person)."""
+    fields = {n: (f.annotation, f) for n, f in action.values.model_fields.items() if n != "by"}
+    return create_model(
+        f"{action.name.capitalize()}Values", __config__=ConfigDict(extra="forbid"), **fields
+    )
 
-    def run(s):
-        out = service.perform(
-            service.Context(s, state.config, outbox, now), incident_id, name, given
-        )
-        return {"message": out.message, "incident": out.incident}
 
-    return await in_db(request, run)
+def _action_route(action) -> None:
+    body = _body_model(action)
+
+    async def run(request, who, incident_id, values):
+        state, now = request.app.state, now_of(request)
+        outbox = Outbox(state.db, state.config, now=state.now)
+        given = {**values.model_dump(exclude_unset=True), "by": who.name}
+
+        def act(s):
+            ctx = service.Context(s, state.config, outbox, now)
+            out = service.perform(ctx, incident_id, action.name, given)
+            return {"message": out.message, "incident": out.incident}
+
+        try:
+            return await in_db(request, act)
+        except RoleError:
+            raise
+        except SentinelError as e:  # a refusal by the domain, with its sentence
+            status = 404 if str(e).startswith("没有编号为") else 409
+            return JSONResponse({"error": f"{action.title}未完成：{e}"}, status_code=status)
+
+    # Real objects, not strings: FastAPI reads the body's model from these.
+    run.__annotations__ = {
+        "request": Request,
+        "who": Poster,
+        "incident_id": Annotated[int, Path(ge=1, le=2**62)],
+        "values": Annotated[body, Body()],
+        "return": dict[str, Any],
+    }
+    router.add_api_route(
+        f"/incidents/{{incident_id}}/actions/{action.name}",
+        run,
+        methods=["POST"],
+        summary=f"{action.title}：{action.help}",
+        name=f"action_{action.name}",
+    )
+
+
+for _a in service.ACTIONS.values():
+    if _a.name != "attach":  # files go through the page's upload form
+        _action_route(_a)
 
 
 @router.get("/posts", summary="帖文检索")

@@ -24,7 +24,9 @@ OURS = [
     "<a href=\"javascript:alert('t6')\">点我</a>",
     "{{ 7*7 }}<style>body{display:none}</style>",
 ]
-ELEMENT = re.compile(r"<(content|description|summary|title|body|subtitle|tagline|info)\b[^>]*>(.*?)</\1>", re.S)
+ELEMENT = re.compile(
+    r"<(content|description|summary|title|body|subtitle|tagline|info)\b[^>]*>(.*?)</\1>", re.S
+)
 
 
 def _payloads(corpus) -> list[str]:
