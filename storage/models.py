@@ -438,4 +438,4 @@ class CrawlWorker(Base):
 
 # The console's tables (storage/web_sessions.py) belong to the same schema; imported last
 # because they refer to the models above.
-from storage import web_sessions as _web_sessions  # noqa: E402,F401
+from storage import web_sessions as _web_sessions  # noqa: F401

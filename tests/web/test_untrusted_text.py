@@ -25,7 +25,7 @@ OURS = [
     "{{ 7*7 }}<style>body{display:none}</style>",
 ]
 ELEMENT = re.compile(
-    r"<(content|description|summary|title|body|subtitle|tagline|info)\b[^>]*>(.*?)</\1>", re.S
+    r"<(content|description|summary|title|body|subtitle|tagline|info)\b[^>]*>(.*?)</\1>", re.DOTALL
 )
 
 
@@ -56,7 +56,7 @@ def test_sanitizer_payloads_do_not_execute_on_any_page(
     incidents = []
     with web_db.session() as s:
         for i, p in enumerate(payloads):
-            url = ["javascript:alert('u%d')" % i, "data:text/html,<script>alert(1)</script>#%d" % i,
+            url = [f"javascript:alert('u{i}')", f"data:text/html,<script>alert(1)</script>#{i}",
                    f"https://forum.example.com/t/{i}"][i % 3]  # fmt: skip
             post, m = world.post(s, url, "江西警察学院食堂" + p[:200], "江西警察学院食堂 " + p)
             post.author = p[:100]
