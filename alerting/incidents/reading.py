@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from alerting.incidents import roles
 from alerting.incidents.evidence import snapshot_bytes
-from alerting.incidents.views import overdue_clause, summary
+from alerting.incidents.views import overdue_clause, summaries
 from alerting.incidents.workflow import WorkflowError, get_incident
 from storage.models import (
     EvidenceFile,
@@ -97,7 +97,7 @@ def queue(
         )
     )
     return {
-        "incidents": [summary(session, i, now) for i in rows],
+        "incidents": summaries(session, rows, now),
         "total": total or 0,
         "by_status": by_status,
         "overdue": overdue or 0,
