@@ -93,7 +93,7 @@ def build(db, posts: int, incidents: int) -> None:
                             "topic": None,
                             "weight": 0,
                             "field": "text",
-                        },  # fmt: skip
+                        },
                         {
                             "term": "食堂",
                             "kind": "exact",
@@ -102,7 +102,7 @@ def build(db, posts: int, incidents: int) -> None:
                             "topic": "canteen",
                             "weight": 10,
                             "field": "text",
-                        },  # fmt: skip
+                        },
                     ],
                     "reasons": [],
                     "matched_at": now,

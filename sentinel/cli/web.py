@@ -19,6 +19,7 @@ def web(app: AppContext, host: str | None, port: int | None) -> None:
 
     cfg = app.config
     host, port = host or cfg.web.host, port if port is not None else cfg.web.port
+    _check_free(host, port)
     console = create_app(cfg, app.db)
     click.echo(f"控制台地址：http://{host}:{port}/ （按 Ctrl-C 停止）", err=True)
     try:
@@ -35,3 +36,23 @@ def web(app: AppContext, host: str | None, port: int | None) -> None:
         raise click.ClickException(
             f"无法在 {host}:{port} 上启动控制台：{e.strerror or e}"
         ) from None
+
+
+def _check_free(host: str, port: int) -> None:
+    """A clear sentence, not uvicorn's English log line, when the address is taken."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise click.ClickException(f"无法解析监听地址“{host}”") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError as e:
+            why = "端口已被占用" if e.errno == 98 else (e.strerror or str(e))
+            raise click.ClickException(
+                f"无法在 {host}:{port} 上启动控制台：{why}（可用 --port 换一个端口）"
+            ) from None
