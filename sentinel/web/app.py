@@ -92,10 +92,20 @@ def create_app(config, db=None, *, now: Callable[[], datetime] | None = None) ->
         absolute=timedelta(seconds=config.web.session_lifetime),
     )
 
+    from alerting.incidents.settings import settings_of
+
+    # A report takes a few files of at most max_file_size each: refuse a body far past
+    # that before reading it (files.check still checks each file).
+    body_limit = int(settings_of(config).reports.max_file_size) * 10 + 1024 * 1024
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         started = time.perf_counter()
-        resp = await call_next(request)
+        size = request.headers.get("content-length", "")
+        if size.isdigit() and int(size) > body_limit:
+            resp = _error(request, "提交的内容过大：请减少文件数量或压缩后再提交", 413)
+        else:
+            resp = await call_next(request)
         h = resp.headers
         # What the server spent on the request (the benchmark reads it; so can a browser).
         h["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"

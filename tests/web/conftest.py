@@ -21,12 +21,22 @@ CANTEEN = (
 
 
 @pytest.fixture
-def web_config(tmp_path):
+def web_url(request, tmp_path):
+    """SQLite unless a test asks for PostgreSQL (``parametrize("web_url", ["postgresql"],
+    indirect=True)``)."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return f"sqlite:///{tmp_path / 'sentinel.db'}"
+
+
+@pytest.fixture
+def web_config(tmp_path, web_url):
     from sentinel.config import Config
 
     return Config(
         base_dir=tmp_path,
-        database=f"sqlite:///{tmp_path / 'sentinel.db'}",
+        database=web_url,
+        incidents={"reports": {"max_file_size": "1MiB"}},
         timezone="Asia/Shanghai",
         recipients={
             "office": ["zhaomin@example.edu.cn"],

@@ -8,6 +8,8 @@ import io
 import re
 import zipfile
 
+import pytest
+
 from tests.web.conftest import CANTEEN, open_incident
 
 PNG = (
@@ -173,3 +175,31 @@ def test_a_snapshot_is_shown_as_text_or_in_a_sandbox(client, as_user, incident):
     assert frame.headers["content-security-policy"].startswith("sandbox;")
     assert "default-src 'none'" in frame.headers["content-security-policy"]
     assert client.get(f"/incidents/{incident}/snapshots/999999").status_code == 400
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("web_url", ["postgresql"], indirect=True)
+def test_the_console_works_on_postgresql(client, as_user, incident):
+    token = as_user("赵敏")
+    assert "二食堂饭菜变质？" in client.get("/").text
+    ok, msg, page = _post(client, incident, "assess", token, cause="食堂卫生问题", severity="II")
+    assert ok and msg == "已记录研判" and "食堂卫生问题" in page
+    assert client.get("/api/incidents").json()["total"] == 1
+    assert "二食堂饭菜变质" in client.get("/posts?q=食堂").text
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(client, as_user, people):
+    token = as_user("保卫处刘老师")
+    big = b"\x89PNG\r\n\x1a\n" + b"0" * (12 * 1024 * 1024)
+    r = client.post(
+        "/report",
+        data={"csrf": token, "title": "大图", "note": "x"},
+        files={"file": ("big.png", big, "image/png")},
+    )
+    assert r.status_code == 413 and "提交的内容过大" in r.text
+    r = client.post(
+        "/report",
+        data={"csrf": token, "title": "稍大", "note": "x"},
+        files={"file": ("b.png", big[: 2 * 1024 * 1024], "image/png")},
+    )
+    assert "报案未提交" in r.text and "超过大小上限 1.0 MB" in r.text
