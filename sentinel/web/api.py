@@ -20,6 +20,7 @@ from core.errors import SentinelError
 from core.vocabulary import Category, IncidentStatus, Severity
 from sentinel.web.auth import Poster, Viewer, now_of
 from sentinel.web.common import in_db
+from sentinel.web.forms import for_console
 from storage import listing
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -131,7 +132,9 @@ def _action_route(action) -> None:
             raise
         except SentinelError as e:  # a refusal by the domain, with its sentence
             status = 404 if str(e).startswith("没有编号为") else 409
-            return JSONResponse({"error": f"{action.title}未完成：{e}"}, status_code=status)
+            return JSONResponse(
+                {"error": f"{action.title}未完成：{for_console(str(e))}"}, status_code=status
+            )
 
     # Real objects, not strings: FastAPI reads the body's model from these.
     run.__annotations__ = {

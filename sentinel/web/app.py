@@ -142,7 +142,9 @@ def create_app(config, db=None, *, now: Callable[[], datetime] | None = None) ->
 
     @app.exception_handler(SentinelError)
     async def domain_error(request: Request, exc):
-        text = str(exc)
+        from sentinel.web.forms import for_console
+
+        text = for_console(str(exc))
         return _error(request, text, 404 if text.startswith("没有编号为") else 400)
 
     @app.exception_handler(RequestValidationError)

@@ -4,6 +4,7 @@ way the CLI turns the same models into options. No rule is decided here."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, get_origin
 
@@ -71,3 +72,39 @@ async def values_from(action, form, who_name: str) -> dict[str, Any]:
         elif isinstance(raw, str) and raw.strip():
             values[spec.name] = raw.strip()
     return values
+
+
+def _labels() -> dict[str, tuple[str, bool]]:
+    from alerting.incidents.service import ACTIONS
+
+    out: dict[str, tuple[str, bool]] = {"title": ("标题", False), "url": ("网址", False),
+                                        "file": ("截图或文件", False)}  # fmt: skip
+    for action in ACTIONS.values():
+        for name, f in action.values.model_fields.items():
+            label = re.split("[（，]", f.description or name)[0]
+            out.setdefault(name.replace("_", "-"), (label, f.annotation is bool))
+    return out
+
+
+_COMMAND = re.compile(r"sentinel incident (\w+)(?: \d+)?(?: --[^，。；）]*)?")
+_FLAG = re.compile(r"(?:加 )?--([a-z][a-z-]*)(?: (?!并|或|后)[^\s，。；）()（]+)?")
+
+
+def for_console(message: str) -> str:
+    """The domain's sentence with the CLI's words (``--tracker 姓名``, ``sentinel
+    incident reply 3 …``) said as the console's forms say them."""
+    from alerting.incidents.service import ACTIONS
+
+    labels = _labels()
+
+    def command(m: re.Match) -> str:
+        a = ACTIONS.get(m.group(1))
+        return f"“{a.title}”操作" if a else m.group(0)
+
+    def flag(m: re.Match) -> str:
+        if m.group(1) == "by":
+            return "登录"
+        label, is_bool = labels.get(m.group(1), (m.group(1), False))
+        return f"勾选“{label}”" if is_bool else f"“{label}”"
+
+    return _FLAG.sub(flag, _COMMAND.sub(command, message))

@@ -16,6 +16,7 @@ from core.vocabulary import Category, IncidentStatus, Severity
 from sentinel.web import forms
 from sentinel.web.auth import Poster, Viewer, Who, now_of
 from sentinel.web.common import download, in_db, redirect_with
+from sentinel.web.forms import for_console
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -124,7 +125,9 @@ async def act(request: Request, incident_id: int, name: str, who: Poster):
     try:
         out = await in_db(request, run)
     except WorkflowError as e:
-        return redirect_with(request, back, f"{action.title}未完成：{e}", ok=False)
+        return redirect_with(
+            request, back, f"{action.title}未完成：{for_console(str(e))}", ok=False
+        )
     return redirect_with(request, back, out.message)
 
 

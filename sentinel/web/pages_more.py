@@ -18,6 +18,7 @@ from alerting.notify.outbox import Outbox
 from core.vocabulary import Category, SourceHealth
 from sentinel.web.auth import Poster, Viewer, Who, now_of
 from sentinel.web.common import in_db, redirect_with
+from sentinel.web.forms import for_console
 from storage import health, listing
 
 router = APIRouter(include_in_schema=False)
@@ -82,7 +83,7 @@ async def report_submit(request: Request, who: Poster):
 
         iid, opened, kept = await in_db(request, run)
     except WorkflowError as e:
-        return redirect_with(request, "/report", f"报案未提交：{e}", ok=False)
+        return redirect_with(request, "/report", f"报案未提交：{for_console(str(e))}", ok=False)
     said = "已立案" if opened else "已并入已有事件"
     if kept:
         said += f"，{kept} 份材料已保存为证据"
