@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -73,7 +74,9 @@ async def queue_page(request: Request, who: Viewer):
             "statuses": list(IncidentStatus),
             "categories": list(Category),
             "severities": list(Severity),
-            "query": request.url.query,
+            "query": urlencode(
+                [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+            ),
         },
     )
 

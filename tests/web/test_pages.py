@@ -124,6 +124,13 @@ def test_the_queue_filters_and_puts_overdue_first(
     assert "甲事件" not in client.get("/?category=hype").text
     data = client.get("/api/incidents").json()
     assert [i["id"] for i in data["incidents"]] == [first, second] and data["overdue"] >= 1
+    from storage.models import Incident
+
+    with web_db.session() as s:  # a second page of the queue
+        s.add_all(Incident(title=f"丙{n}", severity="III", terms=[]) for n in range(55))
+    page = client.get("/?severity=III").text
+    assert "第 1 / 2 页" in page and 'href="?severity=III&amp;page=2"' in page
+    assert "第 2 / 2 页" in client.get("/?severity=III&page=2").text
 
 
 def test_a_unit_reports_with_a_screenshot(client, as_user, people):
