@@ -15,7 +15,7 @@ from alerting.incidents.review import render as render_review
 from alerting.incidents.review import render_weekly
 from alerting.incidents.workflow import WorkflowError, get_incident
 from alerting.notify.outbox import Outbox
-from core.vocabulary import Category, SourceHealth
+from core.vocabulary import Category, HitKind, Severity, SourceHealth
 from sentinel.web.auth import Poster, Viewer, Who, now_of
 from sentinel.web.common import in_db, redirect_with
 from sentinel.web.forms import for_console
@@ -179,6 +179,9 @@ async def watchlists_test(request: Request, who: Poster):
     hits = [dict(h, field=h.get("field", "text")) for h in r.get("hits", [])]
     r["pieces"] = spans(text, hits, "text")
     r["category_label"] = Category.label_of(r.get("category"))
+    r["severity_label"] = Severity.label_of(r.get("severity"))
+    for h in r.get("hits", []):
+        h["kind_label"] = HitKind.label_of(h.get("kind"))
     files_ = [str(p) for p in state.config.watchlist_files()]
     return state.render(
         request, "watchlists.html", {"files": files_, "result": r, "text": text, "title": title}

@@ -118,11 +118,17 @@ def test_a_unit_reports_with_a_screenshot_and_the_chart_draws(
             ("/report", "report"),
             ("/posts?q=老鼠", "posts"),
             ("/sources", "sources"),
-            ("/watchlists", "watchlists"),
             ("/users", "users"),
         ]:
             office.go(path)
             office.shot(f"{name}-desktop")
+        p = office.go("/watchlists")
+        p.fill("textarea[name=text]", "江西警察学院二食堂的饭菜变质了，好几个同学拉肚子，学校不给说法")
+        p.click("button:text('检测')")
+        p.wait_for_load_state()
+        assert "评分" in p.locator(".result").inner_text()
+        assert p.locator(".result mark").count() >= 1
+        office.shot("watchlists-desktop")
         p = office.go("/stats")
         p.wait_for_selector("#volume-chart[data-rendered='1'] svg", timeout=10000)
         office.shot("stats-desktop")
