@@ -123,7 +123,9 @@ def test_a_unit_reports_with_a_screenshot_and_the_chart_draws(
             office.go(path)
             office.shot(f"{name}-desktop")
         p = office.go("/watchlists")
-        p.fill("textarea[name=text]", "江西警察学院二食堂的饭菜变质了，好几个同学拉肚子，学校不给说法")
+        p.fill(
+            "textarea[name=text]", "江西警察学院二食堂的饭菜变质了，好几个同学拉肚子，学校不给说法"
+        )
         p.click("button:text('检测')")
         p.wait_for_load_state()
         assert "评分" in p.locator(".result").inner_text()
