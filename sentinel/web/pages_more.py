@@ -15,7 +15,7 @@ from alerting.incidents.review import render as render_review
 from alerting.incidents.review import render_weekly
 from alerting.incidents.workflow import WorkflowError, get_incident
 from alerting.notify.outbox import Outbox
-from core.vocabulary import Category, HitKind, Severity, SourceHealth
+from core.vocabulary import Category, HitKind, Role, Severity, SourceHealth
 from sentinel.web.auth import Poster, Viewer, Who, now_of
 from sentinel.web.common import in_db, redirect_with
 from sentinel.web.forms import for_console
@@ -261,4 +261,38 @@ async def users_page(request: Request, who: Viewer):
         return [users.to_dict(u) for u in users.listing(s, include_inactive=True)]
 
     data = await in_db(request, rows, write=False)
-    return request.app.state.render(request, "users.html", {"rows": data})
+    return request.app.state.render(request, "users.html", {"rows": data, "roles": list(Role)})
+
+
+@router.post("/users")
+async def users_change(request: Request, who: Poster):
+    from alerting.incidents import user_admin
+
+    form = {
+        k: v if k == "password" else v.strip()
+        for k, v in (await request.form()).items()
+        if isinstance(v, str)
+    }
+    what = form.get("do")
+
+    def run(s):
+        if what == "add":
+            u = user_admin.add(s, who.name, form.get("name", ""), role=form.get("role", ""),
+                               email=form.get("email"), unit=form.get("unit"),
+                               password=form.get("password") or None)  # fmt: skip
+            return f"已添加用户 {u.name}"
+        if what == "password":
+            u = user_admin.set_password(s, who.name, form.get("name", ""), form.get("password", ""))
+            return f"已为 {u.name} 设置新密码（其已登录的会话随之失效）"
+        if what in ("deactivate", "activate"):
+            u = user_admin.set_active(s, who.name, form.get("name", ""), what == "activate")
+            return f"{u.name} 已{'恢复在岗' if u.active else '停用'}"
+        raise WorkflowError("未知的用户操作")
+
+    from core.errors import SentinelError
+
+    try:
+        message = await in_db(request, run)
+    except SentinelError as e:
+        return redirect_with(request, "/users", f"未完成：{for_console(str(e))}", ok=False)
+    return redirect_with(request, "/users", message)

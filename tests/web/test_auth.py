@@ -164,3 +164,42 @@ def test_a_unit_user_sees_only_its_unit(client, as_user, web_db, web_config, clo
     ids = [i["id"] for i in client.get("/api/incidents").json()["incidents"]]
     assert ids == [incident]
     assert client.get("/posts").status_code == 403
+
+
+def test_the_office_manages_people_and_a_deactivated_person_is_logged_out(
+    client, app, as_user, people
+):
+    from fastapi.testclient import TestClient
+
+    from tests.web.conftest import login
+
+    token = as_user("赵敏")
+    r = client.post(
+        "/users",
+        data={
+            "csrf": token,
+            "do": "add",
+            "name": "学生处小周",
+            "role": "unit",
+            "unit": "学生处",
+            "email": "zhou@example.edu.cn",
+            "password": "zhou-pass-123",
+        },
+    )
+    assert "已添加用户 学生处小周" in r.text
+    with TestClient(app, base_url="http://127.0.0.1") as other:
+        assert login(other, "学生处小周", "zhou-pass-123").status_code == 303
+        assert other.get("/").status_code == 200
+        r = client.post("/users", data={"csrf": token, "do": "deactivate", "name": "学生处小周"})
+        assert "学生处小周 已停用" in r.text
+        assert other.get("/").status_code == 401  # logged out at once
+        assert login(other, "学生处小周", "zhou-pass-123").status_code == 401
+    r = client.post("/users", data={"csrf": token, "do": "deactivate", "name": "赵敏"})
+    assert "不能停用自己的账号" in r.text
+    r = client.post(
+        "/users", data={"csrf": token, "do": "password", "name": "王主任", "password": "short"}
+    )
+    assert "密码至少 8 个字符" in r.text
+    leader = as_user("李书记")
+    r = client.post("/users", data={"csrf": leader, "do": "activate", "name": "学生处小周"})
+    assert "只有舆情办工作人员可以管理用户" in r.text
