@@ -3,6 +3,7 @@ them, its stored snapshots, files and evidence pack."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from alerting.incidents import evidence, reading, roles, service, views
+from alerting.incidents.review import volume
 from alerting.incidents.workflow import get_incident
 from alerting.notify.outbox import Outbox
 from core.vocabulary import Category, IncidentStatus, Severity
@@ -87,6 +89,14 @@ def _incident_view(s, who: Who, incident_id: int, now, config) -> dict:
     texts = reading.post_texts(s, inc)
     for p in d["posts"]:
         p["pieces"] = texts.get(p["id"], {"title": [], "text": []})
+    bars = volume(d["posts"], config.tz, now)
+    d["chart"] = json.dumps(
+        {
+            "dates": [t.strftime("%m-%d %H:%M") for t, _ in bars],
+            "series": [{"name": "帖文数", "data": [n for _, n in bars]}],
+        },
+        ensure_ascii=False,
+    )
     return d
 
 

@@ -91,6 +91,8 @@ def test_sanitizer_payloads_do_not_execute_on_any_page(
             assert bad == {"scripts": [], "handlers": [], "links": [], "hidden": False}, (path, bad)
         # The stored snapshots: shown in a sandboxed frame, the page's own scripts dead.
         tab.go(f"/incidents/{incidents[0]}")
+        p.wait_for_load_state("load")
+        tab.shot("incident-hostile-desktop")
         snap = p.locator("a:text-is('快照')").first.get_attribute("href")
         tab.go(snap)
         p.wait_for_timeout(300)
