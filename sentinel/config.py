@@ -39,6 +39,7 @@ from core.vocabulary import CategoryKey, RecipientGroup, SeverityKey
 from crawler.base import SourceConfig
 from crawler.registry import source_types
 from sentinel.config_groups import check_groups
+from sentinel.config_web import WebConfig
 from storage.backoff import BackoffSettings
 from storage.health import HealthSettings
 
@@ -213,6 +214,7 @@ class Config(Strict):
         None,
         description="Serve Prometheus text at /metrics and /healthz from `sentinel run`: {host, port}.",
     )
+    web: WebConfig = Field(default_factory=WebConfig, description="The web console: host, port.")
     log_format: Literal["text", "json"] = Field(
         "text", description="Logs as readable lines (text) or one JSON object per line (json)."
     )

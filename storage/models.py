@@ -444,3 +444,7 @@ class CrawlWorker(Base):
 # The one-tap links mailed to people (storage/signed_links.py) belong to the same schema;
 # imported last because they refer to the models above.
 from storage import signed_links as _signed_links  # noqa: F401
+
+# The console's sessions (storage/web_sessions.py) belong to the same schema; imported last
+# because they refer to the models above.
+from storage import web_sessions as _web_sessions  # noqa: F401

@@ -17,6 +17,7 @@ from sentinel.cli import (  # noqa: F401
     people,
     sources,
     trends,
+    web,
 )
 from sentinel.cli.base import AppContext, cli
 
