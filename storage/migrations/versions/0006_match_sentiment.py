@@ -11,7 +11,7 @@ from alembic import op
 revision = "0006_match_sentiment"
 # The brief names the parent "0005_daemon_operations"; the stored id of that revision is
 # "0005" (see 0005_daemon_operations.py), so that is what alembic can chain to.
-down_revision = "0005"
+down_revision = "0006_web_sessions"
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ from alembic import op
 import storage.types
 
 revision = "0006_web_sessions"
-down_revision = "0005"
+down_revision = "0006_signed_links"
 branch_labels = None
 depends_on = None
 
