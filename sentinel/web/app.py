@@ -19,7 +19,7 @@ from alerting.incidents.roles import RoleError
 from core.errors import SentinelError
 from core.secrets import web_secret
 from core.times import office_time
-from sentinel.web import auth
+from sentinel.web import auth, onetap
 from storage.web_sessions import SessionPolicy
 
 HERE = Path(__file__).resolve().parent
@@ -170,6 +170,6 @@ def create_app(config, db=None, *, now: Callable[[], datetime] | None = None) ->
     app.include_router(pages.router)
     app.include_router(pages_more.router)
     app.include_router(api.router)
-    # The one-tap links (branch `links`) are wired here by the integrator:
-    # from sentinel.web import onetap; app.include_router(onetap.router)
+    # The one-tap links of mails: no login, the signed token is the person's authority.
+    app.include_router(onetap.router)
     return app

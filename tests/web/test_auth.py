@@ -28,7 +28,9 @@ def test_every_route_without_a_session_gets_the_login_page_or_401(client, app, i
     routes = _routes(app)
     assert len(routes) > 20
     for method, path in routes:
-        if path in ("/login",):
+        # The one-tap links of mails need no login: their signed token is the authority
+        # (tests/web_links/ shows a tampered, expired or used one refused).
+        if path in ("/login", "/onetap/onetap.css") or path.split("/")[1] in ("ack", "approve"):
             continue
         url = path.replace("{incident_id}", str(incident)).replace("{name}", "note")
         url = url.replace("{snapshot_id}", "1").replace("{item_id}", "1")

@@ -1,5 +1,5 @@
-"""A minimal console for the one-tap link pages: a FastAPI app with only
-``sentinel.web.onetap.router``, served by uvicorn on 127.0.0.1, a real mail server
+"""The console for the one-tap link pages (``sentinel.web.create_app``, which includes
+``sentinel.web.onetap.router``), served by uvicorn on 127.0.0.1, a real mail server
 (aiosmtpd), a SQLite database, a controllable clock, and Debian's chromium driven by
 playwright on a phone-sized viewport."""
 
@@ -33,13 +33,12 @@ class Console:
 
     def __init__(self, db, config, now):
         import uvicorn
-        from fastapi import FastAPI
 
-        from sentinel.web.onetap import router
+        from sentinel.web import create_app
 
-        app = FastAPI()
-        app.include_router(router)
-        app.state.db, app.state.config, app.state.now = db, config, now
+        # The whole console, as `sentinel web` serves it: the links must work beside its
+        # login, CSRF and security headers, not only in an app of their own.
+        app = create_app(config, db, now=now)
         self.port = int(config.console_url.rsplit(":", 1)[1])
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
