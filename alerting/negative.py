@@ -63,6 +63,13 @@ class Language:
         return self.has(HARM) or self.has(COMPLAINT) or self.has(DEMAND)
 
     @property
+    def described(self) -> bool:
+        """A harm or a demand, or a complaint of two different words: one word of
+        displeasure alone (受不了, 失望) is a mood, not a grievance described."""
+        complaints = {c.word for c in self.cues.get(COMPLAINT, ())}
+        return self.has(HARM) or self.has(DEMAND) or len(complaints) >= 2
+
+    @property
     def proposal(self) -> bool:
         return any(c.word in STRONG_SUGGESTION for c in self.cues.get(SUGGESTION, ()))
 
@@ -112,6 +119,7 @@ def refine(
     kinds = [k for k in (HARM, COMPLAINT, DEMAND) if lang.has(k)]
     if (
         kinds
+        and lang.described
         and negativity(score, lang) <= CLEARLY_NEGATIVE
         and not (lang.has(EVENT) and not (lang.has(COMPLAINT) or lang.has(DEMAND)))
     ):
