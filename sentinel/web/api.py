@@ -177,16 +177,16 @@ async def posts(
     return await in_db(request, run, write=False)
 
 
-@router.get("/stats/daily", summary="每日帖文数（提及学院 / 需处置）")
-async def daily(
-    request: Request, who: Viewer, days: int = Query(30, ge=1, le=366)
-) -> list[dict[str, Any]]:
-    from alerting.incidents.weekly import daily_volume
+@router.get("/stats", summary="舆情趋势（与 sentinel stats --json 相同）")
+async def stats(
+    request: Request, who: Viewer, days: int = Query(7, ge=1, le=366)
+) -> dict[str, Any]:
+    from alerting.stats import stats as compute
 
     now, tz = now_of(request), request.app.state.config.tz
 
     def run(s):
         roles.require(s, who.name, "查看统计", roles=roles.OFFICE_AND_LEADERS)
-        return daily_volume(s, now - timedelta(days=days - 1), now, tz)
+        return compute(s, now - timedelta(days=days), now, tz).to_dict()
 
     return await in_db(request, run, write=False)

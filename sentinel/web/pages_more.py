@@ -10,7 +10,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from alerting.incidents import files, manual, roles, users, weekly
+from alerting.incidents import files, manual, roles, users
 from alerting.incidents.review import render as render_review
 from alerting.incidents.review import render_weekly
 from alerting.incidents.workflow import WorkflowError, get_incident
@@ -190,28 +190,36 @@ async def watchlists_test(request: Request, who: Poster):
 
 @router.get("/stats")
 async def stats_page(request: Request, who: Viewer):
+    """Trends of the period: the same ``alerting.stats.stats`` as ``sentinel stats``."""
+    from alerting.stats import stats as compute
+
     try:
         days = min(366, max(1, int(request.query_params.get("days") or "30")))
     except ValueError:
         days = 30
     now, tz = now_of(request), request.app.state.config.tz
 
-    def rows(s):
+    def run(s):
         _office_or_leader(s, who)
-        return weekly.daily_volume(s, now - timedelta(days=days - 1), now, tz)
+        return compute(s, now - timedelta(days=days), now, tz)
 
-    data = await in_db(request, rows, write=False)
+    from alerting.compose.trends import trends_view
+
+    st = await in_db(request, run, write=False)
+    view = trends_view(st, tz)
+    view.pop("chart")  # the mails' SVG; the console draws its own with ECharts
     series = {
-        "dates": [d["date"].isoformat() for d in data],
+        "dates": [d.date.isoformat() for d in st.per_day],
         "series": [
-            {"name": "提及学院", "data": [d["mentioned"] for d in data]},
-            {"name": "需处置", "data": [d["alerts"] for d in data]},
+            {"name": "提及学院", "data": [d.mentioned for d in st.per_day]},
+            {"name": "需处置", "data": [d.alerts for d in st.per_day]},
+            {"name": "负面提及", "data": [round(d.negative * d.mentioned) for d in st.per_day]},
         ],
     }
     return request.app.state.render(
         request,
         "stats.html",
-        {"rows": data, "days": days, "chart": json.dumps(series, ensure_ascii=False)},
+        {"t": view, "days": days, "chart": json.dumps(series, ensure_ascii=False)},
     )
 
 

@@ -45,8 +45,10 @@ def test_the_api_reads_and_acts_like_the_pages(client, as_user, incident):
     assert client.get("/api/incidents/99999").status_code == 404
     assert client.get("/api/incidents?status=bogus").status_code == 422
     assert client.get("/api/incidents?status=assessing").json()["total"] == 1
-    days = client.get("/api/stats/daily?days=7").json()
-    assert len(days) == 7 and days[-1]["mentioned"] >= 1
+    st = client.get("/api/stats?days=7").json()  # the contract of `sentinel stats --json`
+    assert set(st) >= {"per_day", "top_sources", "top_terms", "hot_topics", "spikes"}
+    assert len(st["per_day"]) == 8 and st["per_day"][-1]["mentioned"] >= 1
+    assert st["top_sources"] and st["top_sources"][0]["posts"] >= 1
     doc = client.get("/api/openapi.json").json()
     assert "/api/incidents/{incident_id}/actions/close" in doc["paths"]
 

@@ -159,7 +159,9 @@ def test_the_other_pages_read_as_the_office_expects(client, as_user, incident):
     assert "来源状态" in client.get("/sources").text
     stats = client.get("/stats")
     assert 'data-chart="' in stats.text and "/static/echarts.min.js" in stats.text
-    assert "提及学院" in stats.text
+    assert "提及学院" in stats.text and "热点话题" in stats.text and "负面占比" in stats.text
+    top = client.get("/api/stats?days=30").json()["top_sources"][0]["source"]
+    assert f"{top}：" in stats.text  # the same trends as `sentinel stats`
     assert "用户" in client.get("/users").text and "李书记" in client.get("/users").text
     assert "摘要" in client.get("/digests").text
     weekly = client.get("/reports/weekly")
