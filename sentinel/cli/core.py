@@ -317,11 +317,18 @@ def run(app: AppContext, verbose: bool) -> None:
 )
 @click.option("--dir", "var_dir", default="var", show_default=True, help="演示文件存放的文件夹")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="演示剧情的速度倍数")
-def demo(for_seconds: float | None, var_dir: str, speed: float) -> None:
-    """演示：启动模拟校园网（GBK 论坛、新闻网站、RSS）、本地邮箱和守护进程。"""
+@click.option(
+    "--console-port",
+    type=int,
+    default=8080,
+    show_default=True,
+    help="网页控制台的端口（被占用时另选空闲端口；0 为任选）",
+)
+def demo(for_seconds: float | None, var_dir: str, speed: float, console_port: int) -> None:
+    """演示：启动模拟校园网（GBK 论坛、新闻网站、RSS）、本地邮箱、守护进程和网页控制台。"""
     from demo.runner import run_demo
 
-    run_demo(var_dir=var_dir, for_seconds=for_seconds, speed=speed)
+    run_demo(var_dir=var_dir, for_seconds=for_seconds, speed=speed, console_port=console_port)
 
 
 @cli.group("config")
