@@ -8,18 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from crawler.render import LAUNCH_ARGS
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--lang=zh-CN",  # the browser's own words (the file picker) in Chinese, as the office sees them
-]
+# The same flags the crawler's rendering uses (no background connections on a closed
+# network), and the browser's own words (the file picker) in Chinese, as the office sees them.
+ARGS = [*LAUNCH_ARGS, "--lang=zh-CN"]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 

@@ -11,20 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from crawler.render import LAUNCH_ARGS
 from tests.notify.conftest import SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = LAUNCH_ARGS  # the crawler's rendering flags: no background connections
 PHONE = {"width": 390, "height": 844}
 
 
