@@ -107,6 +107,7 @@ def build_scheduler(pipeline, config, jobs: Jobs | None = None):
         ("outbox", pipeline.drain, 15, "send outbox"),
         ("tick", pipeline.tick, 60, "deadlines and escalations"),
         ("takedown", pipeline.recheck_takedowns, 300, "take-down re-checks"),
+        ("early_warning", pipeline.early_warning, 300, "early warning"),
         ("watchlists", _reload_watchlists(pipeline), 5, "watchlists"),
     ]
     for job_id, fn, every, name in housekeeping:

@@ -102,6 +102,10 @@ def build_digest(
             name=name,
             max_posts=max_posts,
         )
+        from alerting.compose.trends import trends_view
+        from alerting.stats import stats
+
+        context["trends"] = trends_view(stats(s, since, until, config.tz), config.tz)
     html, text = render("digest", context)
     return Digest(since=since, until=until, subject=subject, html=html, text=text, context=context)
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from alerting.entities import EntityFinder, EntitySpan
+from alerting.negative import language, refine
 from alerting.normalize import Normalized, normalize, normalize_term
 from alerting.score import Located, score
 from alerting.sentiment import Sentiment, polarity
@@ -113,8 +114,9 @@ def post_text(text: str, title: str = "") -> str:
 class Matcher:
     """Built once per watchlist version; ``match`` is thread-safe (read-only state)."""
 
-    def __init__(self, wl: Watchlist, cache_dir: Path | None = None):
+    def __init__(self, wl: Watchlist, cache_dir: Path | None = None, *, use_language: bool = True):
         self.watchlist = wl
+        self.use_language = use_language  # False: keyword weights alone (for measuring)
         self.version = wl.version
         self.entities_finder = EntityFinder(wl)
         self.prefilter = self.entities_finder.prefilter
@@ -233,6 +235,15 @@ class Matcher:
         hits.sort(key=lambda h: (h.field != "title", h.start, h.end))
         originals = {fname: n.original for fname, n, *_ in found}
         mood = polarity(post_text(originals.get("text", ""), originals.get("title", "")))
+        refine(
+            v,
+            language([(fname, n) for fname, n, *_ in found], names_loc),
+            mood,
+            wl.thresholds,
+            excluded=bool(post_excl),
+            signals={wl.topics[t.topic].category for t in topics_loc if wl.topics[t.topic].signal},
+            use_language=self.use_language,
+        )
         return MatchResult(
             mentioned=True,
             alert=v.alert,

@@ -18,6 +18,13 @@ from rapidfuzz import fuzz
 
 from alerting.entities import EntitySpan, _pinyin_parts
 from alerting.normalize import Normalized, is_cjk, is_latin, normalize_term
+from alerting.topic_variants import (
+    Homophones,
+    english_end_ok,
+    english_keys,
+    spellings,
+    touches_cjk,
+)
 from watchlists.loader import Watchlist
 
 WINDOW = 8  # characters of context jieba sees on each side of a short term
@@ -87,6 +94,10 @@ class TopicFinder:
                 if t.pinyin and cjk == len(norm) and 2 <= cjk <= 4:
                     for v in _pinyin_parts(norm) if cjk > 2 else _one_part(norm):
                         table.setdefault(v, []).append((ti, term, "pinyin"))
+                    for v, form in spellings(norm):
+                        table.setdefault(v, []).append((ti, term, form))
+            for key, term in english_keys(t.english):
+                table.setdefault(key, []).append((ti, term, "english"))
         for key, pl in table.items():
             self._terms.add_word(key, tuple((ti, term, form, len(key)) for ti, term, form in pl))
         self._empty = not table
@@ -107,6 +118,14 @@ class TopicFinder:
         self._ctx_empty = not ctx
         if ctx:
             self._ctx.make_automaton()
+        self._homophones = Homophones(
+            [
+                (ti, term, normalize_term(term))
+                for ti, t in enumerate(wl.topics)
+                if t.pinyin
+                for term in t.terms
+            ]
+        )
         self._fuzzy = [
             (ti, term, normalize_term(term))
             for ti, t in enumerate(wl.topics)
@@ -158,8 +177,23 @@ class TopicFinder:
                 if any(a < j and i < b for a, b in exceptions.get(ti, ())):
                     continue
                 s, e = n.span(i, j)
+                orig = n.original
                 if form == "exact":
-                    kind = "exact" if n.original[s:e] == term else "variant"
+                    kind = "exact" if orig[s:e] == term else "variant"
+                elif form == "english":
+                    if s > 0 and is_latin(orig[s - 1]):
+                        continue
+                    stop = english_end_ok(orig, e)
+                    if stop is None:
+                        continue
+                    kind = "exact" if orig[s:e].lower() == term.lower() else "variant"
+                    e = stop
+                elif form == "initials":
+                    if (s > 0 and is_latin(orig[s - 1])) or (e < len(orig) and is_latin(orig[e])):
+                        continue
+                    if not touches_cjk(orig, s, e):
+                        continue
+                    kind = "pinyin"
                 else:
                     # A pinyin part must not be the middle of a longer Latin word.
                     orig = n.original
@@ -169,6 +203,17 @@ class TopicFinder:
                         continue
                     kind = "pinyin"
                 raw.append(TopicSpan(ti, term, kind, i, j, s, e))
+        have = {(h.topic, h.i) for h in raw}
+        # Homophones only near the names (the search spells every character it reads).
+        lo = min((e.i for e in entities), default=0) - SHORT_REACH
+        hi = max((e.j for e in entities), default=len(text)) + SHORT_REACH
+        for ti, term, i, j in self._homophones.find(n, max(0, lo), min(len(text), hi)):
+            if (ti, i) in have or any(a < j and i < b for a, b in blocked):
+                continue
+            if any(a < j and i < b for a, b in exceptions.get(ti, ())):
+                continue
+            s, e = n.span(i, j)
+            raw.append(TopicSpan(ti, term, "pinyin", i, j, s, e))
         raw = self._whole_words(text, raw, entities)
         raw.extend(self._fuzzy_hits(n, raw, blocked))
         return raw

@@ -242,6 +242,7 @@ class MessageKind(Vocabulary):
     REPLY_DECISION = "reply_decision", "答复审定结果", 11
     UNIT_NOTICE = "unit_notice", "报案回执", 12
     CONFIG_ERROR = "config_error", "配置有误", 13
+    EARLY_WARNING = "early_warning", "舆情预警·异常增长", 14
 
 
 @_meta("来源状态")
@@ -280,6 +281,7 @@ class FetchErrorKind(Vocabulary):
     STORAGE = "storage", "保存失败（下次重新采集）", 16
     CANCELLED = "cancelled", "已中止（守护进程停止）", 18
     RATE_LIMITED = "rate_limited", "网站限制访问频率（429）", 19
+    RENDER = "render", "浏览器渲染失败", 20
 
 
 @_meta("操作人")
@@ -313,6 +315,17 @@ class ReplyState(Vocabulary):
     REJECTED = "rejected", "已退回", 4, ("退回",)
     PUBLISHED = "published", "已发布", 5, ("发布",)
     SUPERSEDED = "superseded", "已被新稿取代", 6
+
+
+@_meta("一键链接失效原因")
+class LinkRefusal(Vocabulary):
+    """Why a one-tap link from a mail does not act (rank: the page's HTTP status)."""
+
+    TAMPERED = "tampered", "链接无效：不完整或已被改动", 400
+    EXPIRED = "expired", "链接已过期", 410
+    USED = "used", "链接已经使用过", 410
+    NOT_ALLOWED = "not_allowed", "您已无权进行此项操作", 403
+    STALE = "stale", "事件情况已有变化，此链接不再适用", 409
 
 
 @_meta("事件单位来源")
@@ -408,6 +421,7 @@ ALL: tuple[type[Vocabulary], ...] = (
     Polarity,
     SourceKind,
     ReplyState,
+    LinkRefusal,
     UnitSource,
     TakedownState,
 )

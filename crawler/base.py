@@ -163,6 +163,8 @@ class CollectContext:
     cancel: threading.Event | None = None
     # A crawler.queue.CrawlQueue: site crawls go to the crawl workers through Redis.
     crawl_queue: Any = None
+    # Chromium for ``render: true`` (``browser_path`` in sentinel.yaml); None: find it.
+    browser_path: str | None = None
 
 
 class SourceType(ABC):

@@ -18,9 +18,12 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Self
+
+from crawler.reap import MARKER, reap
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,6 +63,7 @@ class CrawlChild:
             pickle.dump(self.job, fh)
         env = dict(os.environ)
         env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        env[MARKER] = self._marker = uuid.uuid4().hex  # crawler.reap: no browser left behind
         read_fd, write_fd = os.pipe()
         self._stderr = open(os.path.join(tmp, "stderr.txt"), "w+b")  # closed in __exit__
         try:
@@ -127,6 +131,8 @@ class CrawlChild:
             self._proc.kill()  # a timeout, or the consumer stopped: never leave it running
         if self._proc is not None:
             self._proc.wait()
+        if self.job.get("render"):
+            reap(self._marker)  # Chromium and Playwright's driver, whatever became of them
         if self._reader is not None:
             self._reader.join(timeout=5)
         self._cleanup()

@@ -34,6 +34,8 @@ def error_kind(failure) -> tuple[str, str]:
         ):
             return "robots", "robots.txt 禁止采集"
         return "ignored", text or name
+    if type(exc).__module__.startswith("playwright"):
+        return _browser_error(exc)
     text = str(exc)
     by_name = {
         "DownloadTimeoutError": "timeout",
@@ -61,3 +63,28 @@ def error_kind(failure) -> tuple[str, str]:
     if "DataLoss" in text or "ResponseFailed" in text:
         return "connection", f"服务器中途断开了响应（{name}）"
     return "connection", f"{name}: {text}"
+
+
+# Chromium's network errors (render: true), by what they mean for the office.
+_NET_ERRORS = {
+    "ERR_NAME_NOT_RESOLVED": ("dns", "无法解析域名"),
+    "ERR_CONNECTION_REFUSED": ("refused", "对方拒绝连接"),
+    "ERR_CONNECTION_RESET": ("connection", "连接被对方重置"),
+    "ERR_CONNECTION_CLOSED": ("connection", "服务器中途断开了连接"),
+    "ERR_EMPTY_RESPONSE": ("connection", "服务器没有返回内容"),
+    "ERR_TIMED_OUT": ("timeout", "连接超时"),
+    "ERR_TOO_MANY_REDIRECTS": ("redirect", "跳转次数过多"),
+    "ERR_BLOCKED_BY_CLIENT": ("offsite", "页面跳转到允许范围以外的网站，已拦截"),
+    "ERR_FAILED": ("offsite", "页面跳转到允许范围以外的网站，已拦截"),
+}
+
+
+def _browser_error(exc) -> tuple[str, str]:
+    """A Playwright error (a rendered page) as a kind and one line, not its call log."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if type(exc).__name__ == "TimeoutError":
+        return "timeout", "浏览器未能在时限（timeout）内打开页面"
+    for code, (kind, message) in _NET_ERRORS.items():
+        if f"net::{code}" in text:
+            return kind, message
+    return "render", f"浏览器渲染失败：{text[:200]}"

@@ -9,8 +9,16 @@ so the keys stay flat in ``sentinel.yaml`` and mean the same in every type.
 from __future__ import annotations
 
 import builtins
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from core.durations import Duration
 
@@ -92,6 +100,72 @@ class CrawlOptions(HostOptions):
     crawl_timeout: Duration = Field(
         600, description="Longest a whole run may take (30s, 10m, ...)."
     )
+    preset: str | None = Field(
+        None,
+        description="A ready-made source for a Chinese platform (baidu-news, sogou-weixin, "
+        "tieba-search, tieba, weibo, zhihu-topic, bilibili): fills url, query_encoding, format, "
+        "list, fields, encoding and render; keys written in the source win.",
+    )
+    rsshub: str | None = Field(
+        None,
+        description="With the weibo, zhihu-topic and bilibili presets: the RSSHub instance, "
+        "e.g. http://127.0.0.1:1200 (default https://rsshub.app; a self-hosted one is better).",
+    )
+    render: bool = Field(
+        False,
+        description="Render each page in headless Chromium first, for pages whose text "
+        "JavaScript writes (the page then shows 加载中 or nothing without it).",
+    )
+    render_wait: int | str | None = Field(
+        None,
+        description="With render: what to wait for before reading the page: a CSS selector "
+        "that must appear (e.g. div.post-body), or milliseconds (e.g. 1500); default: the "
+        "page's load event.",
+    )
+    render_max_pages: int = Field(
+        50, ge=1, le=10000, description="With render: most pages rendered per run."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_preset(cls, data: Any) -> Any:
+        from crawler.presets import apply
+
+        return apply(data)
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, v: str | None, info: ValidationInfo) -> str | None:
+        from crawler.presets import problem
+
+        why = problem(v, info.data.get("type")) if v is not None else None
+        if why:
+            raise ValueError(why)
+        return v
+
+    @field_validator("render_wait")
+    @classmethod
+    def _wait(cls, v: int | str | None) -> int | str | None:
+        if isinstance(v, bool):
+            raise ValueError("render_wait 应为 CSS 选择器或毫秒数")  # noqa: TRY004
+        if isinstance(v, int):
+            if not 0 <= v <= 120_000:
+                raise ValueError("render_wait 的毫秒数应在 0 到 120000 之间")
+            return v
+        if isinstance(v, str):
+            from cssselect import GenericTranslator, SelectorError
+
+            try:
+                GenericTranslator().css_to_xpath(v)
+            except SelectorError:
+                raise ValueError(f"render_wait 不是有效的 CSS 选择器：{v}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _wait_needs_render(self):
+        if self.render_wait is not None and not self.render:
+            raise ValueError("render_wait 只在 render: true 时有效")
+        return self
 
     @field_validator("encoding")
     @classmethod

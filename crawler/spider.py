@@ -18,10 +18,11 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.http import TextResponse
 
+from crawler import render
 from crawler.encoding import decode, normalise_label
 from crawler.fetch_errors import error_kind
 from crawler.selectors import count, first, joined, select
-from crawler.text import extract_main
+from crawler.text import extract_main, list_page
 from crawler.times import parse_time
 
 FIELDS = ("title", "body", "author", "published", "replies", "views")
@@ -29,7 +30,7 @@ FIELDS = ("title", "body", "author", "published", "replies", "views")
 
 def settings_for(job: dict[str, Any]) -> dict[str, Any]:
     """Scrapy settings for one job: tight limits instead of Scrapy's loose defaults."""
-    return {
+    settings = {
         "USER_AGENT": job.get("user_agent") or "sentinel/0.1",
         "ROBOTSTXT_OBEY": bool(job.get("obey_robots", True)),
         # The spider cuts bodies at max_bytes itself (kept, flagged truncated); Scrapy's
@@ -64,6 +65,7 @@ def settings_for(job: dict[str, Any]) -> dict[str, Any]:
         },
         **(job.get("queue") or {}).get("settings", {}),  # scrapy-redis for a crawl worker
     }
+    return render.with_render(settings, job) if job.get("render") else settings  # crawler/render.py
 
 
 class _Guard:
@@ -207,10 +209,15 @@ class ConfiguredSpider(scrapy.Spider):
                     errback=self.failed,
                     cb_kwargs={"page": 1},
                     dont_filter=alone,
+                    meta=render.request_meta(self.job, listing=True),
                 )
             else:
                 yield scrapy.Request(
-                    url, callback=self.parse_article, errback=self.failed, dont_filter=alone
+                    url,
+                    callback=self.parse_article,
+                    errback=self.failed,
+                    dont_filter=alone,
+                    meta=render.request_meta(self.job),
                 )
 
     # -- helpers --------------------------------------------------------------
@@ -218,8 +225,12 @@ class ConfiguredSpider(scrapy.Spider):
         pickle.dump((kind, record), self.sink, protocol=pickle.HIGHEST_PROTOCOL)
 
     def failed(self, failure):
+        if failure.check(render.OverBudget):
+            return  # counted in the stats: the run says how many pages were left
         kind, message = error_kind(failure)
         url = failure.request.url if getattr(failure, "request", None) else ""
+        if url and failure.request.meta.get("sentinel_refused"):  # a rendered page's hop
+            kind, message = failure.request.meta["sentinel_refused"]
         record = {"url": url, "kind": kind, "message": message}
         response = getattr(failure.value, "response", None)
         if response is not None and b"Retry-After" in response.headers:
@@ -233,6 +244,10 @@ class ConfiguredSpider(scrapy.Spider):
     def decoded(self, response) -> TextResponse | None:
         """The response re-read with our encoding rules (BOM, header, declaration that
         actually decodes, detection) instead of trusting a lying meta tag."""
+        response, offsite = render.where_it_ended(response, self.job)
+        if offsite:
+            self.emit("error", {"url": response.request.url, "kind": "offsite", "message": offsite})
+            return None
         if self.encoding:
             return response.replace(cls=scrapy.http.HtmlResponse, encoding=self.encoding)
         d = decode(response.body, response.headers.get(b"Content-Type", b"").decode("latin-1"))
@@ -249,6 +264,8 @@ class ConfiguredSpider(scrapy.Spider):
         req = response.request
         if req is not None and req.meta.get("sentinel_decoded"):
             headers["x-sentinel-decoded"] = req.meta["sentinel_decoded"]
+        if "playwright" in (response.flags or []):
+            headers["x-sentinel-rendered"] = "chromium"  # the DOM after scripts, not the bytes
         if req is not None and "sentinel_wire_bytes" in req.meta:
             headers["x-sentinel-wire-bytes"] = str(req.meta["sentinel_wire_bytes"])
         url = req.meta.get("redirect_urls", [req.url])[0] if req is not None else response.url
@@ -260,7 +277,8 @@ class ConfiguredSpider(scrapy.Spider):
             "body": response.body[: self.max_bytes],
             "fetched_at": datetime.now(UTC),
             "truncated": "download_stopped" in (response.flags or [])
-            or len(response.body) > self.max_bytes,
+            or len(response.body) > self.max_bytes
+            or bool(req is not None and req.meta.get("sentinel_cut")),
             **extra,
         }
 
@@ -301,12 +319,21 @@ class ConfiguredSpider(scrapy.Spider):
                 href = href.strip()
                 if not href or href.startswith(("javascript:", "#", "mailto:")):
                     continue
-                yield r.follow(href, callback=self.parse_article, errback=self.failed)
+                yield r.follow(
+                    href,
+                    callback=self.parse_article,
+                    errback=self.failed,
+                    meta=render.request_meta(self.job),
+                )
         if spec.get("next") and page < int(spec.get("max_pages", 1)):
             nxt = first(r, spec["next"])
             if nxt and not nxt.startswith("javascript:"):
                 yield r.follow(
-                    nxt, callback=self.parse_list, errback=self.failed, cb_kwargs={"page": page + 1}
+                    nxt,
+                    callback=self.parse_list,
+                    errback=self.failed,
+                    cb_kwargs={"page": page + 1},
+                    meta=render.request_meta(self.job, listing=True),
                 )
 
     def _row_post(self, r, row):
@@ -346,6 +373,9 @@ class ConfiguredSpider(scrapy.Spider):
         values["body"] = joined(r, f.get("body"))
         if not f.get("body"):
             auto = extract_main(r.text, r.url)
+            if auto.get("kind") == "list":  # a forum board or news index, not an article
+                self.emit("error", {"url": r.url, "kind": "parse", "message": list_page(auto)})
+                return
             values["body"] = auto["text"]
             values["title"] = values["title"] or auto["title"]
             values["author"] = values["author"] or auto["author"]
@@ -377,6 +407,8 @@ class ConfiguredSpider(scrapy.Spider):
                 "responses": stats.get("downloader/response_count", 0),
                 "bytes": stats.get("downloader/response_bytes", 0),
                 "robots_forbidden": stats.get("robotstxt/forbidden", 0),
+                "render_skipped": stats.get("sentinel/render_skipped", 0),
+                "render_max_pages": self.job.get("render_max_pages"),
                 "elapsed": (datetime.now(UTC) - stats["start_time"]).total_seconds()
                 if stats.get("start_time")
                 else None,
@@ -391,7 +423,14 @@ def run_job(job: dict[str, Any], out_path: str) -> None:
     # "fd:N" is a pipe inherited from the parent, which reads records as they come.
     target = int(out_path[3:]) if out_path.startswith("fd:") else out_path
     with open(target, "wb") as sink:
-        process = CrawlerProcess(settings_for(job))
+        try:
+            settings = settings_for(job)
+        except render.BrowserMissing as e:  # render: true on a machine without Chromium
+            pickle.dump(
+                ("error", {"url": job["urls"][0], "kind": "render", "message": str(e)}), sink
+            )
+            return
+        process = CrawlerProcess(settings)
         process.crawl(ConfiguredSpider, job=job, sink=sink)
         process.start()
 

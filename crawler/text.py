@@ -262,38 +262,17 @@ def densest_block(page_html: str) -> str:
 
 
 def extract_main(page_html: str, url: str | None = None) -> dict:
-    """Title, main text, author and date of an article page (trafilatura), or empty
-    values. Used when a source gives no body selector."""
-    import trafilatura
+    """Title, main text, author and date of a page with no body selector, or empty
+    values; ``kind`` says "list" for a list page (its text is then empty). The choice
+    between extractors is in ``crawler.article``."""
+    from crawler.article import extract_article  # it builds on this module
 
-    out = {"title": "", "text": "", "author": None, "date": None}
-    try:
-        doc = trafilatura.bare_extraction(
-            page_html,
-            url=url,
-            include_comments=False,
-            include_tables=True,
-            favor_precision=False,
-            with_metadata=True,
-            deduplicate=False,
-        )
-    except Exception:
-        doc = None
-    if doc is not None:
-        get = doc.get if isinstance(doc, dict) else (lambda k, d=None: getattr(doc, k, d))
-        out["title"] = (get("title") or "").strip()
-        out["text"] = trim_boilerplate(collapse(get("text") or ""), (get("title") or "").strip())
-        out["author"] = get("author") or None
-        out["date"] = get("date") or None
-    if len(re.sub(r"\s", "", out["text"])) < 200:
-        dense = densest_block(page_html)
-        if len(dense) > len(out["text"]):
-            out["text"] = trim_boilerplate(dense, out["title"])
-    if not out["title"]:
-        try:
-            tree = lxml.html.fromstring(page_html)
-            t = tree.findtext(".//title")
-            out["title"] = collapse(t or "")
-        except (etree.ParserError, ValueError):
-            pass
-    return out
+    return extract_article(page_html, url)
+
+
+def list_page(auto: dict) -> str:
+    """What the office is told about a list page given as an article address."""
+    return (
+        f"这是列表页（{auto.get('links', 0)} 个标题链接，没有正文），不是文章页："
+        "请在该来源的配置中用 list 写明条目链接（item），由列表进入每篇文章"
+    )

@@ -18,9 +18,15 @@ import click
 import yaml
 
 
-def run_demo(var_dir: str = "var", for_seconds: float | None = None, speed: float = 1.0) -> None:
+def run_demo(
+    var_dir: str = "var",
+    for_seconds: float | None = None,
+    speed: float = 1.0,
+    console_port: int = 8080,
+) -> None:
     import scheduler
     from core import logs
+    from demo.console import DemoConsole, add_people, free_port
     from demo.mailbox import Mailbox
     from demo.world import CampusWorld
     from sentinel import config as config_mod
@@ -44,6 +50,8 @@ def run_demo(var_dir: str = "var", for_seconds: float | None = None, speed: floa
     with Mailbox(mail_dir) as mailbox, CampusWorld(speed=speed) as world:
         cfg_dict = world.sentinel_config(demo_dir, mailbox.port)
         cfg_dict["var_dir"] = "."  # caches and logs beside the demo database, in var/demo/
+        port = free_port(console_port)
+        cfg_dict["console_url"] = f"http://127.0.0.1:{port}"  # the mails' one-tap links
         # Short timers so the demo shows level-by-level and dual reporting within minutes.
         cfg_dict.setdefault(
             "escalation",
@@ -69,7 +77,12 @@ def run_demo(var_dir: str = "var", for_seconds: float | None = None, speed: floa
             encoding="utf-8",
         )
         cfg = config_mod.load(cfg_path)
-        _banner(world, mailbox, cfg_path, mail_dir, log_path, for_seconds)
+        from storage.db import Database
+
+        db = Database(cfg.database_url)
+        add_people(db)
+        console = DemoConsole(cfg, db, port).start()
+        _banner(world, mailbox, cfg_path, mail_dir, log_path, for_seconds, console.url)
         watcher = threading.Thread(target=_watch_mail, args=(mail_dir, stop), daemon=True)
         watcher.start()
         try:
@@ -77,17 +90,26 @@ def run_demo(var_dir: str = "var", for_seconds: float | None = None, speed: floa
         finally:
             stop.set()
             watcher.join(timeout=2)
+            console.stop()
+            db.dispose()
     click.echo(
         f"演示结束。邮件保存在 {mail_dir}；可用 sentinel --config {cfg_path} incidents 查看事件。"
     )
 
 
-def _banner(world, mailbox, cfg_path, mail_dir, log_path, for_seconds) -> None:
+def _banner(world, mailbox, cfg_path, mail_dir, log_path, for_seconds, console_url) -> None:
+    from core.vocabulary import Role
+    from demo.console import PASSWORD, PEOPLE
+
     lines = [
         "sentinel 演示已启动（按 Ctrl-C 停止）"
         + (f"，{for_seconds:g} 秒后自动结束" if for_seconds else ""),
         f"  模拟校园网：{world.base_url}/  （GBK 论坛、新闻网站、RSS、转帖站点）",
         f"  本地邮箱：  smtp://127.0.0.1:{mailbox.port}  收到的邮件存为 {mail_dir}/*.eml",
+        f"  网页控制台：{console_url}/",
+        "  演示账号：  "
+        + "、".join(f"{name}（{Role.label_of(role)}）" for name, role, _, _ in PEOPLE)
+        + f"，密码均为 {PASSWORD}",
         f"  演示配置：  {cfg_path}",
         f"  运行日志：  {log_path}",
         f"  另开终端查看：sentinel --config {cfg_path} incidents | status | posts --matched",

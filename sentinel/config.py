@@ -39,6 +39,7 @@ from core.vocabulary import CategoryKey, RecipientGroup, SeverityKey
 from crawler.base import SourceConfig
 from crawler.registry import source_types
 from sentinel.config_groups import check_groups
+from sentinel.config_web import WebConfig
 from storage.backoff import BackoffSettings
 from storage.health import HealthSettings
 
@@ -185,6 +186,11 @@ class Config(Strict):
         "sentinel/0.1 (public-opinion monitor)", description="User-Agent sent to every site."
     )
     contact: str | None = Field(None, description="Contact address added to the User-Agent.")
+    browser_path: str | None = Field(
+        None,
+        description="Chromium for sources with render: true, when it is not found by itself "
+        "(default: Debian's chromium on the PATH). Never downloaded.",
+    )
     console_url: str | None = Field(
         None, description="Base URL of the web console, for links in mail."
     )
@@ -208,6 +214,7 @@ class Config(Strict):
         None,
         description="Serve Prometheus text at /metrics and /healthz from `sentinel run`: {host, port}.",
     )
+    web: WebConfig = Field(default_factory=WebConfig, description="The web console: host, port.")
     log_format: Literal["text", "json"] = Field(
         "text", description="Logs as readable lines (text) or one JSON object per line (json)."
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from alerting.compose.digest import no_content_hint
 from core.errors import SentinelError
 from crawler.base import (
     CollectContext,
@@ -24,6 +25,7 @@ from crawler.base import (
     SourceState,
     collect_all,
 )
+from crawler.placeholder import shows_no_text
 from crawler.registry import source_types
 from sentinel.config import Config, validate_source
 
@@ -133,6 +135,7 @@ def dry_run(config: Config, source: SourceConfig, matcher=None) -> DryRun:
         user_agent=config.full_user_agent,
         queries=list(matcher.entity_names()),
         timezone=config.timezone,
+        browser_path=config.browser_path,
     )
     started = time.monotonic()
     result = collect_all(source_types()[source.type](source, context=context), SourceState())
@@ -143,4 +146,12 @@ def dry_run(config: Config, source: SourceConfig, matcher=None) -> DryRun:
             verdict.sentiment = polarity(post_text(post.text or "", post.title or ""))
         run.posts.append(TriedPost(post, verdict))
     run.seconds = time.monotonic() - started
+    blank = sum(
+        shows_no_text(
+            p.title, p.text, title_is_content=source.type == "feed" or "from_list_row" in p.extra
+        )
+        for p in result.posts
+    )
+    if blank and blank * 2 > len(result.posts):  # what makes the daemon say 看不到正文
+        result.warnings.insert(0, f"{blank} 个页面看不到正文：{no_content_hint(source)}")
     return run

@@ -108,6 +108,7 @@ def share(pipeline: Pipeline, queue: CrawlQueue, name: str, run: str) -> SourceR
     source = _Source(spec["source"], spec.get("type", "site"), bool(spec.get("obey_robots", True)))
     job = {
         **spec,
+        "browser_path": pipeline.config.browser_path,  # this machine's Chromium (render: true)
         "queue": {
             "url": queue.url,
             "prefix": queue.prefix,

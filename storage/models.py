@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -159,6 +160,10 @@ class Match(Base):
     hits: Mapped[list[Any]] = mapped_column(default=list)
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     matched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The post's polarity (core.vocabulary.Polarity key, score -1..1); None for posts that
+    # do not name the college, and for matches stored before polarity existed.
+    sentiment: Mapped[str | None] = mapped_column(String(10), index=True)
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
 
     post: Mapped[Post] = relationship(back_populates="match")
 
@@ -434,3 +439,12 @@ class CrawlWorker(Base):
     run: Mapped[str | None] = mapped_column(String(300))  # the run it is in now
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The one-tap links mailed to people (storage/signed_links.py) belong to the same schema;
+# imported last because they refer to the models above.
+from storage import signed_links as _signed_links  # noqa: F401
+
+# The console's sessions (storage/web_sessions.py) belong to the same schema; imported last
+# because they refer to the models above.
+from storage import web_sessions as _web_sessions  # noqa: F401

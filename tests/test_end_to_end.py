@@ -204,18 +204,43 @@ def test_daemon_collects_and_mails_then_stops(tmp_path):
         mailbox.stop()
 
 
-def test_sentinel_demo_for_exits_zero_and_leaves_mail(tmp_path):
+def test_sentinel_demo_for_exits_zero_leaves_mail_and_serves_the_console(tmp_path):
+    import re
+
+    import httpx
+
+    from tests.web.conftest import csrf_of
+
     sentinel = Path(sys.executable).parent / "sentinel"
-    r = subprocess.run(
-        [str(sentinel), "demo", "--for", "30", "--speed", "2", "--dir", str(tmp_path / "var")],
-        check=False,
-        capture_output=True,
+    demo = subprocess.Popen(
+        [str(sentinel), "demo", "--for", "30", "--speed", "2", "--dir", str(tmp_path / "var")]
+        + ["--console-port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=180,
         cwd=tmp_path,
     )
-    assert r.returncode == 0, r.stderr[-2000:]
-    assert "Traceback" not in r.stderr
+    try:
+        banner = ""
+        while "演示账号" not in banner:
+            line = demo.stdout.readline()
+            assert line, "the demo ended before its banner: " + demo.stderr.read()[-2000:]
+            banner += line
+        url = re.search(r"网页控制台：(http://127\.0\.0\.1:\d+)/", banner).group(1)
+        password = re.search(r"密码均为 (\S+)", banner).group(1)
+        with httpx.Client(base_url=url, timeout=20, follow_redirects=True) as web:
+            page = web.get("/login")
+            r = web.post(
+                "/login",
+                data={"username": "赵敏", "password": password, "csrf": csrf_of(page.text)},
+            )
+            assert r.status_code == 200 and "事件工单" in r.text and "赵敏" in r.text
+        _, err = demo.communicate(timeout=180)
+    finally:
+        demo.kill()
+        demo.wait()
+    assert demo.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
     assert list((tmp_path / "var" / "mail").glob("*.eml"))
     r = subprocess.run(
         [

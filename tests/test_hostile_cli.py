@@ -108,10 +108,11 @@ def test_every_hostile_resource_through_the_real_command(tmp_path):
             )
         )
         assert took < 120
-        # poll runs feeds side by side, and these all share one host, which takes two
-        # requests at a time: a feed may wait up to one other fetch for its turn before its
-        # own 2 s deadline (tests/crawler/test_hostile.py bounds each fetch by itself).
-        assert all(runs[f"feed-{i}"]["seconds"] < 2 * 2.0 + 0.6 for i in range(len(FEEDS))), runs
+        # Each hostile resource would hold a fetch for a minute or more without the 2 s
+        # deadline. poll runs feeds side by side on one shared host (two requests at a time),
+        # so a feed may wait for its turn; the bound is loose because the machine is shared,
+        # and tests/crawler/test_hostile.py bounds each fetch by itself.
+        assert all(runs[f"feed-{i}"]["seconds"] < 15 for i in range(len(FEEDS))), runs
         for i, _ in enumerate(FEEDS):
             r = runs[f"feed-{i}"]
             assert r["error_kind"] and r["error"] and "\n" not in r["error"], r

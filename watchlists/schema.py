@@ -141,12 +141,21 @@ class Topic(Strict):
         alias="except",
         description="Longer words that contain a term but mean something else (打架子鼓 for 打架).",
     )
-    fuzzy: bool = Field(
-        False, description="Also match terms with one wrong character (terms of 4+ characters)."
+    english: list[str] = Field(
+        default_factory=list,
+        description="English terms for posts in English (protest, food poisoning); "
+        "case, spaces and endings (-s, -ed, -ing) are handled.",
     )
-    pinyin: bool = Field(True, description="Also match a term written partly in pinyin (跳lou).")
+    fuzzy: bool = Field(
+        True, description="Also match terms with one wrong character (terms of 5+ characters)."
+    )
+    pinyin: bool = Field(
+        True,
+        description="Also match a term written in pinyin or initials (跳lou, tiaolou, xsr) "
+        "or with characters that sound the same (性骚饶, terms of 3+ characters).",
+    )
 
-    @field_validator("terms", "except_")
+    @field_validator("terms", "except_", "english")
     @classmethod
     def _terms(cls, v: list[str]) -> list[str]:
         return [_clean_term(x) for x in v]

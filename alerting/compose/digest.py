@@ -24,6 +24,18 @@ NO_CONTENT_HINT = (
     "或用 fields 指定正文所在的选择器"
 )
 
+# ... and when the source is already rendered in a browser (render: true).
+NO_CONTENT_HINT_RENDERED = (
+    "已用浏览器渲染（render: true）仍看不到正文：页面可能需要登录或被人机验证拦截；"
+    "可用 render_wait 等待正文出现，或用 fields 指定正文所在的选择器"
+)
+
+
+def no_content_hint(source_config: Any) -> str:
+    """What the office can do about a source whose pages show no text."""
+    return NO_CONTENT_HINT_RENDERED if getattr(source_config, "render", False) else NO_CONTENT_HINT
+
+
 CATEGORY_ORDER = ["illegal", "hype", "inquiry", "constructive", None]
 
 
@@ -211,7 +223,7 @@ def coverage(
                 f"{SourceHealth.NO_CONTENT.label}：最近一次采集的 {src.last_new + src.last_seen} 个页面中"
                 f" {src.last_empty} 个没有正文"
             )
-            row["hint"] = NO_CONTENT_HINT
+            row["hint"] = no_content_hint(c)
             silent.append(row)
         elif row["new"] == 0 and not (src.last_new_at and src.last_new_at > since):
             row["error"] = "本时段内没有新内容"

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from alerting.compose.incident import GUIDANCE
 from alerting.compose.notice import incident_notice, tag
-from alerting.compose.spec import MessageSpec
+from alerting.compose.spec import LinkRequest, MessageSpec
 from alerting.compose.story import (
     Report,
     Spread,
@@ -81,4 +81,5 @@ def level_report(
             "ask": wanted,
             "posts_heading": "主要帖文",
         },
+        link=LinkRequest("ack"),
     )

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from alerting.compose import story, urgency
-from alerting.compose.spec import MessageSpec
+from alerting.compose.spec import LinkRequest, MessageSpec
 from alerting.compose.text import clean_line
 from alerting.compose.views import incident_view, post_views
 from core.times import office_time
@@ -123,6 +123,8 @@ def opened(
         severity=incident.severity,
         root=True,
         silenced=silenced,
+        # The groups it is the first report to acknowledge from their own copy.
+        link=LinkRequest("ack") if context.get("ask") else None,
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from alerting.compose import urgency
-from alerting.compose.spec import MessageSpec
+from alerting.compose.spec import LinkRequest, MessageSpec
 from alerting.compose.views import incident_view, post_views
 from core.times import office_time
 from core.vocabulary import Category, IncidentStatus, Severity
@@ -54,10 +54,12 @@ def incident_notice(
     repeat: bool = False,
     not_before: datetime | None = None,
     extra: dict | None = None,
+    link: LinkRequest | None = None,
 ) -> MessageSpec:
     """A notice about ``incident``; ``facts`` come before the incident's own, empty
     paragraphs are left out, ``posts`` (``(post, match)`` pairs) are listed; ``extra``
-    adds template blocks (``story``, ``measures``, ``ask``)."""
+    adds template blocks (``story``, ``measures``, ``ask``); ``link``: each addressed
+    person's copy carries their own one-tap link (alerting/links)."""
     context = {
         "heading": heading,
         "lead": lead,
@@ -80,4 +82,5 @@ def incident_notice(
         severity=incident.severity,
         repeat=repeat,
         not_before=not_before,
+        link=link,
     )

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from alerting.compose import story
 from alerting.compose.notice import incident_notice, tag
-from alerting.compose.spec import MessageSpec
+from alerting.compose.spec import LinkRequest, MessageSpec
 from core.times import office_time
 from core.vocabulary import MessageKind
 
@@ -40,6 +40,7 @@ def unacknowledged(
         ),
         repeat=True,
         extra={"ask": {**wanted, "deadline": "请尽快确认收到。" + wanted["after"]}},
+        link=LinkRequest("ack"),
     )
 
 

@@ -36,6 +36,7 @@ _DEFAULTS: dict[str, Any] = {
     "measures_heading": "拟采取的处置措施",
     "ask": None,
     "report": None,
+    "onetap": None,
 }
 
 

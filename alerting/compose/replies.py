@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from alerting.compose.notice import incident_notice, tag
-from alerting.compose.spec import MessageSpec
+from alerting.compose.spec import LinkRequest, MessageSpec
 from core.times import office_time
 from core.vocabulary import MessageKind, ReplyState
 
@@ -22,16 +22,10 @@ def approval_request(
     *,
     to: Sequence[str],
     config,
-    approve_url: str | None = None,
-    reject_url: str | None = None,
 ) -> MessageSpec:
-    """The draft ``reply`` (version N) for the leaders to approve or send back. The
-    one-tap links are given once the console signs them."""
-    links = []
-    if approve_url:
-        links.append(f"一键审定通过：{approve_url}")
-    if reject_url:
-        links.append(f"退回修改：{reject_url}")
+    """The draft ``reply`` (version N) for the leaders to approve or send back. Each
+    leader's own copy carries a one-tap approval link for this version (not the
+    drafter's: nobody approves their own reply)."""
     return incident_notice(
         key=f"reply:{incident.id}:{reply.version}:submitted",
         kind=MessageKind.REPLY_APPROVAL.value,
@@ -49,10 +43,10 @@ def approval_request(
         paragraphs=[
             "答复内容：",
             reply.text,
-            *links,
             f"审定通过：sentinel incident approve {incident.id} --by 姓名（可加 --note 意见）",
             f"退回修改：sentinel incident reject {incident.id} --by 姓名 --note 修改意见",
         ],
+        link=LinkRequest("approve", version=reply.version, exclude=(reply.drafted_by,)),
     )
 
 

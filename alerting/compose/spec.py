@@ -8,6 +8,17 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class LinkRequest:
+    """The one-tap link each addressed person gets in a message (alerting/links): the
+    action (``ack`` or ``approve``), the reply version an approval is for, and names
+    that get no link (the drafter does not approve their own reply)."""
+
+    action: str
+    version: int | None = None
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class MessageSpec:
     """One notification to queue. Compose functions return these and touch nothing else;
     ``Outbox.queue`` renders the template once and stores one copy per channel.
@@ -38,6 +49,8 @@ class MessageSpec:
     #: Every post it reports is silenced: stored for the record, never sent.
     silenced: bool = False
     not_before: datetime | None = None
+    #: A signed link for each addressed person (needs ``console_url``): their own copy.
+    link: LinkRequest | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "to", tuple(self.to))

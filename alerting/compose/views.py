@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from alerting.compose.masking import mask as mask_text
 from alerting.compose.text import clean_line
 from core.times import office_time
-from core.vocabulary import Category, IncidentStatus, Severity
+from core.vocabulary import Category, IncidentStatus, Polarity, Severity
 
 # One code point in, one code point out: offsets of matched terms stay valid.
 _BLANK = re.compile(
@@ -131,6 +131,9 @@ class PostView:
     score: int = 0
     severity: str = ""
     category: str = ""
+    sentiment: str = ""  # 负面 / 中性 / 正面, empty when not known
+    sentiment_key: str = ""  # the Polarity key, for styling (negative is shown in red)
+    why: str = ""  # why a post with no listed topic is an alert (负面提及, 建设性意见)
 
 
 def local_time(dt: datetime | None, tz: ZoneInfo) -> str:
@@ -182,7 +185,28 @@ def post_view(
         score=match.score if match is not None else 0,
         severity=Severity.label_of(match.severity) if match is not None and match.severity else "",
         category=Category.label_of(match.category) if match is not None and match.category else "",
+        sentiment=_polarity_label(match),
+        why=_why(match),
+        sentiment_key=(getattr(match, "sentiment", None) or "") if _polarity_label(match) else "",
     )
+
+
+# Reason lines of alerting.negative that tell the office why the language made the verdict.
+_WHY = ("负面提及", "建设性意见", "处置类别改为")
+
+
+def _why(match) -> str:
+    for r in (getattr(match, "reasons", None) or []) if match is not None else []:
+        if isinstance(r, str) and r.startswith(_WHY):
+            return clean_line(r, 200)
+    return ""
+
+
+def _polarity_label(match) -> str:
+    key = getattr(match, "sentiment", None) if match is not None else None
+    if key not in {p.value for p in Polarity}:
+        return ""
+    return Polarity.label_of(key)
 
 
 def _source_name(post, labels: dict[str, str]) -> str:

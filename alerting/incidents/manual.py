@@ -76,6 +76,8 @@ def _match(config, post: Post, by: str, now: datetime) -> Match:
         m.mentioned, m.score, m.severity, m.category = r.mentioned, r.score, r.severity, r.category
         m.entities, m.hits = list(r.entities), list(r.to_dict()["hits"])
         m.reasons = list(r.reasons) + m.reasons
+        if r.sentiment is not None:
+            m.sentiment, m.sentiment_score = r.sentiment.label, round(r.sentiment.score, 3)
     except Exception as e:
         log.warning("manual report %s not matched: %s", post.url, e)
     return m

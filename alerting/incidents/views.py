@@ -69,9 +69,23 @@ def query(
     return list(session.scalars(q))
 
 
-def summary(session: Session, inc: Incident, now: datetime) -> dict:
-    items = list(session.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == inc.id)))
-    assignee = session.get(User, inc.assignee_id) if inc.assignee_id else None
+def summary(
+    session: Session,
+    inc: Incident,
+    now: datetime,
+    *,
+    preloaded: tuple[list[ChecklistItem], User | None, list[str]] | None = None,
+) -> dict:
+    """One incident as a plain dictionary; ``preloaded`` (its checklist items, assignee and
+    units, read for many incidents at once by ``summaries``) saves three queries."""
+    if preloaded is None:
+        items = list(
+            session.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == inc.id))
+        )
+        assignee = session.get(User, inc.assignee_id) if inc.assignee_id else None
+        unit_names = roles.units_of(session, inc)
+    else:
+        items, assignee, unit_names = preloaded
     return {
         "id": inc.id,
         "title": inc.title,
@@ -90,7 +104,7 @@ def summary(session: Session, inc: Incident, now: datetime) -> dict:
         "closed_at": inc.closed_at,
         "assignee": assignee.name if assignee else None,
         "reporter": inc.reporter,
-        "units": roles.units_of(session, inc),
+        "units": unit_names,
         "acknowledged_at": inc.acknowledged_at,
         "acknowledged_by": inc.acknowledged_by,
         "reopened": inc.reopened_count,
@@ -102,6 +116,32 @@ def summary(session: Session, inc: Incident, now: datetime) -> dict:
         "next_steps": [s.value for s in TRANSITIONS.get(inc.status, ())],
         "next_steps_label": [s.label for s in TRANSITIONS.get(inc.status, ())],
     }
+
+
+def summaries(session: Session, incidents: list[Incident], now: datetime) -> list[dict]:
+    """``summary`` of many incidents in four queries instead of three for each."""
+    ids = [i.id for i in incidents]
+    items: dict[int, list[ChecklistItem]] = {i: [] for i in ids}
+    names: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for it in session.scalars(select(ChecklistItem).where(ChecklistItem.incident_id.in_(ids))):
+            items[it.incident_id].append(it)
+        for iid, unit in session.execute(
+            select(IncidentUnit.incident_id, IncidentUnit.unit)
+            .where(IncidentUnit.incident_id.in_(ids))
+            .order_by(IncidentUnit.id)
+        ):
+            names[iid].append(unit)
+    wanted = {i.assignee_id for i in incidents if i.assignee_id}
+    people = (
+        {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
+        if wanted
+        else {}
+    )
+    return [
+        summary(session, i, now, preloaded=(items[i.id], people.get(i.assignee_id), names[i.id]))
+        for i in incidents
+    ]
 
 
 def item_dict(item: ChecklistItem, now: datetime, spec=None) -> dict:

@@ -116,7 +116,11 @@ def context(session: Session, config, now: datetime, days: int = 7) -> dict:
         if r["acknowledged_at"]
     ]
     by_category = Counter(r["category"] for r in rows)
+    from alerting.compose.trends import trends_view
+    from alerting.stats import stats
+
     return {
+        "trends": trends_view(stats(session, since, now, tz), tz),
         "since": since,
         "now": now,
         "rows": rows,

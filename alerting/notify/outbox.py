@@ -30,9 +30,11 @@ from sqlalchemy.orm import Session
 from alerting.compose.render import render
 from alerting.compose.spec import MessageSpec
 from alerting.compose.text import clean_line
+from alerting.links.mail import personal_copies
 from alerting.notify import email as mail
 from alerting.notify import incident_alerts
 from alerting.notify.channels import DeliveryError, Draft, NotConfigured, channel_types
+from alerting.notify.channels.base import PersonalCopy
 from alerting.notify.routing import SilenceSet, quiet_until
 from alerting.notify.settings import NotifySettings, settings_of
 from core.vocabulary import DUE_OUTBOX, OutboxStatus
@@ -140,6 +142,12 @@ class Outbox:
         if held is not None and (not_before is None or held > not_before):
             not_before = held
         html, text = render(spec.template, spec.context)
+        personal: tuple[PersonalCopy, ...] = ()
+        if spec.link is not None and not silenced:
+            personal = tuple(
+                PersonalCopy(p.address, *render(spec.template, {**spec.context, **p.context}))
+                for p in personal_copies(session, self.config, spec, now)
+            )
         domain = mail.id_domain(self.config)
         if spec.root and spec.incident_id is not None:
             message_id = mail.thread_id_for(spec.incident_id, domain)
@@ -160,6 +168,7 @@ class Outbox:
             thread=thread,
             date=now.astimezone(self.config.tz),
             incident_id=spec.incident_id,
+            personal=personal,
         )
         copies = [
             (kind, d)

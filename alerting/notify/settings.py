@@ -115,6 +115,11 @@ class NotifySettings(BaseModel):
         description="Chat webhooks (Apprise URLs, ${ENV} allowed for tokens) per recipient group, "
         "e.g. office: ['dingtalk://${DINGTALK_TOKEN}/'].",
     )
+    link_valid_for: Duration = Field(
+        24 * 3600,
+        description="How long a one-tap link in a mail ({console_url}/ack/…, /approve/…) may be "
+        "used; each link works once.",
+    )
     webhook_timeout: Duration = Field(
         30, description="Longest one chat webhook call may take, from the connect to the last byte."
     )

@@ -8,7 +8,7 @@ import builtins
 from typing import Literal
 from urllib.parse import quote
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from core.vocabulary import FetchErrorKind
 from crawler.base import Batches, Collection, Outcome, SourceConfig, SourceState, SourceType
@@ -37,10 +37,24 @@ class SearchConfig(CrawlOptions, SourceConfig):
         default_factory=builtins.list,
         description="Extra fixed queries, added to the watchlists' entity names.",
     )
+    use_entities: bool = Field(
+        True,
+        description="Search for the watchlists' entity names (false: only the `queries` "
+        "listed, e.g. Zhihu topic IDs).",
+    )
 
     @property
     def crawls_pages(self) -> bool:
         return self.format == "site"
+
+    @model_validator(mode="after")
+    def _something_to_search(self):
+        if not self.use_entities and not self.queries:
+            raise ValueError(
+                "use_entities: false 时须在 queries 中列出要搜索的词"
+                + ("（知乎话题 ID，如 19551137）" if self.preset == "zhihu-topic" else "")
+            )
+        return self
 
     @field_validator("url")
     @classmethod
@@ -65,7 +79,7 @@ class SearchSource(SourceType):
     def queries(self) -> list[str]:
         cfg: SearchConfig = self.config  # type: ignore[assignment]
         out: list[str] = []
-        for q in [*self.context.queries, *cfg.queries]:
+        for q in [*(self.context.queries if cfg.use_entities else []), *cfg.queries]:
             q = q.strip()
             if q and q not in out:
                 out.append(q)

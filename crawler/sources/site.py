@@ -70,6 +70,10 @@ def job_for(cfg: CrawlOptions, context: CollectContext, urls: list[str]) -> dict
         "concurrency": cfg.concurrency,
         "delay": cfg.delay,
         "max_requests": cfg.max_requests,
+        "render": cfg.render,
+        "render_wait": cfg.render_wait,
+        "render_max_pages": cfg.render_max_pages,
+        "browser_path": context.browser_path,
     }
 
 
@@ -150,6 +154,11 @@ class _Tally:
             o.requests = int(rec.get("requests", 0))
             o.fetched = int(rec.get("responses", 0))
             o.state.data["last_crawl_seconds"] = rec.get("elapsed")
+            if rec.get("render_skipped"):
+                o.warnings.append(
+                    f"已达每次渲染页数上限（render_max_pages: {rec.get('render_max_pages')}），"
+                    f"另有 {rec['render_skipped']} 个页面留待下次采集"
+                )
             if rec.get("robots_forbidden"):
                 o.warnings.append(f"robots.txt 禁止采集 {rec['robots_forbidden']} 个页面")
 
@@ -183,6 +192,13 @@ def crawl(
     with a crawl queue (``crawl_queue`` in sentinel.yaml), the crawl workers do it and
     store the posts themselves (``crawler.queue``)."""
     job = job_for(cfg, context, urls)
+    if cfg.render and context.crawl_queue is None:
+        from crawler.render import BrowserMissing, find_browser
+
+        try:
+            find_browser(context.browser_path)
+        except BrowserMissing as e:
+            return Outcome(state=state, error_kind=FetchErrorKind.RENDER.value, error=str(e))
     if context.crawl_queue is not None:
         outcome = yield from context.crawl_queue.crawl(
             cfg.name, job, cfg.crawl_timeout, context.cancel, state

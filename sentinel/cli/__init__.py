@@ -8,7 +8,17 @@ import sys
 import click
 
 # Command modules register themselves on ``cli`` when imported.
-from sentinel.cli import core, incidents, match, notify, ops, people, sources  # noqa: F401
+from sentinel.cli import (  # noqa: F401
+    core,
+    incidents,
+    match,
+    notify,
+    ops,
+    people,
+    sources,
+    trends,
+    web,
+)
 from sentinel.cli.base import AppContext, cli
 
 

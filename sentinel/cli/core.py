@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from alerting.compose.digest import NO_CONTENT_HINT
+from alerting.compose.digest import no_content_hint
 from alerting.compose.views import source_labels
 from core.durations import parse_duration
 from core.errors import SentinelError
@@ -225,7 +225,7 @@ def _status_report(data: dict, cfg, as_json: bool) -> None:
             note.append(r["last_warning"][:60])
         if r["health"] == SourceHealth.NO_CONTENT:
             note.insert(0, f"{r['last_empty']} 个页面没有正文")
-            blind.append(labels.get(r["name"]) or r["name"])
+            blind.append((r["name"], labels.get(r["name"]) or r["name"]))
         name = labels.get(r["name"]) or r["name"]
         t.add_row(
             name if name == r["name"] else f"{name}（{r['name']}）",
@@ -241,9 +241,11 @@ def _status_report(data: dict, cfg, as_json: bool) -> None:
             "；".join(note),
         )
     con.print(t)
-    for name in blind:
+    configured = {c.name: c for c in cfg.sources}
+    for key, name in blind:
         con.print(
-            f"提示：来源“{name}”的页面看不到正文，这些页面上的舆情无法被发现。{NO_CONTENT_HINT}。"
+            f"提示：来源“{name}”的页面看不到正文，这些页面上的舆情无法被发现。"
+            f"{no_content_hint(configured.get(key))}。"
         )
     con.print(f"帖子总数 {total_posts}，待匹配 {backlog}")
     con.print("发件箱：" + _outbox_line(outbox, tz))
@@ -315,11 +317,18 @@ def run(app: AppContext, verbose: bool) -> None:
 )
 @click.option("--dir", "var_dir", default="var", show_default=True, help="演示文件存放的文件夹")
 @click.option("--speed", type=float, default=1.0, show_default=True, help="演示剧情的速度倍数")
-def demo(for_seconds: float | None, var_dir: str, speed: float) -> None:
-    """演示：启动模拟校园网（GBK 论坛、新闻网站、RSS）、本地邮箱和守护进程。"""
+@click.option(
+    "--console-port",
+    type=int,
+    default=8080,
+    show_default=True,
+    help="网页控制台的端口（被占用时另选空闲端口；0 为任选）",
+)
+def demo(for_seconds: float | None, var_dir: str, speed: float, console_port: int) -> None:
+    """演示：启动模拟校园网（GBK 论坛、新闻网站、RSS）、本地邮箱、守护进程和网页控制台。"""
     from demo.runner import run_demo
 
-    run_demo(var_dir=var_dir, for_seconds=for_seconds, speed=speed)
+    run_demo(var_dir=var_dir, for_seconds=for_seconds, speed=speed, console_port=console_port)
 
 
 @cli.group("config")
@@ -367,6 +376,13 @@ def config_check(app: AppContext, as_json: bool) -> None:
     from alerting.notify.channels.smtp import smtp_warnings  # password over plain TCP
 
     notes.extend(smtp_warnings(cfg.smtp))
+    if any(getattr(x, "render", False) and x.enabled for x in cfg.sources):
+        from crawler.render import BrowserMissing, find_browser
+
+        try:
+            find_browser(cfg.browser_path)
+        except BrowserMissing as e:
+            notes.append(str(e))
     if as_json:
         print_json(
             {

@@ -88,9 +88,9 @@ def incidents_cmd(app, status, category, overdue, only_open, unit, by, as_json):
 
     now = _now()
     with app.db.session() as s:
-        rows = [
-            views.summary(s, i, now)
-            for i in views.query(
+        rows = views.summaries(
+            s,
+            views.query(
                 s,
                 now=now,
                 status=status,
@@ -99,8 +99,9 @@ def incidents_cmd(app, status, category, overdue, only_open, unit, by, as_json):
                 include_closed=not only_open,
                 unit=unit,
                 viewer=_viewer(by),
-            )
-        ]
+            ),
+            now,
+        )
     if as_json:
         print_json(rows)
         return

@@ -99,6 +99,7 @@ class Pipeline(Matching):
             user_agent=self.config.full_user_agent,
             queries=queries,
             timezone=self.config.timezone,
+            browser_path=self.config.browser_path,
             cancel=self.cancel,
             crawl_queue=self.crawl_queue(),
         )
@@ -415,6 +416,13 @@ class Pipeline(Matching):
         from alerting.incidents import tick
 
         return tick(self.db, config=self.config, outbox=self.outbox, now=self.now())
+
+    def early_warning(self) -> list[str]:
+        """Queue a 【舆情预警·异常增长】 notice when talk about the college rises against the
+        same hours of the past days (``alerting.early_warning``); the outbox job sends it."""
+        from alerting.early_warning import check
+
+        return check(self.db, self.config, self.outbox, self.now())
 
     def recheck_takedowns(self) -> dict:
         """Re-fetch the posts of incidents whose source was dealt with (信息源已处置) that are

@@ -87,6 +87,8 @@ class Matching:
             hits=result.to_dict()["hits"],
             reasons=list(result.reasons),
             matched_at=self.now(),
+            sentiment=result.sentiment.label if result.sentiment else None,
+            sentiment_score=round(result.sentiment.score, 3) if result.sentiment else None,
         )
 
     def _process_chunk(self, ids: list[int], matcher, stats: ProcessStats) -> None:

@@ -19,9 +19,11 @@ from alerting.compose import (
     source_health,
     units,
 )
+from alerting.compose import early_warning as early
 from alerting.compose.render import render
 from alerting.compose.spec import MessageSpec
 from alerting.compose.story import Report
+from alerting.trends import Spike, SpikeRules
 from core.vocabulary import MessageKind
 from sentinel.config import Config
 from storage.models import ChecklistItem, Incident, Match, Post, Reply, Source, User
@@ -143,6 +145,15 @@ def every_family(config) -> list[MessageSpec]:
             subject, context, key=digest.period_key("daily", T, config.tz), to=["office"]
         ),
         *_people_families(inc, config),
+        early.early_warning(
+            Spike(T, "mentions", 8.0, 1.0),
+            start=T - timedelta(hours=1),
+            now=T,
+            rules=SpikeRules(),
+            pairs=[(post, match)],
+            terms=[("虫子", 3)],
+            config=config,
+        ),
     ]
 
 

@@ -135,7 +135,7 @@ def test_a_full_disk_while_the_spider_streams_stops_the_crawl_with_one_line(tmp_
         for i in range(150):
             srv.add(
                 f"/a/{i}.html",
-                f"<html><body><h1>标题 {i}</h1><div class=c>{os.urandom(1500).hex()}</div>"
+                f"<html><body><h1>标题 {i}</h1><div class=c>{os.urandom(3000).hex()}</div>"
                 "</body></html>",
             )
         path = tmp_path / "sentinel.yaml"

@@ -39,6 +39,16 @@ class NotConfigured(DeliveryError):
 
 
 @dataclass(frozen=True)
+class PersonalCopy:
+    """One addressed person's own rendering of a message (it carries their one-tap
+    link): a channel that can reach that address alone sends them this instead."""
+
+    address: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Draft:
     """A message rendered once, before any channel has made its copy of it."""
 
@@ -55,6 +65,8 @@ class Draft:
     #: When it was queued, in the office's time zone.
     date: datetime
     incident_id: int | None
+    #: Personal copies by address (alerting/links); the others get ``html``/``text``.
+    personal: tuple[PersonalCopy, ...] = ()
 
 
 @dataclass(frozen=True)

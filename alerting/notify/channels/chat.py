@@ -54,12 +54,16 @@ class ChatChannel(Channel):
 
     @classmethod
     def deliveries(cls, config, draft: Draft) -> list[Delivery]:
-        """One copy per webhook of each of the message's groups."""
+        """One copy per webhook of each of the message's groups. A webhook of one
+        person's own (keyed by their address) gets their personal text, with their
+        one-tap link; a group chat never gets a link signed for one of its members."""
         hooks = cls.settings_of(config)
+        own = {p.address.lower(): p.text for p in draft.personal}
         out = []
         for group in draft.groups:
+            text = own.get(group.lower(), draft.text)
             for i, _url in enumerate((hooks.get(group) if hooks else None) or []):
-                payload = {"title": draft.subject, "body": draft.text, "url_index": i}
+                payload = {"title": draft.subject, "body": text, "url_index": i}
                 body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
                 out.append(Delivery(recipients=[group], body=body, suffix=f"chat:{group}:{i}"))
         return out

@@ -107,24 +107,39 @@ class SmtpChannel(Channel):
 
     @classmethod
     def deliveries(cls, config, draft: Draft) -> list[Delivery]:
-        """One mail to every address of the message's groups, as MIME bytes built once."""
+        """One mail to every address of the message's groups, as MIME bytes built once;
+        a person with a personal copy (their own one-tap link) gets it as a mail of
+        their own, so nobody receives a link signed for someone else."""
         smtp = cls.settings_of(config)
         to = config.addresses(list(draft.groups))
+        own = {p.address: p for p in draft.personal if p.address in to}
+        shared = [a for a in to if a not in own]
         headers = {"X-Sentinel-Kind": draft.kind}
         if draft.incident_id is not None:
             headers["X-Sentinel-Incident"] = str(draft.incident_id)
-        body = mail.build(
-            from_=smtp.from_ if smtp else None,
-            to=to,
-            subject=draft.subject,
-            html=draft.html,
-            text=draft.text,
-            message_id=draft.message_id,
-            date=draft.date,
-            thread=list(draft.thread) or None,
-            extra_headers=headers,
-        )
-        return [Delivery(recipients=to, body=body)]
+
+        def build(recipients, html, text, suffix) -> Delivery:
+            message_id, thread = draft.message_id, list(draft.thread)
+            if suffix:  # its own Message-ID (the outbox keys the copy key#suffix), same thread
+                message_id = mail.message_id_for(f"{draft.key}#{suffix}", mail.id_domain(config))
+                thread = thread or [draft.message_id]
+            body = mail.build(
+                from_=smtp.from_ if smtp else None,
+                to=recipients,
+                subject=draft.subject,
+                html=html,
+                text=text,
+                message_id=message_id,
+                date=draft.date,
+                thread=thread or None,
+                extra_headers=headers,
+            )
+            return Delivery(recipients=recipients, body=body, suffix=suffix)
+
+        out = [build(shared, draft.html, draft.text, "")] if shared or not own else []
+        for p in own.values():
+            out.append(build([p.address], p.html, p.text, "" if not out else f"to:{p.address}"))
+        return out
 
     def _connect(self) -> smtplib.SMTP:
         cfg = self.settings

@@ -1,0 +1,3 @@
+"""The analysis tests use the notification tests' real SMTP server."""
+
+from tests.notify.conftest import smtp_server  # noqa: F401

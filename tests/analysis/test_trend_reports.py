@@ -1,0 +1,45 @@
+"""The trends as the office reads them: the weekly report carries the trend chart (inline
+SVG), the negative share per day, the hot topics and the spikes; the digest its trends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from alerting.digest import build_digest
+from alerting.incidents import review
+from sentinel.config import Config
+from tests.analysis.helpers import Store, matcher
+from tests.analysis.test_stats import week
+
+
+def _config() -> Config:
+    return Config.model_validate(
+        {"timezone": "Asia/Shanghai", "recipients": {"office": ["yuqing@example.edu.cn"]}}
+    )
+
+
+def test_the_weekly_report_shows_trends_with_a_chart(db, tmp_path):
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    week(Store(db, matcher(tmp_path)), now)
+    cfg = _config()
+    with db.session() as s:
+        html = review.render_weekly(s, cfg, now + timedelta(hours=1), "html")
+        md = review.render_weekly(s, cfg, now + timedelta(hours=1), "md")
+    (tmp_path / "weekly.html").write_text(html, encoding="utf-8")
+    assert "<title>每日涉校提及与负面帖文</title>" in html  # one chart: mentions, negative within
+    assert html.count('fill="#c0392b"><title>') >= 8  # a negative bar for every day
+    assert "本周热点话题" in html and "江西警察学院食堂吃出虫子" in html
+    assert "异常增长：" in html and "2026-11-23 10:00 起一小时内涉校提及 8 条" in html
+    assert "负面占比" in html and "88%" in html
+    assert "本周热点话题" in md and "| 江西警察学院食堂吃出虫子 | 7 | 3 |" in md
+    for key in ("negative", "mentions", "negative_share", "positive"):
+        assert key not in html.replace('class="chart"', ""), key
+
+
+def test_the_digest_carries_the_trends_of_its_period(db, tmp_path):
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    week(Store(db, matcher(tmp_path)), now)
+    d = build_digest(db, _config(), now - timedelta(hours=1), now + timedelta(hours=1))
+    assert "本时段趋势与热点" in d.html and "本时段趋势与热点" in d.text
+    assert "热点话题" in d.text and "江西警察学院食堂吃出虫子（7 条，3 个网站" in d.text
+    assert "异常增长：" in d.text and "负面占比" in d.text
