@@ -19,6 +19,11 @@ def spike_line(s, tz) -> str:
     return f"{when} 起一小时内涉校提及 {s.value:g} 条，此前几天同一时段平均 {s.baseline:g} 条"
 
 
+# A digest asked for over a long period (a first digest, one run by hand with an early
+# --since) shows its last month day by day: a table and a chart of years would bury the rest.
+MAX_DAYS = 31
+
+
 def trends_view(st, tz) -> dict:
     """What the digest and the weekly report show of ``alerting.stats.Stats``."""
     return {
@@ -30,7 +35,7 @@ def trends_view(st, tz) -> dict:
                 "alerts": d.alerts,
                 "negative": f"{d.negative:.0%}",
             }
-            for d in st.per_day
+            for d in st.per_day[-MAX_DAYS:]
         ],
         "sources": [(s.source, s.posts) for s in st.top_sources],
         "terms": [(t.term, t.hits) for t in st.top_terms],
@@ -54,7 +59,7 @@ def trend_chart(st) -> Markup:
     show it in the HTML part; every text in it is ours, escaped)."""
     from xml.sax.saxutils import escape
 
-    days = st.per_day
+    days = st.per_day[-MAX_DAYS:]
     w, h, pad_l, pad_b, pad_t = 720, 220, 40, 42, 28
     top = max([d.mentioned for d in days] + [1])
     n = max(len(days), 1)
@@ -97,4 +102,4 @@ def trend_chart(st) -> Markup:
     return Markup("".join(parts))
 
 
-__all__ = ["METRIC_WORDS", "spike_line", "trend_chart", "trends_view"]
+__all__ = ["MAX_DAYS", "METRIC_WORDS", "spike_line", "trend_chart", "trends_view"]

@@ -43,3 +43,20 @@ def test_the_digest_carries_the_trends_of_its_period(db, tmp_path):
     assert "本时段趋势与热点" in d.html and "本时段趋势与热点" in d.text
     assert "热点话题" in d.text and "江西警察学院食堂吃出虫子（7 条，3 个网站" in d.text
     assert "异常增长：" in d.text and "负面占比" in d.text
+
+
+def test_a_digest_over_years_shows_its_last_month_day_by_day():
+    """A digest run by hand with an early --since: its table and chart stay a month long."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from alerting.compose.trends import MAX_DAYS, trends_view
+    from alerting.stats import DayStats, Stats
+
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    days = [DayStats(date(2025, 1, 1) + timedelta(days=i), mentioned=i % 5) for i in range(700)]
+    st = Stats(now - timedelta(days=700), now, days, [], [], [], [], ZoneInfo("Asia/Shanghai"))
+    view = trends_view(st, st.tz)
+    assert len(view["days"]) == MAX_DAYS == 31
+    assert view["days"][-1]["date"] == f"{days[-1].date:%m月%d日}"
+    assert str(view["chart"]).count('class="bar"') == MAX_DAYS
