@@ -35,6 +35,9 @@ def post_dict(p: Post, source_name: str, m: Match | None) -> dict:
             "severity": m.severity,
             "category": m.category,
             "hits": m.hits,
+            "sentiment": None
+            if m.sentiment is None
+            else {"label": m.sentiment, "score": m.sentiment_score},
         },
     }
 

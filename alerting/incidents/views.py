@@ -307,6 +307,7 @@ def detail(
                 "score": mt.score if mt else None,
                 "severity": mt.severity if mt else None,
                 "category": mt.category if mt else None,
+                "sentiment": mt.sentiment if mt else None,
                 "snapshot_id": p.snapshot_id,
             }
         )

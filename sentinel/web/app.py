@@ -19,6 +19,7 @@ from alerting.incidents.roles import RoleError
 from core.errors import SentinelError
 from core.secrets import web_secret
 from core.times import office_time
+from core.vocabulary import Polarity
 from sentinel.web import auth, onetap
 from storage.web_sessions import SessionPolicy
 
@@ -61,6 +62,7 @@ def create_app(config, db=None, *, now: Callable[[], datetime] | None = None) ->
     )
     env = _environment()
     env.filters["t"] = lambda dt, style="minute": office_time(dt, config.tz, style=style)
+    env.filters["polarity"] = Polarity.label_of
     env.globals["console_name"] = "舆情监测与应急处置控制台"
 
     def render(request: Request, name: str, context: dict, status: int = 200) -> Response:

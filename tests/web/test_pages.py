@@ -212,3 +212,22 @@ def test_an_oversized_upload_is_refused_before_it_is_read(client, as_user, peopl
         files={"file": ("b.png", big[: 2 * 1024 * 1024], "image/png")},
     )
     assert "报案未提交" in r.text and "超过大小上限 1.0 MB" in r.text
+
+
+def test_a_posts_polarity_shows_on_the_incident_and_in_post_search(
+    client, as_user, web_db, incident
+):
+    """The polarity stored with the match (正面/中性/负面), as the mails and digests show it."""
+    from sqlalchemy import update
+
+    from storage.models import Match
+
+    with web_db.session() as s:
+        s.execute(update(Match).values(sentiment="negative", sentiment_score=-0.8))
+    as_user("赵敏")
+    page = client.get(f"/incidents/{incident}").text
+    assert 'class="tag polarity-negative">负面</span>' in page
+    found = client.get("/posts?q=食堂").text
+    assert 'class="tag polarity-negative">负面</span>' in found
+    api = client.get("/api/posts?q=食堂").json()
+    assert api[0]["match"]["sentiment"] == {"label": "negative", "score": -0.8}
