@@ -58,8 +58,9 @@ def _site(server) -> str:
             f"/t/{i}.html",
             f"<html><head><title>帖子 {i}</title></head><body><h1>校园帖子第{i}篇</h1>"
             f'<div class="c">第{i}篇：同学们讨论图书馆开放时间和自习室座位。</div></body></html>',
-            delay=0.1,
-        )  # a slow site: two workers finish sooner than one
+            delay=0.4,
+        )  # a slow site: the crawl lasts long enough (~8 s for one worker) for the second
+        # worker's crawl process to start and take its share, even on a loaded machine
     return server.url("/list/1.html")
 
 
