@@ -13,6 +13,8 @@ import socket
 import threading
 import time
 
+from core.errors import SentinelError
+
 PASSWORD = "demo-2026"
 
 # Who the demo's mail goes to (demo/config.py), as people of the console.
@@ -32,7 +34,7 @@ def free_port(preferred: int) -> int:
             except OSError:
                 continue
             return s.getsockname()[1]
-    raise OSError("no free port on 127.0.0.1")
+    raise SentinelError("127.0.0.1 上没有可用端口，控制台无法启动")
 
 
 def add_people(db) -> None:
@@ -69,7 +71,10 @@ class DemoConsole:
         deadline = time.monotonic() + 20
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError(f"控制台未能在 {self.url} 启动")
+                self.stop()
+                raise SentinelError(
+                    f"控制台未能在 {self.url} 启动（端口可能刚被占用）；可用 --console-port 另选端口"
+                )
             time.sleep(0.05)
         return self
 
