@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -152,13 +153,38 @@ _REASONS = (
 )
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
-    from alembic import command
+def _alembic_config():
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+@lru_cache(maxsize=1)
+def _head() -> str:
+    """The newest revision, read from the scripts once a process."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the schema is already at the newest revision (one small query)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() == _head()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (idempotent). A database already at the
+    newest revision costs one query, not a run of Alembic over every script."""
+    from alembic import command
+
+    if at_head(engine):
+        return
+    cfg = _alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         try:

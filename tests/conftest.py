@@ -139,3 +139,49 @@ def _jieba_dictionary_read_once():
     jieba.Tokenizer.initialize = initialize
     yield
     jieba.Tokenizer.initialize = real
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sqlite_schema_built_once():
+    """Running every Alembic script takes most of a second of CPU, and the suite opens
+    several hundred brand-new SQLite files in this process. The first one is migrated
+    for real; each later empty SQLite file gets a copy of that schema through SQLite's
+    own backup API (tables, indexes, triggers and ``alembic_version`` alike), which is
+    what the same scripts would have built. Non-empty files, PostgreSQL, and the
+    processes tests start (the CLI, the daemon) still run the real migrations, and
+    tests/storage/test_db.py checks the migrated schema against the models."""
+    import sqlite3
+
+    from sqlalchemy import inspect
+
+    import storage.db as db
+
+    real = db.migrate
+    image: list[bytes] = []
+
+    def migrate(engine):
+        if engine.dialect.name != "sqlite" or inspect(engine).get_table_names():
+            return real(engine)
+        if not image:
+            real(engine)
+            raw = engine.raw_connection()
+            try:
+                page = bytearray(raw.driver_connection.serialize())
+                page[18:20] = b"\x01\x01"  # the file format bytes say WAL; memory can't
+                image.append(bytes(page))
+            finally:
+                raw.close()
+            return None
+        source = sqlite3.connect(":memory:")
+        source.deserialize(image[0])
+        raw = engine.raw_connection()
+        try:
+            source.backup(raw.driver_connection)
+        finally:
+            raw.close()
+            source.close()
+        return None
+
+    db.migrate = migrate
+    yield
+    db.migrate = real
