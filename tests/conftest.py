@@ -185,3 +185,34 @@ def _sqlite_schema_built_once():
     db.migrate = migrate
     yield
     db.migrate = real
+
+
+# Files whose tests assert a wall-clock bound (a hostile server held to its deadline, a
+# daemon's interval, a stop within seconds): ``make test`` runs them after the others,
+# one at a time, so a second worker cannot eat into the time they measure.
+SERIAL = (
+    "tests/crawler/test_hostile.py",
+    "tests/crawler/test_cancel.py",
+    "tests/crawler/test_streaming.py",
+    "tests/crawler/test_article_meta.py",
+    "tests/daemon/",
+    "tests/notify/test_chat.py",
+    "tests/notify/test_smtp_safety.py",
+    "tests/storage/test_full_disk.py",
+    "tests/storage/test_lock.py",
+    "tests/test_daemon_hostile.py",
+    "tests/test_hostile_cli.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """``make test`` runs two pytest-xdist workers with ``--dist loadgroup`` over every
+    test not marked ``serial``, then the serial ones alone. A file's tests stay on one
+    worker, so what a module builds once (a Chromium, a matcher) is built once; the
+    office's files share one replay of the scenario, so they are one group."""
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        group = "tests/office" if path.startswith("tests/office/") else path
+        item.add_marker(pytest.mark.xdist_group(group))
+        if path.startswith(SERIAL):
+            item.add_marker(pytest.mark.serial)
