@@ -73,6 +73,7 @@ _NET_ERRORS = {
     "ERR_CONNECTION_CLOSED": ("connection", "服务器中途断开了连接"),
     "ERR_EMPTY_RESPONSE": ("connection", "服务器没有返回内容"),
     "ERR_TIMED_OUT": ("timeout", "连接超时"),
+    "ERR_CONNECTION_FAILED": ("connection", "无法连接服务器"),
     "ERR_TOO_MANY_REDIRECTS": ("redirect", "跳转次数过多"),
     "ERR_BLOCKED_BY_CLIENT": ("offsite", "页面跳转到允许范围以外的网站，已拦截"),
     "ERR_FAILED": ("offsite", "页面跳转到允许范围以外的网站，已拦截"),

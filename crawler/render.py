@@ -73,9 +73,10 @@ def find_browser(browser_path: str | None = None) -> str:
 
 
 class InPageGuard:
-    """``PLAYWRIGHT_ABORT_REQUEST``: what a rendered page may fetch. A request to a host
-    outside the source's allowed hosts (ports included) is aborted, as a plain fetch
-    would refuse it; so are images, media and fonts."""
+    """What a rendered page may fetch besides its documents (asked by the page's route,
+    ``page_started``): a request to a host outside the source's allowed hosts (ports
+    included) is aborted, as a plain fetch would refuse it; so are images, media and
+    fonts. What is left is fetched hop by hop (``_fetch``)."""
 
     def __init__(self, allowed: list[str]):
         self.allowed = allowed
@@ -90,6 +91,13 @@ class InPageGuard:
         if scheme not in ("http", "https") or not host_allowed(url, self.allowed):
             return True
         return request.resource_type in SKIPPED_RESOURCES
+
+
+def unanswered(request) -> bool:
+    """``PLAYWRIGHT_ABORT_REQUEST``: scrapy-playwright asks this only about a request the
+    page's own route did not answer, which happens only when setting that route up
+    failed (``page_started``). Refused: the browser alone would follow any redirect."""
+    return True
 
 
 def with_render(settings: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +130,7 @@ def with_render(settings: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]
         },
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout_ms,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": int(job.get("concurrency", 2)),
-        "PLAYWRIGHT_ABORT_REQUEST": InPageGuard(list(job.get("allowed_domains") or [])),
+        "PLAYWRIGHT_ABORT_REQUEST": unanswered,  # fail closed
     }
 
 
@@ -155,16 +163,40 @@ class RenderBudget:
 
 async def page_started(page, request) -> None:
     """``playwright_page_init_callback``: the clock of the page's time limit starts
-    before navigation; sockets that bypass interception are switched off; navigations
-    go through ``_navigate``."""
+    before navigation; sockets that bypass interception are switched off; every request
+    of the page is fetched here, hop by hop (``_fetch``)."""
     _started[page] = time.monotonic()
+    meta = request.meta
+    try:
+        await _set_up(page, meta)
+    except Exception as e:  # scrapy-playwright only logs it: the page then loads nothing
+        meta["sentinel_refused"] = (
+            "render",
+            f"浏览器未能设置页面的采集限制（{type(e).__name__}），页面未打开",
+        )
+        raise
+
+
+async def _set_up(page, meta: dict) -> None:
     await page.add_init_script(NO_SOCKETS)
+    guard = InPageGuard(list(meta.get("sentinel_allowed") or []))
 
     async def route(route, req) -> None:
-        if not req.is_navigation_request():
-            await route.fallback()  # scrapy-playwright's route, with InPageGuard
-            return
-        await _navigate(page, route, req, request.meta)
+        page_itself = req.is_navigation_request() and req.frame == page.main_frame
+        try:
+            if not req.is_navigation_request() and guard(req):
+                await route.abort("blockedbyclient")  # offsite, or an image, a font, media
+            else:
+                await _fetch(page, route, req, meta, page_itself)
+        except _Refused as e:
+            if page_itself:  # a refused frame, script or XHR is not the page's failure
+                meta["sentinel_refused"] = e.why
+            await _abort(route, "blockedbyclient")
+        except Exception as e:  # never leave a request waiting for the page's whole timeout
+            why, code = _failure(req.url, e, float(meta.get("sentinel_timeout", 30)))
+            if page_itself:
+                meta["sentinel_refused"] = why
+            await _abort(route, code)
 
     await page.route("**", route)
     if page.context not in _guarded:
@@ -178,14 +210,30 @@ async def _refuse(route, req) -> None:
     await route.abort("blockedbyclient")
 
 
+async def _abort(route, code: str) -> None:
+    try:
+        await route.abort(code)
+    except Exception:
+        pass  # the page is already closed or the route handled: nothing is waiting
+
+
+class _Refused(Exception):
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.why = (kind, message)
+
+
 REDIRECTS = (301, 302, 303, 307, 308)
+_HOP_HEADERS = {"content-length", "content-encoding", "transfer-encoding", "connection"}
 
 
-async def _navigate(page, route, req, meta: dict) -> None:
-    """A page or frame navigation, fetched here hop by hop: the browser follows
-    redirects without asking its routes, so each hop is checked as a plain fetch
-    checks it (allowed hosts, no steering into the intranet, ``max_redirects``) before
-    it is requested; the document is cut at ``max_bytes``."""
+async def _fetch(page, route, req, meta: dict, page_itself: bool) -> None:
+    """One request of the page (its document, a frame, a script, a style, an XHR),
+    fetched here hop by hop: the browser follows redirects without asking its routes,
+    so each hop is checked as a plain fetch checks it (allowed hosts, no steering into
+    the intranet, ``max_redirects``) before it is requested, within what is left of the
+    page's ``timeout``. The page's document is cut at ``max_bytes``; anything else
+    larger than that is refused."""
     from urllib.parse import urljoin
 
     from crawler.hosts import host_allowed, redirect_refusal
@@ -194,21 +242,16 @@ async def _navigate(page, route, req, meta: dict) -> None:
     timeout = float(meta.get("sentinel_timeout", 30))
     url, previous, method, data = req.url, None, req.method, req.post_data_buffer
     headers = {**req.headers, "accept-encoding": "identity"}  # no decompression bomb
-    for _hop in range(limit + 2):
-        if previous is None:
-            refused = (
-                None
-                if host_allowed(url, allowed)
-                else ("offsite", f"{url[:200]} 不在允许的网站之内")
-            )
-        else:
-            refused = redirect_refusal(previous, url, allowed, bool(meta.get("sentinel_private")))
-        if _hop > limit:
-            refused = ("redirect", f"跳转超过 {limit} 次（max_redirects）")
+    for hop in range(limit + 2):
+        if hop > limit:
+            raise _Refused("redirect", f"跳转超过 {limit} 次（max_redirects）")
+        if previous is None and not host_allowed(url, allowed):
+            raise _Refused("offsite", f"{url[:200]} 不在允许的网站之内")
+        refused = previous and redirect_refusal(
+            previous, url, allowed, bool(meta.get("sentinel_private"))
+        )
         if refused:
-            meta["sentinel_refused"] = refused
-            await route.abort("blockedbyclient")
-            return
+            raise _Refused(*refused)
         left = timeout - (time.monotonic() - _started.get(page, time.monotonic()))
         response = await page.context.request.fetch(
             url,
@@ -221,15 +264,21 @@ async def _navigate(page, route, req, meta: dict) -> None:
         location = response.headers.get("location")
         if response.status not in REDIRECTS or not location:
             break
-        previous, url = url, urljoin(url, location)
+        try:
+            target = urljoin(url, location.strip())
+            urlsplit(target).port  # noqa: B018 - raises ValueError for a port that is no number
+        except ValueError:  # "http://[::1": refused as a plain fetch refuses it
+            raise _Refused("redirect", f"{url[:200]} 跳转到无效的地址 {location[:200]!r}") from None
+        previous, url = url, target
         if response.status == 303 or method == "POST" and response.status in (301, 302):
             method, data = "GET", None
     body = await response.body()
     cap = int(meta.get("sentinel_max_bytes", 10 * 1024 * 1024))
     if len(body) > cap:
+        if not page_itself:
+            raise _Refused("too_large", f"{url[:200]} 超过 {cap} 字节（max_bytes）")
         body, meta["sentinel_cut"] = body[:cap], True
-    moved = url != req.url
-    if moved and req.frame == page.main_frame:
+    if url != req.url and page_itself:
         meta["sentinel_final_url"] = url
         # The document keeps the first URL: its links resolve against where it really is.
         body = body.replace(b"<head>", f'<head><base href="{url}">'.encode(), 1)
@@ -237,7 +286,18 @@ async def _navigate(page, route, req, meta: dict) -> None:
     await route.fulfill(status=response.status, headers=keep, body=body)
 
 
-_HOP_HEADERS = {"content-length", "content-encoding", "transfer-encoding", "connection"}
+def _failure(url: str, exc: Exception, timeout: float) -> tuple[tuple[str, str], str]:
+    """(kind, one line) and the browser's error code for a request whose fetch failed
+    (the server hung, refused, closed), as a plain fetch would say it."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if type(exc).__name__ == "TimeoutError" or "Timeout" in text:
+        why = f"{url[:200]} 在 {timeout:g} 秒内没有完整返回（从连接到最后一个字节）"
+        return ("timeout", why), "timedout"
+    if "ECONNREFUSED" in text:
+        return ("refused", f"{urlsplit(url).netloc} 拒绝连接"), "connectionrefused"
+    if "ENOTFOUND" in text or "EAI_AGAIN" in text:
+        return ("dns", f"无法解析 {url[:200]} 的域名"), "namenotresolved"
+    return ("connection", f"{url[:200]}：{text[:200]}"), "connectionfailed"
 
 
 async def wait_rendered(page, wait: str | int | None, timeout: float, strict: bool = True) -> None:

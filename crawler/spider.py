@@ -229,7 +229,7 @@ class ConfiguredSpider(scrapy.Spider):
             return  # counted in the stats: the run says how many pages were left
         kind, message = error_kind(failure)
         url = failure.request.url if getattr(failure, "request", None) else ""
-        if url and failure.request.meta.get("sentinel_refused"):  # a rendered page's hop
+        if url and failure.request.meta.get("sentinel_refused"):  # why a rendered page failed
             kind, message = failure.request.meta["sentinel_refused"]
         record = {"url": url, "kind": kind, "message": message}
         response = getattr(failure.value, "response", None)

@@ -45,16 +45,33 @@ def is_wechat(page_html: str, url: str | None) -> bool:
     return "wx.qq.com" in head and any(cls in head for cls in _NOTICE)
 
 
+_JS_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|(.))", re.DOTALL)
+_JS_SIMPLE = {"n": "\n", "t": "\t", "r": "\n", "b": "", "f": "", "v": "", "0": ""}
+
+
+def _js_string(s: str) -> str:
+    """A JavaScript string literal's escapes undone: ``\\xNN`` are bytes (WeChat writes
+    UTF-8 that way), ``\\uNNNN`` characters; anything else as it stands. Never raises
+    (``unicode_escape`` warns on escapes it does not know, and may one day refuse them)."""
+    out, pos = bytearray(), 0
+    for m in _JS_ESCAPE.finditer(s):
+        out += s[pos : m.start()].encode("utf-8", "surrogatepass")
+        byte, char, other = m.groups()
+        if byte:
+            out.append(int(byte, 16))
+        else:
+            piece = chr(int(char, 16)) if char else _JS_SIMPLE.get(other, other)
+            out += piece.encode("utf-8", "surrogatepass")
+        pos = m.end()
+    out += s[pos:].encode("utf-8", "surrogatepass")
+    return out.decode("utf-8", "replace")
+
+
 def _script_string(raw: str, name: str) -> str:
     m = re.search(_STR_VAR.format(name=re.escape(name)), raw)
     if not m:
         return ""
-    value = m.group(2).encode("utf-8", "surrogatepass").decode("unicode_escape", "ignore")
-    try:
-        value = value.encode("latin-1").decode("utf-8")
-    except (UnicodeDecodeError, UnicodeEncodeError):
-        value = m.group(2)
-    return collapse(html.unescape(value))
+    return collapse(html.unescape(_js_string(m.group(2))))
 
 
 def _publish_time(raw: str) -> str | None:

@@ -50,6 +50,13 @@ def _sentinel(path: str, *args: str, timeout: float = 240) -> subprocess.Complet
 
 
 def test_every_hostile_resource_through_the_real_command(tmp_path):
+    from tests.servers.http import _bomb
+
+    # The server compresses its bombs (100 MB each) once, before the clock: compressing
+    # them while the poll runs starved the server's other answers on a busy machine, and
+    # the harmless feed timed out.
+    _bomb("gzip")
+    _bomb("br")
     db_file = tmp_path / "db.sqlite"
     with LoopbackHTTPServer() as srv, LoopbackHTTPServer() as internal:
         secret = internal.add(

@@ -26,6 +26,7 @@ from alerting.incidents.intake import intake
 from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import WorkflowError
 from core.vocabulary import Category, FetchErrorKind
+from crawler.sanitize import clean_line, clean_text
 from crawler.urls import canonical
 from storage.models import EvidenceItem, Incident, Match, Post, Source
 
@@ -161,7 +162,10 @@ def report(
     when the caller fetched the page before opening the transaction (the CLI does, so
     a slow site holds no database lock); without it the page is fetched here."""
     user = roles.require(session, by, "报案", roles=roles.EVERYONE)
-    title, note, url = (title or "").strip(), (note or "").strip(), (url or "").strip() or None
+    # Typed or pasted text is shown on terminals and in mail headers as crawled text is:
+    # no escape sequence or control character gets in (crawler.sanitize).
+    title, note = clean_line(title or "").strip(), clean_text(note or "").strip()
+    url = clean_line(url or "").strip() or None
     if url is None and not (title and note):
         raise WorkflowError(
             "没有网址的报案须写明 --title 标题 和 --note 情况说明（可附 --file 截图）"
@@ -264,7 +268,10 @@ def _new_post(
         if error:
             page["error"] = error
         else:
+            # The page's own words are crawled text: cleaned at intake like a RawPost's.
             page_title, page_text, author = _page_text(fr)
+            page_title, page_text = clean_line(page_title), clean_text(page_text)
+            author = clean_line(author) or None
             title = title or page_title
             text = page_text or note
             snap = store_snapshot(session, _source(session), fr)

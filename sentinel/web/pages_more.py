@@ -79,15 +79,18 @@ async def report_submit(request: Request, who: Poster):
                 category=category,
                 fetched=fetched,
             )
-            return r.incident.id, r.opened, len(r.files)
+            return r.incident.id, r.opened, len(r.files), (r.page or {}).get("error")
 
-        iid, opened, kept = await in_db(request, run)
+        iid, opened, kept, page_error = await in_db(request, run)
     except WorkflowError as e:
         return redirect_with(request, "/report", f"报案未提交：{for_console(str(e))}", ok=False)
     said = "已立案" if opened else "已并入已有事件"
     if kept:
         said += f"，{kept} 份材料已保存为证据"
-    return redirect_with(request, f"/incidents/{iid}", f"{said}（事件 #{iid}）")
+    said += f"（事件 #{iid}）"
+    if page_error:  # as `sentinel report --url` says it: the report is kept all the same
+        said += f"；网页未能保存快照：{page_error}（报案已记录）"
+    return redirect_with(request, f"/incidents/{iid}", said)
 
 
 @router.get("/posts")

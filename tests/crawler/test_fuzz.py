@@ -196,6 +196,74 @@ def test_main_text_extraction_never_raises(page):
     assert isinstance(out["text"], str) and isinstance(out["title"], str)
 
 
+# What the article extractor and the WeChat parser look for: bylines, dates, metadata,
+# WeChat's element ids and script variables, a taken-down notice.
+ARTICLE_FRAGMENTS = [
+    *FRAGMENTS,
+    "<article>",
+    "</article>",
+    "<h1>",
+    "</h1>",
+    "<p>",
+    "</p>",
+    "作者：",
+    "来源：",
+    "发布时间：2026-11-23 10:00",
+    "2026年13月45日 99:99",
+    "<time datetime='",
+    "'>",
+    "<meta property='og:title' content='",
+    "<meta name='author' content='",
+    "<script type='application/ld+json'>",
+    '{"@type": "NewsArticle", "datePublished": ',
+    "<span class='byline'>",
+    "<a href='/t/1'>这是一个足够长的帖子标题用来当列表</a>",
+    "<div id='js_content' style='visibility: hidden'>",
+    "<div class='rich_media_content'>",
+    "<h1 id='activity-name'>",
+    "<span id='js_name'>",
+    'var ct = "',
+    'var nickname = htmlDecode("',
+    "create_time: '",
+    "\\u00e6\\x",
+    "weui-msg__title",
+    "res.wx.qq.com",
+    "该内容已被发布者删除",
+]
+article_page = st.lists(
+    st.one_of(st.sampled_from(ARTICLE_FRAGMENTS), st.text(max_size=200)), max_size=60
+).map("".join)
+
+
+@SLOW
+@given(
+    article_page,
+    st.sampled_from([None, "https://mp.weixin.qq.com/s/abc", "http://news.example/a/1.html"]),
+)
+def test_the_article_extractor_and_the_wechat_parser_never_raise(page, url):
+    from crawler import wechat
+    from crawler.article import extract_article
+
+    out = extract_article(page, url)
+    assert out["kind"] in ("article", "list", "wechat")
+    assert isinstance(out["title"], str) and isinstance(out["text"], str)
+    w = wechat.extract(page)
+    assert isinstance(w["title"], str) and isinstance(w["text"], str)
+
+
+@SLOW
+@given(
+    st.one_of(st.binary(max_size=3000), article_page.map(lambda s: s.encode("utf-8"))),
+    st.sampled_from([None, "text/html", "text/html; charset=gbk", "text/plain", "image/png"]),
+)
+def test_reading_a_reported_page_of_any_bytes_never_raises(body, content_type):
+    from alerting.incidents.manual import _page_text
+
+    title, text, author = _page_text(result(body, content_type))
+    assert isinstance(title, str) and isinstance(text, str)
+    assert author is None or isinstance(author, str)
+
+
 @FUZZ
 @given(
     decoded_page,

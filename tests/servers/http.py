@@ -21,6 +21,8 @@ Last-Modified answered with 304 on a matching conditional GET) and, under
 - ``/hostile/json-wrong-types`` a JSON Feed whose fields have the wrong types
 - ``/hostile/terminal``        a JSON Feed whose titles carry Rich markup, control
                                characters and terminal escape sequences (OSC, CSI, C1)
+- ``/hostile/terminal-page``   an HTML article whose title, headline, byline and text
+                               carry the same
 - ``/redirect?to=URL``         one redirect to URL (``&code=301``)
 
 POST is answered like GET (the body is read and logged), so webhooks can be pointed at
@@ -81,6 +83,13 @@ TERMINAL_FEED = {
         for i, t in enumerate(TERMINAL_TITLES)
     ],
 }
+TERMINAL_PAGE = (
+    "<html><head><meta charset='utf-8'><title>" + TERMINAL_TITLES[1] + "</title></head><body>"
+    "<article><h1>" + TERMINAL_TITLES[1] + " " + TERMINAL_TITLES[0] + "</h1>"
+    "<p class='author'>作者：[red]某网友\x1b[5m</p><p>"
+    + "江西警察学院二食堂饭菜变质，多名同学腹泻，\x1b[1m学校至今没有回应\x1b[0m。\x07" * 6
+    + "</p><p>第二段\x1b]52;c;cHduZWQ=\x07：希望尽快调查。[/x]</p></article></body></html>"
+)
 WRONG_TYPES_FEED = {
     "version": "https://jsonfeed.org/version/1.1",
     "title": "wrong types",
@@ -259,6 +268,10 @@ class _Handler(BaseHTTPRequestHandler):
                 200,
                 json.dumps(WRONG_TYPES_FEED).encode(),
                 {"Content-Type": "application/feed+json"},
+            )
+        if name == "terminal-page":
+            return self._send(
+                200, TERMINAL_PAGE.encode(), {"Content-Type": "text/html; charset=utf-8"}
             )
         if name == "terminal":
             return self._send(
