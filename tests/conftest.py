@@ -196,12 +196,14 @@ SERIAL = (
     "tests/crawler/test_streaming.py",
     "tests/crawler/test_article_meta.py",
     "tests/daemon/",
+    "tests/incidents/test_report_hostile.py",
     "tests/notify/test_chat.py",
     "tests/notify/test_smtp_safety.py",
     "tests/storage/test_full_disk.py",
     "tests/storage/test_lock.py",
     "tests/test_daemon_hostile.py",
     "tests/test_hostile_cli.py",
+    "tests/web/test_report_hostile.py",
 )
 
 
