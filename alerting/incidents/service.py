@@ -17,11 +17,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from alerting.incidents import actions, escalation, files, meeting, replies, units, views
+from alerting.incidents import actions, files, meeting, replies, units, views
 from alerting.incidents.escalation import acknowledge
-from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import WorkflowError, get_incident
-from core.vocabulary import Category, CategoryKey, SeverityKey, severity_rank
+from core.vocabulary import Category, CategoryKey, SeverityKey
 
 
 class Values(BaseModel):
@@ -134,11 +133,11 @@ class Action:
 
 
 def _assess(c: Context, inc, v: AssessValues) -> dict:
-    before = inc.severity
     m = actions.assess(
         c.session,
         inc,
         config=c.config,
+        outbox=c.outbox,
         now=c.now,
         by=v.by,
         cause=v.cause,
@@ -150,17 +149,7 @@ def _assess(c: Context, inc, v: AssessValues) -> dict:
         category=v.category,
         note=v.note,
     )
-    _severity_changed(c, inc, before)
     return {"measured": m}
-
-
-def _severity_changed(c: Context, inc, before: str | None) -> None:
-    """A person raised the severity: the escalation follows the rule covering it now."""
-    if (
-        severity_rank(inc.severity) > severity_rank(before)
-        and settings_of(c.config).escalate_on_open
-    ):
-        escalation.start(c.session, inc, config=c.config, outbox=c.outbox, now=c.now)
 
 
 def _escalate(c: Context, inc, v: EscalateValues) -> dict:
@@ -182,11 +171,13 @@ def _ack(c: Context, inc, v: WithNote) -> dict:
 
 
 def _classify(c: Context, inc, v: ClassifyValues) -> None:
-    before = inc.severity
-    if v.severity:
-        actions.set_severity(c.session, inc, v.severity, now=c.now, by=v.by)
+    # The category first: a raised severity then moves the chain onto the rule that
+    # covers both the new category and the new severity.
     actions.classify(c.session, inc, v.category, config=c.config, now=c.now, by=v.by, note=v.note)
-    _severity_changed(c, inc, before)
+    if v.severity:
+        actions.set_severity(
+            c.session, inc, v.severity, config=c.config, outbox=c.outbox, now=c.now, by=v.by
+        )
 
 
 def _check(c: Context, inc, v: CheckValues) -> dict:

@@ -386,7 +386,14 @@ def test_a_unit_sees_and_works_only_its_own_incidents(db, config, outbox, clock,
     with pytest.raises(RoleError, match="只能添加备注本单位的事件"), db.session() as s:
         actions.add_note(s, s.get(Incident, other), "x", now=clock.now(), by="保卫处刘老师")
     with pytest.raises(RoleError, match="不能研判"), db.session() as s:
-        actions.assess(s, s.get(Incident, own), config=config, now=clock.now(), by="保卫处刘老师")
+        actions.assess(
+            s,
+            s.get(Incident, own),
+            config=config,
+            outbox=outbox,
+            now=clock.now(),
+            by="保卫处刘老师",
+        )
     with pytest.raises(RoleError), db.session() as s:
         units.set_unit(s, s.get(Incident, other), "保卫处", by="李书记", now=clock.now())
     with db.session() as s:  # the office brings the unit in: now it sees the other one too
@@ -416,7 +423,7 @@ def test_a_unit_reporter_is_told_when_the_report_opens_and_when_it_is_handled(
         iid = r.incident.id
         assert r.opened
         inc = s.get(Incident, iid)
-        actions.assess(s, inc, config=config, now=clock.now(), by="赵敏")
+        actions.assess(s, inc, config=config, outbox=outbox, now=clock.now(), by="赵敏")
         actions.escalate(s, inc, config=config, outbox=outbox, now=clock.now(), by="赵敏")
         actions.classify(s, inc, "inquiry", config=config, now=clock.now(), by="赵敏")
         actions.resolve(
