@@ -75,6 +75,14 @@ _USAGE = [
         re.compile(r"Invalid value for '(.+?)': '(.*?)' is not one of (.*)\.?"),
         r"'\1' 的值无效：'\2' 不是以下之一：\3",
     ),
+    (
+        re.compile(r"Invalid value for '(.+?)': (?:File|Path|Directory) '(.*?)' is a directory\.?"),
+        r"'\1' 的值无效：“\2”是文件夹，请给出其中的文件。",
+    ),
+    (
+        re.compile(r"Invalid value for '(.+?)': (?:File|Path|Directory) '(.*?)' does not exist\.?"),
+        r"'\1' 的值无效：找不到“\2”，请核对路径。",
+    ),
     (re.compile(r"Invalid value for '(.+?)': (.*)"), r"'\1' 的值无效：\2"),
 ]
 

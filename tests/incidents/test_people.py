@@ -383,7 +383,7 @@ def test_a_unit_sees_and_works_only_its_own_incidents(db, config, outbox, clock,
         actions.add_note(
             s, s.get(Incident, own), "又有两个同学反映腹泻", now=clock.now(), by="保卫处刘老师"
         )
-    with pytest.raises(RoleError, match="只能添加备注本单位的事件"), db.session() as s:
+    with pytest.raises(RoleError, match="只能对本单位的事件添加备注"), db.session() as s:
         actions.add_note(s, s.get(Incident, other), "x", now=clock.now(), by="保卫处刘老师")
     with pytest.raises(RoleError, match="不能研判"), db.session() as s:
         actions.assess(
