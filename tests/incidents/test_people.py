@@ -448,6 +448,38 @@ def test_a_unit_reporter_is_told_when_the_report_opens_and_when_it_is_handled(
     assert "sentinel incident attach" in _plain(notes[0]).decode()
 
 
+def test_a_unit_reporter_whose_report_joins_an_incident_is_told_so_and_sees_it(
+    db, config, outbox, clock, world, people
+):
+    from alerting.incidents import users
+    from alerting.incidents.manual import report
+
+    iid = _open(
+        db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN
+    )
+    with db.session() as s:
+        users.add(s, "学生处孙老师", role="unit", unit="学生处", email="sun@example.edu.cn")
+        assert views.query(s, now=clock.now(), viewer="学生处孙老师") == []
+        r = report(
+            s,
+            title="班级QQ群也在传",
+            note=CANTEEN,
+            by="学生处孙老师",
+            config=config,
+            outbox=outbox,
+            now=clock.now(),
+        )
+        assert (r.incident.id, r.opened) == (iid, False)
+        # Their unit follows the incident now: they see it, and may add to it.
+        assert [i.id for i in views.query(s, now=clock.now(), viewer="学生处孙老师")] == [iid]
+        actions.add_note(
+            s, s.get(Incident, iid), "班长说已有人就医", now=clock.now(), by="学生处孙老师"
+        )
+        [notice] = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "unit_notice"))
+        assert notice.recipients == ["sun@example.edu.cn"]
+        assert "已并入已有事件" in notice.subject and f"#{iid}" in _plain(notice).decode()
+
+
 def test_a_post_naming_a_watchlist_unit_brings_that_unit_in(
     db, config, outbox, clock, world, people, tmp_path
 ):
