@@ -10,8 +10,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from sentinel.cli import cli
+from storage import web_sessions
 from storage.db import Database
 from storage.models import User
+from storage.types import utcnow
+from storage.web_sessions import SessionPolicy
 from tests.incidents.test_reports import PAGE, png
 from tests.servers.http import LoopbackHTTPServer
 
@@ -116,6 +119,10 @@ def test_passwords_are_stored_as_argon2_hashes(tmp_path):
     cfg = _cfg(tmp_path)
     run = _runner(cfg)
     run("user", "add", "赵敏", "--role", "office")
+    db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with db.session() as s:  # 赵敏 is signed in to the console somewhere
+        sid = web_sessions.start(s, s.scalar(select(User)), utcnow())
+    db.dispose()
     r = run("user", "passwd", "赵敏", "--password-stdin", input="短\n", ok=False)
     assert r.exit_code == 1 and "至少 8 个字符" in r.output
     assert (
@@ -133,6 +140,8 @@ def test_passwords_are_stored_as_argon2_hashes(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
     try:
         with db.session() as s:
+            # A password set on the command line ends the console sessions at once.
+            assert web_sessions.find(s, sid, utcnow(), SessionPolicy()) is None
             assert s.scalar(select(User.password_hash)).startswith("$argon2id$")
             assert users.check_password(s, "赵敏", "江西警院 correct horse").name == "赵敏"
             assert users.check_password(s, "赵敏", "wrong") is None
