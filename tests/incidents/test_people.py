@@ -161,6 +161,11 @@ def test_a_reply_is_published_only_after_a_leader_approved_it(
             )
         )
         assert set(mail.recipients) == {"leader@example.edu.cn", "vice@example.edu.cn"}
+        # The log names the group and the leader told by their own address.
+        [sent] = s.scalars(
+            select(IncidentEvent.note).where(IncidentEvent.kind == "reply_submitted")
+        )
+        assert sent == "第1稿送领导审定：学院领导、陈副院长"
         assert "答复待审定" in mail.subject and text.encode() in _plain(mail)
     with (
         pytest.raises(WorkflowError, match="没有已审定的答复.*须经学院领导审定"),
