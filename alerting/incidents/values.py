@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alerting.incidents import files
 from core.vocabulary import CategoryKey, SeverityKey
+from core.yamlpos import kind_words
 
 
 class Values(BaseModel):
@@ -103,17 +104,6 @@ class UnitValues(Values):
     )
 
 
-# pydantic's error types in the office's words; anything else keeps pydantic's sentence.
-_KINDS = {
-    "missing": "必须填写",
-    "string_type": "应为文字",
-    "bool_parsing": "应为是或否",
-    "bool_type": "应为是或否",
-    "list_type": "应为一项或多项",
-    "extra_forbidden": "不是这一操作的选项",
-}
-
-
 def explain(title: str, values: type[Values], error: ValidationError) -> str:
     """One sentence for the first thing wrong in ``error``: the action's ``title``, the
     option as typed and its meaning, what was expected."""
@@ -131,8 +121,6 @@ def explain(title: str, values: type[Values], error: ValidationError) -> str:
     kind = err["type"]
     if kind.startswith(("datetime_", "date_")):
         said = f"应为时间，如 2026-11-25 15:00，而不是“{err.get('input')}”"
-    elif kind in _KINDS:
-        said = _KINDS[kind]
     else:
-        said = err["msg"].removeprefix("Value error, ")
+        said = kind_words(kind) or err["msg"].removeprefix("Value error, ")
     return f"{title}：{what} {said}".strip()
