@@ -160,11 +160,13 @@ def start(
 def severity_rose(
     session: Session, incident: Incident, before: str | None, *, config, outbox, now: datetime
 ) -> Escalation | None:
-    """The one rule for a change of severity, whoever made it (a person's 定级 or 研判,
-    the pipeline, the minute tick): when it rose, the escalation follows the rule that
-    covers the incident now (``start``) at once — a running chain moves onto the new
-    rule's level, an incident no rule covered before gets the new rule's first level.
-    Nothing happens when it did not rise or automatic escalation is off."""
+    """The one rule for a change of severity, whoever made it (a person's 定级 or 研判
+    through ``actions.set_severity``, the minute tick's re-measure): when it rose, the
+    escalation follows the rule that covers the incident now (``start``) at once — a
+    running chain moves onto the new rule's level, an incident no rule covered before
+    gets the new rule's first level. (The pipeline's intake calls ``start`` for every new
+    post, which does the same.) Nothing happens when it did not rise or automatic
+    escalation is off."""
     if severity_rank(incident.severity) <= severity_rank(before):
         return None
     if not settings_of(config).escalate_on_open:

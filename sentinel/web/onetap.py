@@ -173,7 +173,8 @@ async def _act(request: Request, action: str, token: str) -> HTMLResponse:
     except LinkRefused as e:
         return _refused(request, e)
     except links.NoteNeeded as e:  # nothing done, the link still works: ask again
-        return _show(request, action, token, error=f"{e}：请在“审定意见”中写明要改什么", status=422)
+        asked = f"{e}：请在“审定意见”中写明要改什么"
+        return await run_in_threadpool(_show, request, action, token, error=asked, status=422)
     except Exception:
         return _failed(request)
     return _page(
