@@ -124,7 +124,18 @@ _KINDS = {
     "model_attributes_type": "应为“键: 值”的形式",
     "too_short": "内容太少",
     "string_too_short": "不能为空",
+    # Said by ``_describe`` with the key's name; these words are for ``kind_words``.
+    "missing": "必须填写",
+    "extra_forbidden": "不是可用的选项",
 }
+
+
+def kind_words(kind: str) -> str | None:
+    """What a pydantic error type means, in the office's words (None when we have none):
+    for values typed outside YAML files, such as an action's options."""
+    return _KINDS.get(kind)
+
+
 # PyYAML's syntax problems in the office's words (the messages are English and name
 # parser states; what the office needs is what to fix). Each pattern matches the start
 # of PyYAML's ``problem``; ``{0}`` is its first group (a character, a name).

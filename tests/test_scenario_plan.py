@@ -166,7 +166,15 @@ def test_the_demo_scenario_follows_the_response_plan(tmp_path, opening):
         with db.session() as s:
             inc = s.get(Incident, hype_id)
             now = clocks.now()
-            actions.assess(s, inc, config=cfg, now=now, by="赵敏", cause="食堂卫生问题被转发炒作")
+            actions.assess(
+                s,
+                inc,
+                config=cfg,
+                outbox=pipeline.outbox,
+                now=now,
+                by="赵敏",
+                cause="食堂卫生问题被转发炒作",
+            )
             actions.escalate(s, inc, config=cfg, outbox=pipeline.outbox, now=now, by="赵敏")
             actions.classify(s, inc, "hype", config=cfg, now=now, by="赵敏")
             for key in ("state_facts", "trace_and_deal"):  # the inquiry's reply stays open

@@ -23,7 +23,7 @@ def block(action: str, *, person: str, url: str, expires_at: datetime, config) -
     until = f"{office_time(expires_at, config.tz)}（{zone_name(config.tz)}）"
     if action == "approve":
         button = "一键审定通过"
-        what = "打开后可再次核对答复内容，点“确认审定通过”后生效；如需退回修改，请登录舆情处置平台或用命令行操作。"
+        what = "打开后可再次核对答复内容，点“确认审定通过”后生效；如需退回修改，在同一页面写明修改意见后点“退回修改”。"
     else:
         button = "一键确认收到"
         what = "打开后可核对事件概况，点“确认收到”后生效，确认后该级报告的催办即停止。"

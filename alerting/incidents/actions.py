@@ -27,6 +27,7 @@ def assess(
     incident: Incident,
     *,
     config,
+    outbox,
     now: datetime,
     by: str,
     cause: str | None = None,
@@ -38,7 +39,8 @@ def assess(
     category: str | None = None,
     note: str | None = None,
 ) -> dict:
-    """快速研判: measure, fill in what people give, and move to 'assessing'."""
+    """快速研判: measure, fill in what people give, and move to 'assessing'. A severity
+    raised here moves the escalation at once (``set_severity``)."""
     by = _actor(session, by, "研判", incident)
     if incident.status in ("reported", "reopened"):
         transition(session, incident, "assessing", actor=by, now=now, note="开始研判")
@@ -57,7 +59,7 @@ def assess(
             setattr(incident, field, value)
             changed[field] = value
     if severity is not None:
-        set_severity(session, incident, severity, now=now, by=by)
+        set_severity(session, incident, severity, config=config, outbox=outbox, now=now, by=by)
     if category is not None:
         classify(session, incident, category, config=config, now=now, by=by, start_handling=False)
     record(
@@ -85,8 +87,17 @@ def _jsonable(d: dict) -> dict:
 
 
 def set_severity(
-    session: Session, incident: Incident, severity: str, *, now: datetime, by: str
+    session: Session,
+    incident: Incident,
+    severity: str,
+    *,
+    config,
+    outbox,
+    now: datetime,
+    by: str,
 ) -> None:
+    """定级: set the harm level. When it rises, the escalation follows the rule covering
+    the new level at once (``escalation.severity_rose``): the caller cannot forget it."""
     level = Severity.get(severity)
     if level is None:
         raise WorkflowError(f"危害程度应为 {Severity.choices_text()} 之一，而不是“{severity}”")
@@ -104,6 +115,7 @@ def set_severity(
         before=before,
         severity=severity,
     )
+    escalation.severity_rose(session, incident, before, config=config, outbox=outbox, now=now)
 
 
 def classify(

@@ -26,7 +26,7 @@ from alerting.incidents.assessment import spread_of, top_posts
 from alerting.incidents.settings import settings_of
 from alerting.incidents.workflow import get_incident, record
 from core.times import office_time
-from core.vocabulary import Category, Severity
+from core.vocabulary import Category, Severity, severity_rank
 from storage.models import Escalation, Incident
 
 
@@ -155,6 +155,23 @@ def start(
         next_groups=_next(levels, 0),
         covered=covered,
     )
+
+
+def severity_rose(
+    session: Session, incident: Incident, before: str | None, *, config, outbox, now: datetime
+) -> Escalation | None:
+    """The one rule for a change of severity, whoever made it (a person's 定级 or 研判
+    through ``actions.set_severity``, the minute tick's re-measure): when it rose, the
+    escalation follows the rule that covers the incident now (``start``) at once — a
+    running chain moves onto the new rule's level, an incident no rule covered before
+    gets the new rule's first level. (The pipeline's intake calls ``start`` for every new
+    post, which does the same.) Nothing happens when it did not rise or automatic
+    escalation is off."""
+    if severity_rank(incident.severity) <= severity_rank(before):
+        return None
+    if not settings_of(config).escalate_on_open:
+        return None
+    return start(session, incident, config=config, outbox=outbox, now=now)
 
 
 def follow_rule(

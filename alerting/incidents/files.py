@@ -103,8 +103,14 @@ def read_path(path: str | Path, config) -> Upload:
     try:
         with p.open("rb") as f:
             data = f.read(limit + 1)
+    except FileNotFoundError:
+        raise FileRefused(f"找不到文件 {p}：请核对路径和文件名") from None
+    except IsADirectoryError:
+        raise FileRefused(f"{p} 是文件夹，请给出其中的文件") from None
+    except PermissionError:
+        raise FileRefused(f"没有权限读取文件 {p}") from None
     except OSError as e:
-        raise FileRefused(f"无法读取文件 {p}：{e.strerror or e}") from None
+        raise FileRefused(f"无法读取文件 {p}（{e.strerror or e}）") from None
     return Upload(name=p.name, data=data)
 
 

@@ -135,8 +135,13 @@ def _submit(session, incident, reply: Reply, user: User, *, config, outbox, now)
     to = leader_recipients(session, config)
     if outbox is not None and to:
         outbox.queue(session, words.approval_request(incident, reply, to=to, config=config))
+    leaders = {
+        u.email.lower(): u.name
+        for u in session.scalars(select(User).where(User.role == Role.LEADER.value))
+        if u.email
+    }
     told = (
-        "、".join(config.group_label(t) for t in to)
+        "、".join(leaders.get(t.lower()) or config.group_label(t) for t in to)
         or "（没有可通知的领导：请配置 recipients.leaders 或添加学院领导用户）"
     )
     record(

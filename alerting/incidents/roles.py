@@ -86,7 +86,7 @@ def require(
         return user
     who = f"{user.name}（{Role.label_of(user.role)}{'，' + user.unit if user.unit else ''}）"
     if own_unit_may and user.role == Role.UNIT.value and incident is not None:
-        raise RoleError(f"{who}只能{what}本单位的事件；事件 #{incident.id} 不属于{user.unit}")
+        raise RoleError(f"{who}只能对本单位的事件{what}；事件 #{incident.id} 不属于{user.unit}")
     allowed = "、".join(Role.label_of(r) for r in roles)
     extra = "及本单位信息管理员" if own_unit_may else ""
     raise RoleError(f"{who}不能{what}：只有{allowed}{extra}可以{what}")

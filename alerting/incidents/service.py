@@ -1,8 +1,8 @@
 """The actions people take on a ticket, as one table.
 
 Each ``Action`` names a domain function in ``actions`` (or ``escalation``), the values
-it takes (a pydantic model whose field descriptions are the help text the office reads)
-and what to say when it is done. The CLI builds its ``sentinel incident …`` commands
+it takes (a pydantic model of ``values`` whose field descriptions are the help text the
+office reads) and what to say when it is done. The CLI builds its ``sentinel incident …`` commands
 from this table and the web console its forms, so both call the same function with the
 same checks; neither adds rules of its own.
 """
@@ -14,103 +14,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from alerting.incidents import actions, escalation, files, meeting, replies, units, views
+from alerting.incidents import actions, files, meeting, replies, units, views
 from alerting.incidents.escalation import acknowledge
-from alerting.incidents.settings import settings_of
+from alerting.incidents.values import (
+    AssessValues,
+    AssignValues,
+    AttachValues,
+    CheckValues,
+    ClassifyValues,
+    CloseValues,
+    EscalateValues,
+    MeetingValues,
+    NoteValues,
+    PublishValues,
+    RejectValues,
+    ReplyValues,
+    ResolveValues,
+    UnitValues,
+    Values,
+    WithNote,
+    explain,
+)
 from alerting.incidents.workflow import WorkflowError, get_incident
-from core.vocabulary import Category, CategoryKey, SeverityKey, severity_rank
-
-
-class Values(BaseModel):
-    """What every action takes: who does it (recorded in the log)."""
-
-    model_config = ConfigDict(extra="forbid")
-    by: str = Field(description="操作人（须为已登记的在岗用户，记入处置记录）")
-
-
-class WithNote(Values):
-    note: str | None = Field(None, description="备注（记入处置记录）")
-
-
-class AssessValues(WithNote):
-    cause: str | None = Field(None, description="原因")
-    state: str | None = Field(None, description="现状")
-    development: str | None = Field(None, description="可能的发展趋势")
-    scope: str | None = Field(None, description="影响范围（不填则用系统测算）")
-    measures: str | None = Field(None, description="处置措施（不填则用预案建议）")
-    severity: SeverityKey | None = Field(None, description="危害程度")
-    category: CategoryKey | None = Field(None, description="性质类别")
-
-
-class EscalateValues(WithNote):
-    to: list[str] = Field(
-        default_factory=list,
-        description="改为报告这些组或地址（可多次给出）；不填则按规则报告下一级",
-    )
-
-
-class AssignValues(Values):
-    name: str = Field(description="负责人姓名", json_schema_extra={"argument": True})
-
-
-class ClassifyValues(WithNote):
-    category: CategoryKey = Field(description="性质类别", json_schema_extra={"argument": True})
-    severity: SeverityKey | None = Field(None, description="危害程度")
-
-
-class CheckValues(WithNote):
-    item: str = Field(description="事项（编号、代号或名称）", json_schema_extra={"argument": True})
-    undo: bool = Field(False, description="撤销“已完成”")
-
-
-class NoteValues(Values):
-    text: str = Field(description="备注内容", json_schema_extra={"argument": True})
-
-
-class ResolveValues(WithNote):
-    tracker: str | None = Field(None, description="动态跟踪人（默认为负责人）")
-    force: bool = Field(False, description="仍有未完成事项时也转入跟踪（请在备注中说明原因）")
-
-
-class CloseValues(Values):
-    note: str = Field(description="总结评估意见（必填）")
-
-
-class ReplyValues(Values):
-    text: str = Field(description="答复内容（新稿取代旧稿，旧稿保留在处置记录中）")
-    hold: bool = Field(False, description="只保存草稿，暂不送领导审定（之后用 submit 送审）")
-
-
-class RejectValues(Values):
-    note: str = Field(description="修改意见（必填）")
-
-
-class PublishValues(WithNote):
-    url: str | None = Field(None, description="答复发布的网址")
-
-
-class MeetingValues(Values):
-    at: datetime = Field(description="召开时间，如 2026-11-25 15:00（按配置的时区）")
-    place: str = Field(description="地点")
-    attendees: str = Field(description="参加人员")
-    questions: str = Field(description="提出的问题")
-    answers: str = Field(description="作出的解答")
-
-
-class AttachValues(WithNote):
-    file: list[files.Upload] = Field(
-        description="文件：截图、照片、PDF 或文本（可多次给出）", json_schema_extra={"file": True}
-    )
-
-
-class UnitValues(Values):
-    unit: str = Field(
-        description="单位名称（与单位信息管理员的 --unit 一致）",
-        json_schema_extra={"argument": True},
-    )
+from core.vocabulary import Category
 
 
 @dataclass
@@ -134,11 +63,11 @@ class Action:
 
 
 def _assess(c: Context, inc, v: AssessValues) -> dict:
-    before = inc.severity
     m = actions.assess(
         c.session,
         inc,
         config=c.config,
+        outbox=c.outbox,
         now=c.now,
         by=v.by,
         cause=v.cause,
@@ -150,17 +79,7 @@ def _assess(c: Context, inc, v: AssessValues) -> dict:
         category=v.category,
         note=v.note,
     )
-    _severity_changed(c, inc, before)
     return {"measured": m}
-
-
-def _severity_changed(c: Context, inc, before: str | None) -> None:
-    """A person raised the severity: the escalation follows the rule covering it now."""
-    if (
-        severity_rank(inc.severity) > severity_rank(before)
-        and settings_of(c.config).escalate_on_open
-    ):
-        escalation.start(c.session, inc, config=c.config, outbox=c.outbox, now=c.now)
 
 
 def _escalate(c: Context, inc, v: EscalateValues) -> dict:
@@ -182,11 +101,13 @@ def _ack(c: Context, inc, v: WithNote) -> dict:
 
 
 def _classify(c: Context, inc, v: ClassifyValues) -> None:
-    before = inc.severity
-    if v.severity:
-        actions.set_severity(c.session, inc, v.severity, now=c.now, by=v.by)
+    # The category first: a raised severity then moves the chain onto the rule that
+    # covers both the new category and the new severity.
     actions.classify(c.session, inc, v.category, config=c.config, now=c.now, by=v.by, note=v.note)
-    _severity_changed(c, inc, before)
+    if v.severity:
+        actions.set_severity(
+            c.session, inc, v.severity, config=c.config, outbox=c.outbox, now=c.now, by=v.by
+        )
 
 
 def _check(c: Context, inc, v: CheckValues) -> dict:
@@ -434,11 +355,7 @@ def perform(context: Context, incident_id: int, name: str, values: dict[str, Any
     try:
         v = action.values.model_validate(values)
     except ValidationError as e:
-        err = e.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise WorkflowError(
-            f"{action.title}：{field} {err['msg'].removeprefix('Value error, ')}"
-        ) from None
+        raise WorkflowError(explain(action.title, action.values, e)) from None
     inc = get_incident(context.session, incident_id)
     details = action.run(context, inc, v) or {}
     context.session.flush()

@@ -108,8 +108,9 @@ def growth(session: Session, *, config, outbox, now: datetime) -> int:
                 severity_before=before,
                 severity=incident.severity,
             )
-            if settings_of(config).escalate_on_open:
-                escalation.start(session, incident, config=config, outbox=outbox, now=now)
+            escalation.severity_rose(
+                session, incident, before, config=config, outbox=outbox, now=now
+            )
             n += 1
     return n
 

@@ -1,14 +1,13 @@
 """People managed from the console by the office: add a person, set a password,
-deactivate or reactivate. The same functions as ``sentinel user …`` underneath, with the
-check that the one doing it is active office staff; a new password or a deactivation
-ends the person's console sessions at once."""
+deactivate or reactivate. The same functions as ``sentinel user …`` underneath (which
+end the person's console sessions on a new password or a deactivation), with the check
+that the one doing it is active office staff."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from alerting.incidents import roles, users
-from storage import web_sessions
 from storage.models import User
 
 
@@ -31,16 +30,11 @@ def add(
 
 def set_password(session: Session, by: str | User, name: str, password: str) -> User:
     roles.require(session, by, "管理用户", roles=roles.OFFICE)
-    u = users.set_password(session, name, password)
-    web_sessions.end_all_of(session, u)
-    return u
+    return users.set_password(session, name, password)
 
 
 def set_active(session: Session, by: str | User, name: str, active: bool) -> User:
     me = roles.require(session, by, "管理用户", roles=roles.OFFICE)
     if not active and me.name == name:
         raise users.UserError("不能停用自己的账号")
-    u = users.update(session, name, active=active)
-    if not active:
-        web_sessions.end_all_of(session, u)
-    return u
+    return users.update(session, name, active=active)

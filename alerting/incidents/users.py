@@ -87,6 +87,10 @@ def update(
         u.active = active
     if u.role == Role.UNIT and not u.unit:
         raise UserError("单位信息管理员须写明所在单位：--unit 单位名称")
+    if active is False:  # a deactivated person is logged out everywhere at once
+        from storage import web_sessions
+
+        web_sessions.end_all_of(session, u)
     return u
 
 
@@ -111,13 +115,18 @@ def _hasher():
 
 
 def set_password(session: Session, name: str, password: str) -> User:
-    """Store the argon2 hash of ``password`` as the user's console password."""
+    """Store the argon2 hash of ``password`` as the user's console password. The person's
+    console sessions end at once, wherever the password was set (``sentinel user passwd``
+    or the console's people page): a password reset after a leak locks the old one out."""
+    from storage import web_sessions
+
     u = get(session, name)
     if password is None or len(password) < MIN_PASSWORD:
         raise UserError(f"密码至少 {MIN_PASSWORD} 个字符")
     if password != password.strip() or any(c in password for c in "\r\n\x00"):
         raise UserError("密码首尾不能有空格，也不能含换行")
     u.password_hash = _hasher().hash(password)
+    web_sessions.end_all_of(session, u)
     return u
 
 

@@ -5,6 +5,7 @@ to approve) or refuses it with a reason: tampered, expired, used, the person no 
 allowed, the incident moved on. ``use`` does the same checks, marks the link used and
 performs the action through the action table (``alerting.incidents.service``) in the
 caller's transaction: a second post of the same link finds it used and does nothing.
+An approval link lets its leader approve the draft or send it back with a note.
 """
 
 from __future__ import annotations
@@ -110,6 +111,15 @@ def open(session, token: str, *, config, now: datetime, action: str | None = Non
     )
 
 
+# What a link's page may do besides its own action: an approval link's leader may send
+# the draft back instead (退回修改, with a note saying what to change).
+DECISIONS = {"approve": ("approve", "reject"), "ack": ("ack",)}
+
+
+class NoteNeeded(WorkflowError):
+    """Sending a reply back needs a note; nothing was done and the link still works."""
+
+
 def use(
     session,
     token: str,
@@ -119,18 +129,26 @@ def use(
     outbox,
     action: str | None = None,
     note: str | None = None,
+    decision: str | None = None,
 ) -> tuple[Grant, service.Outcome]:
     """Perform what ``token`` grants, once, as its person; ``LinkRefused`` otherwise
-    (nothing is changed then). The caller commits."""
+    (nothing is changed then). ``decision`` "reject" on an approval link sends the draft
+    back instead of approving it; it needs a ``note`` (``NoteNeeded`` before the link is
+    used up). The caller commits."""
     grant = open(session, token, config=config, now=now, action=action)
+    performed = decision or grant.action
+    if performed not in DECISIONS.get(grant.action, ()):
+        raise LinkRefused(LinkRefusal.TAMPERED, "此链接不是用于这一操作的链接")
+    note = (note or "").strip()[:2000] or None
+    if performed == "reject" and note is None:
+        raise NoteNeeded("退回修改须写明修改意见")
     if not signed_links.claim(session, grant.link, now):
         raise LinkRefused(LinkRefusal.USED, "此链接刚刚已被使用，每个链接只能使用一次。")
-    note = (note or "").strip()[:2000] or None
     try:
         outcome = service.perform(
             service.Context(session, config, outbox, now),
             grant.incident.id,
-            grant.action,
+            performed,
             {"by": grant.user.name, "note": note},
         )
     except LinkRefused:

@@ -75,6 +75,14 @@ _USAGE = [
         re.compile(r"Invalid value for '(.+?)': '(.*?)' is not one of (.*)\.?"),
         r"'\1' 的值无效：'\2' 不是以下之一：\3",
     ),
+    (
+        re.compile(r"Invalid value for '(.+?)': (?:File|Path|Directory) '(.*?)' is a directory\.?"),
+        r"'\1' 的值无效：“\2”是文件夹，请给出其中的文件。",
+    ),
+    (
+        re.compile(r"Invalid value for '(.+?)': (?:File|Path|Directory) '(.*?)' does not exist\.?"),
+        r"'\1' 的值无效：找不到“\2”，请核对路径。",
+    ),
     (re.compile(r"Invalid value for '(.+?)': (.*)"), r"'\1' 的值无效：\2"),
 ]
 
@@ -92,6 +100,29 @@ def usage_in_chinese(message: str) -> str:
     return message
 
 
+# Click's notes after an option's help ("[default: 7; required]"), in the office's words.
+_EXTRA = re.compile(r"\s*\[([^\[\]]*)\]$")
+_EXTRA_WORDS = [("required", "必填"), ("default: ", "默认："), ("env var: ", "环境变量：")]
+
+
+def _extra_in_chinese(text: str) -> str:
+    m = _EXTRA.search(text)
+    if m is None:
+        return text
+    items = []
+    for item in m.group(1).split("; "):
+        for en, zh in _EXTRA_WORDS:
+            if item.startswith(en):
+                item = zh + item[len(en) :]
+                break
+        items.append(item)
+    return (
+        f"{text[: m.start()]}  [{'；'.join(items)}]"
+        if text[: m.start()]
+        else f"[{'；'.join(items)}]"
+    )
+
+
 class ChineseHelp:
     """--help in Chinese: the usage line, the headings and the help option itself."""
 
@@ -107,7 +138,12 @@ class ChineseHelp:
         )
 
     def format_options(self, ctx, formatter) -> None:
-        rows = [r for p in self.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
+        rows = [
+            (spec, _extra_in_chinese(text))
+            for p in self.get_params(ctx)
+            if (r := p.get_help_record(ctx)) is not None
+            for spec, text in [r]
+        ]
         if rows:
             with formatter.section("选项"):
                 formatter.write_dl(rows)

@@ -91,7 +91,9 @@ def _failed(request: Request) -> HTMLResponse:
     )
 
 
-def _show(request: Request, action: str, token: str) -> HTMLResponse:
+def _show(
+    request: Request, action: str, token: str, *, error: str = "", status: int = 200
+) -> HTMLResponse:
     db, config, now = _state(request)
     try:
         with db.reading() as s:
@@ -115,6 +117,8 @@ def _show(request: Request, action: str, token: str) -> HTMLResponse:
     resp = _page(
         request,
         "confirm",
+        status,
+        error=error,
         action=action,
         person=person,
         incident=g.summary,
@@ -147,6 +151,7 @@ async def _act(request: Request, action: str, token: str) -> HTMLResponse:
             detail="请重新打开邮件中的链接，在打开的页面上点确认按钮",
         )
     note = str(form.get("note", ""))
+    decision = str(form.get("decision", "")) or action  # 退回修改 on an approval page
 
     def use():
         with db.session() as s:
@@ -158,6 +163,7 @@ async def _act(request: Request, action: str, token: str) -> HTMLResponse:
                 outbox=Outbox(db, config, now=now),
                 action=action,
                 note=note,
+                decision=decision,
             )
             summary = {k: v for k, v in g.summary.items() if k != "ack_due"}  # met now
             return outcome, summary, g.user.name, office_time(g.link.used_at, config.tz)
@@ -166,11 +172,15 @@ async def _act(request: Request, action: str, token: str) -> HTMLResponse:
         outcome, summary, person, at = await run_in_threadpool(use)
     except LinkRefused as e:
         return _refused(request, e)
+    except links.NoteNeeded as e:  # nothing done, the link still works: ask again
+        asked = f"{e}：请在“审定意见”中写明要改什么"
+        return await run_in_threadpool(_show, request, action, token, error=asked, status=422)
     except Exception:
         return _failed(request)
     return _page(
         request,
         "done",
+        decision=decision,
         action=action,
         message=outcome.message,
         incident=summary,

@@ -24,10 +24,11 @@ from sentinel.web.forms import for_console
 router = APIRouter(include_in_schema=False)
 PAGE = 50
 
-# Which forms a role's page shows (the domain still decides whether the act is allowed).
+# Which forms a role's page shows: the acts the domain allows the role (alerting.incidents
+# .roles), so no form is offered that is then refused; the domain still decides each time.
 FORMS_FOR = {
     "office": tuple(service.ACTIONS),
-    "leader": ("ack", "approve", "reject", "assign", "note"),
+    "leader": ("ack", "approve", "reject", "assign"),
     "unit": ("note", "attach", "reply", "submit", "publish", "meeting"),
 }
 

@@ -166,6 +166,63 @@ def test_a_link_approves_once_under_the_leaders_name(db, linked, lbox, clock, wo
     assert e.reason is LinkRefusal.STALE and "已审定" in str(e) and e.status == 409
 
 
+def test_an_approval_link_sends_the_draft_back_only_with_a_note(
+    db, linked, lbox, clock, world, people
+):
+    iid = _open(db, world, linked, lbox, clock)
+    _draft(db, linked, lbox, clock, iid)
+    token = {m.recipients[0]: _links(m)[0][1] for m in _mails(db, "reply_approval")}
+    mine = token["leader@example.edu.cn"]
+    with pytest.raises(grant.NoteNeeded, match="须写明修改意见"), db.session() as s:
+        grant.use(s, mine, clock.now(), config=linked, outbox=lbox, decision="reject", note=" ")
+    with db.session() as s:  # nothing done, the link is still good
+        assert grant.open(s, mine, config=linked, now=clock.now()).link.used_at is None
+    with db.session() as s:
+        _, outcome = grant.use(
+            s,
+            mine,
+            clock.now(),
+            config=linked,
+            outbox=lbox,
+            action="approve",
+            decision="reject",
+            note="请写明送检机构",
+        )
+        assert outcome.message == "已退回第1稿答复"
+    with db.session() as s:
+        r = s.scalar(select(Reply).where(Reply.incident_id == iid))
+        assert (r.state, r.decided_by, r.decision_note) == ("rejected", "李书记", "请写明送检机构")
+    assert [e.actor for e in _events(db, iid, "reply_rejected")] == ["李书记"]
+    assert _refused(db, mine, clock, linked).reason is LinkRefusal.USED
+
+
+def test_an_acknowledgement_link_cannot_be_turned_into_another_act(
+    db, linked, lbox, clock, world, people
+):
+    iid = _open(
+        db, world, linked, lbox, clock, text=RUMOUR, category="illegal", severity="II", score=90
+    )
+    clock.advance(minutes=31)
+    tick(db, config=linked, outbox=lbox, now=clock.now())  # level 2: the leaders
+    [mail] = [
+        m
+        for m in _mails(db, "escalation")
+        if m.key.startswith(f"escalation:{iid}:2:") and m.recipients == ["leader@example.edu.cn"]
+    ]
+    ((action, token),) = _links(mail)
+    assert action == "ack"
+    for decision in ("reject", "approve"):
+        with pytest.raises(LinkRefused) as e, db.session() as s:
+            grant.use(
+                s, token, clock.now(), config=linked, outbox=lbox, decision=decision, note="x"
+            )
+        assert e.value.reason is LinkRefusal.TAMPERED
+    assert _events(db, iid, "acknowledged") == []
+    with db.session() as s:  # the link still does what it was issued for
+        grant.use(s, token, clock.now(), config=linked, outbox=lbox, action="ack")
+    assert [e.actor for e in _events(db, iid, "acknowledged")] == ["李书记"]
+
+
 def test_a_leader_acknowledges_an_escalation_from_their_link(
     db, linked, lbox, clock, world, people
 ):

@@ -161,6 +161,11 @@ def test_a_reply_is_published_only_after_a_leader_approved_it(
             )
         )
         assert set(mail.recipients) == {"leader@example.edu.cn", "vice@example.edu.cn"}
+        # The log names the group and the leader told by their own address.
+        [sent] = s.scalars(
+            select(IncidentEvent.note).where(IncidentEvent.kind == "reply_submitted")
+        )
+        assert sent == "第1稿送领导审定：学院领导、陈副院长"
         assert "答复待审定" in mail.subject and text.encode() in _plain(mail)
     with (
         pytest.raises(WorkflowError, match="没有已审定的答复.*须经学院领导审定"),
@@ -383,10 +388,17 @@ def test_a_unit_sees_and_works_only_its_own_incidents(db, config, outbox, clock,
         actions.add_note(
             s, s.get(Incident, own), "又有两个同学反映腹泻", now=clock.now(), by="保卫处刘老师"
         )
-    with pytest.raises(RoleError, match="只能添加备注本单位的事件"), db.session() as s:
+    with pytest.raises(RoleError, match="只能对本单位的事件添加备注"), db.session() as s:
         actions.add_note(s, s.get(Incident, other), "x", now=clock.now(), by="保卫处刘老师")
     with pytest.raises(RoleError, match="不能研判"), db.session() as s:
-        actions.assess(s, s.get(Incident, own), config=config, now=clock.now(), by="保卫处刘老师")
+        actions.assess(
+            s,
+            s.get(Incident, own),
+            config=config,
+            outbox=outbox,
+            now=clock.now(),
+            by="保卫处刘老师",
+        )
     with pytest.raises(RoleError), db.session() as s:
         units.set_unit(s, s.get(Incident, other), "保卫处", by="李书记", now=clock.now())
     with db.session() as s:  # the office brings the unit in: now it sees the other one too
@@ -416,7 +428,7 @@ def test_a_unit_reporter_is_told_when_the_report_opens_and_when_it_is_handled(
         iid = r.incident.id
         assert r.opened
         inc = s.get(Incident, iid)
-        actions.assess(s, inc, config=config, now=clock.now(), by="赵敏")
+        actions.assess(s, inc, config=config, outbox=outbox, now=clock.now(), by="赵敏")
         actions.escalate(s, inc, config=config, outbox=outbox, now=clock.now(), by="赵敏")
         actions.classify(s, inc, "inquiry", config=config, now=clock.now(), by="赵敏")
         actions.resolve(
@@ -439,6 +451,38 @@ def test_a_unit_reporter_is_told_when_the_report_opens_and_when_it_is_handled(
     assert [n.recipients for n in notes] == [["liu@example.edu.cn"], ["liu@example.edu.cn"]]
     assert "已立案" in notes[0].subject and "已处置完毕" in notes[1].subject
     assert "sentinel incident attach" in _plain(notes[0]).decode()
+
+
+def test_a_unit_reporter_whose_report_joins_an_incident_is_told_so_and_sees_it(
+    db, config, outbox, clock, world, people
+):
+    from alerting.incidents import users
+    from alerting.incidents.manual import report
+
+    iid = _open(
+        db, world, config, outbox, clock, "https://bbs.example.com/t/1", "食堂饭菜变质？", CANTEEN
+    )
+    with db.session() as s:
+        users.add(s, "学生处孙老师", role="unit", unit="学生处", email="sun@example.edu.cn")
+        assert views.query(s, now=clock.now(), viewer="学生处孙老师") == []
+        r = report(
+            s,
+            title="班级QQ群也在传",
+            note=CANTEEN,
+            by="学生处孙老师",
+            config=config,
+            outbox=outbox,
+            now=clock.now(),
+        )
+        assert (r.incident.id, r.opened) == (iid, False)
+        # Their unit follows the incident now: they see it, and may add to it.
+        assert [i.id for i in views.query(s, now=clock.now(), viewer="学生处孙老师")] == [iid]
+        actions.add_note(
+            s, s.get(Incident, iid), "班长说已有人就医", now=clock.now(), by="学生处孙老师"
+        )
+        [notice] = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "unit_notice"))
+        assert notice.recipients == ["sun@example.edu.cn"]
+        assert "已并入已有事件" in notice.subject and f"#{iid}" in _plain(notice).decode()
 
 
 def test_a_post_naming_a_watchlist_unit_brings_that_unit_in(

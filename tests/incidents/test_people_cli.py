@@ -10,8 +10,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from sentinel.cli import cli
+from storage import web_sessions
 from storage.db import Database
 from storage.models import User
+from storage.types import utcnow
+from storage.web_sessions import SessionPolicy
 from tests.incidents.test_reports import PAGE, png
 from tests.servers.http import LoopbackHTTPServer
 
@@ -116,6 +119,10 @@ def test_passwords_are_stored_as_argon2_hashes(tmp_path):
     cfg = _cfg(tmp_path)
     run = _runner(cfg)
     run("user", "add", "赵敏", "--role", "office")
+    db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with db.session() as s:  # 赵敏 is signed in to the console somewhere
+        sid = web_sessions.start(s, s.scalar(select(User)), utcnow())
+    db.dispose()
     r = run("user", "passwd", "赵敏", "--password-stdin", input="短\n", ok=False)
     assert r.exit_code == 1 and "至少 8 个字符" in r.output
     assert (
@@ -133,9 +140,34 @@ def test_passwords_are_stored_as_argon2_hashes(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
     try:
         with db.session() as s:
+            # A password set on the command line ends the console sessions at once.
+            assert web_sessions.find(s, sid, utcnow(), SessionPolicy()) is None
             assert s.scalar(select(User.password_hash)).startswith("$argon2id$")
             assert users.check_password(s, "赵敏", "江西警院 correct horse").name == "赵敏"
             assert users.check_password(s, "赵敏", "wrong") is None
             assert users.check_password(s, "无名", "江西警院 correct horse") is None
     finally:
         db.dispose()
+
+
+def test_what_the_office_types_wrong_is_told_in_chinese(tmp_path):
+    run = _runner(_cfg(tmp_path))
+    run("user", "add", "赵敏", "--role", "office")
+    run("report", "--title", "群聊", "--note", "QQ群里有人说要去行政楼聚集", "--by", "赵敏")
+    meeting = ["--place", "活动中心", "--attendees", "学生", "--questions", "问", "--answers", "答"]
+    r = run("incident", "meeting", "1", "--at", "明天", *meeting, "--by", "赵敏", ok=False)
+    assert (
+        r.exit_code == 1 and "--at 召开时间 应为时间，如 2026-11-25 15:00，而不是“明天”" in r.output
+    )
+    (tmp_path / "截图").mkdir()
+    folder = run(
+        "incident", "attach", "1", "--file", str(tmp_path / "截图"), "--by", "赵敏", ok=False
+    )
+    assert folder.exit_code == 2 and "“" + str(tmp_path / "截图") + "”是文件夹" in folder.output
+    missing = run(
+        "incident", "attach", "1", "--file", str(tmp_path / "没有.png"), "--by", "赵敏", ok=False
+    )
+    assert missing.exit_code == 1 and "找不到文件" in missing.output
+    for out in (r.output, folder.output, missing.output):
+        assert "Input should" not in out and "No such file" not in out and "directory" not in out
+        assert "Traceback" not in out

@@ -272,7 +272,9 @@ def _work_to_tracking(db, config, outbox, clock, iid):
         add_people(db)
     with db.session() as s:
         inc = s.get(Incident, iid)
-        actions.assess(s, inc, config=config, now=clock.now(), by="赵敏", cause="食堂卫生")
+        actions.assess(
+            s, inc, config=config, outbox=outbox, now=clock.now(), by="赵敏", cause="食堂卫生"
+        )
         actions.escalate(s, inc, config=config, outbox=outbox, now=clock.now(), by="赵敏")
         actions.classify(s, inc, "inquiry", config=config, now=clock.now(), by="赵敏")
         _publish_reply(s, inc, config, outbox, clock, by="赵敏")

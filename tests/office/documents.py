@@ -446,7 +446,13 @@ def _work_to_tracking(db, config, pipeline, clocks, actions, Incident, User, Pos
         inc = s.get(Incident, 1)
         now = clocks.now()
         actions.assess(
-            s, inc, config=config, now=now, by="赵敏", cause="食堂涨价及卫生问题被转发炒作"
+            s,
+            inc,
+            config=config,
+            outbox=pipeline.outbox,
+            now=now,
+            by="赵敏",
+            cause="食堂涨价及卫生问题被转发炒作",
         )
         actions.escalate(s, inc, config=config, outbox=pipeline.outbox, now=now, by="赵敏")
         actions.classify(s, inc, "hype", config=config, now=now, by="赵敏")
@@ -471,7 +477,15 @@ def _close_rumour(
     with db.session() as s:
         rumour = next(i for i in s.scalars(select(Incident)) if i.category == "illegal")
         now = clocks.now()
-        actions.assess(s, rumour, config=config, now=now, by="赵敏", cause="捏造食堂事件煽动聚集")
+        actions.assess(
+            s,
+            rumour,
+            config=config,
+            outbox=pipeline.outbox,
+            now=now,
+            by="赵敏",
+            cause="捏造食堂事件煽动聚集",
+        )
         actions.escalate(s, rumour, config=config, outbox=pipeline.outbox, now=now, by="赵敏")
         actions.classify(s, rumour, "illegal", config=config, now=now, by="赵敏")
         for item in s.scalars(

@@ -143,6 +143,19 @@ def test_a_leader_cannot_do_office_only_actions(client, as_user, incident):
     assert client.get("/users").status_code == 403
 
 
+def test_a_leader_is_offered_only_the_forms_the_domain_allows_a_leader(client, as_user, incident):
+    import re
+
+    token = as_user("李书记")
+    page = client.get(f"/incidents/{incident}").text
+    offered = set(re.findall(r'data-action="(\w+)"', page))
+    assert offered == {"ack", "approve", "reject", "assign"}, offered
+    assert f'action="/incidents/{incident}/actions/check"' not in page
+    # The domain refuses what is not offered, whoever posts it.
+    r = client.post(f"/incidents/{incident}/actions/note", data={"text": "批示", "csrf": token})
+    assert "备注未完成" in r.text and "只有舆情办工作人员" in r.text
+
+
 def test_a_unit_user_sees_only_its_unit(client, as_user, web_db, web_config, clock, incident):
     from tests.web.conftest import open_incident
 

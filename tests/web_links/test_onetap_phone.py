@@ -193,6 +193,48 @@ def test_a_leader_approves_a_reply_from_the_mail_on_a_phone(office, smtp_server,
     assert resp.status == 409 and "已审定" in page.inner_text("main")
 
 
+def test_a_leader_sends_a_reply_back_from_the_same_page_with_a_note(
+    office, smtp_server, phone, artifacts
+):
+    iid = office.incident("https://bbs.example.com/t/1", "二食堂饭菜变质？多名学生腹泻", CANTEEN)
+    office.act(iid, "reply", by="王主任", text=REPLY)
+    office.outbox.drain()
+    url = _link(smtp_server, "leader@example.edu.cn", "approve")
+    text = next(t for rcpt, t, _ in _mails(smtp_server) if url in t)
+    assert "退回修改" in text  # the mail says the page does both
+    page = phone.new_page()
+    page.goto(url)
+    back = page.get_by_role("button", name="退回修改")
+    assert back.is_visible() and page.get_by_role("button", name="确认审定通过").is_visible()
+    _fits_the_phone(page)
+    # Without a note: asked again on the same page; nothing done, the link still works.
+    with page.expect_navigation():
+        back.tap()
+    assert "须写明修改意见" in page.inner_text("main")
+    with office.db.session() as s:
+        assert s.scalar(select(Reply.state).where(Reply.incident_id == iid)) == "pending"
+    page.fill("textarea[name=note]", "请写明送检机构和公布时间")
+    page.get_by_role("button", name="退回修改").tap()
+    page.wait_for_selector("h1.ok")
+    assert "答复已退回修改" in page.inner_text("h1")
+    assert "已退回第1稿答复" in page.inner_text("main")
+    _fits_the_phone(page)
+    page.screenshot(path=str(artifacts / "onetap-sent-back-phone.png"), full_page=True)
+    with office.db.session() as s:
+        r = s.scalar(select(Reply).where(Reply.incident_id == iid))
+        assert (r.state, r.decided_by, r.decision_note) == (
+            "rejected",
+            "李书记",
+            "请写明送检机构和公布时间",
+        )
+    assert [e.actor for e in office.events(iid, "reply_rejected")] == ["李书记"]
+    assert office.events(iid, "reply_approved") == []
+    office.outbox.drain()
+    told = [rcpt for rcpt, t, _ in _mails(smtp_server) if "请写明送检机构和公布时间" in t]
+    assert any("wang.zr@example.edu.cn" in r for r in told)  # the drafter hears why
+    assert page.goto(url).status == 410  # used
+
+
 def test_an_acknowledgement_tapped_twice_counts_once(office, smtp_server, phone, artifacts):
     iid = office.incident(
         "https://bbs.example.com/t/9",
