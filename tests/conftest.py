@@ -218,3 +218,5 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.xdist_group(group))
         if path.startswith(SERIAL):
             item.add_marker(pytest.mark.serial)
+        if group == "tests/office":  # the first test's setup replays the whole scenario
+            item.add_marker(pytest.mark.timeout(1200))
