@@ -290,7 +290,7 @@ def _option_for(name: str, field) -> click.Parameter:
             help=field.description,
         )
     if (field.json_schema_extra or {}).get("argument"):
-        return click.Argument([name], type=kind)
+        return click.Argument([name], type=kind, help=field.description)
     if field.annotation is bool:
         return click.Option([flag, name], is_flag=True, help=field.description)
     if get_origin(field.annotation) is list:
@@ -362,7 +362,7 @@ _register_actions()
 @json_option
 @pass_app
 def evidence_cmd(app, incident_id, out, collect, by, as_json):
-    """固定证据: list the evidence items; --out exports the pack as a zip."""
+    """固定证据：列出事件的证据；--out 把证据包导出为 zip 文件。"""
     from alerting.incidents import evidence, roles, views
 
     result: dict = {}
@@ -409,7 +409,7 @@ def evidence_cmd(app, incident_id, out, collect, by, as_json):
 @json_option
 @pass_app
 def review_cmd(app, incident_id, out, by, as_json):
-    """总结评估: write the incident's review report (timeline, chart, sources, deadlines)."""
+    """总结评估：生成事件的总结评估报告（时间线、传播图、来源、各项期限）。"""
     from alerting.incidents import review
 
     fmt = review.format_of(out)

@@ -252,7 +252,7 @@ def _silence_dict(x) -> dict:
     type=VocabChoice(OutboxStatus),
     help="只列出这一状态的通知。",
 )
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, help="最多列出多少条")
 @json_option
 @pass_app
 @click.pass_context
