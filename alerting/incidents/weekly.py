@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from alerting.compose.views import source_label
+from alerting.compose.views import source_label, source_labels
 from alerting.incidents import views
 from alerting.incidents.review import _env, svg_chart
 from core.times import office_time, to_office
@@ -120,7 +120,7 @@ def context(session: Session, config, now: datetime, days: int = 7) -> dict:
     from alerting.stats import stats
 
     return {
-        "trends": trends_view(stats(session, since, now, tz), tz),
+        "trends": trends_view(stats(session, since, now, tz), tz, source_labels(config)),
         "since": since,
         "now": now,
         "rows": rows,
