@@ -39,6 +39,7 @@ def trends_view(st, tz, labels: dict[str, str] | None = None) -> dict:
             }
             for d in st.per_day[-MAX_DAYS:]
         ],
+        "days_cut": len(st.per_day) > MAX_DAYS,  # a note says only the last month is listed
         "sources": [(labels.get(s.source) or s.source, s.posts) for s in st.top_sources],
         "terms": [(t.term, t.hits) for t in st.top_terms],
         "hot": [

@@ -57,7 +57,7 @@ def test_a_digest_over_years_shows_its_last_month_day_by_day():
     days = [DayStats(date(2025, 1, 1) + timedelta(days=i), mentioned=i % 5) for i in range(700)]
     st = Stats(now - timedelta(days=700), now, days, [], [], [], [], ZoneInfo("Asia/Shanghai"))
     view = trends_view(st, st.tz)
-    assert len(view["days"]) == MAX_DAYS == 31
+    assert len(view["days"]) == MAX_DAYS == 31 and view["days_cut"]
     assert view["days"][-1]["date"] == f"{days[-1].date:%m月%d日}"
     assert str(view["chart"]).count('class="bar"') == MAX_DAYS
 
