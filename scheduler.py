@@ -103,12 +103,12 @@ def build_scheduler(pipeline, config, jobs: Jobs | None = None):
         first = now + timedelta(seconds=random.uniform(0, min(cfg.interval, window)))
         add_source(sched, pipeline, jobs, cfg, first=max(first, waits.get(cfg.name) or first))
     housekeeping = [
-        ("process", pipeline.process_backlog, 30, "match backlog"),
-        ("outbox", pipeline.drain, 15, "send outbox"),
-        ("tick", pipeline.tick, 60, "deadlines and escalations"),
-        ("takedown", pipeline.recheck_takedowns, 300, "take-down re-checks"),
-        ("early_warning", pipeline.early_warning, 300, "early warning"),
-        ("watchlists", _reload_watchlists(pipeline), 5, "watchlists"),
+        ("process", pipeline.process_backlog, 30, "匹配待处理帖子"),
+        ("outbox", pipeline.drain, 15, "发送通知"),
+        ("tick", pipeline.tick, 60, "期限与逐级报告"),
+        ("takedown", pipeline.recheck_takedowns, 300, "删帖复查"),
+        ("early_warning", pipeline.early_warning, 300, "异常增长预警"),
+        ("watchlists", _reload_watchlists(pipeline), 5, "监测词表"),
     ]
     for job_id, fn, every, name in housekeeping:
         sched.add_job(jobs.wrap(job_id, fn), IntervalTrigger(seconds=every), id=job_id, name=name)
@@ -132,7 +132,7 @@ def add_source(sched, pipeline, jobs: Jobs, cfg, first: datetime) -> None:
         IntervalTrigger(seconds=cfg.interval, jitter=cfg.interval * cfg.jitter),
         args=[cfg],
         id=f"source:{cfg.name}",
-        name=f"collect {cfg.name}",
+        name=f"采集来源 {cfg.name}",
         executor="crawls" if cfg.crawls_pages else "feeds",
         next_run_time=first,
         misfire_grace_time=max(60, int(cfg.interval)),
@@ -152,7 +152,7 @@ def add_digests(sched, pipeline, jobs: Jobs, config) -> None:
             jobs.wrap("digest", _digest_job(pipeline, d.name)),
             CronTrigger.from_crontab(d.cron, timezone=config.tz),
             id=f"digest:{d.name}",
-            name=f"digest {d.name}",
+            name=f"摘要 {d.name}",
             misfire_grace_time=3600,
         )
 
@@ -343,7 +343,7 @@ def _watch_config(sched, pipeline, jobs: Jobs, holder: str):
         jobs.wrap("config", reload),
         IntervalTrigger(seconds=CONFIG_CHECK_EVERY),
         id="config",
-        name="sentinel.yaml",
+        name="配置文件 sentinel.yaml",
     )
     return reload
 

@@ -103,9 +103,12 @@ def build_digest(
             max_posts=max_posts,
         )
         from alerting.compose.trends import trends_view
+        from alerting.compose.views import source_labels
         from alerting.stats import stats
 
-        context["trends"] = trends_view(stats(s, since, until, config.tz), config.tz)
+        context["trends"] = trends_view(
+            stats(s, since, until, config.tz), config.tz, source_labels(config)
+        )
     html, text = render("digest", context)
     return Digest(since=since, until=until, subject=subject, html=html, text=text, context=context)
 

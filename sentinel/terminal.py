@@ -39,3 +39,32 @@ class Console(_Console):
         super().print(
             *(Text(clean_text(o)) if isinstance(o, str) else o for o in objects), **kwargs
         )
+
+
+_LEFT, _RIGHT = "┏┃┡│├└", "┓┃┩│┤┘"
+
+
+def _fits(table: _Table, width: int) -> bool:
+    """Whether ``table`` drawn ``width`` columns wide keeps its right border on every
+    line: Rich cuts a line that a no_wrap column makes too wide at the edge (and a
+    title with it), so a missing border is a cut cell."""
+    import io
+
+    probe = _Console(width=width, file=io.StringIO(), markup=False, color_system=None)
+    with probe.capture() as captured:
+        probe.print(table)
+    for line in captured.get().splitlines():
+        line = line.rstrip()
+        if line[:1] in _LEFT and line[-1:] not in _RIGHT:
+            return False
+    return True
+
+
+def fitted(build, drops: list[str], console: _Console):
+    """The table ``build(dropped)`` makes, dropping the columns named in ``drops`` (the
+    least useful first) until it fits the console's width; and what was dropped."""
+    for k in range(len(drops) + 1):
+        table = build(set(drops[:k]))
+        if _fits(table, console.width):
+            return table, drops[:k]
+    return table, drops

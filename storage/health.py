@@ -116,13 +116,15 @@ def health_of(
 
 
 def source_health_rows(session: Session, config: HealthConfig) -> list[dict[str, Any]]:
-    """One row per source, configured or once seen, by name: what ``sentinel status``
+    """One row per source, configured or once crawled, by name: what ``sentinel status``
     shows. ``health`` is a ``SourceHealth`` key; times are aware UTC datetimes."""
     configured = {c.name: c for c in config.sources}
     records = {x.name: x for x in session.scalars(select(Source))}
     rows = []
     for name in sorted(set(configured) | set(records)):
         src, c = records.get(name), configured.get(name)
+        if c is None and src is not None and src.type == "manual":
+            continue  # what people report (报案) is collected by nobody: no health to show
         rows.append(
             {
                 "name": name,

@@ -24,8 +24,10 @@ def spike_line(s, tz) -> str:
 MAX_DAYS = 31
 
 
-def trends_view(st, tz) -> dict:
-    """What the digest and the weekly report show of ``alerting.stats.Stats``."""
+def trends_view(st, tz, labels: dict[str, str] | None = None) -> dict:
+    """What the digest and the weekly report show of ``alerting.stats.Stats``; sources by
+    their display names (``labels``, from ``views.source_labels``)."""
+    labels = labels or {}
     return {
         "days": [
             {
@@ -37,7 +39,8 @@ def trends_view(st, tz) -> dict:
             }
             for d in st.per_day[-MAX_DAYS:]
         ],
-        "sources": [(s.source, s.posts) for s in st.top_sources],
+        "days_cut": len(st.per_day) > MAX_DAYS,  # a note says only the last month is listed
+        "sources": [(labels.get(s.source) or s.source, s.posts) for s in st.top_sources],
         "terms": [(t.term, t.hits) for t in st.top_terms],
         "hot": [
             {

@@ -41,9 +41,15 @@ def join_url(base: str | None, path: str) -> str | None:
     return None if b is None else b.rstrip("/") + "/" + path.lstrip("/")
 
 
+# The source that holds what people report (报案), which is no configured source.
+MANUAL_SOURCE = "manual-report"
+BUILT_IN_LABELS = {MANUAL_SOURCE: "人工报案"}
+
+
 def source_labels(config) -> dict[str, str]:
-    """Each configured source's display name (``label:``, else its name), by name."""
-    return {
+    """Each configured source's display name (``label:``, else its name), by name; and
+    the built-in manual-report source's (人工报案)."""
+    return dict(BUILT_IN_LABELS) | {
         c.name: clean_line(getattr(c, "label", None) or c.name, 60)
         for c in getattr(config, "sources", None) or ()
     }
@@ -56,7 +62,7 @@ def source_label(config, name: str | None) -> str:
     for c in getattr(config, "sources", None) or ():  # one source: not a table of all of them
         if c.name == name:
             return clean_line(getattr(c, "label", None) or c.name, 60)
-    return clean_line(name, 60)
+    return BUILT_IN_LABELS.get(name) or clean_line(name, 60)
 
 
 def _bracketed(text: str, s: int, e: int) -> bool:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerting.compose.views import MANUAL_SOURCE  # its label (人工报案) lives there too
 from alerting.incidents import evidence, files, roles, units
 from alerting.incidents.intake import intake
 from alerting.incidents.settings import settings_of
@@ -30,7 +31,6 @@ from crawler.sanitize import clean_line, clean_text
 from crawler.urls import canonical
 from storage.models import EvidenceItem, Incident, Match, Post, Source
 
-MANUAL_SOURCE = "manual-report"
 NO_URL_PREFIX = "report:"  # the key of a post reported without a URL
 log = logging.getLogger("sentinel.incidents")
 

@@ -90,6 +90,9 @@ class PlaybookItem(BaseModel):
         return opened_at + timedelta(seconds=parse_duration(self.due))
 
 
+_FOLD = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
+
+
 class Playbook(BaseModel):
     """A category's handling: label, proposed measures, checklist."""
 
@@ -97,6 +100,13 @@ class Playbook(BaseModel):
     label: str
     measures: str = ""
     items: list[PlaybookItem] = Field(default_factory=list)
+
+    @field_validator("measures")
+    @classmethod
+    def _measures(cls, v):
+        # YAML's folded text (>-) joins its lines with a space, which Chinese has not:
+        # "正面引导； 造成重大负面影响" reads as it was written only without it.
+        return _FOLD.sub("", v.strip())
 
 
 class Playbooks(RootModel[dict[str, Playbook]]):

@@ -75,7 +75,7 @@ def svg_chart(
             f'<rect class="bar" x="{x + 1:.1f}" y="{h - pad_b - bh:.1f}" width="{max(bw - 2, 1):.1f}" '
             f'height="{bh:.1f}" fill="#c0392b"><title>{xml_escape(t.strftime(tip))}：{c} 条</title></rect>'
         )
-        if i % label_every == 0:
+        if i % label_every == 0 and x + 60 <= w:  # a label at the right edge would be cut
             parts.append(
                 f'<text x="{x + 1:.1f}" y="{h - pad_b + 14}" font-size="10">{xml_escape(t.strftime(tick))}</text>'
             )

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from alerting.compose.views import source_label
+from alerting.compose.views import source_label, source_labels
 from alerting.incidents import views
 from alerting.incidents.review import _env, svg_chart
 from core.times import office_time, to_office
@@ -116,15 +116,23 @@ def context(session: Session, config, now: datetime, days: int = 7) -> dict:
         if r["acknowledged_at"]
     ]
     by_category = Counter(r["category"] for r in rows)
-    from alerting.compose.trends import trends_view
+    from alerting.compose.trends import MAX_DAYS, trends_view
     from alerting.stats import stats
 
+    st = stats(session, since, now, tz)
+    negative = {d.date: f"{d.negative:.0%}" for d in st.per_day}
+    for v in volume:  # each day's negative share beside its own counts, by date
+        v["negative"] = negative.get(v["date"], "0%")
     return {
-        "trends": trends_view(stats(session, since, now, tz), tz),
+        "trends": trends_view(st, tz, source_labels(config)),
         "since": since,
         "now": now,
         "rows": rows,
         "volume": volume,
+        # The table beside the chart shows the chart's days (the last MAX_DAYS of a long
+        # period); the totals above cover the whole period.
+        "days": volume[-MAX_DAYS:],
+        "days_cut": len(volume) > MAX_DAYS,
         "chart": svg_chart(series, title="每日涉校帖文量", tick="%m-%d", tip="%m月%d日"),
         "opened": [r for r in rows if r["opened_at"] >= since],
         "closed": [r for r in rows if r["closed_at"] and r["closed_at"] >= since],

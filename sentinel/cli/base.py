@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import re
 import sys
@@ -15,6 +16,7 @@ import click
 
 from core.errors import SentinelError
 from sentinel import __version__
+from sentinel.cli import helptext
 
 
 @dataclass
@@ -100,31 +102,9 @@ def usage_in_chinese(message: str) -> str:
     return message
 
 
-# Click's notes after an option's help ("[default: 7; required]"), in the office's words.
-_EXTRA = re.compile(r"\s*\[([^\[\]]*)\]$")
-_EXTRA_WORDS = [("required", "必填"), ("default: ", "默认："), ("env var: ", "环境变量：")]
-
-
-def _extra_in_chinese(text: str) -> str:
-    m = _EXTRA.search(text)
-    if m is None:
-        return text
-    items = []
-    for item in m.group(1).split("; "):
-        for en, zh in _EXTRA_WORDS:
-            if item.startswith(en):
-                item = zh + item[len(en) :]
-                break
-        items.append(item)
-    return (
-        f"{text[: m.start()]}  [{'；'.join(items)}]"
-        if text[: m.start()]
-        else f"[{'；'.join(items)}]"
-    )
-
-
 class ChineseHelp:
-    """--help in Chinese: the usage line, the headings and the help option itself."""
+    """--help in Chinese: the usage line, the headings, the help option itself, Click's
+    placeholders and brackets, and the words a vocabulary accepts."""
 
     def get_help_option(self, ctx):
         opt = super().get_help_option(ctx)
@@ -134,19 +114,47 @@ class ChineseHelp:
 
     def format_usage(self, ctx, formatter) -> None:
         formatter.write_usage(
-            ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法："
+            ctx.command_path,
+            helptext.help_in_chinese(" ".join(self.collect_usage_pieces(ctx))),
+            prefix="用法：",
         )
 
+    def format_help_text(self, ctx, formatter) -> None:
+        text = inspect.cleandoc(self.help or "").partition("\f")[0]
+        if text:
+            formatter.write_paragraph()
+            with formatter.indentation():
+                helptext.write_text(formatter, text)
+
+    def _rows(self, ctx, kind) -> list[tuple[str, str]]:
+        rows = []
+        for p in self.get_params(ctx):
+            if not isinstance(p, kind) or (record := p.get_help_record(ctx)) is None:
+                continue
+            name, text = record
+            if isinstance(p.type, VocabChoice):
+                text, shown = re.subn(r"\s*\[default: [^\]]*\]$", "", text)  # a key
+                vocab = p.type.vocab
+                text = "；".join(
+                    x for x in (text.rstrip("。"), f"可用：{vocab.choices_text()}") if x
+                )
+                if p.default is not None and shown:
+                    text += f"  [默认：{vocab.label_of(p.default)}]"
+            elif isinstance(p.type, IncidentId) and not text:
+                text = "事件编号，如 12 或 #12（邮件中的写法）"
+            if text or kind is click.Option:  # a bare placeholder says no more than usage
+                rows.append((helptext.help_in_chinese(name), helptext.help_in_chinese(text)))
+        return rows
+
+    def format_arguments(self, ctx, formatter) -> None:
+        if rows := self._rows(ctx, click.Argument):
+            with formatter.section("参数"):
+                helptext.write_rows(formatter, rows)
+
     def format_options(self, ctx, formatter) -> None:
-        rows = [
-            (spec, _extra_in_chinese(text))
-            for p in self.get_params(ctx)
-            if (r := p.get_help_record(ctx)) is not None
-            for spec, text in [r]
-        ]
-        if rows:
+        if rows := self._rows(ctx, click.Option):
             with formatter.section("选项"):
-                formatter.write_dl(rows)
+                helptext.write_rows(formatter, rows)
         if isinstance(self, click.Group):
             commands = [
                 (n, c)
@@ -154,9 +162,10 @@ class ChineseHelp:
                 if (c := self.get_command(ctx, n)) and not c.hidden
             ]
             if commands:
-                limit = formatter.width - 6 - max(len(n) for n, _ in commands)
                 with formatter.section("命令"):
-                    formatter.write_dl([(n, c.get_short_help_str(limit)) for n, c in commands])
+                    helptext.write_rows(
+                        formatter, [(n, c.get_short_help_str(200)) for n, c in commands]
+                    )
 
 
 class SentinelCommand(ChineseHelp, click.Command):
@@ -260,7 +269,8 @@ class VocabChoice(click.ParamType):
         self.name = vocab.__noun__
 
     def get_metavar(self, param, ctx=None) -> str:
-        return "[" + "|".join(self.vocab.keys()) + "]"
+        # The vocabulary's noun (处置类别); --help lists the words it accepts.
+        return self.vocab.__noun__
 
     def convert(self, value, param, ctx):
         try:

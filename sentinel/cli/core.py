@@ -141,25 +141,48 @@ def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None
     if not rows:
         click.echo("没有符合条件的帖子。")
         return
-    from sentinel.terminal import Console, Table  # crawled text: no markup, no escapes
+    from sentinel.terminal import Console, Table, fitted  # crawled text: no markup, no escapes
 
     tz = app.config.tz
-    t = Table(title=f"帖子（{len(rows)} 条）")
-    for col in ("ID", "标题", "来源", "发布时间", "采集时间", "分值", "级别", "类别"):
-        t.add_column(col)
-    for p in rows:
-        m = p["match"]
-        t.add_row(
-            str(p["id"]),
-            (p["title"] or p["text"][:30])[:60],
-            p["source"],
-            local(p["published_at"], tz),
-            local(p["fetched_at"], tz),
-            str(m["score"]) if m else "未匹配",
-            Severity.label_of(m["severity"], "") if m else "",
-            Category.label_of(m["category"], "") if m else "",
-        )
-    Console().print(t)
+    labels = source_labels(app.config)
+
+    def build(dropped: set[str]):
+        # Readable at 80 columns: the title and the source fold, never cut; the
+        # severity reads as its numeral; the least useful columns go first.
+        t = Table(title=f"帖子（{len(rows)} 条）", show_lines=True, pad_edge=False)
+        heads = [
+            h
+            for h in ("编号", "标题", "来源", "发布时间", "采集时间", "分值", "级别", "类别")
+            if h not in dropped
+        ]
+        for h in heads:
+            if h == "标题":
+                t.add_column(h, overflow="fold", ratio=3, min_width=16)
+            elif h == "来源":
+                t.add_column(h, overflow="fold", ratio=1, min_width=8)
+            else:
+                t.add_column(h, no_wrap=True, justify="right" if h in ("编号", "分值") else "left")
+        for p in rows:
+            m = p["match"]
+            level = Severity.get(m["severity"]) if m else None
+            cells = {
+                "编号": str(p["id"]),
+                "标题": (p["title"] or p["text"][:30])[:60],
+                "来源": labels.get(p["source"]) or p["source"],
+                "发布时间": local(p["published_at"], tz, "short") if p["published_at"] else "—",
+                "采集时间": local(p["fetched_at"], tz, "short"),
+                "分值": str(m["score"]) if m else "未匹配",
+                "级别": (level.numeral if level else "") if m else "",
+                "类别": Category.label_of(m["category"], "") if m else "",
+            }
+            t.add_row(*(cells[h] for h in heads))
+        return t
+
+    con = Console()
+    t, dropped = fitted(build, ["采集时间", "分值", "类别"], con)
+    con.print(t)
+    if dropped:
+        con.print(f"（终端较窄，未显示：{'、'.join(dropped)}；加宽终端或用 --json 查看）")
 
 
 @cli.command()
@@ -195,24 +218,15 @@ def _status_report(data: dict, cfg, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    from sentinel.terminal import Console, Table  # crawled text: no markup, no escapes
+    from sentinel.terminal import Console, Table, fitted  # crawled text: no markup, no escapes
 
     tz = cfg.tz
     con = Console()
     if data.get("config_error"):
         con.print(f"配置文件有误（以下按文件中仍可读取的部分显示）：{data['config_error']}")
     labels = source_labels(cfg)
-    # Readable at 80 columns: the state and the counts never wrap; names, errors and
-    # notes fold.
-    t = Table(title="来源健康状况", pad_edge=False)
-    t.add_column("来源", overflow="fold", ratio=2)
-    t.add_column("类型", no_wrap=True)
-    t.add_column("状态", no_wrap=True)
-    t.add_column("最近成功", no_wrap=True)
-    t.add_column("失败", no_wrap=True, justify="right")
-    t.add_column("新增/已有", no_wrap=True, justify="right")
-    t.add_column("最近错误与备注", overflow="fold", ratio=3)
     blind = []
+    cells = []
     for r in rows:
         note = []
         if r["last_error_kind"]:
@@ -227,20 +241,45 @@ def _status_report(data: dict, cfg, as_json: bool) -> None:
             note.insert(0, f"{r['last_empty']} 个页面没有正文")
             blind.append((r["name"], labels.get(r["name"]) or r["name"]))
         name = labels.get(r["name"]) or r["name"]
-        t.add_row(
-            name if name == r["name"] else f"{name}（{r['name']}）",
-            SourceKind.label_of(r["type"], "") if r["type"] else "",
-            SourceHealth.label_of(r["health"]),
-            local(r["last_success_at"], tz, "short")
-            if r["last_success_at"]
-            else "从未成功"
-            if r["last_run_at"]
-            else "—",
-            str(r["consecutive_failures"]),
-            f"{r['last_new']}/{r['last_seen']}",
-            "；".join(note),
+        cells.append(
+            {
+                "来源": name if name == r["name"] else f"{name} （{r['name']}）",
+                "类型": SourceKind.label_of(r["type"], "") if r["type"] else "",
+                "状态": SourceHealth.label_of(r["health"]),
+                "最近成功": local(r["last_success_at"], tz, "short")
+                if r["last_success_at"]
+                else "从未成功"
+                if r["last_run_at"]
+                else "—",
+                "失败": str(r["consecutive_failures"]),
+                "新增/已有": f"{r['last_new']}/{r['last_seen']}",
+                "最近错误与备注": "；".join(note),
+            }
         )
+
+    def build(dropped: set[str]):
+        # The state and the counts never wrap; names, errors and notes fold.
+        t = Table(title="来源健康状况", pad_edge=False)
+        heads = [
+            h for h in ("来源", "类型", "状态", "最近成功", "失败", "新增/已有") if h not in dropped
+        ]
+        for h in heads:
+            if h == "来源":
+                t.add_column(h, overflow="fold", ratio=2, min_width=12)
+            else:
+                t.add_column(
+                    h, no_wrap=True, justify="right" if "/" in h or h == "失败" else "left"
+                )
+        t.add_column("最近错误与备注", overflow="fold", ratio=3, min_width=14)
+        for c in cells:
+            t.add_row(*(c[h] for h in heads), c["最近错误与备注"])
+        return t
+
+    # Readable at 80 columns: when the columns do not fit, the least useful go first.
+    t, dropped = fitted(build, ["新增/已有", "类型"], con)
     con.print(t)
+    if dropped:
+        con.print(f"（终端较窄，未显示：{'、'.join(dropped)}；加宽终端或用 --json 查看）")
     configured = {c.name: c for c in cfg.sources}
     for key, name in blind:
         con.print(
@@ -354,21 +393,18 @@ def config_check(app: AppContext, as_json: bool) -> None:
         )
     cfg = app.config
     files = cfg.watchlist_files()
-    missing = [str(f) for f in files if not f.exists()]
     # Every file the daemon will load: a broken watchlist or playbook fails the check
     # with its FILE:LINE:COL, as the daemon would refuse it.
     from alerting.incidents import playbooks
     from watchlists.loader import load as load_watchlists
 
-    if files and not missing:
+    if files:  # a file named but not there is one the daemon cannot load: FILE:1:1
         load_watchlists(files)
     playbooks.for_config(cfg)
     database = mask_url(cfg.database)  # also when the URL cannot be parsed
     notes = []
     if not files:
         notes.append("watchlists 没有匹配到任何监测词表文件，系统将无法匹配任何帖子。")
-    if missing:
-        notes.append(f"监测词表文件不存在：{'、'.join(missing)}")
     if cfg.smtp is None:
         notes.append("未配置 smtp，通知将保存在发件箱中，不会发出。")
     elif cfg.smtp.username and not cfg.smtp.password:

@@ -110,42 +110,53 @@ def incidents_cmd(app, status, category, overdue, only_open, unit, by, as_json):
         return
     from rich.text import Text
 
-    from sentinel.terminal import Console, Table, cell
+    from sentinel.terminal import Console, cell, fitted
 
-    # Readable at 80 columns: short columns never wrap, the title folds instead of
-    # being cut; the severity shows as its numeral only.
-    t = Table(title=f"事件工单（{len(rows)} 件）", show_lines=False, pad_edge=False)
-    t.add_column("编号", no_wrap=True)
-    t.add_column("状态", no_wrap=True)
-    t.add_column("级别", no_wrap=True)
-    t.add_column("性质", no_wrap=True)
-    t.add_column("帖文/网站", no_wrap=True, justify="right")
-    t.add_column("立案", no_wrap=True)
-    t.add_column("标题", min_width=14, overflow="fold", ratio=1)
-    for r in rows:
+    columns = {  # header: (cell of a row, no_wrap column's justify)
+        "编号": (
+            # A related incident (关联事件) shows the closed one's number under its own.
+            lambda r: Text(
+                f"#{r['id']}" + (f"\n关联#{int(r['related_to'])}" if r.get("related_to") else "")
+            ),
+            "left",
+        ),
+        "状态": (lambda r: r["status_label"], "left"),
+        "级别": (lambda r: (lv := Severity.get(r["severity"])) and lv.numeral or "未定级", "left"),
+        "性质": (lambda r: r["category_label"], "left"),
+        "帖文/网站": (lambda r: f"{r['posts']}/{r['sites']}", "right"),
+        "立案": (lambda r: _local(app, r["opened_at"], "short"), "left"),
+    }
+
+    def title_of(r):
         flags = []
         if r["overdue"]:
             flags.append(f"逾期 {r['overdue']} 项")
         if r["reopened"]:
             flags.append(f"重开 {r['reopened']} 次")
-        level = Severity.get(r["severity"])
         title = cell(r["title"] or "（无标题）")
         if flags:
             title.append(f" [{'；'.join(flags)}]", style="bold red")
-        # A related incident (关联事件) shows the closed one's number under its own.
-        number = Text(
-            f"#{r['id']}" + (f"\n关联#{int(r['related_to'])}" if r.get("related_to") else "")
-        )
-        t.add_row(
-            number,
-            r["status_label"],
-            level.numeral if level else "未定级",
-            r["category_label"],
-            f"{r['posts']}/{r['sites']}",
-            _local(app, r["opened_at"], "short"),
-            title,
-        )
-    Console().print(t)
+        return title
+
+    def build(dropped: set[str]):
+        from sentinel.terminal import Table
+
+        t = Table(title=f"事件工单（{len(rows)} 件）", show_lines=True, pad_edge=False)
+        keep = [h for h in columns if h not in dropped]
+        for h in keep:
+            t.add_column(h, no_wrap=True, justify=columns[h][1])
+        t.add_column("标题", min_width=14, overflow="fold", ratio=1)
+        for r in rows:
+            t.add_row(*(columns[h][0](r) for h in keep), title_of(r))
+        return t
+
+    # Readable at 80 columns: short columns never wrap and the title folds instead of
+    # being cut; when they do not fit, the least useful columns go first.
+    con = Console()
+    t, dropped = fitted(build, ["帖文/网站", "立案", "性质"], con)
+    con.print(t)
+    if dropped:
+        con.print(f"（终端较窄，未显示：{'、'.join(dropped)}；加宽终端或用 --json 查看）")
 
 
 @cli.group("incident")
@@ -290,7 +301,7 @@ def _option_for(name: str, field) -> click.Parameter:
             help=field.description,
         )
     if (field.json_schema_extra or {}).get("argument"):
-        return click.Argument([name], type=kind)
+        return click.Argument([name], type=kind, help=field.description)
     if field.annotation is bool:
         return click.Option([flag, name], is_flag=True, help=field.description)
     if get_origin(field.annotation) is list:
@@ -362,7 +373,7 @@ _register_actions()
 @json_option
 @pass_app
 def evidence_cmd(app, incident_id, out, collect, by, as_json):
-    """固定证据: list the evidence items; --out exports the pack as a zip."""
+    """固定证据：列出事件的证据；--out 把证据包导出为 zip 文件。"""
     from alerting.incidents import evidence, roles, views
 
     result: dict = {}
@@ -409,7 +420,7 @@ def evidence_cmd(app, incident_id, out, collect, by, as_json):
 @json_option
 @pass_app
 def review_cmd(app, incident_id, out, by, as_json):
-    """总结评估: write the incident's review report (timeline, chart, sources, deadlines)."""
+    """总结评估：生成事件的总结评估报告（时间线、传播图、来源、各项期限）。"""
     from alerting.incidents import review
 
     fmt = review.format_of(out)

@@ -252,7 +252,7 @@ def _silence_dict(x) -> dict:
     type=VocabChoice(OutboxStatus),
     help="只列出这一状态的通知。",
 )
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, help="最多列出多少条")
 @json_option
 @pass_app
 @click.pass_context
@@ -272,11 +272,16 @@ def outbox(
     tz = app.config.tz
     if not rows:
         click.echo("发件箱为空。")
+    from alerting.notify.channels import channel_types
+
+    kinds = channel_types()
     for r in rows:
         when = _local(r["sent_at"] or r["next_attempt_at"] or r["created_at"], tz)
         err = f"  {r['last_error'][:80]}" if r["last_error"] else ""
+        kind = kinds.get(r["channel"])
+        channel = (kind.label if kind else "") or r["channel"]
         click.echo(
-            f"#{r['id']} [{OutboxStatus.label_of(r['status'])}] {when} {r['channel']} "
+            f"#{r['id']} [{OutboxStatus.label_of(r['status'])}] {when} {channel} "
             f"{r['subject'][:60]} → {', '.join(map(str, r['recipients'] or []))}（尝试 {r['attempts']} 次）{err}"
         )
 

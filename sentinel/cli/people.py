@@ -33,7 +33,7 @@ from sentinel.cli.incidents import _done, _now, _outbox
 @pass_app
 @click.pass_context
 def report_group(ctx, app, title, note, url, paths, by, category, as_json):
-    """报案: report an issue (creates or joins an incident). `sentinel report weekly` writes the weekly report."""
+    """报案：报告发现的舆情（新立事件或并入已有事件）；`sentinel report weekly` 生成网络舆情周报。"""
     if ctx.invoked_subcommand is not None:
         return
     if not url and not (title and note):

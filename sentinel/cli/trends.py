@@ -22,6 +22,7 @@ from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
 @pass_app
 def stats(app: AppContext, since: str, as_json: bool) -> None:
     """舆情趋势：每日帖文量、涉校提及、预警和负面占比，主要来源、高频词、热点话题和异常增长。"""
+    from alerting.compose.views import source_labels
     from alerting.stats import stats as compute
     from sentinel.cli.core import parse_since
 
@@ -35,15 +36,20 @@ def stats(app: AppContext, since: str, as_json: bool) -> None:
     if as_json:
         print_json(result.to_dict())
         return
-    click.echo(render_text(result, cfg.tz))
+    click.echo(render_text(result, cfg.tz, source_labels(cfg)))
 
 
-def render_text(st, tz) -> str:
-    """The trends in the office's words, for the terminal."""
+def render_text(st, tz, labels: dict[str, str] | None = None) -> str:
+    """The trends in the office's words, for the terminal; sources by their display
+    names (``labels``)."""
     from alerting.compose.trends import spike_line
-    from core.times import office_time
+    from core.times import office_time, zone_name
 
-    lines = [f"统计时段：{office_time(st.since, tz)} 至 {office_time(st.now, tz)}", ""]
+    labels = labels or {}
+    lines = [
+        f"统计时段：{office_time(st.since, tz)} 至 {office_time(st.now, tz)}（{zone_name(tz)}）",
+        "",
+    ]
     lines.append("一、每日情况（日期：采集帖文 / 涉校提及 / 预警 / 负面占比）")
     for d in st.per_day:
         lines.append(
@@ -51,7 +57,9 @@ def render_text(st, tz) -> str:
         )
     lines.append("")
     lines.append("二、涉校提及最多的来源")
-    lines += [f"  {s.source}：{s.posts} 条" for s in st.top_sources] or ["  （无）"]
+    lines += [f"  {labels.get(s.source) or s.source}：{s.posts} 条" for s in st.top_sources] or [
+        "  （无）"
+    ]
     lines.append("")
     lines.append("三、高频话题词")
     lines.append("  " + ("、".join(f"{t.term}（{t.hits}）" for t in st.top_terms) or "（无）"))

@@ -207,9 +207,10 @@ async def stats_page(request: Request, who: Viewer):
         return compute(s, now - timedelta(days=days), now, tz)
 
     from alerting.compose.trends import trends_view
+    from alerting.compose.views import source_labels
 
     st = await in_db(request, run, write=False)
-    view = trends_view(st, tz)
+    view = trends_view(st, tz, source_labels(request.app.state.config))
     view.pop("chart")  # the mails' SVG; the console draws its own with ECharts
     series = {
         "dates": [d.date.isoformat() for d in st.per_day],

@@ -57,6 +57,31 @@ def test_a_digest_over_years_shows_its_last_month_day_by_day():
     days = [DayStats(date(2025, 1, 1) + timedelta(days=i), mentioned=i % 5) for i in range(700)]
     st = Stats(now - timedelta(days=700), now, days, [], [], [], [], ZoneInfo("Asia/Shanghai"))
     view = trends_view(st, st.tz)
-    assert len(view["days"]) == MAX_DAYS == 31
+    assert len(view["days"]) == MAX_DAYS == 31 and view["days_cut"]
     assert view["days"][-1]["date"] == f"{days[-1].date:%m月%d日}"
     assert str(view["chart"]).count('class="bar"') == MAX_DAYS
+
+
+def test_a_long_weekly_report_keeps_each_days_share_under_its_own_day(db, tmp_path):
+    """Over 60 days the chart and the table show the last 31; each day's negative share
+    stands in that day's column (it once ran 30 columns early), in HTML and Markdown."""
+    import re
+
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    week(Store(db, matcher(tmp_path)), now)
+    with db.session() as s:
+        html = review.render_weekly(s, _config(), now + timedelta(hours=1), "html", days=60)
+        md = review.render_weekly(s, _config(), now + timedelta(hours=1), "md", days=60)
+
+    def row(head):
+        found = re.search(rf"<tr><th>{head}</th>(.*?)</tr>", html)
+        return re.findall(r"<td>(.*?)</td>", found.group(1))
+
+    dates, mentioned, negative = row("日期"), row("涉校帖文"), row("负面占比")
+    assert len(dates) == len(mentioned) == len(negative) == 31
+    by_day = dict(zip(dates, zip(mentioned, negative, strict=True), strict=True))
+    assert by_day["11-23"] == ("8", "88%") and by_day["11-20"] == ("1", "100%")
+    assert by_day["10-25"] == ("0", "0%")  # before the week's posts
+    assert "图表和上表列出最近 31 天（10-24 起）" in html
+    assert "| 11-23 | 8 | 7 | 88% |" in md and "| 11-20 | 1 | 0 | 100% |" in md
+    assert "上表列出最近 31 天" in md

@@ -29,5 +29,5 @@ def test_no_command_help_shows_clicks_english_notes():
         for english in ("[required]", "required]", "default:", "env var:"):
             assert english not in r.output, (path, english, r.output)
     out = CliRunner().invoke(cli, ["incident", "reply", "--help"]).output
-    assert "答复内容（新稿取代旧稿，旧稿保留在处置记录中）  [必填]" in out
+    assert "答复内容（新稿取代旧稿，旧稿保留在处置记录中） [必填]" in " ".join(out.split())
     assert "[默认：7" in CliRunner().invoke(cli, ["report", "weekly", "--help"]).output

@@ -49,6 +49,17 @@ def test_config_check_fails_on_a_broken_watchlist(tmp_path):
     assert f"{wl}:" in r.output and "Traceback" not in r.output
 
 
+def test_config_check_fails_on_a_named_watchlist_that_is_not_there(tmp_path):
+    """The daemon cannot load a watchlist file that is not there; a glob matching no file
+    yet stays a note (tests/cli/test_new_user.py)."""
+    p = tmp_path / "sentinel.yaml"
+    p.write_text("watchlists: [watchlists/jxpc.yaml]\n", encoding="utf-8")
+    r = _run("--config", str(p), "config", "check")
+    assert r.exit_code != 0, r.output
+    assert f"{tmp_path / 'watchlists' / 'jxpc.yaml'}:1:1: 找不到文件" in r.output
+    assert "配置文件有效" not in r.output
+
+
 def test_config_check_fails_on_broken_playbooks(tmp_path):
     pb = tmp_path / "playbooks.yaml"
     pb.write_text("inquiry:\n  items:\n    - {key: a, title: 甲, due: soon}\n", encoding="utf-8")

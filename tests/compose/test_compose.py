@@ -308,4 +308,5 @@ def test_a_source_is_named_by_its_label_else_its_cleaned_name():
     )
     assert source_label(cfg, "bbs") == "校园论坛" and source_label(cfg, "news") == "news"
     assert source_label(cfg, "gone\n\x1b[31m") == "gone [31m" and source_label(cfg, None) == ""
-    assert source_labels(cfg) == {"bbs": "校园论坛", "news": "news"}
+    assert source_labels(cfg) == {"bbs": "校园论坛", "news": "news", "manual-report": "人工报案"}
+    assert source_label(cfg, "manual-report") == "人工报案"  # what people report (报案)

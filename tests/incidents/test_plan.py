@@ -568,6 +568,31 @@ def test_weekly_report_reads_as_a_leader_reads_it(db, config, outbox, clock, wor
     assert "&lt;b&gt;x&lt;/b&gt;\\|y" in md  # crawled HTML is inert in Markdown too
 
 
+def test_markdown_reports_keep_crawled_html_and_links_inert(db, config, outbox, clock, world):
+    """A crawled title carrying HTML, a Markdown link, emphasis and a table pipe, read in a
+    Markdown viewer (markdown-it, raw HTML on): no tag, no link, no bold, the tables whole."""
+    from markdown_it import MarkdownIt
+
+    title = "<img src=x onerror=alert(1)>食堂[点我](javascript:alert(1))|**x**"
+    iid = _open(db, world, config, outbox, clock, "https://bbs.example.com/t/9", title, CANTEEN)
+    with db.session() as s:
+        inc = s.get(Incident, iid)
+        docs = {
+            "review": review.render(s, inc, config, clock.now(), "md"),
+            "weekly": review.render_weekly(s, config, clock.now(), "md"),
+        }
+    viewer = MarkdownIt("commonmark", {"html": True}).enable("table")
+    for name, md in docs.items():
+        shown = viewer.render(md)
+        assert "<img" not in shown and "javascript:" not in shown.split('href="')[-1][:12], name
+        assert 'href="javascript' not in shown and "<strong>x</strong>" not in shown, name
+        assert "&lt;img src=x onerror=alert(1)&gt;食堂[点我](javascript:alert(1))|**x**" in shown
+        for table in shown.split("<table>")[1:]:  # no row gained a cell from the title's pipe
+            body = table.split("</table>")[0]
+            widths = {row.count("<td") for row in body.split("<tr>")[1:] if "<td" in row}
+            assert len(widths) <= 1, (name, widths)
+
+
 def test_an_inquiry_opened_at_2357_gets_a_workable_first_deadline(config):
     from zoneinfo import ZoneInfo
 

@@ -71,6 +71,7 @@ class Documents:
     weekly_md: str = ""
     incidents: str = ""
     status: str = ""
+    cli: dict[str, str] = field(default_factory=dict)  # more of what the office types: stats…
     stamps: set[datetime] = field(default_factory=set)  # every stored time
     facts: dict = field(default_factory=dict)  # ids and times the tests ask about
 
@@ -97,6 +98,7 @@ class Documents:
             ("incidents", self.incidents),
             ("status", self.status),
         ]
+        out += [(f"sentinel {name}", text) for name, text in self.cli.items()]
         return out
 
     def mails_about(self, incident_id: int) -> list[Mail]:
@@ -122,6 +124,8 @@ class Documents:
         (folder / "weekly.md").write_text(self.weekly_md, encoding="utf-8")
         (folder / "incidents.txt").write_text(self.incidents, encoding="utf-8")
         (folder / "status.txt").write_text(self.status, encoding="utf-8")
+        for name, text in self.cli.items():
+            (folder / f"cli-{name.split()[0]}.txt").write_text(text, encoding="utf-8")
 
 
 class _Visible(HTMLParser):
@@ -172,6 +176,9 @@ _ALLOWED = re.compile(
 )
 
 
+BUILT_IN_SOURCES = ("manual-report",)
+
+
 def group_keys() -> set[str]:
     return {"office", "leaders", "superior"}
 
@@ -209,6 +216,10 @@ def problems(text: str, utc_forms: set[str] = frozenset()) -> list[str]:
         if i >= 0:
             found.append(f"UTC time {form}: …{text[max(0, i - 30) : i + 46]}…")
     stripped = _ALLOWED.sub(" ", text)
+    for name in BUILT_IN_SOURCES:  # a source the office never named: its label, 人工报案
+        i = stripped.find(name)
+        if i >= 0:
+            found.append(f"source {name}: …{stripped[max(0, i - 30) : i + 40]}…")
     words = keys()
     for m in re.finditer(r"(?<![\w-])[A-Za-z][A-Za-z0-9_]*(?![\w-])", stripped):
         if m.group(0) in words:
@@ -249,7 +260,7 @@ def run_scenario(tmp: Path) -> Documents:
     from click.testing import CliRunner
     from sqlalchemy import select
 
-    from alerting.digest import build_digest
+    from alerting.digest import build_digest, queue_digest
     from alerting.incidents import actions, review
     from demo.mailbox import Mailbox
     from demo.world import CampusWorld
@@ -296,6 +307,8 @@ def run_scenario(tmp: Path) -> Documents:
             {"severity": ["III", "IV"], "levels": [{"notify": ["office"], "ack_within": "10m"}]},
         ]
         cfg["notify"] = {"group_window": "30s"}
+        # The console's address: reports and approval requests carry one-tap links.
+        cfg["console_url"] = "http://127.0.0.1:8080"
         cfg["sources"] += [
             {
                 "name": "flaky-feed",
@@ -319,6 +332,17 @@ def run_scenario(tmp: Path) -> Documents:
         config = config_mod.load(path)
         db = Database(config.database_url)
         pipeline = Pipeline(config, db, now=clocks.now)
+        with db.session() as s:  # the office, a leader and a unit's information manager
+            s.add(User(name="赵敏", role="office", email="zhaomin@example.edu.cn"))
+            s.add(User(name="李书记", role="leader", email="leader@jxpc.example.edu.cn"))
+            s.add(
+                User(
+                    name="后勤处信息员",
+                    role="unit",
+                    unit="后勤处",
+                    email="houqin@jxpc.example.edu.cn",
+                )
+            )
         try:
             for t in range(10, 250, 10):
                 clocks.t = t
@@ -359,6 +383,7 @@ def run_scenario(tmp: Path) -> Documents:
             clocks.extra += timedelta(hours=14)
             pipeline.tick()
             pipeline.drain()
+            _people_documents(db, config, pipeline, clocks, tmp, select, Incident)
             now = clocks.now()
             docs.facts["rumour_id"] = rumour_id
             docs.facts["now"] = now
@@ -415,6 +440,17 @@ def run_scenario(tmp: Path) -> Documents:
             d = build_digest(db, config, now - timedelta(days=60), now, name="daily")
             docs.digest_html, docs.digest_text, docs.digest_subject = d.html, d.text, d.subject
             docs.facts["digest_context"] = d.context
+            queue_digest(db, config, d, to=["office"], now=clocks.now)  # and as a mail
+            pipeline.drain()
+            with db.session() as s:
+                docs.facts["outbox"] += [
+                    (m.incident_id, m.kind, m.created_at, list(m.recipients), m.subject)
+                    for m in s.scalars(
+                        select(OutboxMessage).where(
+                            OutboxMessage.channel == "email", OutboxMessage.kind == "digest"
+                        )
+                    )
+                ]
             docs.mails = [_mail(i, p.read_bytes()) for i, p in enumerate(_mail_files(tmp / "mail"))]
             runner = CliRunner()
             env = {"COLUMNS": "80", "SENTINEL_USER": ""}
@@ -428,6 +464,14 @@ def run_scenario(tmp: Path) -> Documents:
             docs.status = cli_out("status")
             for iid in docs.reviews:
                 docs.shows[iid] = cli_out("incident", "show", str(iid))
+            for args in (
+                ("stats", "--since", "60d"),
+                ("posts", "--matched"),
+                ("outbox",),
+                ("digest", "--since", "60d"),
+                ("user", "list"),
+            ):
+                docs.cli[" ".join(args)] = cli_out(*args)
         finally:
             db.dispose()
     docs.facts["config"] = config
@@ -440,8 +484,6 @@ def _mail_files(folder: Path) -> list[Path]:
 
 def _work_to_tracking(db, config, pipeline, clocks, actions, Incident, User, Post):
     """The office works the canteen story (incident 1) to tracking, as the plan says."""
-    with db.session() as s:
-        s.add(User(name="赵敏", role="office", email="zhaomin@example.edu.cn"))
     with db.session() as s:
         inc = s.get(Incident, 1)
         now = clocks.now()
@@ -497,3 +539,66 @@ def _close_rumour(
         actions.resolve(s, rumour, config=config, now=now, by="赵敏", tracker="赵敏")
         actions.close(s, rumour, now=now, by="赵敏", note="已澄清事实并移交公安机关，舆情平息")
         return rumour.id
+
+
+def _people_documents(db, config, pipeline, clocks, tmp, select, Incident) -> None:
+    """What people's work sends: a reply to the suggestion drafted by the office, approved
+    by a leader and published (the approval request with the leader's one-tap link, the
+    decision); a unit's report without a URL (its receipt, and the incident it opens);
+    a broken edit of sentinel.yaml that the daemon keeps out (配置有误)."""
+    from alerting.compose.daemon import config_broken
+    from alerting.incidents import manual, replies
+    from core.errors import SentinelError
+    from sentinel import config as config_mod
+
+    outbox = pipeline.outbox
+    with db.session() as s:
+        suggestion = next(i for i in s.scalars(select(Incident)) if i.category == "constructive")
+        sid = suggestion.id
+        replies.draft(
+            s,
+            suggestion,
+            "感谢您对学校食堂管理提出的建议。后勤处已研究采纳，下周起公示菜品价格并开放后厨参观。",
+            by="赵敏",
+            config=config,
+            outbox=outbox,
+            now=clocks.now(),
+        )
+    pipeline.drain()
+    clocks.extra += timedelta(minutes=20)
+    with db.session() as s:
+        inc = s.get(Incident, sid)
+        replies.approve(s, inc, by="李书记", config=config, outbox=outbox, now=clocks.now())
+        replies.publish(
+            s,
+            inc,
+            by="赵敏",
+            config=config,
+            now=clocks.now(),
+            url="https://www.jxpc.example.edu.cn/info/1012/3456.htm",
+        )
+    with db.session() as s:
+        manual.report(
+            s,
+            title="学生在班级群反映二食堂后厨卫生问题",
+            note="有学生在班级 QQ 群反映江西警察学院二食堂后厨卫生差，已截图留存，正在核实。",
+            by="后勤处信息员",
+            config=config,
+            outbox=outbox,
+            now=clocks.now(),
+        )
+    broken = tmp / "edited" / "sentinel.yaml"  # the same file, saved with a mistake
+    broken.parent.mkdir(exist_ok=True)
+    broken.write_text(config.file.read_text(encoding="utf-8") + "\nsources: [\n", encoding="utf-8")
+    try:
+        config_mod.load(broken)
+    except SentinelError as e:
+        error = str(e)
+    with db.session() as s:
+        outbox.queue(
+            s,
+            config_broken(
+                str(config.file), error, "edited", clocks.now() - timedelta(hours=1), tz=config.tz
+            ),
+        )
+    pipeline.drain()

@@ -21,12 +21,18 @@ def test_the_guard_reads_every_kind_of_document(office_documents):
         "secondary_crisis",
         "source_down",
         "source_recovered",
+        "reply_approval",
+        "reply_decision",
+        "unit_notice",
+        "config_error",
+        "digest",
     } <= kinds
     assert len(docs.mails) == len(docs.facts["outbox"])  # every stored mail was received
     assert (
         docs.digest_html and docs.weekly_html and docs.weekly_md and docs.incidents and docs.status
     )
     assert set(docs.reviews) == set(docs.shows) == set(docs.facts["incidents"])
+    assert {"stats --since 60d", "posts --matched", "outbox", "digest --since 60d"} <= set(docs.cli)
 
 
 def test_no_document_shows_a_repr_none_utc_an_internal_key_or_a_traceback(office_documents):
@@ -53,6 +59,7 @@ def test_the_guard_itself_finds_each_kind_of_problem():
         "Traceback (most recent call last)",
         "立案 2026-11-23 02:00",
         "<storage.models.Incident object at 0x7f>",
+        "来源：manual-report",
     ):
         assert problems(bad, forms), bad
     for fine in (
@@ -100,6 +107,30 @@ def test_the_level2_report_to_leaders_stands_on_its_own(office_documents):
     assert re.search(r"<mark[^>]*>吃出虫子</mark>", m.html)  # matched terms highlighted
     assert re.search(r'<a href="http://127\.0\.0\.\d:\d+/[^"]+"[^>]*>查看原帖</a>', m.html)  # links
     assert "sentinel incident ack" not in m.text  # a leader is not asked to type a command
+
+
+def test_a_leader_s_copy_carries_a_one_tap_link_and_every_copy_the_console(office_documents):
+    docs = office_documents
+    mine = _leaders_report(docs, 1)
+    for part in (mine.text, mine.html):
+        assert "一键确认收到" in part and "此链接仅供李书记本人使用" in part
+        assert re.search(r"http://127\.0\.0\.1:8080/ack/[\w.-]+", part)
+        assert "在舆情处置平台确认：http://127.0.0.1:8080/incidents/1" in part
+    duty = next(
+        m for m in docs.mails if "duty@" in m.to and "#1】舆情报告（第2级" in m.subject
+    )  # the superior department has no account: no link, the other ways to answer
+    assert "一键确认收到" not in duty.text and "/ack/" not in duty.text
+    assert "回复舆情办（yuqing@jxpc.example.edu.cn）" in duty.text
+    approval = next(m for m in docs.mails if "答复待审定（第1稿）" in m.subject)
+    assert "leader@" in approval.to and "一键审定通过" in approval.text
+    assert re.search(r"http://127\.0\.0\.1:8080/approve/[\w.-]+", approval.text)
+    assert "下周起公示菜品价格" in approval.text and "起草人：赵敏" in approval.text
+    decided = next(m for m in docs.mails if "答复已审定，可以发布（第1稿）" in m.subject)
+    assert "李书记" in decided.text and "yuqing@" in decided.to
+    receipt = next(m for m in docs.mails if "报案回执" in m.subject)
+    assert "houqin@" in receipt.to and "后勤处信息员（后勤处）报送的情况" in receipt.text
+    broken = next(m for m in docs.mails if "【配置有误】" in m.subject)
+    assert "sentinel.yaml:" in broken.text and "沿用上一版有效配置" in broken.subject
 
 
 # -- 5 and 6. times, groups, the system, warnings and errors in Chinese -----------------
@@ -205,6 +236,40 @@ def test_a_tracked_story_reopens_and_a_long_closed_one_opens_a_related_incident(
     assert f"关联#{rumour}" in docs.incidents and f"关联事件：#{rumour}" in docs.shows[new]
     assert f"已结案事件 #{rumour}" in docs.reviews[new][0]
     assert f"另立新事件 #{new}" in docs.shows[rumour]
+
+
+# -- 9. terminal tables at 80 columns ------------------------------------------------------
+def _last_cells(table: str) -> list[str]:
+    """The last column of each row of a Rich table, its folded lines joined."""
+    rows, current = [], []
+    for line in table.splitlines():
+        if line.startswith("│"):
+            current.append(line.split("│")[-2].strip())
+        elif line.startswith(("├", "└")) and current:
+            rows.append("".join(current))
+            current = []
+    return rows
+
+
+def test_incidents_and_status_fit_80_columns_and_no_title_is_cut(office_documents):
+    from rich.cells import cell_len
+
+    docs = office_documents
+    for name, text in (("incidents", docs.incidents), ("status", docs.status)):
+        wide = [line for line in text.splitlines() if cell_len(line) > 80]
+        assert not wide, (name, wide)
+    header = next(line for line in docs.incidents.splitlines() if "编号" in line)
+    for col in ("状态", "级别", "标题"):
+        assert col in header
+    titles = [re.sub(r"\s+", "", t) for t in _last_cells(docs.incidents)]
+    assert len(titles) == len(docs.facts["incidents"])
+    for inc in docs.facts["incidents"].values():  # whole, though a status reads 已重新打开
+        assert any(t.startswith(re.sub(r"\s+", "", inc["title"])) for t in titles), (
+            inc["title"],
+            titles,
+        )
+    assert "已重新打开" in docs.incidents and "关联#" in docs.incidents
+    assert "看不到正文" in docs.status and "警院校园论坛" in docs.status
 
 
 # -- 10. coverage: a source that sees no content --------------------------------------------

@@ -113,3 +113,16 @@ def test_a_person_raising_the_severity_moves_the_chain_at_once(db, config, outbo
         assert escs[1].sent_at == clock.now()  # at once, not after the Ⅳ rule's 4 hours
         assert escs[0].ack_due_at == escs[0].sent_at + timedelta(minutes=30)  # the new rule's time
         assert s.get(Incident, iid).severity == "II"
+
+
+def test_playbook_measures_read_without_the_space_yaml_folding_adds(config):
+    """The measures are folded YAML (>-): its line breaks became spaces inside Chinese
+    sentences (正面引导； 造成…) in every report that quotes them."""
+    import re
+
+    from alerting.incidents import playbooks
+
+    books = playbooks.for_config(config)
+    assert "及时正面引导；造成重大负面影响" in books["hype"].measures
+    for key, book in books.items():
+        assert not re.search(r"[\u3000-\u9fff\uff00-\uffef]\s+[\u3000-\u9fff]", book.measures), key

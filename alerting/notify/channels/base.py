@@ -87,6 +87,8 @@ class Channel:
 
     #: The name stored with each copy (``outbox.channel``) and the entry point's name.
     kind: ClassVar[str] = ""
+    #: What the office calls it (``sentinel outbox``); empty: the kind.
+    label: ClassVar[str] = ""
     #: The pydantic model of this channel's settings in sentinel.yaml.
     config_model: ClassVar[type[BaseModel]]
     #: The key under ``notify:`` that holds the settings (empty: the channel's kind); None

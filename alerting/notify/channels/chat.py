@@ -49,6 +49,7 @@ class ChatChannel(Channel):
     """One stored message to one webhook of its recipient group, through Apprise."""
 
     kind = "chat"
+    label = "群消息"
     config_model = ChatWebhooks
     section = "channels"
 

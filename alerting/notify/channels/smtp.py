@@ -94,6 +94,7 @@ class SmtpChannel(Channel):
     """The mail server from ``smtp:`` in sentinel.yaml."""
 
     kind = "email"
+    label = "邮件"
     config_model = SmtpConfig
     section = None  # the top-level smtp: of sentinel.yaml, where it always was
 
