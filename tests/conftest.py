@@ -154,7 +154,7 @@ def _sqlite_schema_built_once():
 
     from sqlalchemy import inspect
 
-    import storage.db as db
+    from storage import db
 
     real = db.migrate
     image: list[bytes] = []
