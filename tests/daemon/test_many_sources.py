@@ -48,16 +48,26 @@ def test_many_sources_start_spread_out_and_none_starves(tmp_path, server):
         kwargs={"stop": stop, "on_started": lambda p: started.setdefault("at", time.monotonic())},
     )
     t.start()
+
+    def seen() -> set[str]:
+        return {path for _, path in list(server.stamps) if path.startswith("/f/")}
+
     try:
         assert wait_for(lambda: "at" in started, 30)
-        time.sleep(14)
+        # Every source's first run waits for the matcher to load, which a busy machine
+        # stretches; the count starts once each feed has been asked once.
+        assert wait_for(lambda: len(seen()) == N, 60)
+        t0 = time.monotonic()
+        time.sleep(12)
     finally:
         stop.set()
         t.join(timeout=15)
-    polls = Counter(path for _, path in list(server.stamps) if path.startswith("/f/"))
-    # 14 s at a 4 s interval: three or four polls each; none starved, none polled more often.
+    polls = Counter(
+        path for at, path in list(server.stamps) if path.startswith("/f/") and t0 <= at < t0 + 12
+    )
+    # 12 s at a 4 s interval: three polls each; none starved, none polled more often.
     assert len(polls) == N and min(polls.values()) >= 2, sorted(polls.values())[:10]
-    assert max(polls.values()) <= 5
+    assert max(polls.values()) <= 4
 
 
 def test_a_thousand_sources_first_run_spread_over_their_first_interval(tmp_path):
