@@ -68,3 +68,11 @@ def fitted(build, drops: list[str], console: _Console):
         if _fits(table, console.width):
             return table, drops[:k]
     return table, drops
+
+
+def print_fitted(build, drops: list[str], console: _Console) -> None:
+    """Print ``fitted``'s table, and say which columns a narrow terminal left out."""
+    table, dropped = fitted(build, drops, console)
+    console.print(table)
+    if dropped:
+        console.print(f"（终端较窄，未显示：{'、'.join(dropped)}；加宽终端或用 --json 查看）")

@@ -141,7 +141,11 @@ def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None
     if not rows:
         click.echo("没有符合条件的帖子。")
         return
-    from sentinel.terminal import Console, Table, fitted  # crawled text: no markup, no escapes
+    from sentinel.terminal import (
+        Console,
+        Table,
+        print_fitted,
+    )  # crawled text: no markup, no escapes
 
     tz = app.config.tz
     labels = source_labels(app.config)
@@ -179,10 +183,7 @@ def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None
         return t
 
     con = Console()
-    t, dropped = fitted(build, ["采集时间", "分值", "类别"], con)
-    con.print(t)
-    if dropped:
-        con.print(f"（终端较窄，未显示：{'、'.join(dropped)}；加宽终端或用 --json 查看）")
+    print_fitted(build, ["采集时间", "分值", "类别"], con)
 
 
 @cli.command()
@@ -218,7 +219,11 @@ def _status_report(data: dict, cfg, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    from sentinel.terminal import Console, Table, fitted  # crawled text: no markup, no escapes
+    from sentinel.terminal import (
+        Console,
+        Table,
+        print_fitted,
+    )  # crawled text: no markup, no escapes
 
     tz = cfg.tz
     con = Console()
@@ -276,10 +281,7 @@ def _status_report(data: dict, cfg, as_json: bool) -> None:
         return t
 
     # Readable at 80 columns: when the columns do not fit, the least useful go first.
-    t, dropped = fitted(build, ["新增/已有", "类型"], con)
-    con.print(t)
-    if dropped:
-        con.print(f"（终端较窄，未显示：{'、'.join(dropped)}；加宽终端或用 --json 查看）")
+    print_fitted(build, ["新增/已有", "类型"], con)
     configured = {c.name: c for c in cfg.sources}
     for key, name in blind:
         con.print(

@@ -110,7 +110,7 @@ def incidents_cmd(app, status, category, overdue, only_open, unit, by, as_json):
         return
     from rich.text import Text
 
-    from sentinel.terminal import Console, cell, fitted
+    from sentinel.terminal import Console, cell, print_fitted
 
     columns = {  # header: (cell of a row, no_wrap column's justify)
         "编号": (
@@ -153,10 +153,7 @@ def incidents_cmd(app, status, category, overdue, only_open, unit, by, as_json):
     # Readable at 80 columns: short columns never wrap and the title folds instead of
     # being cut; when they do not fit, the least useful columns go first.
     con = Console()
-    t, dropped = fitted(build, ["帖文/网站", "立案", "性质"], con)
-    con.print(t)
-    if dropped:
-        con.print(f"（终端较窄，未显示：{'、'.join(dropped)}；加宽终端或用 --json 查看）")
+    print_fitted(build, ["帖文/网站", "立案", "性质"], con)
 
 
 @cli.group("incident")
