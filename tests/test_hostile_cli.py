@@ -58,13 +58,20 @@ def test_every_hostile_resource_through_the_real_command(tmp_path):
     _bomb("gzip")
     _bomb("br")
     db_file = tmp_path / "db.sqlite"
-    with LoopbackHTTPServer() as srv, LoopbackHTTPServer() as internal:
+    with (
+        LoopbackHTTPServer() as srv,
+        LoopbackHTTPServer() as internal,
+        LoopbackHTTPServer() as calm,
+    ):
         secret = internal.add(
             "/secret.html", "<html><head><title>内部</title></head><body>内网数据</body></html>"
         )
         feed = {"type": "feed", "delay": 0, "obey_robots": False, "timeout": 2}
-        # First a harmless one: the first source also pays for loading the matcher.
-        sources = [{**feed, "name": "terminal", "url": srv.url("/hostile/terminal")}]
+        # First a harmless one, on a host of its own: the first source also pays for loading
+        # the matcher, and the hostile feeds share their host two requests at a time, so on
+        # their host its turn could come after the 2 s timeout. A hostile host must not
+        # starve another one.
+        sources = [{**feed, "name": "terminal", "url": calm.url("/hostile/terminal")}]
         sources += [
             {**feed, "name": f"feed-{i}", "url": srv.url(f"/hostile/{n}")}
             for i, n in enumerate(FEEDS)
