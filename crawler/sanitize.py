@@ -2,9 +2,12 @@
 
 A title can carry terminal escape sequences (OSC sets the window title or a hyperlink,
 CSI clears the screen or recolours it, 8-bit C1 forms of both), bare control characters
-(BEL, backspace, carriage return, NUL — which PostgreSQL refuses in text) and lone
-surrogates (which no database encoder accepts). They are removed once, at intake
-(``crawler.base.RawPost``), and again where text reaches a terminal.
+(BEL, backspace, carriage return, NUL — which PostgreSQL refuses in text), Unicode
+bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069: a
+right-to-left override shows ``gpj.exe`` as ``exe.jpg`` and reverses a URL on the
+screen; Chinese text never needs them) and lone surrogates (which no database encoder
+accepts). They are removed once, at intake (``crawler.base.RawPost``), and again where
+text reaches a terminal.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ _SEQUENCES = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
     r"|\x1b[ -/]*[0-~]"  # other escapes: ESC c, ESC ( B, ESC 7 ...
 )
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _LINE_BREAKS = re.compile(r"\r\n?|[\n\t\v\f\u2028\u2029]")
 
 

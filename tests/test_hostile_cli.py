@@ -130,7 +130,7 @@ def test_every_hostile_resource_through_the_real_command(tmp_path):
         for i, _ in enumerate(FEEDS):
             r = runs[f"feed-{i}"]
             assert r["error_kind"] and r["error"] and "\n" not in r["error"], r
-        assert runs["terminal"]["error"] is None and runs["terminal"]["new"] == 3
+        assert runs["terminal"]["error"] is None and runs["terminal"]["new"] == 4
         assert runs["site-hostile"]["seconds"] < 60
         for name in ("feed-to-internal", "site-to-internal"):
             assert runs[name]["error_kind"] == "offsite" and runs[name]["new"] == 0, runs[name]

@@ -17,7 +17,7 @@ from storage.db import Database
 from storage.models import Post
 from tests.servers.http import LoopbackHTTPServer
 
-ESCAPES = ("\x1b", "\x9b", "\x9d", "\x07", "\x08", "\x00")
+ESCAPES = ("\x1b", "\x9b", "\x9d", "\x07", "\x08", "\x00", "\u202e", "\u202c", "\u2067", "\u2069")
 
 
 def _config(tmp_path, sources) -> str:
@@ -72,9 +72,9 @@ def test_markup_and_escape_sequences_in_crawled_titles_never_reach_the_terminal(
     with db.session() as s:
         stored = [(p.title, p.text, p.author or "") for p in s.scalars(select(Post))]
     db.dispose()
-    assert len(stored) == 3
+    assert len(stored) == 4
     assert not any(e in field for row in stored for field in row for e in ESCAPES)
-    assert "江西警察学院食堂红字" in {t for t, _, _ in stored}
+    assert {"江西警察学院食堂红字", "通知.exe 附件反向"} <= {t for t, _, _ in stored}
     assert all("\n" in body for _, body, _ in stored)  # line breaks kept in bodies
 
 
@@ -96,7 +96,8 @@ def test_titles_stored_before_the_fix_are_still_shown_safely(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     with engine.begin() as c:  # as an older version stored it
         c.execute(
-            text("UPDATE posts SET title = :t"), {"t": "[/x] \x1b]0;pwned\x07旧标题\x1b[2J\x9b31m"}
+            text("UPDATE posts SET title = :t"),
+            {"t": "[/x] \x1b]0;pwned\x07旧标题\x1b[2J\x9b31m\u202e反向"},
         )
     engine.dispose()
     out = _run(path, "posts").output

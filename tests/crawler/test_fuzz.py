@@ -40,7 +40,7 @@ SLOW = settings(
 
 # Text that reaches crawlers in practice: any code point, lone surrogates included.
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=300)
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 # Bits of markup, so the parsers see almost-valid documents, not only noise.
 FRAGMENTS = [

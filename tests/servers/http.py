@@ -63,11 +63,14 @@ def _bomb(kind: str) -> bytes:
 
 
 # Escape sequences a hostile title may carry: Rich markup, OSC (set the window title,
-# hyperlinks), CSI (clear the screen, colours), an 8-bit CSI, BEL, backspace, NUL.
+# hyperlinks), CSI (clear the screen, colours), an 8-bit CSI, BEL, backspace, NUL, and
+# the Unicode bidirectional controls that reorder what the screen shows.
 TERMINAL_TITLES = [
     "[/x] 江西警察学院 [bold red]通知[/]",
     "\x1b]0;pwned\x07江西警察学院食堂\x1b[2J\x1b[31m红字\x1b[0m",
     "\x9b31m八位控制\x08\x00\x07结束\x1b]8;;http://evil.example/\x1b\\链接\x1b]8;;\x1b\\",
+    # A right-to-left override and an isolate: "通知.exe" would read as "exe.知通".
+    "\u202e通知.exe\u202c 附件\u2067反向\u2069",
 ]
 TERMINAL_FEED = {
     "version": "https://jsonfeed.org/version/1.1",
