@@ -284,6 +284,11 @@ class MatcherHolder:
         self._digest: str | None = None
         self._lock = threading.Lock()
 
+    @property
+    def current(self) -> Matcher | None:
+        """The matcher loaded last (None before the first ``get()``), files unchecked."""
+        return self._matcher
+
     def _stamp_of(self, paths: list[Path]) -> tuple:
         out = []
         for p in paths:
@@ -336,3 +341,21 @@ def _digest(paths: list[Path]) -> str:
         except OSError:
             h.update(b"<missing>")
     return h.hexdigest()
+
+
+_SHARED: dict[tuple, MatcherHolder] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_holder(resolver: Callable[[], list[Path]], cache_dir: Path | None) -> MatcherHolder:
+    """One ``MatcherHolder`` per set of watchlist files in this process, for callers that
+    match now and then (a report by hand in the console): the second report reuses the
+    loaded matcher instead of loading jieba and the watchlists again, and an edited file
+    still reloads (``get()`` checks every call). At most eight sets are kept."""
+    key = (tuple(str(p) for p in resolver()), str(cache_dir))
+    with _SHARED_LOCK:
+        holder = _SHARED.pop(key, None) or MatcherHolder(resolver, cache_dir=cache_dir)
+        _SHARED[key] = holder  # the newest last
+        while len(_SHARED) > 8:
+            del _SHARED[next(iter(_SHARED))]
+        return holder

@@ -69,9 +69,9 @@ def _match(config, post: Post, by: str, now: datetime) -> Match:
         hits=[],
     )
     try:
-        from alerting.matcher import MatcherHolder
+        from alerting.matcher import shared_holder
 
-        matcher = MatcherHolder(config.watchlist_files, cache_dir=config.cache_dir).get()
+        matcher = shared_holder(config.watchlist_files, config.cache_dir).get()
         r = matcher.match(post.text or "", title=post.title or "")
         m.watchlist_version = matcher.version
         m.mentioned, m.score, m.severity, m.category = r.mentioned, r.score, r.severity, r.category

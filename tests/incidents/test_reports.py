@@ -305,3 +305,47 @@ def test_takedown_checks_are_append_only(db, config, outbox, clock, world):
             s.execute(text(stmt))
     with db.session() as s:
         assert s.scalar(select(Post.id)) == p.id
+
+
+def test_reports_by_hand_share_one_matcher_and_see_an_edited_watchlist(
+    db, config, outbox, clock, people, tmp_path
+):
+    """The console reports one page after another in one process: the second report must
+    not load jieba and the watchlists again (seconds each), and a watchlist the office
+    edits in between must still count for the next report."""
+    from alerting.matcher import shared_holder
+    from sentinel.config import BUILTIN_WATCHLISTS
+
+    wl = tmp_path / "watchlist.yaml"
+    wl.write_text((BUILTIN_WATCHLISTS / "jxpc.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    cfg = config.model_copy(update={"watchlists": [str(wl)]})
+
+    def terms(title: str) -> set[str]:
+        with db.session() as s:
+            r = report(
+                s,
+                title=title,
+                note="江西警察学院东门外的紫藤长廊昨晚被人砸坏了，请学校看一看。",
+                by="保卫处刘老师",
+                config=cfg,
+                outbox=outbox,
+                now=clock.now(),
+            )
+            return {h["term"] for h in r.post.match.hits}
+
+    assert "紫藤长廊" not in terms("紫藤长廊一")
+    holder = shared_holder(cfg.watchlist_files, cfg.cache_dir)
+    loaded = holder.current
+    assert loaded is not None  # the report loaded the process's matcher for these files
+    assert "紫藤长廊" not in terms("紫藤长廊二")
+    assert holder.current is loaded  # and the second report reused it
+
+    text = wl.read_text(encoding="utf-8").replace(
+        "topics:\n",
+        "topics:\n  - id: wisteria\n    name: 紫藤长廊\n    category: inquiry\n"
+        "    weight: 40\n    terms: [紫藤长廊]\n",
+        1,
+    )
+    wl.write_text(text, encoding="utf-8")
+    assert "紫藤长廊" in terms("紫藤长廊三")  # the edit counts at once
+    assert holder.current is not loaded
