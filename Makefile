@@ -19,13 +19,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/sentinel demo
 
-# Two workers over the tests that measure no time, then those that do, alone (the
-# `serial` files in tests/conftest.py). Both parts always run; either failing fails.
+# Two workers over the tests that measure no time, each file whole on one worker (the
+# scheduler in tests/conftest.py), then those that do, alone (the `serial` files there).
+# Both parts always run; either failing fails.
 WORKERS ?= 2
 
 test: $(STAMP)
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup -m "not serial"; a=$$?; \
+	$(BIN)/python -m pytest -q -n $(WORKERS) -m "not serial"; a=$$?; \
 	$(BIN)/python -m pytest -q -m serial; b=$$?; \
 	test $$a -eq 0 && test $$b -eq 0
 

@@ -207,16 +207,31 @@ SERIAL = (
 )
 
 
+def _unit(nodeid: str) -> str:
+    """What one worker runs whole: a file, or the office's three files together."""
+    path = nodeid.split("::", 1)[0]
+    return "tests/office" if path.startswith("tests/office/") else path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``make test`` runs two pytest-xdist workers over every test not marked ``serial``,
+    then the serial ones alone. A file's tests stay on one worker, so what a module
+    builds once (a Chromium, a matcher) is built once, and the office's files share one
+    replay of the scenario. (pytest-xdist's own ``loadgroup`` marks do nothing under
+    pytest 9, which no longer reads the node id xdist rewrites; so the grouping is ours.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    return ByFile(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    """``make test`` runs two pytest-xdist workers with ``--dist loadgroup`` over every
-    test not marked ``serial``, then the serial ones alone. A file's tests stay on one
-    worker, so what a module builds once (a Chromium, a matcher) is built once; the
-    office's files share one replay of the scenario, so they are one group."""
     for item in items:
         path = item.nodeid.split("::", 1)[0]
-        group = "tests/office" if path.startswith("tests/office/") else path
-        item.add_marker(pytest.mark.xdist_group(group))
         if path.startswith(SERIAL):
             item.add_marker(pytest.mark.serial)
-        if group == "tests/office":  # the first test's setup replays the whole scenario
+        if _unit(item.nodeid) == "tests/office":  # the first test's setup replays the scenario
             item.add_marker(pytest.mark.timeout(1200))
