@@ -245,7 +245,7 @@ def show_cmd(app, incident_id, by, as_json):
                 else ""
             )
             out.append(
-                f"  {i}. {mark} {it['title']} [{it['key']}] 期限 {_local(app, it['due_at'])}{done}"
+                f"  {i}. {mark} {it['title']} 期限 {_local(app, it['due_at'])}{done}"
             )
             if it["means"]:
                 out.append(f"       {it['means']}")

@@ -183,10 +183,18 @@ def group_keys() -> set[str]:
     return {"office", "leaders", "superior"}
 
 
+def checklist_keys() -> set[str]:
+    """The plan's checklist items by their code (``reply_online``): the office finds an
+    item by its number or title, never reads its code."""
+    from alerting.incidents import playbooks
+
+    return {i.key for pb in playbooks.load().values() for i in pb.items}
+
+
 def keys() -> set[str]:
     from core.vocabulary import internal_keys
 
-    return internal_keys() | group_keys()
+    return internal_keys() | group_keys() | checklist_keys()
 
 
 def utc_renderings(stamps: set[datetime]) -> set[str]:
