@@ -8,8 +8,9 @@ comes (``Pipeline.fetch``); only the health records wait for their batch.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from sqlalchemy import select
 
@@ -28,32 +29,61 @@ RECORD_BATCH = 200  # runs written per transaction
 def sweep(
     pipeline, cfgs: list[SourceConfig], on_source: Callable[[int, int], None] | None = None
 ) -> list[SourceRun]:
-    """Run every source of ``cfgs`` once; the runs in the order of ``cfgs``."""
+    """Run every source of ``cfgs`` once; the runs in the order of ``cfgs``. Workers pull
+    the next source from a queue (feeds and crawls each their own), and hand each run
+    back on another: no future per source, and no worker idles while sources wait."""
     if not cfgs:
         return []
     known = pipeline.states_of(cfgs)
     runs: dict[str, SourceRun] = {}
     waiting: list[tuple[SourceConfig, SourceRun, Outcome]] = []
-    with (
-        ThreadPoolExecutor(FEED_WORKERS, thread_name_prefix="poll-feed") as feeds,
-        ThreadPoolExecutor(CRAWL_WORKERS, thread_name_prefix="poll-crawl") as crawls,
+    done: queue.SimpleQueue = queue.SimpleQueue()
+    workers = []
+    for crawls, n, prefix in (
+        (False, FEED_WORKERS, "poll-feed"),
+        (True, CRAWL_WORKERS, "poll-crawl"),
     ):
-        futures = {
-            (crawls if c.crawls_pages else feeds).submit(pipeline.fetch, c, known[c.name][1]): c
-            for c in cfgs
-        }
-        for done, future in enumerate(as_completed(futures), 1):
-            cfg = futures[future]
-            run, outcome = future.result()
+        todo: queue.SimpleQueue = queue.SimpleQueue()
+        for c in cfgs:
+            if bool(c.crawls_pages) == crawls:
+                todo.put(c)
+        for i in range(min(n, todo.qsize())):
+            t = threading.Thread(
+                target=_work, args=(pipeline, known, todo, done), name=f"{prefix}_{i}", daemon=True
+            )
+            t.start()
+            workers.append(t)
+    try:
+        for count in range(1, len(cfgs) + 1):
+            cfg, result, error = done.get()
+            if error is not None:
+                raise error
+            run, outcome = result
             runs[cfg.name] = run
             if outcome is not None:
                 waiting.append((cfg, run, outcome))
             if len(waiting) >= RECORD_BATCH:
                 _record(pipeline, known, waiting)
             if on_source:
-                on_source(done, len(cfgs))
+                on_source(count, len(cfgs))
+    finally:
+        for t in workers:  # as the pool did: every source started is let finish
+            t.join()
     _record(pipeline, known, waiting)
     return [runs[c.name] for c in cfgs]
+
+
+def _work(pipeline, known: dict, todo: queue.SimpleQueue, done: queue.SimpleQueue) -> None:
+    """One worker: the next source from ``todo`` until there is none."""
+    while True:
+        try:
+            cfg = todo.get_nowait()
+        except queue.Empty:
+            return
+        try:
+            done.put((cfg, pipeline.fetch(cfg, known[cfg.name][1]), None))
+        except BaseException as e:  # the sweep raises it, as future.result() did
+            done.put((cfg, None, e))
 
 
 def _record(pipeline, known: dict, waiting: list) -> None:
