@@ -58,36 +58,49 @@ def _install_hook() -> None:
 
 
 class _Reaper:
-    """One thread that expires deadlines in order."""
+    """One thread that expires deadlines in order. It sleeps until the earliest deadline
+    still open: one closed before its end (nearly all: a fetch takes milliseconds, its
+    deadline seconds) is dropped without a wake-up of its own, and the heap is compacted
+    when such leftovers crowd it."""
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, Deadline]] = []
         self._cond = threading.Condition()
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
+        self._compact_at = 1024  # heap size at which closed entries are swept out
 
     def arm(self, d: Deadline) -> None:
         with self._cond:
-            heapq.heappush(self._heap, (d.end, next(self._seq), d))
+            heap = self._heap
+            if len(heap) >= self._compact_at:  # amortised: at twice the size left last time
+                heap[:] = [e for e in heap if e[2]._open]
+                heapq.heapify(heap)
+                self._compact_at = max(1024, 2 * len(heap))
+            heapq.heappush(heap, (d.end, next(self._seq), d))
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="deadline-reaper", daemon=True
                 )
                 self._thread.start()
-            if self._heap[0][2] is d:
+            if heap[0][2] is d:
                 self._cond.notify()
 
     def _run(self) -> None:
+        heap = self._heap
         while True:
             with self._cond:
-                while not self._heap:
+                while heap and not heap[0][2]._open:
+                    heapq.heappop(heap)  # ended before its time: nothing to reap
+                if not heap:
                     self._cond.wait()
-                end, _, d = self._heap[0]
+                    continue
+                end, _, d = heap[0]
                 wait = end - time.monotonic()
                 if wait > 0:
                     self._cond.wait(wait)
                     continue
-                heapq.heappop(self._heap)
+                heapq.heappop(heap)
             d._expire()
 
     def expire_cancelled(self, event: threading.Event) -> None:

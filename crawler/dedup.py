@@ -8,7 +8,8 @@ The signatures are datasketch's (``MinHash(num_perm=128, seed=1)``, its default
 ``affine32`` scheme, serialised as a ``LeanMinHash``), computed here with numpy alone:
 importing datasketch costs the daemon ~60 MB (it loads scipy.integrate to choose its
 LSH bands), and its LSH tables hold ~5 KB of Python objects per post. The index keeps
-each post in ~640 bytes of numpy arrays instead, with datasketch's own banding for a
+each post in ~800 bytes of numpy arrays instead (its bands also sorted, so a query is a
+binary search per band, not a scan), with datasketch's own banding for a
 0.7 threshold (14 bands of 9 rows). tests/crawler/test_dedup.py checks both against
 datasketch itself.
 """
@@ -30,6 +31,7 @@ BANDS, ROWS = 14, 9  # what datasketch's MinHashLSH(threshold=0.7, num_perm=128)
 _FMT = f"@qiB{NUM_PERM}I"  # LeanMinHash, affine32: seed, -num_perm, scheme code 1, values
 _AFFINE32 = 1
 _VALUES_AT = struct.calcsize(_FMT) - 4 * NUM_PERM  # after the header and its alignment padding
+TAIL = 4096  # rows added since the index was last sorted that a query still scans
 
 
 def _permutations(seed: int = _SEED) -> tuple[np.ndarray, np.ndarray]:
@@ -111,6 +113,13 @@ class NearDuplicateIndex:
         self._alive = np.zeros(0, dtype=bool)
         self._row: dict = {}
         self._lock = threading.Lock()
+        # Each band's digests in order (rows [0, _sorted_n)), for a binary search per
+        # band: a query costs the log of the index, not a scan of it (100,000 posts: 6 ms
+        # a query scanned). Rows added since are scanned; the view is rebuilt by the
+        # first query that finds more than TAIL of them.
+        self._sorted_n = 0
+        self._order = np.zeros((BANDS, 0), dtype=np.int32)
+        self._sorted = np.zeros((BANDS, 0), dtype=np.uint64)
 
     def __len__(self) -> int:
         return len(self._row)
@@ -150,6 +159,13 @@ class NearDuplicateIndex:
             if row is not None:
                 self._alive[row] = False
 
+    def _sort(self, n: int) -> None:
+        """The sorted view over rows [0, n), under the lock."""
+        cols = self._bands[:n].T
+        self._order = np.argsort(cols, axis=1, kind="stable").astype(np.int32)
+        self._sorted = np.take_along_axis(cols, self._order, axis=1)
+        self._sorted_n = n
+
     def query(self, sig: bytes) -> list:
         """Keys whose texts are near-duplicates of ``sig``'s text, most similar first
         (LSH candidates — a band in common — checked against the threshold)."""
@@ -157,8 +173,20 @@ class NearDuplicateIndex:
         bands = _bands(values)
         with self._lock:
             n = len(self._keys)
-            hit = (self._bands[:n] == bands).any(axis=1) & self._alive[:n]
-            rows = np.flatnonzero(hit)
+            if n - self._sorted_n > TAIL:
+                self._sort(n)
+            m = self._sorted_n
+            found = [m + np.flatnonzero((self._bands[m:n] == bands).any(axis=1))]
+            for b in range(BANDS if m else 0):
+                col = self._sorted[b]
+                lo, hi = (
+                    np.searchsorted(col, bands[b], "left"),
+                    np.searchsorted(col, bands[b], "right"),
+                )
+                if hi > lo:
+                    found.append(self._order[b, lo:hi])
+            rows = np.unique(np.concatenate(found)) if len(found) > 1 else found[0]
+            rows = rows[self._alive[rows]]
             if not len(rows):
                 return []
             # Jaccard estimate = share of equal hash values, one comparison for all

@@ -20,6 +20,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -269,15 +270,10 @@ class HttpClient:
             "timeout", f"{url[:200]} 在 {opts.timeout:g} 秒内没有完整返回（从连接到最后一个字节）"
         )
         try:
-            parsed = httpx.URL(url)
+            parsed, target, final = _parse_url(url)
             request = httpcore.Request(
                 "GET",
-                httpcore.URL(
-                    scheme=parsed.raw_scheme,
-                    host=parsed.raw_host,
-                    port=parsed.port,
-                    target=parsed.raw_path,
-                ),
+                target,
                 headers=request_headers(parsed, opts.user_agent, headers),
                 extensions={"timeout": timeout},
             )
@@ -318,7 +314,6 @@ class HttpClient:
                 raise late
             status = resp.status
             out_headers = resp_headers
-            final = str(parsed)
         except FetchError:
             raise
         except Exception as e:
@@ -344,6 +339,18 @@ class HttpClient:
             fetched_at=datetime.now(UTC),
             truncated=truncated,
         )
+
+
+@lru_cache(maxsize=16384)
+def _parse_url(url: str) -> tuple[httpx.URL, httpcore.URL, str]:
+    """A URL parsed for a request, once per URL (a daemon asks the same feeds every few
+    minutes): httpx's parse, httpcore's URL, and the URL as httpx writes it. All three
+    are immutable; an invalid URL raises each time (nothing is cached)."""
+    parsed = httpx.URL(url)
+    target = httpcore.URL(
+        scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path
+    )
+    return parsed, target, str(parsed)
 
 
 def _passed(d: Deadline) -> bool:

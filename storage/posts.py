@@ -12,7 +12,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,7 +52,7 @@ def snapshot_bytes(snap: Snapshot) -> bytes:
 
 @dataclass
 class StoreOutcome:
-    new: list[Post] = field(default_factory=list)
+    new: list[StoredPost] = field(default_factory=list)
     changed: list[Post] = field(default_factory=list)
     seen: int = 0
 
@@ -97,12 +97,12 @@ def store_posts(
     if not fresh:
         return out
 
-    snaps = _store_snapshots(
+    snaps = _insert_snapshots(
         session, source, [raw.snapshot for _, raw, *_ in fresh if raw.snapshot]
     )
-    new_posts: list[Post] = []
+    rows: list[dict] = []  # the new posts, as plain rows: one INSERT … RETURNING for all
     for url, raw, title, text, digest in fresh:
-        snap = snaps.get((raw.snapshot.sha256, raw.snapshot.url)) if raw.snapshot else None
+        snap_id = snaps.get((raw.snapshot.sha256, raw.snapshot.url)) if raw.snapshot else None
         post = existing.get(url)
         if post is not None:  # an edited post: keep the old text and snapshot as a version
             session.add(
@@ -118,46 +118,113 @@ def store_posts(
             )
             post.version += 1
             post.title, post.text, post.content_hash = title, text, digest
-            post.snapshot_id = snap.id if snap else post.snapshot_id
+            post.snapshot_id = snap_id or post.snapshot_id
             post.updated_at = post.fetched_at = now
             session.execute(
                 Match.__table__.delete().where(Match.post_id == post.id)
             )  # matched again
             out.changed.append(post)
             continue
-        post = Post(
-            source_id=source.id,
-            url=url,
-            original_url=raw.url if raw.url != url else None,
-            title=title,
-            text=text,
-            author=(raw.author or None),
-            published_at=raw.published_at,
-            fetched_at=now,
-            content_hash=digest,
-            snapshot_id=snap.id if snap else None,
-            replies=raw.replies,
-            views=raw.views,
-            likes=raw.likes,
-            extra=dict(raw.extra or {}),
-            signature=signature(f"{title}\n{text}")
-            if dedup is not None and len(text) >= 20
-            else None,
+        rows.append(
+            {
+                "source_id": source.id,
+                "url": url,
+                "original_url": raw.url if raw.url != url else None,
+                "title": title,
+                "text": text,
+                "author": raw.author or None,
+                "published_at": raw.published_at,
+                "fetched_at": now,
+                "updated_at": None,
+                "version": 1,
+                "content_hash": digest,
+                "snapshot_id": snap_id,
+                "replies": raw.replies,
+                "views": raw.views,
+                "likes": raw.likes,
+                "duplicate_of_id": None,
+                "extra": dict(raw.extra or {}),
+                "signature": signature(f"{title}\n{text}")
+                if dedup is not None and len(text) >= 20
+                else None,
+            }
         )
-        new_posts.append(post)
-    session.add_all(new_posts)
-    session.flush()  # ids for the near-duplicate index
-
-    for post in new_posts:  # in order, so a copy within the batch links to its original
-        if dedup is not None and post.signature is not None:
-            earlier = [pid for pid in dedup.query(post.signature) if pid != post.id]
-            if earlier:
-                origin = session.get(Post, min(earlier))
-                if origin is not None:
-                    post.duplicate_of_id = origin.duplicate_of_id or origin.id
-            dedup.add(post.id, post.signature)
-        out.new.append(post)
+    if rows:
+        session.flush()  # the edits first: the rows below may be their near-copies
+        ids = _insert_returning_ids(session, Post.__table__, rows)
+        _link_copies(session, ids, [r["signature"] for r in rows], dedup)
+        out.new.extend(StoredPost(pid, r["url"]) for pid, r in zip(ids, rows, strict=True))
     return out
+
+
+@dataclass(frozen=True)
+class StoredPost:
+    """A post stored new by ``store_posts`` (a plain row, not an ORM object)."""
+
+    id: int
+    url: str
+
+
+def _insert_returning_ids(session: Session, table, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` in one statement (SQLite and PostgreSQL alike); their ids, in order."""
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.execute(stmt, rows).scalars())
+
+
+def _link_copies(session: Session, ids: list[int], sigs: list, dedup) -> None:
+    """Link each new post that is a near-copy of an earlier one to the earliest (its own
+    origin's origin), in order, so a copy within the batch links to its original."""
+    if dedup is None:
+        return
+    table = Post.__table__
+    links: dict[int, int | None] = {}  # this batch's posts: their duplicate_of_id
+    for pid, sig in zip(ids, sigs, strict=True):
+        if sig is None:
+            continue
+        link = None
+        earlier = [x for x in dedup.query(sig) if x != pid]
+        if earlier:
+            origin = min(earlier)
+            if origin in links:
+                link = links[origin] or origin
+            else:
+                row = session.execute(
+                    select(table.c.id, table.c.duplicate_of_id).where(table.c.id == origin)
+                ).first()
+                link = (row.duplicate_of_id or row.id) if row is not None else None
+        links[pid] = link
+        dedup.add(pid, sig)
+    linked = [{"pid": pid, "dup": dup} for pid, dup in links.items() if dup is not None]
+    if linked:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("pid"))
+            .values(duplicate_of_id=bindparam("dup")),
+            linked,
+        )
+
+
+def _insert_snapshots(session: Session, source: Source | None, results: list[FetchResult]) -> dict:
+    """``_store_snapshots`` in plain rows: the ids by (content, URL), new ones inserted in
+    one statement."""
+    table = Snapshot.__table__
+    found: dict[tuple[str, str], int] = {}
+    keys = {(fr.sha256, fr.url): fr for fr in results}
+    digests = list({k[0] for k in keys})
+    for i in range(0, len(digests), 500):
+        for sid, digest, url in session.execute(
+            select(table.c.id, table.c.sha256, table.c.url).where(
+                table.c.sha256.in_(digests[i : i + 500])
+            )
+        ):
+            if (digest, url) in keys:
+                found[(digest, url)] = sid
+    added = [(k, fr) for k, fr in keys.items() if k not in found]
+    if added:
+        rows = [_snapshot_row(source, fr, digest) for (digest, _), fr in added]
+        ids = _insert_returning_ids(session, table, rows)
+        found.update((k, sid) for (k, _), sid in zip(added, ids, strict=True))
+    return found
 
 
 def _store_snapshots(session: Session, source: Source | None, results: list[FetchResult]) -> dict:
@@ -183,22 +250,26 @@ def _store_snapshots(session: Session, source: Source | None, results: list[Fetc
     return found
 
 
+def _snapshot_row(source: Source | None, fr: FetchResult, digest: str) -> dict:
+    return {
+        "source_id": source.id if source else None,
+        "url": fr.url,
+        "final_url": fr.final_url,
+        "status": fr.status,
+        "headers": dict(fr.headers),
+        "fetched_at": fr.fetched_at,
+        "sha256": digest,
+        "size": len(fr.body),
+        "compression": "zlib",
+        "body": zlib.compress(fr.body, 6),
+        "truncated": fr.truncated,
+        "encoding": fr.encoding,
+        "decode_error": fr.decode_error,
+    }
+
+
 def _snapshot(source: Source | None, fr: FetchResult, digest: str) -> Snapshot:
-    return Snapshot(
-        source_id=source.id if source else None,
-        url=fr.url,
-        final_url=fr.final_url,
-        status=fr.status,
-        headers=dict(fr.headers),
-        fetched_at=fr.fetched_at,
-        sha256=digest,
-        size=len(fr.body),
-        compression="zlib",
-        body=zlib.compress(fr.body, 6),
-        truncated=fr.truncated,
-        encoding=fr.encoding,
-        decode_error=fr.decode_error,
-    )
+    return Snapshot(**_snapshot_row(source, fr, digest))
 
 
 def _refresh_engagement(post: Post, raw: RawPost) -> None:
