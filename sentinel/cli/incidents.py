@@ -244,9 +244,7 @@ def show_cmd(app, incident_id, by, as_json):
                 if it["done_at"]
                 else ""
             )
-            out.append(
-                f"  {i}. {mark} {it['title']} 期限 {_local(app, it['due_at'])}{done}"
-            )
+            out.append(f"  {i}. {mark} {it['title']} 期限 {_local(app, it['due_at'])}{done}")
             if it["means"]:
                 out.append(f"       {it['means']}")
     out += _people_lines(app, d)
