@@ -207,6 +207,29 @@ SERIAL = (
 )
 
 
+def _group(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return "tests/office" if path.startswith("tests/office/") else path
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` with the groups below. pytest-xdist 3.8 marks a group by adding
+    ``@group`` to each test's node id, which pytest 9 no longer lets it change: every
+    test went to whichever worker was free, so a file's Chromium or matcher was built on
+    both workers and the office's scenario was replayed twice. This scheduler takes the
+    group from the node id's path itself."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ByGroup(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid.split("@", 1)[0])
+
+    return ByGroup(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     """``make test`` runs two pytest-xdist workers with ``--dist loadgroup`` over every
     test not marked ``serial``, then the serial ones alone. A file's tests stay on one
@@ -214,7 +237,7 @@ def pytest_collection_modifyitems(config, items):
     office's files share one replay of the scenario, so they are one group."""
     for item in items:
         path = item.nodeid.split("::", 1)[0]
-        group = "tests/office" if path.startswith("tests/office/") else path
+        group = _group(item.nodeid)
         item.add_marker(pytest.mark.xdist_group(group))
         if path.startswith(SERIAL):
             item.add_marker(pytest.mark.serial)
