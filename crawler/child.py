@@ -2,8 +2,8 @@
 in a fresh process and we read its records as the child writes them.
 
 The fresh process is forked from a server process (multiprocessing's ``forkserver``)
-that has imported Scrapy and the spider once: starting a Python and importing Scrapy
-cost about 1.3 s of CPU per crawl, the fork a few milliseconds. The server is started
+that has imported Scrapy and the spider once (``crawler.preload``): a new Python
+importing Scrapy made a small crawl cost about 2 s of CPU, the forked one about 0.25 s. The server is started
 with the first crawl, forks nothing but crawls, and exits with this process; a crawl
 whose server dies is killed with it (``PR_SET_PDEATHSIG``). Each child is named
 ``sentinel-crawl`` (``/proc/PID/comm``), runs in a folder of its own with the
