@@ -433,14 +433,17 @@ def internal_keys() -> set[str]:
     return {m.value for v in ALL for m in v if len(m.value) > 2}
 
 
-# The pydantic field types live in core/fields.py; re-exported here for the callers.
-from core.fields import (
-    CategoryKey,
-    RoleKey,
-    SeverityKey,
-    VocabField,
-    field_type,
-    vocabulary_of,
-)
+# The pydantic field types live in core/fields.py; re-exported here for the callers, on
+# first use (building them imports pydantic, which a command that reads no field skips).
+_FIELDS = ("CategoryKey", "RoleKey", "SeverityKey", "VocabField", "field_type", "vocabulary_of")
 
-__all__ = ["CategoryKey", "RoleKey", "SeverityKey", "VocabField", "field_type", "vocabulary_of"]
+
+def __getattr__(name: str) -> Any:
+    if name in _FIELDS:
+        from core import fields
+
+        return getattr(fields, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = list(_FIELDS)

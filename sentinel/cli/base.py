@@ -210,6 +210,28 @@ class SentinelGroup(ChineseHelp, click.Group):
 from core.errors import PositionedError as _Positioned
 
 
+class DeferredGroup(SentinelGroup):
+    """A group whose ``load_deferred()`` adds more commands on the first look at its
+    commands (``--help``, a command's name), not at import: a table that is costly to
+    import is then paid for only by the commands that need it."""
+
+    load_deferred: Callable[[], None] | None = None
+
+    @property
+    def commands(self) -> dict:
+        if self.load_deferred is not None:
+            load, self.load_deferred = self.load_deferred, None
+            load()
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict) -> None:
+        self._commands = value
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        self._commands[name or cmd.name] = cmd  # adding is not a look: nothing loads
+
+
 @click.group(cls=SentinelGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",

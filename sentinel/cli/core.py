@@ -6,9 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from alerting.compose.digest import no_content_hint
-from alerting.compose.views import source_labels
-from core.durations import parse_duration
 from core.errors import SentinelError
 from core.times import office_time
 from core.vocabulary import (
@@ -25,6 +22,8 @@ from sentinel.cli.base import AppContext, cli, json_option, pass_app, print_json
 def parse_age(value: str, option: str = "--for") -> float:
     """'30m', '2h', '7d' or a number of seconds → seconds; a bad value is a usage error
     with a Chinese message (the office reads it)."""
+    from core.durations import parse_duration
+
     try:
         return parse_duration(value)
     except ValueError:
@@ -41,6 +40,8 @@ def error_label(kind: str | None) -> str:
 
 def parse_since(value: str | None, option: str = "--since") -> datetime | None:
     """'24h', '30d', '90m' → a UTC time that far back; an ISO date is taken as is."""
+    from core.durations import parse_duration
+
     if not value:
         return None
     try:
@@ -141,6 +142,7 @@ def posts(app: AppContext, only, since, matched, alerts, limit, as_json) -> None
     if not rows:
         click.echo("没有符合条件的帖子。")
         return
+    from alerting.compose.views import source_labels
     from sentinel.terminal import (
         Console,
         Table,
@@ -219,6 +221,8 @@ def _status_report(data: dict, cfg, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
+    from alerting.compose.digest import no_content_hint
+    from alerting.compose.views import source_labels
     from sentinel.terminal import (
         Console,
         Table,

@@ -11,10 +11,10 @@ from datetime import datetime
 
 import click
 
-from alerting.compose.views import source_label
 from core.times import office_time
 from core.vocabulary import Category, IncidentStatus, Severity, actor_label
 from sentinel.cli.base import (
+    DeferredGroup,
     IncidentId,
     SentinelCommand,
     VocabChoice,
@@ -156,7 +156,7 @@ def incidents_cmd(app, status, category, overdue, only_open, unit, by, as_json):
     print_fitted(build, ["帖文/网站", "立案", "性质"], con)
 
 
-@cli.group("incident")
+@cli.group("incident", cls=DeferredGroup)
 def incident_group():
     """按处置程序办理一个事件工单。"""
 
@@ -205,6 +205,7 @@ def _people_lines(app, d: dict) -> list[str]:
 @pass_app
 def show_cmd(app, incident_id, by, as_json):
     """查看工单：研判、处置清单、逐级报告、答复、帖文和处置记录。"""
+    from alerting.compose.views import source_label
     from alerting.incidents import views
 
     with _incident(app, incident_id) as (s, inc):
@@ -352,7 +353,7 @@ def _register_actions() -> None:
         incident_group.add_command(_action_command(action))
 
 
-_register_actions()
+incident_group.load_deferred = _register_actions  # the table costs most of a second
 
 
 # -- evidence and review -------------------------------------------------------------

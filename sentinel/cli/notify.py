@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import click
-from sqlalchemy import select
 
 from core.errors import SentinelError, write_output
 from core.vocabulary import OutboxStatus, SilenceTarget
@@ -166,6 +165,8 @@ def silence_add(app: AppContext, incident, source, term, duration, reason, by, a
 def _known_source(app: AppContext, name: str) -> None:
     """A silence on a misspelt source would silence nothing, silently: say so (it is
     still added: a source may be about to be configured)."""
+    from sqlalchemy import select
+
     from storage.models import Source
 
     configured = [x.name for x in app.config.sources]
@@ -186,6 +187,8 @@ def _known_source(app: AppContext, name: str) -> None:
 @pass_app
 def silence_list(app: AppContext, show_all: bool, as_json: bool) -> None:
     """列出静默规则（默认只列生效中的）。"""
+    from sqlalchemy import select
+
     from storage.models import Silence
 
     now = _now()

@@ -4,14 +4,13 @@ that stops early stops the crawl."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 
 import pytest
 
 from crawler.base import CollectContext, Collection, SourceState, collect_all
 from crawler.registry import source_types
+from tests.processes import crawl_children
 from tests.servers.http import LoopbackHTTPServer
 
 
@@ -49,15 +48,8 @@ def _source(url: str, **extra):
     return kind(cfg, context=CollectContext())
 
 
-def _spiders() -> set[str]:
-    # Our own children only: other worktrees on this machine run crawls too.
-    out = subprocess.run(
-        ["pgrep", "-P", str(os.getpid()), "-f", "crawler.spider"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return set(out.stdout.split()) - {str(os.getpid())}
+def _spiders() -> set[int]:
+    return crawl_children()  # ours only: other worktrees on this machine run crawls too
 
 
 def test_posts_arrive_in_batches_before_the_crawl_ends():

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import struct
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -46,13 +43,16 @@ def _documents(docs) -> dict[str, str]:
     }
 
 
-def _chromium(*args: str, timeout: int = 90) -> str:
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    try:
-        r = subprocess.run(
-            [
-                CHROMIUM,
-                "--headless",
+@pytest.fixture(scope="module")
+def chromium():
+    """One Chromium for the module (headless, as the command line's ``--headless``), a
+    page of its own for each screenshot."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
                 "--no-sandbox",
                 "--disable-gpu",
                 "--disable-background-networking",
@@ -61,17 +61,16 @@ def _chromium(*args: str, timeout: int = 90) -> str:
                 "--no-first-run",
                 "--hide-scrollbars",
                 "--allow-file-access-from-files",
-                f"--user-data-dir={profile}",
-                *args,
             ],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
         )
-        return r.stdout
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+        yield b
+        b.close()
+
+
+def _page(chromium, size: tuple[int, int], url: str):
+    page = chromium.new_page(viewport={"width": size[0], "height": size[1]})
+    page.goto(url, wait_until="load", timeout=90_000)
+    return page
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -96,7 +95,7 @@ def _phone_frame(doc: Path) -> Path:
 @pytest.mark.parametrize(
     "name", ["alert-mail", "calm-alert-mail", "escalation-mail", "digest", "review", "weekly"]
 )
-def test_documents_screenshot_on_a_desktop_and_a_phone(office_documents, name):
+def test_documents_screenshot_on_a_desktop_and_a_phone(office_documents, chromium, name):
     SCREENS.mkdir(parents=True, exist_ok=True)
     doc = SCREENS / f"{name}.html"
     doc.write_text(_documents(office_documents)[name], encoding="utf-8")
@@ -104,12 +103,17 @@ def test_documents_screenshot_on_a_desktop_and_a_phone(office_documents, name):
     for label, (w, h), target in (("desktop", DESKTOP, doc), ("phone", PHONE, frame)):
         png = SCREENS / f"{name}-{label}.png"
         png.unlink(missing_ok=True)
-        _chromium(f"--window-size={w},{h}", f"--screenshot={png}", target.as_uri())
+        page = _page(chromium, (w, h), target.as_uri())
+        page.screenshot(path=str(png))
+        page.close()
         assert png.exists(), f"chromium wrote no {png}"
         assert _png_size(png) == (w, h)
         assert png.stat().st_size > 20_000, f"{png} looks blank ({png.stat().st_size} bytes)"
     # Nothing sticks out to the right at a phone's width.
-    dom = _chromium(f"--window-size={PHONE[0]},{PHONE[1]}", "--dump-dom", frame.as_uri())
+    page = _page(chromium, PHONE, frame.as_uri())
+    page.wait_for_function("document.title.startsWith('W=')", timeout=90_000)
+    dom = page.content()
+    page.close()
     m = re.search(r"<title>W=(\d+)</title>", dom)
     assert m, dom[:300]
     assert int(m.group(1)) <= PHONE[0], f"{name} is {m.group(1)} px wide on a {PHONE[0]} px phone"

@@ -20,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from sentinel.cli import cli
+from tests.processes import crawl_children
 from tests.servers.http import LoopbackHTTPServer
 
 
@@ -123,8 +124,6 @@ def test_a_full_disk_marks_the_source_failing_loses_nothing_and_the_next_run_res
 
 
 def test_a_full_disk_while_the_spider_streams_stops_the_crawl_with_one_line(tmp_path, disk):
-    import subprocess
-
     from sentinel import config as config_mod
     from sentinel.pipeline import Pipeline
     from storage.db import Database
@@ -168,11 +167,5 @@ def test_a_full_disk_while_the_spider_streams_stops_the_crawl_with_one_line(tmp_
         run = Pipeline(cfg, db).collect(cfg.sources[0])
         db.dispose()
     assert run.error_kind == "storage" and "磁盘已满" in run.error and "\n" not in run.error, run
-    children = subprocess.run(
-        ["pgrep", "-P", str(os.getpid()), "-f", "crawler.spider"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.split()
-    assert children == []  # the crawl was stopped, not left running
+    assert crawl_children() == set()  # the crawl was stopped, not left running
     assert _count(tmp_path / "db.sqlite") == 0

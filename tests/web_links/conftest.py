@@ -65,8 +65,9 @@ def console_port():
     return free_port()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium for the module; each test has a context of its own (``phone``)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (see .ci/run)")
     from playwright.sync_api import sync_playwright
