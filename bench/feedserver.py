@@ -1,6 +1,7 @@
 """A feed server in a process of its own, for the daemon benchmarks (it must not share
-the measured process's interpreter lock): ``python -m bench.feedserver N`` serves N feeds
-at ``/feed/{i}.xml`` with ETags (an unchanged feed answers 304) and prints its port.
+the measured process's interpreter lock): ``python -m bench.feedserver N [H]`` serves N
+feeds at ``/feed/{i}.xml`` with ETags (an unchanged feed answers 304) on H loopback
+hosts, and prints each host's ``address:port``.
 
 ``GET /_change?every=K`` gives every K-th feed a new version (ten new items);
 ``GET /_count`` tells how many feed requests came, per feed as JSON with ``?per=1``;
@@ -135,10 +136,18 @@ class Server(ThreadingHTTPServer):
 
 
 def main(argv: list[str]) -> None:
-    srv = Server(("127.0.0.1", 0), Handler)
-    srv.state = State(int(argv[0]))
-    print(srv.server_address[1], flush=True)
-    srv.serve_forever()
+    """``N [H]``: N feeds, served on H loopback hosts (127.0.0.1 to 127.0.0.H, each on a
+    port of its own, all of one state); prints each host's ``address:port`` on a line."""
+    state = State(int(argv[0]))
+    servers = []
+    for h in range(int(argv[1]) if len(argv) > 1 else 1):
+        srv = Server((f"127.0.0.{h + 1}", 0), Handler)
+        srv.state = state
+        servers.append(srv)
+    print(" ".join(f"{a}:{p}" for a, p in (srv.server_address for srv in servers)), flush=True)
+    for srv in servers[1:]:
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    servers[0].serve_forever()
 
 
 if __name__ == "__main__":

@@ -58,7 +58,8 @@ def test_the_cli_ticket_prints_the_meaning_under_each_item(tmp_path):
     run("report", "--title", "群里传食堂饭菜变质", "--note", CANTEEN, "--by", "赵敏")
     run("incident", "classify", "1", "inquiry", "--by", "赵敏")
     lines = run("incident", "show", "1").splitlines()
-    at = next(i for i, line in enumerate(lines) if "正面引导 [positive_guidance]" in line)
+    at = next(i for i, line in enumerate(lines) if "☐ 正面引导 期限" in line)
+    assert "positive_guidance" not in "\n".join(lines)  # by number and title, not its code
     assert lines[at + 1].strip() == "做好正面引导的有关工作，发布权威信息，回应关切"
 
 
